@@ -1,0 +1,131 @@
+//! The one layer that talks to AWS: configuration, clients and error conversion.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::error::{DeployerError, Result};
+
+/// Where and as whom to talk to AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// Named profile (`--profile`), else the standard chain.
+    pub profile: Option<String>,
+    /// Region (`--region`), else the standard chain.
+    pub region: Option<String>,
+    /// An endpoint that serves every service (the local target, or `AWS_ENDPOINT_URL` handled by the SDK).
+    pub endpoint_url: Option<String>,
+    /// Static credentials (the local target's dummy keys).
+    pub static_credentials: Option<(String, String)>,
+}
+
+/// Configured clients.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    /// The shared SDK configuration.
+    pub config: SdkConfig,
+    /// CloudFormation.
+    pub cfn: aws_sdk_cloudformation::Client,
+    /// S3 (path-style when a custom endpoint is set, as emulators need).
+    pub s3: aws_sdk_s3::Client,
+    /// Lambda.
+    pub lambda: aws_sdk_lambda::Client,
+    /// The region in use.
+    pub region: String,
+}
+
+impl Aws {
+    /// Loads configuration through the standard chain and checks that a region and credentials exist.
+    pub async fn connect(options: &AwsOptions) -> Result<Self> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some((id, secret)) = &options.static_credentials {
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                id, secret, None, None, "deployer-local",
+            ));
+        }
+        let config = loader.load().await;
+        let region = config.region().map(ToString::to_string).ok_or_else(|| {
+            DeployerError::AwsConfig(
+                "no AWS region is set: pass `--region <region>`, set AWS_REGION, or add `region = ...` to your \
+                 profile in ~/.aws/config"
+                    .into(),
+            )
+        })?;
+        let Some(provider) = config.credentials_provider() else {
+            return Err(no_credentials("no credentials provider is configured"));
+        };
+        aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
+            .await
+            .map_err(|e| no_credentials(&DisplayErrorContext(&e).to_string()))?;
+        let custom_endpoint = options.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+        let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(custom_endpoint).build();
+        Ok(Self {
+            cfn: aws_sdk_cloudformation::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            config,
+            region,
+        })
+    }
+
+    /// The account the credentials belong to.
+    pub async fn account_id(&self) -> Result<String> {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let identity = sts.get_caller_identity().send().await.map_err(|e| {
+            let text = service_message(&e);
+            if text.contains("ExpiredToken") || text.contains("InvalidClientTokenId") || text.contains("expired") {
+                no_credentials(&text)
+            } else {
+                DeployerError::Aws { operation: "STS.GetCallerIdentity", message: text }
+            }
+        })?;
+        identity
+            .account()
+            .map(str::to_owned)
+            .ok_or_else(|| DeployerError::Aws { operation: "STS.GetCallerIdentity", message: "no account in the answer".into() })
+    }
+}
+
+fn no_credentials(detail: &str) -> DeployerError {
+    DeployerError::AwsConfig(format!(
+        "no usable AWS credentials ({detail}): run `aws configure` or `aws sso login`, pass `--profile <name>`, or set \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    ))
+}
+
+/// The service's error code and message, or the whole error chain for transport errors.
+pub fn service_message<E, R>(error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
+        SdkError::ServiceError(inner) => {
+            let err = inner.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => DisplayErrorContext(error).to_string(),
+            }
+        }
+        _ => DisplayErrorContext(error).to_string(),
+    }
+}
+
+/// Converts an SDK error into the deployer's, naming the operation.
+pub fn aws_error<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> DeployerError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    move |error| DeployerError::Aws { operation, message: service_message(&error) }
+}

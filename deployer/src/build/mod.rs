@@ -1,0 +1,208 @@
+//! Build: compiles every function binary the stacks declare, in one cargo invocation, for Lambda or for this host.
+//!
+//! Lambda builds target `provided.al2023`, which ships glibc 2.34: we link against exactly that glibc with
+//! `cargo zigbuild` (zig as the C compiler and linker), so the same command works from an x86_64 or an arm64 host.
+//! Output follows cargo-lambda's layout, `target/lambda/<binary>/bootstrap`.
+
+pub mod elf;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use stacks::{Architecture, AssetSource, AssetSpec};
+
+use crate::error::{DeployerError, Result};
+use crate::workspace::{Workspace, cargo};
+
+/// The glibc of Amazon Linux 2023, the newest a Lambda binary may need.
+pub const LAMBDA_GLIBC: (u32, u32) = (2, 34);
+
+/// What to build for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildTarget {
+    /// The Lambda `provided.al2023` runtime on the given architecture.
+    Lambda(Architecture),
+    /// This machine, for the local target.
+    Host,
+}
+
+/// One built binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltBinary {
+    /// The asset's construct path.
+    pub asset_id: String,
+    /// The binary's name.
+    pub binary: String,
+    /// Path of the `bootstrap` file.
+    pub bootstrap: PathBuf,
+}
+
+/// An asset ready to package: either built now or a prebuilt zip named by the stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildOutput {
+    /// A binary to zip.
+    Binary(BuiltBinary),
+    /// A zip the stack points at.
+    Zip {
+        /// The asset's construct path.
+        asset_id: String,
+        /// The zip.
+        path: PathBuf,
+    },
+}
+
+/// The Rust target triple of a Lambda architecture.
+pub fn lambda_triple(arch: Architecture) -> &'static str {
+    match arch {
+        Architecture::Arm64 => "aarch64-unknown-linux-gnu",
+        Architecture::X86_64 => "x86_64-unknown-linux-gnu",
+    }
+}
+
+/// Builds every cargo asset in `assets` with one cargo invocation (release profile) and lays them out as
+/// `bootstrap` files. Prebuilt zips are passed through.
+pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -> Result<Vec<BuildOutput>> {
+    let mut packages: Vec<(&str, &str)> = Vec::new();
+    for asset in assets {
+        if let AssetSource::CargoBinary { package, binary } = &asset.source {
+            if !packages.contains(&(package.as_str(), binary.as_str())) {
+                packages.push((package.as_str(), binary.as_str()));
+            }
+        }
+    }
+    if !packages.is_empty() {
+        let mut command = cargo_command(workspace, target)?;
+        for (package, binary) in &packages {
+            command.args(["--package", package, "--bin", binary]);
+        }
+        run_cargo(command)?;
+    }
+    let release_dir = match target {
+        BuildTarget::Lambda(arch) => workspace.target_dir.join(lambda_triple(arch)).join("release"),
+        BuildTarget::Host => workspace.target_dir.join("release"),
+    };
+    let layout_dir = match target {
+        BuildTarget::Lambda(_) => workspace.target_dir.join("lambda"),
+        BuildTarget::Host => workspace.target_dir.join("lambda-host"),
+    };
+    let mut outputs = Vec::new();
+    for asset in assets {
+        match &asset.source {
+            AssetSource::CargoBinary { binary, .. } => {
+                let built = release_dir.join(binary);
+                let dir = layout_dir.join(binary);
+                std::fs::create_dir_all(&dir).map_err(|e| DeployerError::io("create", &dir, e))?;
+                let bootstrap = dir.join("bootstrap");
+                std::fs::copy(&built, &bootstrap).map_err(|e| DeployerError::io("copy", &built, e))?;
+                if let BuildTarget::Lambda(arch) = target {
+                    elf::check_lambda_binary(&bootstrap, arch)?;
+                }
+                outputs.push(BuildOutput::Binary(BuiltBinary {
+                    asset_id: asset.id.clone(),
+                    binary: binary.clone(),
+                    bootstrap,
+                }));
+            }
+            AssetSource::Zip { path } => {
+                let path = if path.is_absolute() { path.clone() } else { workspace.root.join(path) };
+                if !path.is_file() {
+                    return Err(DeployerError::Build(format!(
+                        "asset {} points at {}, which does not exist; build that zip first or fix the path in stacks/",
+                        asset.id,
+                        path.display()
+                    )));
+                }
+                outputs.push(BuildOutput::Zip { asset_id: asset.id.clone(), path });
+            }
+        }
+    }
+    Ok(outputs)
+}
+
+fn cargo_command(workspace: &Workspace, target: BuildTarget) -> Result<Command> {
+    let mut command = Command::new(cargo());
+    command.current_dir(&workspace.root);
+    match target {
+        BuildTarget::Host => {
+            command.args(["build", "--release", "--locked"]);
+        }
+        BuildTarget::Lambda(arch) => {
+            let triple = lambda_triple(arch);
+            ensure_rust_target(triple)?;
+            ensure_zigbuild(workspace)?;
+            let (major, minor) = LAMBDA_GLIBC;
+            command.args(["zigbuild", "--release", "--locked", "--target", &format!("{triple}.{major}.{minor}")]);
+            command.env("PATH", path_with_tools(workspace));
+        }
+    }
+    Ok(command)
+}
+
+fn run_cargo(mut command: Command) -> Result<()> {
+    // Cargo's own progress goes straight to the user's stderr: it is the best progress display for a build.
+    let status = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|e| DeployerError::Build(format!("cannot run cargo: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(DeployerError::Build(format!(
+            "cargo build of the functions failed ({status}); the compiler's messages are above"
+        )))
+    }
+}
+
+/// `PATH` with the deployer's tool virtualenv first, so a project-local `cargo-zigbuild` and `zig` are found.
+pub fn path_with_tools(workspace: &Workspace) -> std::ffi::OsString {
+    let venv_bin = workspace.tools_dir().join("venv").join("bin");
+    let mut paths = vec![venv_bin];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+fn ensure_rust_target(triple: &str) -> Result<()> {
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output();
+    let Ok(output) = sysroot else {
+        return Err(DeployerError::ToolMissing {
+            tool: "rustc".into(),
+            install: "install Rust with rustup (https://rustup.rs)".into(),
+            source: None,
+        });
+    };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    if sysroot.join("lib").join("rustlib").join(triple).join("lib").is_dir() {
+        Ok(())
+    } else {
+        Err(DeployerError::ToolMissing {
+            tool: format!("the Rust standard library for {triple}"),
+            install: format!("run `rustup target add {triple}`"),
+            source: None,
+        })
+    }
+}
+
+fn ensure_zigbuild(workspace: &Workspace) -> Result<()> {
+    let found = |name: &str| {
+        std::env::split_paths(&path_with_tools(workspace)).any(|dir| is_executable(&dir.join(name)))
+    };
+    if !found("cargo-zigbuild") {
+        return Err(DeployerError::ToolMissing {
+            tool: "cargo-zigbuild".into(),
+            install: "Lambda builds link against Amazon Linux 2023's glibc 2.34 with zig; install both with \
+                      `python3 -m pip install cargo-zigbuild` (brings zig), or `cargo install cargo-zigbuild` plus zig"
+                .into(),
+            source: None,
+        });
+    }
+    Ok(())
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}

@@ -1,0 +1,149 @@
+//! Change sets: create one, wait until CloudFormation has computed it, read it, execute or delete it.
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+
+use super::status::is_no_change_reason;
+use crate::aws::{aws_error, service_message};
+use crate::error::{DeployerError, Result};
+
+/// Where the template comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateSource {
+    /// Inline, up to CloudFormation's 51,200 bytes.
+    Body(String),
+    /// Uploaded to S3 first.
+    Url(String),
+}
+
+/// What CloudFormation made of a change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeSetOutcome {
+    /// The template, parameters and tags match the stack: nothing to do (the change set is deleted).
+    NoChanges,
+    /// Ready to execute.
+    Ready {
+        /// The change set's name.
+        name: String,
+        /// One line per resource change.
+        changes: Vec<String>,
+    },
+}
+
+/// Everything a change set is made of.
+#[derive(Debug, Clone)]
+pub struct ChangeSetRequest<'a> {
+    /// Stack name.
+    pub stack: &'a str,
+    /// Create or update.
+    pub create: bool,
+    /// The template.
+    pub template: TemplateSource,
+    /// Parameters.
+    pub parameters: &'a [(String, String)],
+    /// Tags.
+    pub tags: &'a [(String, String)],
+}
+
+/// Creates a change set and waits until it is ready or known to hold no changes.
+pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>) -> Result<ChangeSetOutcome> {
+    let name = format!("deployer-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()));
+    let mut call = cfn
+        .create_change_set()
+        .stack_name(request.stack)
+        .change_set_name(&name)
+        .change_set_type(if request.create { ChangeSetType::Create } else { ChangeSetType::Update })
+        .capabilities(Capability::CapabilityIam)
+        .capabilities(Capability::CapabilityNamedIam)
+        .description("created by deployer up");
+    call = match &request.template {
+        TemplateSource::Body(body) => call.template_body(body),
+        TemplateSource::Url(url) => call.template_url(url),
+    };
+    for (key, value) in request.parameters {
+        call = call.parameters(Parameter::builder().parameter_key(key).parameter_value(value).build());
+    }
+    for (key, value) in request.tags {
+        call = call.tags(Tag::builder().key(key).value(value).build());
+    }
+    if let Err(e) = call.send().await {
+        let message = service_message(&e);
+        // Some CloudFormation implementations answer "no updates" at creation instead of with a FAILED change set.
+        if is_no_change_reason(&message) {
+            return Ok(ChangeSetOutcome::NoChanges);
+        }
+        return Err(DeployerError::Aws { operation: "CloudFormation.CreateChangeSet", message });
+    }
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let described = cfn
+            .describe_change_set()
+            .stack_name(request.stack)
+            .change_set_name(&name)
+            .send()
+            .await
+            .map_err(aws_error("CloudFormation.DescribeChangeSet"))?;
+        match described.status() {
+            Some(ChangeSetStatus::CreateComplete) => {
+                let changes = described
+                    .changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(|rc| {
+                        let replacement = match rc.replacement().map(|r| r.as_str()) {
+                            Some("True") => " (replacement)",
+                            Some("Conditional") => " (may be replaced)",
+                            _ => "",
+                        };
+                        format!(
+                            "{} {} {}{replacement}",
+                            rc.action().map_or("Change", |a| a.as_str()),
+                            rc.resource_type().unwrap_or_default(),
+                            rc.logical_resource_id().unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                return Ok(ChangeSetOutcome::Ready { name, changes });
+            }
+            Some(ChangeSetStatus::Failed) => {
+                let reason = described.status_reason().unwrap_or_default().to_owned();
+                if is_no_change_reason(&reason) {
+                    delete(cfn, request.stack, &name).await?;
+                    return Ok(ChangeSetOutcome::NoChanges);
+                }
+                return Err(DeployerError::DeployFailed(format!(
+                    "CloudFormation rejected the change set for stack {}: {reason}",
+                    request.stack
+                )));
+            }
+            _ => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// Starts executing a ready change set.
+pub async fn execute(cfn: &Client, stack: &str, name: &str) -> Result<()> {
+    cfn.execute_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .send()
+        .await
+        .map_err(aws_error("CloudFormation.ExecuteChangeSet"))?;
+    Ok(())
+}
+
+/// Deletes a change set that will not be executed.
+pub async fn delete(cfn: &Client, stack: &str, name: &str) -> Result<()> {
+    cfn.delete_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .send()
+        .await
+        .map_err(aws_error("CloudFormation.DeleteChangeSet"))?;
+    Ok(())
+}

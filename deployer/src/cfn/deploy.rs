@@ -1,0 +1,254 @@
+//! The deploy loop for one stack: decide from its status, skip when nothing changed, otherwise create, approve,
+//! execute and watch a change set.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::approval::{RequireApproval, broadening, needs_approval};
+use super::change_set::{self, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
+use super::monitor::{EventCursor, watch};
+use super::stack::{self, StackInfo};
+use super::status::{StackAction, action_for, is_success};
+use crate::aws::aws_error;
+use crate::error::{DeployerError, Result};
+use crate::io::{Event, Host};
+
+/// CloudFormation's limit for an inline template body.
+pub const MAX_TEMPLATE_BODY: usize = 51_200;
+
+/// One stack to deploy.
+#[derive(Debug, Clone)]
+pub struct DeployRequest<'a> {
+    /// Stack name.
+    pub stack: &'a str,
+    /// The template as JSON (compared with the deployed one).
+    pub template: &'a Value,
+    /// The template's text, as written by synth.
+    pub template_body: &'a str,
+    /// Parameters.
+    pub parameters: Vec<(String, String)>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// When to ask before executing.
+    pub require_approval: RequireApproval,
+    /// Bucket for templates over the inline limit.
+    pub template_bucket: Option<&'a str>,
+}
+
+/// How deploying a stack ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeployOutcome {
+    /// The stack already matched: nothing was created or executed.
+    NoChanges {
+        /// Its outputs.
+        outputs: BTreeMap<String, String>,
+    },
+    /// A change set was executed and the stack is complete.
+    Deployed {
+        /// Final status.
+        status: String,
+        /// Its outputs.
+        outputs: BTreeMap<String, String>,
+    },
+}
+
+/// Whether the deployed stack already is what `request` asks for.
+pub fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: &DeployRequest<'_>) -> bool {
+    let params: BTreeMap<String, String> = request.parameters.iter().cloned().collect();
+    let tags: BTreeMap<String, String> = request.tags.iter().cloned().collect();
+    action_for(request.stack, Some(&info.status)) == StackAction::Update
+        && deployed == Some(request.template)
+        && info.parameters == params
+        && info.tags == tags
+}
+
+/// Deploys one stack through a change set, reporting to `host`.
+pub async fn deploy_stack(aws: &crate::aws::Aws, request: &DeployRequest<'_>, host: &dyn Host) -> Result<DeployOutcome> {
+    let cfn = &aws.cfn;
+    let total = request.template.get("Resources").and_then(Value::as_object).map_or(0, serde_json::Map::len);
+    loop {
+        let info = stack::describe(cfn, request.stack).await?;
+        let action = action_for(request.stack, info.as_ref().map(|i| i.status.as_str()));
+        match action {
+            StackAction::Blocked(message) => return Err(DeployerError::DeployFailed(message)),
+            StackAction::WaitThenRetry => {
+                let status = info.as_ref().map(|i| i.status.clone()).unwrap_or_default();
+                host.notify(Event::Info {
+                    message: format!("{}: an operation is in progress ({status}); waiting for it to end", request.stack),
+                });
+                let cursor = EventCursor::at_now(cfn, request.stack).await?;
+                watch(cfn, request.stack, request.stack, cursor, total, host).await?;
+            }
+            StackAction::DeleteThenCreate => {
+                let status = info.as_ref().map(|i| i.status.clone()).unwrap_or_default();
+                host.notify(Event::Warning {
+                    message: format!(
+                        "{}: left in {status} by a failed creation; deleting it so it can be created again",
+                        request.stack
+                    ),
+                });
+                let cursor = EventCursor::at_now(cfn, request.stack).await?;
+                cfn.delete_stack().stack_name(request.stack).send().await.map_err(aws_error("CloudFormation.DeleteStack"))?;
+                watch(cfn, request.stack, request.stack, cursor, total, host).await?;
+            }
+            StackAction::Create | StackAction::Update => {
+                let create = action == StackAction::Create;
+                let deployed = if create { None } else { stack::deployed_template(cfn, request.stack).await? };
+                if let Some(info) = info.as_ref().filter(|i| is_unchanged(i, deployed.as_ref(), request)) {
+                    host.notify(Event::NoChanges { stack: request.stack.to_owned() });
+                    return Ok(DeployOutcome::NoChanges { outputs: info.outputs.clone() });
+                }
+                return execute_change(aws, request, create, deployed.as_ref(), total, host).await;
+            }
+        }
+    }
+}
+
+async fn execute_change(
+    aws: &crate::aws::Aws,
+    request: &DeployRequest<'_>,
+    create: bool,
+    deployed: Option<&Value>,
+    total: usize,
+    host: &dyn Host,
+) -> Result<DeployOutcome> {
+    let cfn = &aws.cfn;
+    let template = template_source(aws, request).await?;
+    let outcome = change_set::create(
+        cfn,
+        &ChangeSetRequest {
+            stack: request.stack,
+            create,
+            template,
+            parameters: &request.parameters,
+            tags: &request.tags,
+        },
+    )
+    .await?;
+    let (name, changes) = match outcome {
+        ChangeSetOutcome::NoChanges => {
+            host.notify(Event::NoChanges { stack: request.stack.to_owned() });
+            let outputs = stack::describe(cfn, request.stack).await?.map(|i| i.outputs).unwrap_or_default();
+            return Ok(DeployOutcome::NoChanges { outputs });
+        }
+        ChangeSetOutcome::Ready { name, changes } => (name, changes),
+    };
+    host.notify(Event::ChangeSet { stack: request.stack.to_owned(), change_set: name.clone(), changes: changes.clone() });
+    let widening = broadening(deployed, request.template);
+    if needs_approval(request.require_approval, !changes.is_empty(), &widening) {
+        let question = if widening.is_empty() {
+            format!("Deploy these changes to {}?", request.stack)
+        } else {
+            format!("{} grants {} new IAM permission statement(s). Deploy?", request.stack, widening.len())
+        };
+        let approved = host.confirm(&question);
+        if approved != Some(true) {
+            change_set::delete(cfn, request.stack, &name).await?;
+            let why = if approved.is_none() { "nobody can approve it in a non-interactive run" } else { "it was not approved" };
+            return Err(DeployerError::ApprovalRequired(format!(
+                "the change to {} needs approval ({} new IAM statement(s)) and {why}; review it with `deployer diff`, \
+                 then run `up --require-approval never`",
+                request.stack,
+                widening.len()
+            )));
+        }
+    }
+    let cursor = EventCursor::at_now(cfn, request.stack).await?;
+    change_set::execute(cfn, request.stack, &name).await?;
+    let watched = watch(cfn, request.stack, request.stack, cursor, total, host).await?;
+    if is_success(&watched.status) {
+        let outputs = stack::describe(cfn, request.stack).await?.map(|i| i.outputs).unwrap_or_default();
+        return Ok(DeployOutcome::Deployed { status: watched.status, outputs });
+    }
+    if !watched.failures.is_empty() {
+        host.notify(Event::FailureRecap { stack: request.stack.to_owned(), failures: watched.failures.clone() });
+    }
+    let cause = watched
+        .failures
+        .first()
+        .map_or_else(|| "see the stack events above".to_owned(), |(id, status, reason)| format!("{id} {status}: {reason}"));
+    Err(DeployerError::DeployFailed(format!(
+        "deploying {} ended in {}: {cause}; fix the cause and run `up` again",
+        request.stack, watched.status
+    )))
+}
+
+async fn template_source(aws: &crate::aws::Aws, request: &DeployRequest<'_>) -> Result<TemplateSource> {
+    if request.template_body.len() <= MAX_TEMPLATE_BODY {
+        return Ok(TemplateSource::Body(request.template_body.to_owned()));
+    }
+    let Some(bucket) = request.template_bucket else {
+        return Err(DeployerError::DeployFailed(format!(
+            "the template of {} is {} bytes, over CloudFormation's inline limit of {MAX_TEMPLATE_BODY}, and no asset \
+             bucket is available to upload it to",
+            request.stack,
+            request.template_body.len()
+        )));
+    };
+    let key = format!("templates/{}.json", crate::package::zip::sha256_hex(request.template_body.as_bytes()));
+    aws.s3
+        .put_object()
+        .bucket(bucket)
+        .key(&key)
+        .body(request.template_body.as_bytes().to_vec().into())
+        .send()
+        .await
+        .map_err(aws_error("S3.PutObject"))?;
+    Ok(TemplateSource::Url(format!("https://{bucket}.s3.{}.amazonaws.com/{key}", aws.region)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn info(status: &str) -> StackInfo {
+        StackInfo {
+            id: "id".into(),
+            status: status.into(),
+            outputs: BTreeMap::new(),
+            parameters: BTreeMap::new(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn request(template: &Value) -> DeployRequest<'_> {
+        DeployRequest {
+            stack: "app",
+            template,
+            template_body: "",
+            parameters: vec![],
+            tags: vec![],
+            require_approval: RequireApproval::Never,
+            template_bucket: None,
+        }
+    }
+
+    #[test]
+    fn same_template_on_a_stable_stack_is_a_no_op() {
+        let t = json!({"Resources": {"A": {"Type": "T"}}});
+        assert!(is_unchanged(&info("UPDATE_COMPLETE"), Some(&t), &request(&t)));
+    }
+
+    #[test]
+    fn a_changed_template_parameter_or_tag_is_not_a_no_op() {
+        let t = json!({"Resources": {"A": {"Type": "T"}}});
+        let other = json!({"Resources": {"B": {"Type": "T"}}});
+        assert!(!is_unchanged(&info("UPDATE_COMPLETE"), Some(&other), &request(&t)));
+        let mut with_param = request(&t);
+        with_param.parameters.push(("P".into(), "1".into()));
+        assert!(!is_unchanged(&info("UPDATE_COMPLETE"), Some(&t), &with_param));
+        let mut with_tag = request(&t);
+        with_tag.tags.push(("team".into(), "a".into()));
+        assert!(!is_unchanged(&info("UPDATE_COMPLETE"), Some(&t), &with_tag));
+    }
+
+    #[test]
+    fn an_unstable_stack_is_never_a_no_op() {
+        let t = json!({"Resources": {}});
+        assert!(!is_unchanged(&info("UPDATE_IN_PROGRESS"), Some(&t), &request(&t)));
+        assert!(!is_unchanged(&info("ROLLBACK_COMPLETE"), Some(&t), &request(&t)));
+    }
+}

@@ -1,0 +1,89 @@
+//! Reading and deleting stacks.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::TemplateStage;
+use serde_json::Value;
+
+use crate::aws::{aws_error, service_message};
+use crate::error::{DeployerError, Result};
+
+/// What the deployer needs to know about a deployed stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackInfo {
+    /// The stack's id (ARN).
+    pub id: String,
+    /// Current status.
+    pub status: String,
+    /// Outputs, key to value.
+    pub outputs: BTreeMap<String, String>,
+    /// Parameters, key to value.
+    pub parameters: BTreeMap<String, String>,
+    /// Tags, key to value.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Describes a stack; `None` when it does not exist (or only as a deleted stack).
+pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackInfo>> {
+    let answer = match cfn.describe_stacks().stack_name(name).send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let message = service_message(&e);
+            if message.contains("does not exist") {
+                return Ok(None);
+            }
+            return Err(DeployerError::Aws { operation: "CloudFormation.DescribeStacks", message });
+        }
+    };
+    let Some(stack) = answer.stacks().first() else {
+        return Ok(None);
+    };
+    let status = stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default();
+    if status == "DELETE_COMPLETE" {
+        return Ok(None);
+    }
+    Ok(Some(StackInfo {
+        id: stack.stack_id().unwrap_or(name).to_owned(),
+        status,
+        outputs: stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+            .collect(),
+        parameters: stack
+            .parameters()
+            .iter()
+            .filter_map(|p| Some((p.parameter_key()?.to_owned(), p.parameter_value().unwrap_or_default().to_owned())))
+            .collect(),
+        tags: stack.tags().iter().filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned()))).collect(),
+    }))
+}
+
+/// The template a stack was deployed with, as JSON.
+pub async fn deployed_template(cfn: &Client, name: &str) -> Result<Option<Value>> {
+    let answer = cfn
+        .get_template()
+        .stack_name(name)
+        .template_stage(TemplateStage::Original)
+        .send()
+        .await
+        .map_err(aws_error("CloudFormation.GetTemplate"))?;
+    // A template that is not JSON (YAML written by another tool) can never equal ours: treat it as "differs".
+    Ok(answer.template_body().and_then(|body| serde_json::from_str(body).ok()))
+}
+
+/// The physical id of one resource of a stack.
+pub async fn physical_id(cfn: &Client, stack: &str, logical_id: &str) -> Result<Option<String>> {
+    match cfn.describe_stack_resource().stack_name(stack).logical_resource_id(logical_id).send().await {
+        Ok(answer) => Ok(answer.stack_resource_detail().and_then(|d| d.physical_resource_id()).map(str::to_owned)),
+        Err(e) => {
+            let message = service_message(&e);
+            if message.contains("does not exist") {
+                Ok(None)
+            } else {
+                Err(DeployerError::Aws { operation: "CloudFormation.DescribeStackResource", message })
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! `diff`: what `up` would change, from the templates and, with credentials, from CloudFormation's change set.
+
+use crate::build::BuildTarget;
+use crate::cfn::change_set::{self, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
+use crate::cfn::{approval, stack, template_diff};
+use crate::error::Result;
+use crate::io::Event;
+
+use super::{Context, prepare};
+
+/// Runs `diff`.
+pub async fn run(ctx: &Context) -> Result<()> {
+    let prepared = prepare(ctx, BuildTarget::Lambda(ctx.global.arch))?;
+    let aws = match ctx.aws().await {
+        Ok(aws) => Some(aws),
+        Err(e) => {
+            ctx.host.notify(Event::Warning {
+                message: format!("{e}; showing the templates' diff against an empty account"),
+            });
+            None
+        }
+    };
+    for synthesized in &prepared.assembly.stacks {
+        let name = &synthesized.stack_name;
+        let deployed = match &aws {
+            Some(aws) if stack::describe(&aws.cfn, name).await?.is_some() => stack::deployed_template(&aws.cfn, name).await?,
+            _ => None,
+        };
+        let changes = template_diff::diff(deployed.as_ref(), &synthesized.template);
+        let mut text = if changes.is_empty() {
+            format!("Stack {name}: no differences")
+        } else {
+            let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            format!("Stack {name}:\n  {}", lines.join("\n  "))
+        };
+        let widening = approval::broadening(deployed.as_ref(), &synthesized.template);
+        if !widening.is_empty() {
+            text.push_str(&format!("\n  IAM: {} new permission statement(s):", widening.len()));
+            for grant in &widening {
+                text.push_str("\n    ");
+                text.push_str(grant);
+            }
+        }
+        ctx.host.notify(Event::Value { kind: "template_diff".into(), text });
+        if let (Some(aws), false) = (&aws, changes.is_empty()) {
+            let exists = deployed.is_some();
+            let request = ChangeSetRequest {
+                stack: name,
+                create: !exists,
+                template: TemplateSource::Body(synthesized.template_body.clone()),
+                parameters: &[],
+                tags: &[],
+            };
+            // A change set on a missing stack would leave a REVIEW_IN_PROGRESS stack behind: only ask for updates.
+            if exists {
+                if let ChangeSetOutcome::Ready { name: cs, changes } = change_set::create(&aws.cfn, &request).await? {
+                    change_set::delete(&aws.cfn, name, &cs).await?;
+                    ctx.host.notify(Event::Value {
+                        kind: "change_set".into(),
+                        text: format!("CloudFormation's change set for {name}:\n  {}", changes.join("\n  ")),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}

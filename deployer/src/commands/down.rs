@@ -1,0 +1,29 @@
+//! `down`: delete the app stack; with `--all` also empty the asset bucket and delete the bootstrap stack.
+
+use crate::cfn::destroy::{destroy_stack, empty_bucket};
+use crate::cfn::stack;
+use crate::cli::DownArgs;
+use crate::error::Result;
+use crate::io::Event;
+
+use super::Context;
+
+/// Runs `down`.
+pub async fn run(ctx: &Context, args: &DownArgs) -> Result<()> {
+    if ctx.global.local {
+        return super::local::down(ctx).await;
+    }
+    let aws = ctx.aws().await?;
+    let host = ctx.host.as_ref();
+    host.notify(Event::Stage { stage: "destroy".into(), message: format!("stack {}", ctx.global.stack_name) });
+    destroy_stack(&aws.cfn, &ctx.global.stack_name, host).await?;
+    if args.all {
+        let name = stacks::bootstrap::STACK_NAME;
+        if let Some(bucket) = stack::physical_id(&aws.cfn, name, stacks::bootstrap::BUCKET_LOGICAL_ID).await? {
+            let removed = empty_bucket(&aws.s3, &bucket).await?;
+            host.notify(Event::Info { message: format!("emptied s3://{bucket} ({removed} object version(s))") });
+        }
+        destroy_stack(&aws.cfn, name, host).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! `up`: build → package → publish → deploy → watch, for every stack of the app.
+
+use std::collections::BTreeMap;
+
+use crate::aws::Aws;
+use crate::build::BuildTarget;
+use crate::cfn::approval::RequireApproval;
+use crate::cfn::deploy::{DeployOutcome, DeployRequest, deploy_stack};
+use crate::cli::UpArgs;
+use crate::error::{DeployerError, Result};
+use crate::io::Event;
+use crate::publish::{PublishOutcome, publish_asset};
+
+use super::{Context, Prepared, prepare, write_templates};
+
+/// Runs `up`.
+pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
+    if ctx.global.local {
+        return super::local::up(ctx, args).await;
+    }
+    let prepared = prepare(ctx, BuildTarget::Lambda(ctx.global.arch))?;
+    write_templates(&prepared.assembly, &ctx.workspace.synth_dir())?;
+    let aws = ctx.aws().await?;
+    let outputs = deploy(ctx, &aws, &prepared, args.require_approval).await?;
+    report_outputs(ctx, &outputs, args.outputs_file.as_deref())
+}
+
+/// Deploys a prepared app: the bootstrap stack, the assets, then each app stack. Returns the app stacks' outputs.
+pub async fn deploy(
+    ctx: &Context,
+    aws: &Aws,
+    prepared: &Prepared,
+    require_approval: RequireApproval,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let host = ctx.host.as_ref();
+    let account = aws.account_id().await?;
+    let bucket = stacks::bootstrap::bucket_name(&account, &aws.region);
+    if let Some(bootstrap) = prepared.bootstrap() {
+        host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {bucket}") });
+        // The bootstrap stack only narrows access (a deny-non-TLS bucket policy): it never needs approval.
+        let request = DeployRequest {
+            stack: &bootstrap.stack_name,
+            template: &bootstrap.template,
+            template_body: &bootstrap.template_body,
+            parameters: vec![],
+            tags: vec![],
+            require_approval: RequireApproval::Never,
+            template_bucket: None,
+        };
+        deploy_stack(aws, &request, host).await?;
+    }
+    host.notify(Event::Stage {
+        stage: "publish".into(),
+        message: format!("{} asset(s) to s3://{bucket}", prepared.assets.len()),
+    });
+    for asset in &prepared.assets {
+        let key = asset.packaged.object_key();
+        match publish_asset(&aws.s3, &bucket, &asset.packaged).await? {
+            PublishOutcome::Uploaded => host.notify(Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes }),
+            PublishOutcome::AlreadyPublished => host.notify(Event::AssetSkipped { key, bucket: bucket.clone() }),
+        }
+    }
+    let mut all_outputs = BTreeMap::new();
+    for stack in prepared.app_stacks() {
+        host.notify(Event::Stage { stage: "deploy".into(), message: format!("stack {}", stack.stack_name) });
+        let request = DeployRequest {
+            stack: &stack.stack_name,
+            template: &stack.template,
+            template_body: &stack.template_body,
+            parameters: vec![],
+            tags: vec![],
+            require_approval,
+            template_bucket: Some(&bucket),
+        };
+        let outputs = match deploy_stack(aws, &request, host).await? {
+            DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => outputs,
+        };
+        all_outputs.insert(stack.stack_name.clone(), outputs);
+    }
+    Ok(all_outputs)
+}
+
+/// Prints each stack's outputs and writes them all to `file` when asked.
+pub fn report_outputs(
+    ctx: &Context,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+    file: Option<&std::path::Path>,
+) -> Result<()> {
+    for (stack, values) in outputs {
+        ctx.host.notify(Event::Outputs { stack: stack.clone(), outputs: values.clone() });
+    }
+    if let Some(path) = file {
+        let text = serde_json::to_string_pretty(outputs).map_err(|e| DeployerError::Usage(e.to_string()))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
+        }
+        std::fs::write(path, text + "\n").map_err(|e| DeployerError::io("write", path, e))?;
+    }
+    Ok(())
+}

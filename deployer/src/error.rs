@@ -1,0 +1,108 @@
+//! Every error a user can hit, each saying what went wrong and what to do next.
+
+use std::path::PathBuf;
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+/// Result type of the deployer.
+pub type Result<T, E = DeployerError> = std::result::Result<T, E>;
+
+/// What went wrong, by pipeline stage.
+#[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum DeployerError {
+    /// A tool the deployer needs is not installed.
+    #[error("`{tool}` is not available: {install}")]
+    #[diagnostic(code(deployer::tool_missing))]
+    ToolMissing {
+        /// The missing tool.
+        tool: String,
+        /// The exact command or step that installs it.
+        install: String,
+        /// Why running it failed, when it was tried.
+        #[source]
+        source: Option<std::io::Error>,
+    },
+
+    /// The cargo workspace could not be read.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::workspace))]
+    Workspace(String),
+
+    /// The stack definition is invalid.
+    #[error("the stack definition is invalid: {0}")]
+    #[diagnostic(code(deployer::synth), help("fix the construct named above in stacks/"))]
+    Synth(#[from] stacks::SynthError),
+
+    /// Compiling the functions failed.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::build))]
+    Build(String),
+
+    /// Packaging a binary failed.
+    #[error("cannot package {path}: {source}")]
+    #[diagnostic(code(deployer::package))]
+    Package {
+        /// The file being packaged or written.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    #[diagnostic(code(deployer::io))]
+    Io {
+        /// What was being done ("read", "write", "create").
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// No usable AWS region or credentials.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::aws_config))]
+    AwsConfig(String),
+
+    /// An AWS API call failed.
+    #[error("{operation} failed: {message}")]
+    #[diagnostic(code(deployer::aws))]
+    Aws {
+        /// The API operation, e.g. `CloudFormation.CreateChangeSet`.
+        operation: &'static str,
+        /// The service's error code and message, or the transport error.
+        message: String,
+    },
+
+    /// The deployment did not reach a successful state.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::deploy))]
+    DeployFailed(String),
+
+    /// The user refused, or could not be asked, to approve a change.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::approval))]
+    ApprovalRequired(String),
+
+    /// Bad input on the command line.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::usage))]
+    Usage(String),
+
+    /// The local target failed.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::local))]
+    Local(String),
+}
+
+impl DeployerError {
+    /// Wraps an I/O error with the action and path it happened on.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.into(), source }
+    }
+}

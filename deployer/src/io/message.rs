@@ -1,0 +1,239 @@
+//! The events the deployer reports, each with a stable code, a level and a one-line text.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// How an event is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Progress, on stderr.
+    Info,
+    /// Something the user should look at, on stderr.
+    Warn,
+    /// The answer the command was run for, on stdout.
+    Result,
+}
+
+/// Something that happened. Serialized as-is for `--json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A pipeline stage starts.
+    Stage {
+        /// `build`, `package`, `publish`, `deploy`, `destroy`, `local`.
+        stage: String,
+        /// What it does.
+        message: String,
+    },
+    /// A free-form progress line.
+    Info {
+        /// What happened.
+        message: String,
+    },
+    /// Something that deserves attention but does not stop the command.
+    Warning {
+        /// What happened and what to do.
+        message: String,
+    },
+    /// A function binary was packaged.
+    AssetPackaged {
+        /// The asset's construct path.
+        asset: String,
+        /// The zip's path.
+        path: String,
+        /// The zip's size in bytes.
+        bytes: u64,
+        /// Lowercase hex SHA-256 of the zip.
+        sha256: String,
+    },
+    /// An asset was uploaded.
+    AssetUploaded {
+        /// Object key.
+        key: String,
+        /// Bucket.
+        bucket: String,
+        /// Bytes sent.
+        bytes: u64,
+    },
+    /// An asset was already in the bucket.
+    AssetSkipped {
+        /// Object key.
+        key: String,
+        /// Bucket.
+        bucket: String,
+    },
+    /// A stack is already as wanted.
+    NoChanges {
+        /// Stack name.
+        stack: String,
+    },
+    /// A change set was created and will be executed.
+    ChangeSet {
+        /// Stack name.
+        stack: String,
+        /// Change set name.
+        change_set: String,
+        /// One line per resource change: `Add AWS::Lambda::Function Processor`.
+        changes: Vec<String>,
+    },
+    /// One CloudFormation stack event.
+    StackEvent {
+        /// Stack name.
+        stack: String,
+        /// When it happened (RFC 3339).
+        timestamp: String,
+        /// Logical id of the resource.
+        logical_id: String,
+        /// Resource type.
+        resource_type: String,
+        /// Resource status.
+        status: String,
+        /// Status reason, if any.
+        reason: Option<String>,
+    },
+    /// Progress over a stack operation.
+    Progress {
+        /// Stack name.
+        stack: String,
+        /// Resources in a final state.
+        done: usize,
+        /// Resources in the operation.
+        total: usize,
+        /// Logical ids still in progress.
+        in_progress: Vec<String>,
+    },
+    /// A stack operation ended.
+    StackDone {
+        /// Stack name.
+        stack: String,
+        /// Final status.
+        status: String,
+        /// Seconds the operation took.
+        seconds: f64,
+    },
+    /// The resources that failed, root cause first.
+    FailureRecap {
+        /// Stack name.
+        stack: String,
+        /// `(logical id, status, reason)` in causal order.
+        failures: Vec<(String, String, String)>,
+    },
+    /// The stack's outputs.
+    Outputs {
+        /// Stack name.
+        stack: String,
+        /// Output key to value.
+        outputs: BTreeMap<String, String>,
+    },
+    /// A template was written.
+    TemplateWritten {
+        /// Stack name.
+        stack: String,
+        /// Where.
+        path: String,
+    },
+    /// Nothing to delete.
+    NothingToDelete {
+        /// Stack name.
+        stack: String,
+    },
+    /// A result value (invoke output, diff text).
+    Value {
+        /// What it is.
+        kind: String,
+        /// The text itself.
+        text: String,
+    },
+}
+
+impl Event {
+    /// The event's stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Stage { .. } => "DEPLOYER_I0001",
+            Self::Info { .. } => "DEPLOYER_I0002",
+            Self::Warning { .. } => "DEPLOYER_W0003",
+            Self::AssetPackaged { .. } => "DEPLOYER_I1001",
+            Self::AssetUploaded { .. } => "DEPLOYER_I2001",
+            Self::AssetSkipped { .. } => "DEPLOYER_I2002",
+            Self::NoChanges { .. } => "DEPLOYER_I3001",
+            Self::ChangeSet { .. } => "DEPLOYER_I3002",
+            Self::StackEvent { .. } => "DEPLOYER_I4001",
+            Self::Progress { .. } => "DEPLOYER_I4002",
+            Self::StackDone { .. } => "DEPLOYER_I4003",
+            Self::FailureRecap { .. } => "DEPLOYER_E4004",
+            Self::Outputs { .. } => "DEPLOYER_R5001",
+            Self::TemplateWritten { .. } => "DEPLOYER_R5002",
+            Self::NothingToDelete { .. } => "DEPLOYER_I3003",
+            Self::Value { .. } => "DEPLOYER_R5003",
+        }
+    }
+
+    /// How it is shown.
+    pub fn level(&self) -> Level {
+        match self {
+            Self::Warning { .. } | Self::FailureRecap { .. } => Level::Warn,
+            Self::Outputs { .. } | Self::TemplateWritten { .. } | Self::Value { .. } => Level::Result,
+            _ => Level::Info,
+        }
+    }
+
+    /// The event as prose, one or more lines.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Stage { stage, message } => format!("{stage}: {message}"),
+            Self::Info { message } => message.clone(),
+            Self::Warning { message } => format!("warning: {message}"),
+            Self::AssetPackaged { asset, path, bytes, sha256 } => {
+                format!("packaged {asset}: {path} ({bytes} bytes, sha256 {})", short(sha256))
+            }
+            Self::AssetUploaded { key, bucket, bytes } => format!("uploaded s3://{bucket}/{key} ({bytes} bytes)"),
+            Self::AssetSkipped { key, bucket } => format!("s3://{bucket}/{key} already published, not uploaded"),
+            Self::NoChanges { stack } => format!("{stack}: no changes"),
+            Self::ChangeSet { stack, change_set, changes } => {
+                let mut text = format!("{stack}: change set {change_set} with {} change(s)", changes.len());
+                for change in changes {
+                    text.push_str("\n  ");
+                    text.push_str(change);
+                }
+                text
+            }
+            Self::StackEvent { stack, logical_id, resource_type, status, reason, .. } => {
+                let mut text = format!("{stack} | {status} | {resource_type} | {logical_id}");
+                if let Some(reason) = reason.as_deref().filter(|r| !r.is_empty()) {
+                    text.push_str(" | ");
+                    text.push_str(reason);
+                }
+                text
+            }
+            Self::Progress { stack, done, total, in_progress } => {
+                format!("{stack}: {done}/{total} resources done; in progress: {}", in_progress.join(", "))
+            }
+            Self::StackDone { stack, status, seconds } => format!("{stack}: {status} in {seconds:.1}s"),
+            Self::FailureRecap { stack, failures } => {
+                let mut text = format!("{stack}: the deployment failed; failed resources, root cause first:");
+                for (id, status, reason) in failures {
+                    text.push_str(&format!("\n  {id} {status}: {reason}"));
+                }
+                text
+            }
+            Self::Outputs { stack, outputs } => {
+                let mut text = format!("Outputs of {stack}:");
+                for (key, value) in outputs {
+                    text.push_str(&format!("\n{key} = {value}"));
+                }
+                text
+            }
+            Self::TemplateWritten { stack, path } => format!("{stack}: {path}"),
+            Self::NothingToDelete { stack } => format!("{stack}: does not exist, nothing to delete"),
+            Self::Value { text, .. } => text.clone(),
+        }
+    }
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}

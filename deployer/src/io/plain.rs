@@ -1,0 +1,41 @@
+//! Timestamped lines for CI logs and pipes: progress on stderr, results on stdout.
+
+use std::io::Write;
+
+use super::{Event, Host, Level};
+
+/// Prints each event as one timestamped line.
+#[derive(Debug, Default)]
+pub struct PlainHost;
+
+impl PlainHost {
+    /// A new plain host.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+/// The wall-clock time of day, UTC, for log lines.
+pub(crate) fn clock() -> String {
+    let format = time::macros::format_description!("[hour]:[minute]:[second]");
+    time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
+}
+
+impl Host for PlainHost {
+    fn notify(&self, event: Event) {
+        // A progress tick repeats what the stack events already said line by line.
+        if matches!(event, Event::Progress { .. }) {
+            return;
+        }
+        let text = event.text();
+        if event.level() == Level::Result {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        } else {
+            let _ = writeln!(std::io::stderr().lock(), "[{}] {text}", clock());
+        }
+    }
+
+    fn confirm(&self, _question: &str) -> Option<bool> {
+        None
+    }
+}

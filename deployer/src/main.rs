@@ -1,0 +1,57 @@
+//! The `deployer` binary: parses the command line, picks the output host and runs one command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use deployer::cli::{Cli, Command};
+use deployer::commands::{self, Context};
+use deployer::io::{self, OutputMode};
+use deployer::workspace::Workspace;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{:?}", miette::Report::new(error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> deployer::Result<()> {
+    if let Command::LocalDaemon(args) = &cli.command {
+        return commands::local::daemon(args).await;
+    }
+    let mode = OutputMode::detect(cli.global.json, cli.global.verbose > 0);
+    let ctx = Context { host: io::host(mode), workspace: Workspace::discover()?, global: cli.global };
+    match &cli.command {
+        Command::Synth(args) => commands::synth::run(&ctx, args),
+        Command::Up(args) => commands::up::run(&ctx, args).await,
+        Command::Down(args) => commands::down::run(&ctx, args).await,
+        Command::Diff => commands::diff::run(&ctx).await,
+        Command::Invoke(args) => commands::invoke::run(&ctx, args).await,
+        Command::Status => commands::local::status(&ctx).await,
+        Command::Logs(args) => commands::local::logs(&ctx, args).await,
+        Command::LocalDaemon(_) => Ok(()),
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DEPLOYER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,137 @@
+//! Deterministic zips: the same binary always gives the same bytes, whatever the clock, time zone or umask.
+//!
+//! Entries are sorted, every timestamp is 1980-01-01 00:00 (the zip epoch), `bootstrap` is mode 0755, the
+//! compression method and level are fixed and no extra fields are written. That is what makes the SHA-256 of the
+//! zip a valid asset key: an unchanged function maps to an object already in the bucket.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+use crate::error::{DeployerError, Result};
+
+/// A packaged function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackagedAsset {
+    /// The zip on disk.
+    pub zip_path: PathBuf,
+    /// Lowercase hex SHA-256 of the zip's bytes.
+    pub sha256: String,
+    /// Size of the zip in bytes.
+    pub bytes: u64,
+}
+
+impl PackagedAsset {
+    /// The object key the asset is published under.
+    pub fn object_key(&self) -> String {
+        format!("{}.zip", self.sha256)
+    }
+}
+
+/// Zips `(name, contents, mode)` entries deterministically.
+pub fn deterministic_zip(mut entries: Vec<(String, Vec<u8>, u32)>) -> Result<Vec<u8>, std::io::Error> {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, contents, mode) in entries {
+        let options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(Some(9))
+            .last_modified_time(DateTime::default())
+            .unix_permissions(mode)
+            .large_file(false);
+        writer.start_file(name, options).map_err(std::io::Error::other)?;
+        writer.write_all(&contents)?;
+    }
+    Ok(writer.finish().map_err(std::io::Error::other)?.into_inner())
+}
+
+/// Packages the binary at `bootstrap` as `<out_dir>/bootstrap.zip` with the single entry `bootstrap` (mode 0755).
+pub fn package_bootstrap(bootstrap: &Path, out_dir: &Path) -> Result<PackagedAsset> {
+    let contents = std::fs::read(bootstrap).map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
+    let bytes = deterministic_zip(vec![("bootstrap".to_owned(), contents, 0o755)])
+        .map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
+    let zip_path = out_dir.join("bootstrap.zip");
+    std::fs::create_dir_all(out_dir).map_err(|e| DeployerError::io("create", out_dir, e))?;
+    write_atomically(&zip_path, &bytes)?;
+    Ok(PackagedAsset { zip_path, sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a zip behind.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| DeployerError::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| DeployerError::io("write", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn local_header(bytes: &[u8]) -> (u16, u16, u16, u16) {
+        let le = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+        // (method, mod time, mod date, extra length) from the first local file header.
+        (le(8), le(10), le(12), le(28))
+    }
+
+    #[test]
+    fn same_input_same_bytes() {
+        let entries = vec![("bootstrap".to_owned(), b"\x7fELF binary".to_vec(), 0o755)];
+        let first = deterministic_zip(entries.clone()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let second = deterministic_zip(entries).unwrap();
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn entries_are_sorted_whatever_the_input_order() {
+        let a = deterministic_zip(vec![("b".into(), vec![1], 0o644), ("a".into(), vec![2], 0o644)]).unwrap();
+        let b = deterministic_zip(vec![("a".into(), vec![2], 0o644), ("b".into(), vec![1], 0o644)]).unwrap();
+        assert_eq!(a, b);
+        let archive = zip::ZipArchive::new(Cursor::new(a)).unwrap();
+        assert_eq!(archive.file_names().collect::<Vec<_>>().len(), 2);
+        assert_eq!(archive.name_for_index(0), Some("a"));
+    }
+
+    #[test]
+    fn bootstrap_is_executable_dated_1980_deflated_without_extra_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::write(&bin, vec![42_u8; 4096]).unwrap();
+        let asset = package_bootstrap(&bin, dir.path()).unwrap();
+        let bytes = std::fs::read(&asset.zip_path).unwrap();
+        let (method, mtime, mdate, extra) = local_header(&bytes);
+        assert_eq!(method, 8, "deflate");
+        assert_eq!(mtime, 0, "00:00:00");
+        assert_eq!(mdate, (1 << 5) | 1, "1980-01-01");
+        assert_eq!(extra, 0, "no extra fields");
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
+        let entry = archive.by_index(0).unwrap();
+        assert_eq!(entry.name(), "bootstrap");
+        assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
+        assert_eq!(asset.sha256, sha256_hex(&bytes));
+        assert_eq!(asset.object_key(), format!("{}.zip", asset.sha256));
+        assert_eq!(asset.bytes, bytes.len() as u64);
+    }
+
+    #[test]
+    fn asset_key_changes_with_the_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::write(&bin, b"one").unwrap();
+        let one = package_bootstrap(&bin, dir.path()).unwrap();
+        std::fs::write(&bin, b"two").unwrap();
+        let two = package_bootstrap(&bin, dir.path()).unwrap();
+        assert_ne!(one.object_key(), two.object_key());
+        std::fs::write(&bin, b"one").unwrap();
+        assert_eq!(package_bootstrap(&bin, dir.path()).unwrap().sha256, one.sha256);
+    }
+}

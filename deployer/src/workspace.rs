@@ -1,0 +1,74 @@
+//! Where the cargo workspace lives and where build output goes, as cargo itself reports it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::{DeployerError, Result};
+
+/// The cargo workspace the deployer works on.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Directory of the workspace's root `Cargo.toml`.
+    pub root: PathBuf,
+    /// Cargo's target directory (honours `CARGO_TARGET_DIR` and `.cargo/config.toml`).
+    pub target_dir: PathBuf,
+}
+
+impl Workspace {
+    /// Asks `cargo metadata` for the workspace that contains the current directory.
+    pub fn discover() -> Result<Self> {
+        Self::discover_from(Path::new("."))
+    }
+
+    /// Asks `cargo metadata` for the workspace that contains `dir`.
+    pub fn discover_from(dir: &Path) -> Result<Self> {
+        let output = Command::new(cargo())
+            .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+            .current_dir(dir)
+            .output()
+            .map_err(|source| DeployerError::ToolMissing {
+                tool: "cargo".into(),
+                install: "install Rust with rustup (https://rustup.rs)".into(),
+                source: Some(source),
+            })?;
+        if !output.status.success() {
+            return Err(DeployerError::Workspace(format!(
+                "`cargo metadata` failed in {}: {}; run the deployer inside the project's cargo workspace",
+                dir.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        let meta: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| DeployerError::Workspace(format!("`cargo metadata` printed invalid JSON: {e}")))?;
+        let field = |name: &str| {
+            meta.get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(PathBuf::from)
+                .ok_or_else(|| DeployerError::Workspace(format!("`cargo metadata` did not report `{name}`")))
+        };
+        Ok(Self {
+            root: field("workspace_root")?,
+            target_dir: field("target_directory")?,
+        })
+    }
+
+    /// The folder synthesized templates are written to.
+    pub fn synth_dir(&self) -> PathBuf {
+        self.target_dir.join("deployer").join("synth")
+    }
+
+    /// The folder the local target keeps its state in (outside `target/` so `cargo clean` keeps executions).
+    pub fn local_state_dir(&self) -> PathBuf {
+        self.root.join(".deployer").join("local")
+    }
+
+    /// The folder the deployer keeps its own tools (virtualenvs) in.
+    pub fn tools_dir(&self) -> PathBuf {
+        self.root.join(".deployer").join("tools")
+    }
+}
+
+/// The cargo binary to run: the one that runs us when there is one.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}

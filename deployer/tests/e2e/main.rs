@@ -1,0 +1,8 @@
+//! End-to-end tests of the deployer binary against real third-party tools (moto server, actionlint), compiled
+//! into one test binary to keep link time down.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod moto;
+mod support;
+mod workflow;

@@ -1,0 +1,125 @@
+//! Shared helpers: finding the third-party tools, free loopback ports, running the deployer.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace root (tests run from the crate folder).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A third-party tool, from `DEPLOYER_TOOLS_BIN` or `PATH`. A missing tool fails the test: it is never skipped.
+pub fn tool(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("DEPLOYER_TOOLS_BIN") {
+        let path = PathBuf::from(dir).join(name);
+        if path.exists() {
+            return path;
+        }
+    }
+    let default = workspace_root().join(".venv-tools/bin").join(name);
+    if default.exists() {
+        return default;
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if dir.join(name).exists() {
+                return dir.join(name);
+            }
+        }
+    }
+    panic!("`{name}` is not installed: run the tests with `scripts/test`, which installs it");
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A process killed when dropped.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until `url` answers (any HTTP status), or fails after `timeout`.
+pub fn wait_http(url: &str, timeout: Duration) {
+    let start = Instant::now();
+    let authority = url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    while start.elapsed() < timeout {
+        if std::net::TcpStream::connect(&authority).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{url} did not start listening within {timeout:?}");
+}
+
+/// Output of a command as text, for assertions and failure messages.
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            ok: o.status.success(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// The deployer binary, run in `dir` with `envs`.
+pub fn deployer(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_deployer"));
+    command.args(args).current_dir(dir).stdin(Stdio::null()).env_remove("AWS_PROFILE").env("CI", "true");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    if let Some(bin) = std::env::var_os("DEPLOYER_TOOLS_BIN") {
+        paths.insert(0, PathBuf::from(bin));
+    }
+    paths.insert(0, workspace_root().join(".venv-tools/bin"));
+    command.env("PATH", std::env::join_paths(paths).unwrap());
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    command.output().unwrap().into()
+}
+
+/// Copies the workspace's sources (not `target/`, not dot folders) into `to`.
+pub fn copy_workspace(to: &Path) {
+    let root = workspace_root();
+    for entry in ["Cargo.toml", "Cargo.lock", "functions", "stacks", "deployer"] {
+        copy_tree(&root.join(entry), &to.join(entry));
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name == "target" || name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            copy_tree(&entry.path(), &to.join(name));
+        }
+    } else {
+        std::fs::copy(from, to).unwrap();
+    }
+}
