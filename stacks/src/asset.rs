@@ -77,7 +77,10 @@ impl AssetManifest {
 
     /// The resolved asset `id`, checked to carry a well-formed hash.
     pub fn resolve(&self, id: &str) -> Result<&ResolvedAsset, SynthError> {
-        let asset = self.0.get(id).ok_or_else(|| SynthError::MissingAsset { id: id.to_owned() })?;
+        let asset = self
+            .0
+            .get(id)
+            .ok_or_else(|| SynthError::MissingAsset { id: id.to_owned() })?;
         let well_formed = asset.sha256.len() == 64
             && asset
                 .sha256
@@ -116,7 +119,9 @@ mod tests {
 
     #[test]
     fn object_key_is_the_hash() {
-        let a = ResolvedAsset { sha256: "ab".repeat(32) };
+        let a = ResolvedAsset {
+            sha256: "ab".repeat(32),
+        };
         assert_eq!(a.object_key(), format!("{}.zip", "ab".repeat(32)));
     }
 

@@ -181,10 +181,16 @@ impl Stack {
     ) -> Result<(), SynthError> {
         let target = self.own(dependency.handle())?.clone();
         let index = self.own(dependent.handle())?.index();
-        if let Some(node) = self.nodes.get_mut(index) {
-            if !node.depends_on.contains(&target) {
-                node.depends_on.push(target);
-            }
+        if index == target.index() {
+            return Err(SynthError::invalid(
+                target.path(),
+                "a resource cannot depend on itself",
+            ));
+        }
+        if let Some(node) = self.nodes.get_mut(index)
+            && !node.depends_on.contains(&target)
+        {
+            node.depends_on.push(target);
         }
         Ok(())
     }
@@ -331,3 +337,6 @@ fn check_id(scope_path: &str, id: &str) -> Result<(), SynthError> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,9 @@ pub enum SynthError {
         max: u64,
     },
     /// A log retention that `AWS::Logs::LogGroup` does not accept.
-    #[error("{path}: RetentionInDays {value} is not accepted by cloudwatch logs; use one of {valid}")]
+    #[error(
+        "{path}: RetentionInDays {value} is not accepted by cloudwatch logs; use one of {valid}"
+    )]
     InvalidRetention {
         /// Construct path of the log group.
         path: String,
@@ -50,7 +52,9 @@ pub enum SynthError {
         reason: String,
     },
     /// A construct id that cannot be used (empty, or containing `/`).
-    #[error("{path}: construct id `{id}` is invalid: ids must be non-empty and must not contain '/'")]
+    #[error(
+        "{path}: construct id `{id}` is invalid: ids must be non-empty and must not contain '/'"
+    )]
     InvalidConstructId {
         /// Path of the scope the construct was added to.
         path: String,

@@ -43,7 +43,9 @@ pub fn logical_id<S: AsRef<str>>(components: &[S]) -> Result<String, SynthError>
         reason,
     };
     if components.is_empty() {
-        return Err(invalid("the path is empty once `Default` components are dropped"));
+        return Err(invalid(
+            "the path is empty once `Default` components are dropped",
+        ));
     }
     if let [single] = components.as_slice() {
         let id = alphanumeric(single);
@@ -134,7 +136,11 @@ mod tests {
         let id = logical_id(&[long.as_str()]).unwrap();
         assert_eq!(id.len(), MAX_HUMAN_LEN + HASH_LEN);
         assert!(id.starts_with(&"a".repeat(MAX_HUMAN_LEN)));
-        assert!(id[MAX_HUMAN_LEN..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+        assert!(
+            id[MAX_HUMAN_LEN..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        );
     }
 
     #[test]

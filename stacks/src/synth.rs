@@ -60,8 +60,8 @@ impl SynthesizedStack {
     }
 }
 
-/// Maps handles to logical IDs while one resource of one stack is rendered.
-pub(crate) struct RenderContext<'a> {
+/// Maps handles to logical IDs while one resource of one stack is rendered (opaque outside this crate).
+pub struct RenderContext<'a> {
     stack: &'a Stack,
     ids: &'a [Option<String>],
     path: &'a str,
@@ -120,7 +120,10 @@ pub(crate) fn synth_stack(
             return Err(SynthError::DuplicateLogicalId {
                 stack: stack.name.clone(),
                 logical_id: name.clone(),
-                first: stack.nodes.get(index).map_or_else(String::new, |n| n.path.clone()),
+                first: stack
+                    .nodes
+                    .get(index)
+                    .map_or_else(String::new, |n| n.path.clone()),
                 second: path,
             });
         }

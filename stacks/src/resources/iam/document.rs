@@ -1,0 +1,327 @@
+//! Policy documents and statements, checked for wildcards when rendered.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::error::SynthError;
+use crate::reference::Expr;
+use crate::synth::RenderContext;
+
+/// The policy language version.
+pub const POLICY_VERSION: &str = "2012-10-17";
+
+/// Allow or deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effect {
+    /// `Allow`.
+    Allow,
+    /// `Deny`.
+    Deny,
+}
+
+/// Who a resource policy statement applies to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Principal {
+    /// Everyone (`"*"`): only accepted in `Deny` statements.
+    Anyone,
+    /// An AWS service, e.g. `lambda.amazonaws.com`.
+    Service(String),
+}
+
+/// One policy statement.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct Statement {
+    sid: Option<String>,
+    effect: Effect,
+    principal: Option<Principal>,
+    actions: Vec<String>,
+    resources: Vec<Expr>,
+    not_resources: Vec<Expr>,
+    conditions: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl Statement {
+    /// An `Allow` statement.
+    pub fn allow() -> Self {
+        Self::new(Effect::Allow)
+    }
+
+    /// A `Deny` statement.
+    pub fn deny() -> Self {
+        Self::new(Effect::Deny)
+    }
+
+    fn new(effect: Effect) -> Self {
+        Self {
+            sid: None,
+            effect,
+            principal: None,
+            actions: Vec::new(),
+            resources: Vec::new(),
+            not_resources: Vec::new(),
+            conditions: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the statement id.
+    pub fn sid(mut self, sid: impl Into<String>) -> Self {
+        self.sid = Some(sid.into());
+        self
+    }
+
+    /// Sets the principal (resource policies only).
+    pub fn principal(mut self, principal: Principal) -> Self {
+        self.principal = Some(principal);
+        self
+    }
+
+    /// Adds actions (`service:Action`, never a wildcard).
+    pub fn actions<I, S>(mut self, actions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.actions.extend(actions.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a resource.
+    pub fn resource(mut self, resource: impl Into<Expr>) -> Self {
+        self.resources.push(resource.into());
+        self
+    }
+
+    /// Adds a `NotResource` entry: the statement covers every resource except these.
+    pub fn not_resource(mut self, resource: impl Into<Expr>) -> Self {
+        self.not_resources.push(resource.into());
+        self
+    }
+
+    /// Adds a condition, e.g. `("Bool", "aws:SecureTransport", false)`.
+    pub fn condition(
+        mut self,
+        operator: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.conditions
+            .entry(operator.into())
+            .or_default()
+            .insert(key.into(), value.into());
+        self
+    }
+
+    fn label(&self, index: usize) -> String {
+        match &self.sid {
+            Some(sid) => format!("{index} ({sid})"),
+            None => index.to_string(),
+        }
+    }
+
+    fn validate(&self, path: &str, index: usize) -> Result<(), SynthError> {
+        let broad = |reason: String| SynthError::OverlyBroadPolicy {
+            path: path.to_owned(),
+            statement: self.label(index),
+            reason,
+        };
+        if self.actions.is_empty() {
+            return Err(broad("it has no action".to_owned()));
+        }
+        for action in &self.actions {
+            let (service, name) = action.split_once(':').unwrap_or(("", ""));
+            if action.contains('*') || service.is_empty() || name.is_empty() {
+                return Err(broad(format!(
+                    "action `{action}` must be one `service:Action` without `*`"
+                )));
+            }
+        }
+        if self.resources.is_empty() == self.not_resources.is_empty() {
+            return Err(broad(
+                "it needs either Resource or NotResource entries, not both".to_owned(),
+            ));
+        }
+        if self.effect == Effect::Allow && self.principal == Some(Principal::Anyone) {
+            return Err(broad("it allows the `*` principal".to_owned()));
+        }
+        if let Some(sid) = &self.sid
+            && (sid.is_empty() || !sid.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(SynthError::invalid(
+                path,
+                format!("Sid `{sid}` must be letters and digits"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn render(&self, cx: &RenderContext<'_>, index: usize) -> Result<Value, SynthError> {
+        let mut out = Map::new();
+        if let Some(sid) = &self.sid {
+            out.insert("Sid".into(), json!(sid));
+        }
+        out.insert(
+            "Effect".into(),
+            json!(match self.effect {
+                Effect::Allow => "Allow",
+                Effect::Deny => "Deny",
+            }),
+        );
+        match &self.principal {
+            Some(Principal::Anyone) => {
+                out.insert("Principal".into(), json!("*"));
+            }
+            Some(Principal::Service(s)) => {
+                out.insert("Principal".into(), json!({ "Service": s }));
+            }
+            None => {}
+        }
+        out.insert("Action".into(), json!(self.actions));
+        for (key, list) in [
+            ("Resource", &self.resources),
+            ("NotResource", &self.not_resources),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let rendered = list
+                .iter()
+                .map(|r| r.render(cx))
+                .collect::<Result<Vec<_>, _>>()?;
+            for value in &rendered {
+                check_resource(cx.path(), &self.label(index), key, value)?;
+            }
+            out.insert(key.into(), Value::Array(rendered));
+        }
+        if !self.conditions.is_empty() {
+            out.insert("Condition".into(), json!(self.conditions));
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// The text a resource entry shows before deployment: a literal, or a `Fn::Sub` template (other intrinsics,
+/// such as `Fn::GetAtt`, are opaque and hold no wildcard written by us).
+fn resource_text(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(s) => Some(s),
+        Value::Object(o) => match o.get("Fn::Sub") {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Array(a)) => a.first().and_then(Value::as_str),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A resource may hold one `*`, as the final qualifier wildcard right after a typed reference
+/// (`${Fn.Arn}:*`, `...:function:${Fn}:*`): every version or alias of one resource, never a family of resources.
+fn check_resource(path: &str, statement: &str, key: &str, value: &Value) -> Result<(), SynthError> {
+    let Some(text) = resource_text(value) else {
+        return Ok(());
+    };
+    let qualifier_form = text.matches('*').count() == 1
+        && text
+            .strip_suffix(":*")
+            .is_some_and(|prefix| prefix.ends_with('}'));
+    if text.contains('*') && !qualifier_form {
+        return Err(SynthError::OverlyBroadPolicy {
+            path: path.to_owned(),
+            statement: statement.to_owned(),
+            reason: format!("{key} `{text}` has a wildcard other than a trailing `<arn>:*`"),
+        });
+    }
+    Ok(())
+}
+
+/// A policy document: `{"Version": "2012-10-17", "Statement": [...]}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[must_use]
+pub struct PolicyDocument {
+    statements: Vec<Statement>,
+}
+
+impl PolicyDocument {
+    /// An empty document.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a statement.
+    pub fn statement(mut self, statement: Statement) -> Self {
+        self.statements.push(statement);
+        self
+    }
+
+    /// Checks the document's statements (what can be checked before references resolve).
+    pub(crate) fn validate(&self, path: &str) -> Result<(), SynthError> {
+        if self.statements.is_empty() {
+            return Err(SynthError::invalid(
+                path,
+                "a policy document needs a statement",
+            ));
+        }
+        self.statements
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, s)| s.validate(path, i))
+    }
+
+    /// Renders the document, checking every resource entry for wildcards.
+    pub(crate) fn render(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
+        let statements = self
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.render(cx, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(json!({ "Version": POLICY_VERSION, "Statement": statements }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_actions_and_missing_resources_are_rejected() {
+        let err = Statement::allow()
+            .actions(["s3:*"])
+            .resource("arn:aws:s3:::b")
+            .validate("s/R", 0);
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
+        let err = Statement::allow()
+            .actions(["s3:GetObject"])
+            .validate("s/R", 1);
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
+        let err = Statement::allow()
+            .principal(Principal::Anyone)
+            .actions(["s3:GetObject"])
+            .resource("arn:aws:s3:::b")
+            .validate("s/R", 2);
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
+    }
+
+    #[test]
+    fn resource_wildcards_only_in_qualifier_form() {
+        let ok = json!({"Fn::Sub": "${Orchestrator.Arn}:*"});
+        assert!(check_resource("s/R", "0", "Resource", &ok).is_ok());
+        assert!(
+            check_resource("s/R", "0", "Resource", &json!({"Fn::GetAtt": ["G", "Arn"]})).is_ok()
+        );
+        let literal = json!("arn:aws:lambda:us-east-1:123456789012:function:*");
+        for bad in [
+            json!("*"),
+            json!({"Fn::Sub": "${Bucket.Arn}/*"}),
+            json!("arn:aws:s3:::b/*:*x"),
+            literal,
+        ] {
+            let err = check_resource("s/R", "0", "Resource", &bad).err();
+            assert!(
+                matches!(err, Some(SynthError::OverlyBroadPolicy { .. })),
+                "{bad}"
+            );
+        }
+    }
+}

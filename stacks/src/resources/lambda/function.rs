@@ -1,0 +1,315 @@
+//! `AWS::Lambda::Function` whose code is an asset in the bootstrap bucket.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Architecture, DurableConfig, EXECUTION_TIMEOUT_RANGE, LogFormat, MEMORY_SIZE_RANGE,
+    RETENTION_PERIOD_RANGE, Runtime, TIMEOUT_RANGE,
+};
+use crate::asset::{AssetSource, bucket_name_expr};
+use crate::error::SynthError;
+use crate::reference::{Expr, FunctionRef, LogGroupRef, Reference, ResourceHandle, RoleRef};
+use crate::resources::sealed::{MakeRef, Synthesize};
+use crate::resources::{Props, Resource, check_description};
+use crate::synth::RenderContext;
+
+/// Environment variable names Lambda reserves for itself.
+const RESERVED_ENV: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_REGION",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+];
+
+/// An `AWS::Lambda::Function` whose code is an asset in the bootstrap bucket.
+///
+/// There is deliberately no way to set `FunctionName`: with a generated name, changes that need a replacement
+/// (such as `DurableConfig`) are carried out by CloudFormation without a name clash.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Function {
+    code: AssetSource,
+    role: RoleRef,
+    runtime: Runtime,
+    handler: String,
+    memory_size: u32,
+    timeout_seconds: u32,
+    architecture: Architecture,
+    environment: BTreeMap<String, Expr>,
+    logging: Option<(LogGroupRef, LogFormat)>,
+    durable: Option<DurableConfig>,
+    description: Option<String>,
+}
+
+impl Function {
+    /// A function running `code` as `role`: `provided.al2023`, handler `bootstrap`, 128 MB, 3 s, arm64.
+    pub fn new(code: AssetSource, role: &RoleRef) -> Self {
+        Self {
+            code,
+            role: role.clone(),
+            runtime: Runtime::default(),
+            handler: "bootstrap".to_owned(),
+            memory_size: 128,
+            timeout_seconds: 3,
+            architecture: Architecture::default(),
+            environment: BTreeMap::new(),
+            logging: None,
+            durable: None,
+            description: None,
+        }
+    }
+
+    /// Sets the runtime.
+    pub fn runtime(mut self, runtime: Runtime) -> Self {
+        self.runtime = runtime;
+        self
+    }
+
+    /// Sets the handler.
+    pub fn handler(mut self, handler: impl Into<String>) -> Self {
+        self.handler = handler.into();
+        self
+    }
+
+    /// Sets `MemorySize` in MB (128..=10240).
+    pub fn memory_size(mut self, megabytes: u32) -> Self {
+        self.memory_size = megabytes;
+        self
+    }
+
+    /// Sets `Timeout` of one invocation in seconds (1..=900).
+    pub fn timeout_seconds(mut self, seconds: u32) -> Self {
+        self.timeout_seconds = seconds;
+        self
+    }
+
+    /// Sets the instruction set.
+    pub fn architecture(mut self, architecture: Architecture) -> Self {
+        self.architecture = architecture;
+        self
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<Expr>) -> Self {
+        self.environment.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sends logs to `group` in `format` (`LoggingConfig`).
+    pub fn log_group(mut self, group: &LogGroupRef, format: LogFormat) -> Self {
+        self.logging = Some((group.clone(), format));
+        self
+    }
+
+    /// Makes the function durable.
+    pub fn durable(mut self, config: DurableConfig) -> Self {
+        self.durable = Some(config);
+        self
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+}
+
+impl Synthesize for Function {
+    fn resource_type(&self) -> &'static str {
+        "AWS::Lambda::Function"
+    }
+
+    fn validate(&self, path: &str) -> Result<(), SynthError> {
+        let range = |property, value: u32, (min, max): (u32, u32)| {
+            SynthError::check_range(path, property, value.into(), min.into(), max.into())
+        };
+        range("MemorySize", self.memory_size, MEMORY_SIZE_RANGE)?;
+        range("Timeout", self.timeout_seconds, TIMEOUT_RANGE)?;
+        if let Some(d) = &self.durable {
+            range(
+                "DurableConfig.ExecutionTimeout",
+                d.execution_timeout_seconds,
+                EXECUTION_TIMEOUT_RANGE,
+            )?;
+            range(
+                "DurableConfig.RetentionPeriodInDays",
+                d.retention_period_in_days,
+                RETENTION_PERIOD_RANGE,
+            )?;
+        }
+        if self.handler.is_empty() || self.handler.len() > 128 {
+            return Err(SynthError::invalid(
+                path,
+                "Handler must be 1 to 128 characters",
+            ));
+        }
+        for name in self.environment.keys() {
+            let well_formed = name.len() >= 2
+                && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !well_formed || RESERVED_ENV.contains(&name.as_str()) {
+                return Err(SynthError::invalid(
+                    path,
+                    format!(
+                        "environment variable `{name}` is reserved by lambda or not of the form [A-Za-z][A-Za-z0-9_]+"
+                    ),
+                ));
+            }
+        }
+        check_description(path, self.description.as_deref(), 256)
+    }
+
+    fn properties(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
+        let asset = cx.asset()?;
+        let environment = if self.environment.is_empty() {
+            None
+        } else {
+            let mut vars = Map::new();
+            for (name, value) in &self.environment {
+                vars.insert(name.clone(), value.render(cx)?);
+            }
+            Some(json!({ "Variables": vars }))
+        };
+        let logging = match &self.logging {
+            Some((group, format)) => Some(json!({
+                "LogFormat": format.as_str(),
+                "LogGroup": group.ref_().render(cx)?,
+            })),
+            None => None,
+        };
+        let durable = self.durable.map(|d| {
+            json!({
+                "ExecutionTimeout": d.execution_timeout_seconds,
+                "RetentionPeriodInDays": d.retention_period_in_days,
+            })
+        });
+        Ok(Props::new()
+            .set("Architectures", json!([self.architecture.as_str()]))
+            .set(
+                "Code",
+                json!({ "S3Bucket": bucket_name_expr().render(cx)?, "S3Key": asset.object_key() }),
+            )
+            .set_opt("Description", self.description.clone())
+            .set_opt("DurableConfig", durable)
+            .set_opt("Environment", environment)
+            .set("Handler", self.handler.clone())
+            .set_opt("LoggingConfig", logging)
+            .set("MemorySize", self.memory_size)
+            .set("Role", self.role.arn().render(cx)?)
+            .set("Runtime", self.runtime.as_str())
+            .set("Timeout", self.timeout_seconds)
+            .build())
+    }
+
+    fn asset(&self) -> Option<&AssetSource> {
+        Some(&self.code)
+    }
+}
+
+impl MakeRef for Function {
+    type Ref = FunctionRef;
+    fn make_ref(&self, handle: ResourceHandle) -> FunctionRef {
+        FunctionRef::new(handle)
+    }
+}
+
+impl Resource for Function {}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::construct::Stack;
+    use crate::resources::iam::Role;
+
+    fn add(configure: impl FnOnce(Function) -> Function) -> Result<FunctionRef, SynthError> {
+        let mut stack = Stack::new("s").unwrap();
+        let role = stack
+            .add("Role", Role::for_service("lambda.amazonaws.com"))
+            .unwrap();
+        let code = AssetSource::Zip {
+            path: "f.zip".into(),
+        };
+        stack.add("Fn", configure(Function::new(code, &role)))
+    }
+
+    fn durable(execution_timeout_seconds: u32, retention_period_in_days: u32) -> DurableConfig {
+        DurableConfig {
+            execution_timeout_seconds,
+            retention_period_in_days,
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected_naming_the_construct() {
+        type Case = (&'static str, fn(Function) -> Function);
+        let cases: &[Case] = &[
+            ("MemorySize", |f| f.memory_size(127)),
+            ("MemorySize", |f| f.memory_size(10_241)),
+            ("Timeout", |f| f.timeout_seconds(0)),
+            ("Timeout", |f| f.timeout_seconds(901)),
+            ("DurableConfig.ExecutionTimeout", |f| {
+                f.durable(durable(0, 7))
+            }),
+            ("DurableConfig.ExecutionTimeout", |f| {
+                f.durable(durable(31_622_401, 7))
+            }),
+            ("DurableConfig.RetentionPeriodInDays", |f| {
+                f.durable(durable(600, 0))
+            }),
+            ("DurableConfig.RetentionPeriodInDays", |f| {
+                f.durable(durable(600, 91))
+            }),
+        ];
+        for (property, configure) in cases {
+            let err = add(configure).unwrap_err();
+            assert!(
+                matches!(&err, SynthError::OutOfRange { path, property: p, .. } if path == "s/Fn" && p == property),
+                "{err:?}"
+            );
+            let message = err.to_string();
+            assert!(
+                message.starts_with("s/Fn: ") && message.contains(property),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn boundary_values_are_accepted() {
+        for configure in [
+            |f: Function| f.memory_size(128).timeout_seconds(1).durable(durable(1, 1)),
+            |f: Function| {
+                f.memory_size(10_240)
+                    .timeout_seconds(900)
+                    .durable(durable(31_622_400, 90))
+            },
+        ] {
+            add(configure).unwrap();
+        }
+    }
+
+    #[test]
+    fn reserved_or_malformed_environment_names_are_rejected() {
+        for name in ["AWS_REGION", "1X", "A-B", "X"] {
+            let err = add(|f| f.env(name, "v")).unwrap_err().to_string();
+            assert!(err.contains("s/Fn") && err.contains(name), "{err}");
+        }
+    }
+}
