@@ -1,8 +1,8 @@
 //! Python number semantics the statistics need: `sum()`, `max()`/`min()`
 //! over mixed `int`/`float`, and `int / int` true division.
 //!
-//! The original function runs on CPython 3.14, so the results here follow
-//! CPython's own algorithms rather than naive Rust arithmetic:
+//! The original function runs on `CPython` 3.14, so the results here follow
+//! `CPython`'s own algorithms rather than naive Rust arithmetic:
 //!
 //! - `sum()` keeps a machine-word integer fast path, switches to
 //!   Neumaier-compensated float summation at the first float, and falls back
@@ -40,18 +40,18 @@ impl From<Number> for pyjson::Value {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IntOverflow;
 
-/// Python's `sum(items)` (start value `0`), as CPython 3.14 computes it.
+/// Python's `sum(items)` (start value `0`), as `CPython` 3.14 computes it.
 ///
 /// # Errors
 ///
 /// [`IntOverflow`] when an exact integer sum leaves the 128-bit range.
 pub fn sum(items: &[Number]) -> Result<Number, IntOverflow> {
     enum Acc {
-        /// CPython's `Py_ssize_t` fast path.
+        /// `CPython`'s `Py_ssize_t` fast path.
         Word(i64),
-        /// CPython's float fast path: Neumaier sum and compensation.
+        /// `CPython`'s float fast path: Neumaier sum and compensation.
         Compensated(f64, f64),
-        /// CPython's generic `result = result + item` loop.
+        /// `CPython`'s generic `result = result + item` loop.
         Generic(Number),
     }
 
@@ -68,7 +68,7 @@ pub fn sum(items: &[Number]) -> Result<Number, IntOverflow> {
                 } else {
                     match add(Number::Int(i128::from(total)), item)? {
                         Number::Float(f) => Acc::Compensated(f, 0.0),
-                        int => Acc::Generic(int),
+                        int @ Number::Int(_) => Acc::Generic(int),
                     }
                 }
             }
@@ -90,7 +90,7 @@ pub fn sum(items: &[Number]) -> Result<Number, IntOverflow> {
     })
 }
 
-/// CPython's `cs_add`: one step of Neumaier's improved Kahan–Babuška sum.
+/// `CPython`'s `cs_add`: one step of Neumaier's improved Kahan–Babuška sum.
 fn neumaier_add(hi: f64, lo: f64, x: f64) -> (f64, f64) {
     let t = hi + x;
     let lo = if hi.abs() >= x.abs() {
@@ -101,7 +101,7 @@ fn neumaier_add(hi: f64, lo: f64, x: f64) -> (f64, f64) {
     (t, lo)
 }
 
-/// CPython's `cs_to_double`: add the compensation unless it is zero or
+/// `CPython`'s `cs_to_double`: add the compensation unless it is zero or
 /// not finite (which keeps `-0.0` and infinite sums intact).
 fn compensated_total(hi: f64, lo: f64) -> f64 {
     if lo != 0.0 && lo.is_finite() {
@@ -217,7 +217,7 @@ fn usize_to_f64(n: usize) -> f64 {
 }
 
 /// `n / d` correctly rounded to the nearest double, ties to even
-/// (CPython's `long_true_divide` guarantee). `d` must be non-zero and fit
+/// (`CPython`'s `long_true_divide` guarantee). `d` must be non-zero and fit
 /// in 64 bits.
 fn ratio_to_f64(n: u128, d: u128) -> f64 {
     if n == 0 || d == 0 {
@@ -252,6 +252,7 @@ fn ratio_to_f64(n: u128, d: u128) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp, reason = "the tests compare exact Python results")]
 mod tests {
     use super::{Number, compare, divide, max, min, ratio_to_f64, sum};
     use std::cmp::Ordering;
@@ -268,10 +269,13 @@ mod tests {
 
     #[test]
     fn float_sums_use_neumaier_compensation() {
-        // CPython >= 3.12: sum([0.1] * 10) == 1.0 (naive addition gives 0.9999999999999999).
+        // `CPython` >= 3.12: sum([0.1] * 10) == 1.0 (naive addition gives 0.9999999999999999).
         assert_eq!(sum(&[Float(0.1); 10]), Ok(Float(1.0)));
         // sum([1e100, 1.0, -1e100, 1.0]) == 2.0 with compensation.
-        assert_eq!(sum(&[Float(1e100), Float(1.0), Float(-1e100), Float(1.0)]), Ok(Float(2.0)));
+        assert_eq!(
+            sum(&[Float(1e100), Float(1.0), Float(-1e100), Float(1.0)]),
+            Ok(Float(2.0))
+        );
         // An int before the first float is added exactly first.
         assert_eq!(sum(&[Int(1), Int(2), Float(0.5)]), Ok(Float(3.5)));
         assert_eq!(sum(&[Float(-0.0)]), Ok(Float(0.0)));
@@ -280,11 +284,23 @@ mod tests {
     #[test]
     fn comparisons_are_exact_across_int_and_float() {
         let big = 9_007_199_254_740_993_i128; // 2**53 + 1, not a double
-        assert_eq!(compare(Int(big), Float(9_007_199_254_740_992.0)), Some(Ordering::Greater));
-        assert_eq!(compare(Float(9_007_199_254_740_992.0), Int(big)), Some(Ordering::Less));
+        assert_eq!(
+            compare(Int(big), Float(9_007_199_254_740_992.0)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            compare(Float(9_007_199_254_740_992.0), Int(big)),
+            Some(Ordering::Less)
+        );
         assert_eq!(compare(Int(3), Float(3.0)), Some(Ordering::Equal));
-        assert_eq!(compare(Int(i128::MAX), Float(1.7014118346046923e38)), Some(Ordering::Less));
-        assert_eq!(compare(Int(i128::MIN), Float(f64::NEG_INFINITY)), Some(Ordering::Greater));
+        assert_eq!(
+            compare(Int(i128::MAX), Float(1.701_411_834_604_692_3e38)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            compare(Int(i128::MIN), Float(f64::NEG_INFINITY)),
+            Some(Ordering::Greater)
+        );
         // Ties keep the first item, as Python's max/min do.
         assert_eq!(max(&[Int(1), Float(1.0)]), Some(Int(1)));
         assert_eq!(max(&[Float(1.0), Int(1)]), Some(Float(1.0)));
@@ -299,11 +315,20 @@ mod tests {
         assert_eq!(divide(Int(1), 3), 1.0 / 3.0);
         // Python: 128126638239851599041 / 7 == 1.8303805462835943e+19, while
         // float(128126638239851599041) / 7 == 1.8303805462835941e+19.
-        assert_eq!(divide(Int(128_126_638_239_851_599_041), 7), 1.830_380_546_283_594_3e19);
-        assert_eq!(divide(Int(480_020_768_245_937_048_025), 3), 1.600_069_227_486_456_7e20);
+        assert_eq!(
+            divide(Int(128_126_638_239_851_599_041), 7),
+            1.830_380_546_283_594_3e19
+        );
+        assert_eq!(
+            divide(Int(480_020_768_245_937_048_025), 3),
+            1.600_069_227_486_456_7e20
+        );
         // (2**54 + 3) / 4 = 2**52 + 0.75: exact tie-breaking needs the sticky bit.
-        assert_eq!(ratio_to_f64(18_014_398_509_481_987, 4), 4_503_599_627_370_497.0);
+        assert_eq!(
+            ratio_to_f64(18_014_398_509_481_987, 4),
+            4_503_599_627_370_497.0
+        );
         assert_eq!(divide(Float(4.0), 2), 2.0);
-        assert_eq!(divide(Int(i128::MIN), 1), -1.7014118346046923e38);
+        assert_eq!(divide(Int(i128::MIN), 1), -1.701_411_834_604_692_3e38);
     }
 }

@@ -317,10 +317,13 @@ impl Parser<'_> {
                 .map(Value::Float)
                 .map_err(|_| self.error("invalid number"))
         } else {
-            literal.parse::<i128>().map(Value::Int).map_err(|_| ParseError {
-                offset: start,
-                reason: "integer beyond the supported 128-bit range",
-            })
+            literal
+                .parse::<i128>()
+                .map(Value::Int)
+                .map_err(|_| ParseError {
+                    offset: start,
+                    reason: "integer beyond the supported 128-bit range",
+                })
         }
     }
 }
@@ -344,16 +347,25 @@ mod tests {
             loads("123456789012345678901234567890"),
             Ok(Value::Int(123_456_789_012_345_678_901_234_567_890))
         );
-        assert_eq!(roundtrip("[1.50, 1e400, -1e400, 2.5e-5]"), "[1.5, Infinity, -Infinity, 2.5e-05]");
+        assert_eq!(
+            roundtrip("[1.50, 1e400, -1e400, 2.5e-5]"),
+            "[1.5, Infinity, -Infinity, 2.5e-05]"
+        );
         let too_big = loads("1701411834604692317316873037158841057280");
-        assert_eq!(too_big.map_err(|e| e.reason()), Err("integer beyond the supported 128-bit range"));
+        assert_eq!(
+            too_big.map_err(|e| e.reason()),
+            Err("integer beyond the supported 128-bit range")
+        );
     }
 
     #[test]
     fn objects_keep_order_and_python_duplicate_semantics() {
         assert_eq!(roundtrip(r#"{"b":1,"a":2,"b":3}"#), r#"{"b": 3, "a": 2}"#);
         assert_eq!(roundtrip(" { } "), "{}");
-        assert_eq!(roundtrip("[ [ ] , { \"k\" : [ true , false , null ] } ]"), r#"[[], {"k": [true, false, null]}]"#);
+        assert_eq!(
+            roundtrip("[ [ ] , { \"k\" : [ true , false , null ] } ]"),
+            r#"[[], {"k": [true, false, null]}]"#
+        );
     }
 
     #[test]
@@ -370,7 +382,20 @@ mod tests {
 
     #[test]
     fn rejects_malformed_text_with_offset() {
-        for bad in ["", "[1,]", "{\"a\" 1}", "01", "1.", "1e", "-", "tru", "[1] x", "{1: 2}", "\"open", "NaN"] {
+        for bad in [
+            "",
+            "[1,]",
+            "{\"a\" 1}",
+            "01",
+            "1.",
+            "1e",
+            "-",
+            "tru",
+            "[1] x",
+            "{1: 2}",
+            "\"open",
+            "NaN",
+        ] {
             assert!(loads(bad).is_err(), "{bad:?} must be rejected");
         }
         let err = loads("[1, 2 x]").err();

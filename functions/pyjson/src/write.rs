@@ -90,9 +90,7 @@ pub fn float_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
     }
-    // Rust's `{:e}` gives the same shortest round-trip digits Python uses,
-    // as `d[.ddd]e<exp>`, e.g. "3e1", "-1.5e-5", "0e0".
-    let sci = format!("{x:e}");
+    let sci = shortest_scientific(x);
     let (sign, unsigned) = match sci.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", sci.as_str()),
@@ -140,6 +138,34 @@ pub fn float_repr(x: f64) -> String {
         out.push_str(".0");
     }
     out
+}
+
+/// The shortest round-trip digits of a finite `x` as `d[.ddd]e<exp>` (for
+/// example "3e1", "-1.5e-5", "0e0"), chosen the way Python's `repr` (David
+/// Gay's `dtoa` mode 0) chooses them: the fewest digits that read back as
+/// `x`, and among those the nearest to `x`, ties to an even last digit.
+fn shortest_scientific(x: f64) -> String {
+    // Rust's `{:e}` gives the fewest digits, but when two candidates of that
+    // length are equally near it may pick the other one (…254.25 prints as
+    // …254.3, Python prints …254.2).
+    let shortest = format!("{x:e}");
+    let n_digits = shortest
+        .split('e')
+        .next()
+        .map_or(1, |m| m.bytes().filter(u8::is_ascii_digit).count());
+    // Formatting to that many significant digits rounds the exact binary
+    // value correctly (ties to even): the nearest candidate. It is used
+    // when it reads back as `x`, which fails only next to a power of two,
+    // where the rounding interval below `x` is half as wide.
+    let nearest = format!("{x:.prec$e}", prec = n_digits.saturating_sub(1));
+    if nearest
+        .parse::<f64>()
+        .is_ok_and(|back| back.to_bits() == x.to_bits())
+    {
+        nearest
+    } else {
+        shortest
+    }
 }
 
 /// A string as `json.dumps` writes it with `ensure_ascii=True`: printable
@@ -202,6 +228,9 @@ mod tests {
             (f64::MAX, "1.7976931348623157e+308"),
             (123.456, "123.456"),
             (-1.0, "-1.0"),
+            // Two shortest candidates equally near: Python keeps the even digit.
+            (1_059_438_285_926_254.2, "1059438285926254.2"),
+            (26_363_981_746_409.312, "26363981746409.312"),
         ];
         for (x, want) in cases {
             assert_eq!(float_repr(*x), *want, "repr of {x:?}");
@@ -231,7 +260,10 @@ mod tests {
     #[test]
     fn dumps_integers_exactly_beyond_64_bits() {
         assert_eq!(dumps(&Value::Int(i128::MAX)), i128::MAX.to_string());
-        assert_eq!(dumps(&Value::Int(-36_893_488_147_419_103_232)), "-36893488147419103232");
+        assert_eq!(
+            dumps(&Value::Int(-36_893_488_147_419_103_232)),
+            "-36893488147419103232"
+        );
     }
 
     #[test]
