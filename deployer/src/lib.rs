@@ -12,6 +12,8 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod io;
+pub mod local;
+pub mod lock;
 pub mod package;
 pub mod publish;
 pub mod workspace;

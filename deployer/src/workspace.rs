@@ -62,6 +62,11 @@ impl Workspace {
         self.root.join(".deployer").join("local")
     }
 
+    /// The folder of the per-stack deployment locks.
+    pub fn lock_dir(&self) -> PathBuf {
+        self.root.join(".deployer").join("locks")
+    }
+
     /// The folder the deployer keeps its own tools (virtualenvs) in.
     pub fn tools_dir(&self) -> PathBuf {
         self.root.join(".deployer").join("tools")

@@ -22,7 +22,8 @@ pub const LAMBDA_GLIBC: (u32, u32) = (2, 34);
 pub enum BuildTarget {
     /// The Lambda `provided.al2023` runtime on the given architecture.
     Lambda(Architecture),
-    /// This machine, for the local target.
+    /// This machine, for the local target: the dev profile, so the edit-run loop reuses the incremental build
+    /// (and, in the test suite, the dependencies the tests already compiled).
     Host,
 }
 
@@ -59,7 +60,7 @@ pub fn lambda_triple(arch: Architecture) -> &'static str {
     }
 }
 
-/// Builds every cargo asset in `assets` with one cargo invocation (release profile) and lays them out as
+/// Builds every cargo asset in `assets` with one cargo invocation (release for Lambda) and lays them out as
 /// `bootstrap` files. Prebuilt zips are passed through.
 pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -> Result<Vec<BuildOutput>> {
     let mut packages: Vec<(&str, &str)> = Vec::new();
@@ -79,7 +80,7 @@ pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -
     }
     let release_dir = match target {
         BuildTarget::Lambda(arch) => workspace.target_dir.join(lambda_triple(arch)).join("release"),
-        BuildTarget::Host => workspace.target_dir.join("release"),
+        BuildTarget::Host => workspace.target_dir.join("debug"),
     };
     let layout_dir = match target {
         BuildTarget::Lambda(_) => workspace.target_dir.join("lambda"),
@@ -124,7 +125,7 @@ fn cargo_command(workspace: &Workspace, target: BuildTarget) -> Result<Command> 
     command.current_dir(&workspace.root);
     match target {
         BuildTarget::Host => {
-            command.args(["build", "--release", "--locked"]);
+            command.args(["build", "--locked"]);
         }
         BuildTarget::Lambda(arch) => {
             let triple = lambda_triple(arch);

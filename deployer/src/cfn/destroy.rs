@@ -49,12 +49,12 @@ pub async fn destroy_stack(cfn: &aws_sdk_cloudformation::Client, name: &str, hos
 pub async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<usize> {
     let mut removed = 0;
     loop {
-        let page = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(aws_error("S3.ListObjectVersions"))?;
+        let page = match s3.list_object_versions().bucket(bucket).send().await {
+            Ok(page) => page,
+            // Already gone: nothing to empty, and CloudFormation deletes a missing bucket without complaint.
+            Err(e) if crate::aws::service_message(&e).contains("NoSuchBucket") => return Ok(removed),
+            Err(e) => return Err(aws_error("S3.ListObjectVersions")(e)),
+        };
         let mut ids = Vec::new();
         for v in page.versions() {
             ids.push((v.key().unwrap_or_default().to_owned(), v.version_id().map(str::to_owned)));

@@ -13,6 +13,7 @@ pub async fn run(ctx: &Context, args: &DownArgs) -> Result<()> {
     if ctx.global.local {
         return super::local::down(ctx).await;
     }
+    let _lock = crate::lock::acquire(&ctx.workspace.lock_dir(), &ctx.global.stack_name)?;
     let aws = ctx.aws().await?;
     let host = ctx.host.as_ref();
     host.notify(Event::Stage { stage: "destroy".into(), message: format!("stack {}", ctx.global.stack_name) });

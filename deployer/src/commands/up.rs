@@ -18,6 +18,7 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     if ctx.global.local {
         return super::local::up(ctx, args).await;
     }
+    let _lock = crate::lock::acquire(&ctx.workspace.lock_dir(), &ctx.global.stack_name)?;
     let prepared = prepare(ctx, BuildTarget::Lambda(ctx.global.arch))?;
     write_templates(&prepared.assembly, &ctx.workspace.synth_dir())?;
     let aws = ctx.aws().await?;

@@ -28,7 +28,19 @@ pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, siz
         .max_keys(1)
         .send()
         .await
-        .map_err(aws_error("S3.ListObjectsV2"))?;
+        .map_err(|e| {
+            let message = crate::aws::service_message(&e);
+            if message.contains("NoSuchBucket") {
+                DeployerError::DeployFailed(format!(
+                    "the asset bucket {bucket} does not exist, although its bootstrap stack {} does: it was deleted \
+                     outside CloudFormation. Run `deployer down --all` to remove the bootstrap stack, then `up` again \
+                     to re-create both",
+                    stacks::bootstrap::STACK_NAME
+                ))
+            } else {
+                DeployerError::Aws { operation: "S3.ListObjectsV2", message }
+            }
+        })?;
     Ok(listing
         .contents()
         .iter()

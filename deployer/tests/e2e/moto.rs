@@ -145,15 +145,29 @@ async fn up_no_op_change_and_down_against_moto() {
     let new_keys: Vec<&String> = keys3.iter().filter(|k| !keys1.contains(k)).collect();
     assert_eq!(new_keys.len(), 1, "one new asset: {keys3:?}");
     assert_eq!(third.stderr.matches("uploaded s3://").count(), 1, "{}", third.all());
-    let app = |s: &Vec<(String, String, String)>| s.iter().find(|(n, _, _)| n == "durable-invoke-lambda").cloned().unwrap();
-    assert_ne!(app(&stacks1).2, app(&stacks3).2, "the app stack was updated");
-    assert_eq!(app(&stacks3).1, "UPDATE_COMPLETE");
+    let app = stacks3.iter().find(|(n, _, _)| n == "durable-invoke-lambda").cloned().unwrap();
+    assert_eq!(app.1, "UPDATE_COMPLETE");
+    // moto keeps no LastUpdatedTime: the deployed template itself shows the update.
+    let deployed = c.cfn.get_template().stack_name("durable-invoke-lambda").send().await.unwrap();
+    assert!(deployed.template_body().unwrap().contains(new_keys[0].as_str()), "the app stack uses the new asset");
+    assert!(third.stderr.contains("change set"), "{}", third.all());
 
     // Non-interactive without approval: a new IAM grant is refused with the reason, nothing deployed.
     let refused = deployer(work.path(), &["up", "--stack-name", "second-app"], &env);
     assert!(!refused.ok);
     assert!(refused.stderr.contains("needs approval"), "{}", refused.all());
     assert!(refused.stderr.contains("--require-approval never"), "{}", refused.all());
+
+    // The asset bucket deleted behind CloudFormation's back: a non-zero exit that names the cause and the remedy.
+    let bucket = "durable-deployer-assets-123456789012-us-east-1";
+    for key in &keys3 {
+        c.s3.delete_object().bucket(bucket).key(key).send().await.unwrap();
+    }
+    c.s3.delete_bucket().bucket(bucket).send().await.unwrap();
+    let broken = up(work.path(), &env);
+    assert!(!broken.ok, "up must fail without its bucket:\n{}", broken.all());
+    assert!(broken.stderr.contains(&format!("the asset bucket {bucket} does not exist")), "{}", broken.all());
+    assert!(broken.stderr.contains("down --all"), "{}", broken.all());
 
     // down removes the app stack; a second down succeeds with nothing to delete.
     let down = deployer(work.path(), &["down"], &env);
@@ -163,6 +177,12 @@ async fn up_no_op_change_and_down_against_moto() {
     let again = deployer(work.path(), &["down"], &env);
     assert!(again.ok, "second down failed:\n{}", again.all());
     assert!(again.stderr.contains("nothing to delete"), "{}", again.all());
+
+    // down --all also removes the bootstrap stack, even with its bucket already gone.
+    let all = deployer(work.path(), &["down", "--all"], &env);
+    assert!(all.ok, "down --all failed:\n{}", all.all());
+    let (stacks5, _) = state(&c).await;
+    assert!(stacks5.is_empty(), "{stacks5:?}");
 }
 
 /// Changes an observable string of the processor (in the copy), so its binary and only its binary changes.

@@ -11,6 +11,7 @@ use crate::reference::Reference;
 use crate::resources::iam::{PolicyDocument, Principal, Statement};
 use crate::resources::s3::{Bucket, BucketEncryption, BucketPolicy, LifecycleRule};
 use crate::synth::StackKind;
+use crate::template::RemovalPolicy;
 
 /// Name of the bootstrap stack.
 pub const STACK_NAME: &str = "DurableDeployerToolkit";
@@ -82,7 +83,10 @@ pub fn stack() -> Result<Stack, SynthError> {
                 id: "ExpireNoncurrentVersions".to_owned(),
                 noncurrent_version_expiration_days: Some(NONCURRENT_VERSION_DAYS),
                 abort_incomplete_multipart_upload_days: Some(1),
-            }),
+            })
+            // Deleted with its stack: `down --all` empties it first, and a retained bucket would keep its fixed
+            // name taken, so the next bootstrap in this account and region would fail.
+            .removal_policy(RemovalPolicy::Delete),
     )?;
     stack.skip_check(
         &bucket,
