@@ -11,6 +11,10 @@ use deployer::workspace::Workspace;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
+    // Long messages stay on one line: terminals wrap them, and logs and tests can search them.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).break_words(false).build())
+    }));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -39,6 +43,9 @@ async fn run(cli: Cli) -> deployer::Result<()> {
         Command::Down(args) => commands::down::run(&ctx, args).await,
         Command::Diff => commands::diff::run(&ctx).await,
         Command::Invoke(args) => commands::invoke::run(&ctx, args).await,
+        Command::Executions(args) => commands::executions::run(&ctx, args).await,
+        Command::History(args) => commands::history::run(&ctx, args).await,
+        Command::Stop(args) => commands::stop::run(&ctx, args).await,
         Command::Status => commands::local::status(&ctx).await,
         Command::Logs(args) => commands::local::logs(&ctx, args).await,
         Command::LocalDaemon(_) => Ok(()),
@@ -47,8 +54,9 @@ async fn run(cli: Cli) -> deployer::Result<()> {
 
 fn init_tracing(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
-        1 => "info",
+        // Our own warnings (retries) always show; the SDK's only when asked for.
+        0 => "error,deployer=warn",
+        1 => "warn,deployer=info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("DEPLOYER_LOG")

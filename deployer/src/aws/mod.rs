@@ -1,5 +1,7 @@
 //! The one layer that talks to AWS: configuration, clients and error conversion.
 
+pub mod retry;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -37,7 +39,8 @@ pub struct Aws {
 impl Aws {
     /// Loads configuration through the standard chain and checks that a region and credentials exist.
     pub async fn connect(options: &AwsOptions) -> Result<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(retry::MAX_ATTEMPTS));
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -67,11 +70,16 @@ impl Aws {
             .await
             .map_err(|e| no_credentials(&DisplayErrorContext(&e).to_string()))?;
         let custom_endpoint = options.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-        let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(custom_endpoint).build();
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(custom_endpoint)
+            .interceptor(retry::RetryNotice)
+            .build();
+        let cfn_config = aws_sdk_cloudformation::config::Builder::from(&config).interceptor(retry::RetryNotice).build();
+        let lambda_config = aws_sdk_lambda::config::Builder::from(&config).interceptor(retry::RetryNotice).build();
         Ok(Self {
-            cfn: aws_sdk_cloudformation::Client::new(&config),
+            cfn: aws_sdk_cloudformation::Client::from_conf(cfn_config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            lambda: aws_sdk_lambda::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::from_conf(lambda_config),
             config,
             region,
         })

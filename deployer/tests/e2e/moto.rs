@@ -153,8 +153,14 @@ async fn up_no_op_change_and_down_against_moto() {
     assert!(third.stderr.contains("change set"), "{}", third.all());
 
     // Non-interactive without approval: a new IAM grant is refused with the reason, nothing deployed.
-    let refused = deployer(work.path(), &["up", "--stack-name", "second-app"], &env);
+    // With --json and debug logs on, too: every stdout line is JSON, and the secret key appears nowhere.
+    let refused = deployer(work.path(), &["up", "--stack-name", "second-app", "--json", "-vv"], &env);
     assert!(!refused.ok);
+    for line in refused.stdout.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(event["code"].as_str().unwrap().starts_with("DEPLOYER_"), "{line}");
+    }
+    assert!(!refused.all().contains("testing-secret"), "the secret key was printed");
     assert!(refused.stderr.contains("needs approval"), "{}", refused.all());
     assert!(refused.stderr.contains("--require-approval never"), "{}", refused.all());
 
@@ -178,11 +184,15 @@ async fn up_no_op_change_and_down_against_moto() {
     assert!(again.ok, "second down failed:\n{}", again.all());
     assert!(again.stderr.contains("nothing to delete"), "{}", again.all());
 
-    // down --all also removes the bootstrap stack, even with its bucket already gone.
+    // down --all empties the asset bucket (here re-created with an object in it), then deletes the bootstrap stack.
+    c.s3.create_bucket().bucket(bucket).send().await.unwrap();
+    c.s3.put_object().bucket(bucket).key("leftover.zip").body(b"x".to_vec().into()).send().await.unwrap();
     let all = deployer(work.path(), &["down", "--all"], &env);
     assert!(all.ok, "down --all failed:\n{}", all.all());
-    let (stacks5, _) = state(&c).await;
+    assert!(all.stderr.contains(&format!("emptied s3://{bucket} (1 object")), "{}", all.all());
+    let (stacks5, keys5) = state(&c).await;
     assert!(stacks5.is_empty(), "{stacks5:?}");
+    assert!(keys5.is_empty(), "{keys5:?}");
 }
 
 /// Changes an observable string of the processor (in the copy), so its binary and only its binary changes.
