@@ -94,8 +94,13 @@ pub fn deployer(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Run {
     }
     paths.insert(0, workspace_root().join(".venv-tools/bin"));
     command.env("PATH", std::env::join_paths(paths).unwrap());
+    // An empty value removes the variable, so a test can run without the caller's AWS configuration.
     for (key, value) in envs {
-        command.env(key, value);
+        if value.is_empty() {
+            command.env_remove(key);
+        } else {
+            command.env(key, value);
+        }
     }
     command.output().unwrap().into()
 }

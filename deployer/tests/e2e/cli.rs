@@ -1,0 +1,68 @@
+//! Bad input on the command line gets a clear answer and a non-zero exit, before anything is built or called.
+
+use crate::support::{deployer, workspace_root};
+
+/// An environment with no AWS configuration at all.
+fn bare_env(home: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("HOME", home.display().to_string()),
+        ("AWS_CONFIG_FILE", home.join("none").display().to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", home.join("none").display().to_string()),
+        ("AWS_REGION", String::new()),
+        ("AWS_DEFAULT_REGION", String::new()),
+        ("AWS_ACCESS_KEY_ID", String::new()),
+        ("AWS_SECRET_ACCESS_KEY", String::new()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
+
+#[test]
+fn missing_region_says_how_to_set_one() {
+    let home = tempfile::tempdir().unwrap();
+    let run = deployer(&workspace_root(), &["down"], &bare_env(home.path()));
+    assert!(!run.ok);
+    assert!(run.stderr.contains("no AWS region is set"), "{}", run.all());
+    assert!(run.stderr.contains("--region"), "{}", run.all());
+}
+
+#[test]
+fn missing_credentials_say_how_to_configure_them() {
+    let home = tempfile::tempdir().unwrap();
+    let mut env = bare_env(home.path());
+    env.push(("AWS_REGION", "eu-west-1".into()));
+    let run = deployer(&workspace_root(), &["down"], &env);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("no usable AWS credentials"), "{}", run.all());
+    assert!(run.stderr.contains("aws configure"), "{}", run.all());
+}
+
+#[test]
+fn an_arch_typo_lists_the_valid_values() {
+    let run = deployer(&workspace_root(), &["synth", "--arch", "amd64"], &[]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("unknown architecture `amd64`: use `arm64` or `x86_64`"), "{}", run.all());
+}
+
+#[test]
+fn an_invalid_stack_name_is_refused_with_the_rule() {
+    let run = deployer(&workspace_root(), &["down", "--stack-name", "my_stack!"], &[]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("is not a valid stack name"), "{}", run.all());
+}
+
+#[test]
+fn a_payload_file_that_does_not_exist_is_named() {
+    let run = deployer(&workspace_root(), &["invoke", "--payload", "@/no/such/payload.json"], &[]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("cannot read the payload file /no/such/payload.json"), "{}", run.all());
+}
+
+#[test]
+fn a_payload_that_is_not_json_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payload.json");
+    std::fs::write(&file, "values: [1, 2]").unwrap();
+    let run = deployer(&workspace_root(), &["invoke", "--payload", &format!("@{}", file.display())], &[]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("the payload is not valid JSON"), "{}", run.all());
+}
