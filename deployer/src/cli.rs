@@ -58,6 +58,12 @@ pub enum Command {
     Diff,
     /// Invoke the durable function's `live` alias with a payload and print its result.
     Invoke(InvokeArgs),
+    /// List the durable function's executions, newest first.
+    Executions(ExecutionsArgs),
+    /// Show one execution's operations and invocations in order.
+    History(HistoryArgs),
+    /// Stop a running execution.
+    Stop(StopArgs),
     /// Show the local target's state: endpoint, process, functions.
     Status,
     /// Print the local target's function logs.
@@ -100,6 +106,70 @@ pub struct InvokeArgs {
     /// The event: JSON text, or @path to read it from a file.
     #[arg(long, default_value = r#"{"values": [10, 20, 30, 40, 50]}"#)]
     pub payload: String,
+    /// Start the execution and return at once (an `Event` invocation); prints the execution's ARN.
+    #[arg(long = "async")]
+    pub asynchronous: bool,
+    /// Name the execution (1 to 64 letters, digits, `-`, `_`): starting the same name again with the same payload
+    /// returns the same execution instead of starting another.
+    #[arg(long, value_parser = parse_execution_name)]
+    pub name: Option<String>,
+    /// Start the execution asynchronously, show its operations live until it ends, then print its result.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// `executions`.
+#[derive(Debug, Clone, Args)]
+pub struct ExecutionsArgs {
+    /// Only executions with this status (repeat for several).
+    #[arg(long, value_enum)]
+    pub status: Vec<ExecutionStatusArg>,
+    /// At most this many executions.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub limit: u16,
+}
+
+/// A durable execution status, as `--status` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExecutionStatusArg {
+    /// Still running.
+    Running,
+    /// Ended with a result.
+    Succeeded,
+    /// Ended with an error.
+    Failed,
+    /// Ran out of time.
+    TimedOut,
+    /// Stopped with `stop`.
+    Stopped,
+}
+
+impl ExecutionStatusArg {
+    /// The API's spelling: `RUNNING`, `TIMED_OUT`, ...
+    pub fn as_api(self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// `history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The execution: its ARN, its name, or `latest`.
+    #[arg(default_value = "latest")]
+    pub execution: String,
+}
+
+/// `stop`.
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// The execution: its ARN, its name, or `latest`.
+    pub execution: String,
 }
 
 /// `logs`.
@@ -119,6 +189,14 @@ pub struct LocalDaemonArgs {
 
 fn parse_arch(text: &str) -> Result<Architecture, String> {
     text.parse().map_err(|_| format!("unknown architecture `{text}`: use `arm64` or `x86_64`"))
+}
+
+fn parse_execution_name(text: &str) -> Result<String, String> {
+    if crate::durable::api::is_execution_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not a valid execution name: use 1 to 64 letters, digits, `-` or `_`"))
+    }
 }
 
 /// CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128 characters.

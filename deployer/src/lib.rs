@@ -10,6 +10,7 @@ pub mod build;
 pub mod cfn;
 pub mod cli;
 pub mod commands;
+pub mod durable;
 pub mod error;
 pub mod io;
 pub mod local;

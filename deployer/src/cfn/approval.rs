@@ -19,7 +19,8 @@ pub enum RequireApproval {
 /// The permission-granting statements and managed policies a template adds compared with `old`.
 ///
 /// A statement grants when its `Effect` is `Allow`; `Deny` statements only narrow and never need approval.
-/// Statements are compared by their JSON value, so an identical statement moved between resources is not new.
+/// Statements are compared grant by grant (one action on one resource, with the statement's principal and
+/// conditions), so an identical grant moved between policies is not new, and narrowing a statement never is.
 pub fn broadening(old: Option<&Value>, new: &Value) -> Vec<String> {
     let before = grants(old.unwrap_or(&Value::Null));
     grants(new)
@@ -40,7 +41,7 @@ fn collect(value: &Value, found: &mut BTreeSet<String>) {
             let is_statement = map.contains_key("Effect") && (map.contains_key("Action") || map.contains_key("NotAction"));
             if is_statement {
                 if map.get("Effect").and_then(Value::as_str) == Some("Allow") {
-                    found.insert(Value::Object(map.clone()).to_string());
+                    found.extend(atomic_grants(map));
                 }
                 return;
             }
@@ -56,6 +57,43 @@ fn collect(value: &Value, found: &mut BTreeSet<String>) {
         Value::Array(items) => items.iter().for_each(|item| collect(item, found)),
         _ => {}
     }
+}
+
+/// Splits an Allow statement into one grant per action and resource, so that removing an action from a statement
+/// is not mistaken for a new grant, and adding one is seen as exactly one new grant per resource.
+fn atomic_grants(statement: &serde_json::Map<String, Value>) -> Vec<String> {
+    let list = |key: &str| -> Vec<String> {
+        match statement.get(key) {
+            None => vec![],
+            Some(Value::Array(items)) => items.iter().map(Value::to_string).collect(),
+            Some(other) => vec![other.to_string()],
+        }
+    };
+    let context: serde_json::Map<String, Value> = statement
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "Action" | "NotAction" | "Resource" | "NotResource" | "Sid"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let (action_key, actions) =
+        if statement.contains_key("NotAction") { ("NotAction", list("NotAction")) } else { ("Action", list("Action")) };
+    let (resource_key, mut resources) = if statement.contains_key("NotResource") {
+        ("NotResource", list("NotResource"))
+    } else {
+        ("Resource", list("Resource"))
+    };
+    if resources.is_empty() {
+        // Trust policies have a principal instead of a resource.
+        resources.push(String::new());
+    }
+    let context = Value::Object(context).to_string();
+    let context = &context;
+    let resources = &resources;
+    actions
+        .iter()
+        .flat_map(|action| {
+            resources.iter().map(move |resource| format!("{action_key} {action} {resource_key} {resource} {context}"))
+        })
+        .collect()
 }
 
 /// Whether the deployment must be approved before it runs.
@@ -93,7 +131,9 @@ mod tests {
     fn an_added_action_is_broadening_and_a_removed_one_is_not() {
         let small = role(&["logs:PutLogEvents"]);
         let big = role(&["logs:PutLogEvents", "logs:CreateLogStream"]);
-        assert_eq!(broadening(Some(&small), &big).len(), 1);
+        let added = broadening(Some(&small), &big);
+        assert_eq!(added.len(), 1, "{added:?}");
+        assert!(added[0].contains("logs:CreateLogStream"), "{added:?}");
         assert!(broadening(Some(&big), &small).is_empty());
     }
 

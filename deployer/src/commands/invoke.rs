@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 
-use crate::aws::{Aws, aws_error};
+use crate::aws::Aws;
 use crate::cfn::stack;
 use crate::cli::InvokeArgs;
+use crate::durable;
 use crate::error::{DeployerError, Result};
 use crate::io::Event;
 
@@ -33,15 +34,19 @@ pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
             if ctx.global.local { " --local" } else { "" }
         ))
     })?;
+    if args.asynchronous || args.wait {
+        return start_async(ctx, &aws, &function, payload, args).await;
+    }
     let answer = aws
         .lambda
         .invoke()
         .function_name(&function)
         .invocation_type(InvocationType::RequestResponse)
+        .set_durable_execution_name(args.name.clone())
         .payload(Blob::new(payload))
         .send()
         .await
-        .map_err(aws_error("Lambda.Invoke"))?;
+        .map_err(|e| durable::api::invoke_error(&e, args.name.as_deref()))?;
     let body = answer.payload().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned()).unwrap_or_default();
     if let Some(arn) = answer.durable_execution_arn() {
         ctx.host.notify(Event::Info { message: format!("durable execution {arn}") });
@@ -51,6 +56,44 @@ pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
     }
     ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: body });
     Ok(())
+}
+
+/// `--async` and `--wait`: starts the execution with an `Event` invocation, then prints its ARN, or follows it
+/// until it ends and prints its result.
+async fn start_async(ctx: &Context, aws: &Aws, function: &str, payload: Vec<u8>, args: &InvokeArgs) -> Result<()> {
+    let started = durable::api::start(&aws.lambda, function, payload, args.name.as_deref()).await?;
+    let arn = match (started, &args.name) {
+        (Some(arn), _) => arn,
+        (None, Some(name)) => {
+            let selector = durable::Selector::Name(name.clone());
+            durable::api::resolve(&aws.lambda, durable::api::function_name(function), &selector).await?
+        }
+        (None, None) => {
+            return Err(DeployerError::Aws {
+                operation: "Lambda.Invoke",
+                message: "the answer names no durable execution: pass `--name <name>` to find it by name".into(),
+            });
+        }
+    };
+    if !args.wait {
+        ctx.host.notify(Event::ExecutionStarted { execution: arn, name: args.name.clone() });
+        return Ok(());
+    }
+    ctx.host.notify(Event::Info { message: format!("durable execution {arn}") });
+    let execution = durable::follow::follow(&aws.lambda, &arn, ctx.host.as_ref()).await?;
+    match (execution.status.as_str(), execution.result) {
+        ("SUCCEEDED", result) => {
+            ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: result.unwrap_or_default() });
+            Ok(())
+        }
+        (status, _) => Err(DeployerError::DeployFailed(format!(
+            "the durable execution {} ended {status}{}: see `deployer history {}{}`",
+            execution.name,
+            execution.error.map(|e| format!(" ({})", e.summary())).unwrap_or_default(),
+            execution.name,
+            if ctx.global.local { " --local" } else { "" },
+        ))),
+    }
 }
 
 /// Reads `--payload`: JSON text, or `@path`. Either must be valid JSON.

@@ -2,8 +2,11 @@
 
 pub mod diff;
 pub mod down;
+pub mod executions;
+pub mod history;
 pub mod invoke;
 pub mod local;
+pub mod stop;
 pub mod synth;
 pub mod up;
 

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::durable;
+
 /// How an event is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -147,6 +149,43 @@ pub enum Event {
         /// The text itself.
         text: String,
     },
+    /// Durable executions of a function, newest first.
+    Executions {
+        /// The function's name.
+        function: String,
+        /// The status filter, empty for all.
+        statuses: Vec<String>,
+        /// The executions.
+        executions: Vec<crate::durable::ExecutionSummary>,
+    },
+    /// One durable execution: its state, then its operations and invocations in order.
+    History {
+        /// The execution.
+        execution: crate::durable::ExecutionDetail,
+        /// Its timeline.
+        rows: Vec<crate::durable::Row>,
+    },
+    /// Something happened in a durable execution being followed.
+    ExecutionActivity {
+        /// The execution's ARN.
+        execution: String,
+        /// The history event.
+        activity: crate::durable::HistoryEvent,
+    },
+    /// A durable execution was started without waiting for it.
+    ExecutionStarted {
+        /// The execution's ARN.
+        execution: String,
+        /// Its name, when one was given.
+        name: Option<String>,
+    },
+    /// A durable execution was stopped.
+    ExecutionStopped {
+        /// The execution's ARN.
+        execution: String,
+        /// When the service stopped it.
+        stopped_at: Option<crate::durable::Timestamp>,
+    },
 }
 
 impl Event {
@@ -169,6 +208,11 @@ impl Event {
             Self::TemplateWritten { .. } => "DEPLOYER_R5002",
             Self::NothingToDelete { .. } => "DEPLOYER_I3003",
             Self::Value { .. } => "DEPLOYER_R5003",
+            Self::Executions { .. } => "DEPLOYER_R6001",
+            Self::History { .. } => "DEPLOYER_R6002",
+            Self::ExecutionActivity { .. } => "DEPLOYER_I6003",
+            Self::ExecutionStarted { .. } => "DEPLOYER_R6004",
+            Self::ExecutionStopped { .. } => "DEPLOYER_R6005",
         }
     }
 
@@ -176,7 +220,13 @@ impl Event {
     pub fn level(&self) -> Level {
         match self {
             Self::Warning { .. } | Self::FailureRecap { .. } => Level::Warn,
-            Self::Outputs { .. } | Self::TemplateWritten { .. } | Self::Value { .. } => Level::Result,
+            Self::Outputs { .. }
+            | Self::TemplateWritten { .. }
+            | Self::Value { .. }
+            | Self::Executions { .. }
+            | Self::History { .. }
+            | Self::ExecutionStarted { .. }
+            | Self::ExecutionStopped { .. } => Level::Result,
             _ => Level::Info,
         }
     }
@@ -220,6 +270,7 @@ impl Event {
                 }
                 text
             }
+            Self::Outputs { stack, outputs } if outputs.is_empty() => format!("{stack}: the stack reports no outputs"),
             Self::Outputs { stack, outputs } => {
                 let mut text = format!("Outputs of {stack}:");
                 for (key, value) in outputs {
@@ -230,6 +281,19 @@ impl Event {
             Self::TemplateWritten { stack, path } => format!("{stack}: {path}"),
             Self::NothingToDelete { stack } => format!("{stack}: does not exist, nothing to delete"),
             Self::Value { text, .. } => text.clone(),
+            // Tables go to stdout: colours and truncated cells only when it is a terminal.
+            Self::Executions { function, statuses, executions } => {
+                durable::render::executions(function, statuses, executions, durable::render::Style::for_stdout())
+            }
+            Self::History { execution, rows } => {
+                durable::render::history(execution, rows, durable::render::Style::for_stdout())
+            }
+            Self::ExecutionActivity { activity, .. } => durable::render::activity(activity),
+            Self::ExecutionStarted { execution, .. } => execution.clone(),
+            Self::ExecutionStopped { execution, stopped_at } => match stopped_at {
+                Some(at) => format!("stopped {execution} at {}", at.rfc3339()),
+                None => format!("stopped {execution}"),
+            },
         }
     }
 }

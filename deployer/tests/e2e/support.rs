@@ -105,12 +105,9 @@ pub fn deployer(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Run {
     command.output().unwrap().into()
 }
 
-/// Copies the workspace's sources (not `target/`, not dot folders) into `to`.
+/// Copies the workspace's sources (not `target/`, not dot folders such as `.git` or the tool virtualenvs) into `to`.
 pub fn copy_workspace(to: &Path) {
-    let root = workspace_root();
-    for entry in ["Cargo.toml", "Cargo.lock", "functions", "stacks", "deployer"] {
-        copy_tree(&root.join(entry), &to.join(entry));
-    }
+    copy_tree(&workspace_root(), to);
 }
 
 fn copy_tree(from: &Path, to: &Path) {

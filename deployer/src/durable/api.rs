@@ -1,0 +1,247 @@
+//! The durable execution API calls the commands need, with pagination, returning plain [`super::model`] values.
+//!
+//! The same calls serve AWS and the local target. Two differences are absorbed here: the local engine filters
+//! `ListDurableExecutionsByFunction` by the bare function name only (an ARN matches nothing), so callers pass the
+//! name; and it lists oldest first where AWS lists newest first, so the order is established on this side.
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{ExecutionStatus, InvocationType};
+
+use super::convert;
+use super::model::{ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
+use crate::aws::service_message;
+use crate::error::{DeployerError, Result};
+
+/// Executions asked for per page (the service's default).
+pub const PAGE_SIZE: i32 = 100;
+/// Pages read at most in one listing (a guard against a service that never stops paging).
+pub const MAX_PAGES: usize = 100;
+
+/// Which executions to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Only these statuses (`RUNNING`, `SUCCEEDED`, ...); all when empty.
+    pub statuses: Vec<String>,
+    /// Only executions with this name.
+    pub name: Option<String>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// How a command names an execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// The newest execution of the function.
+    Latest,
+    /// An execution ARN, used as-is.
+    Arn(String),
+    /// An execution name (`[A-Za-z0-9_-]{1,64}`), resolved through the list call.
+    Name(String),
+}
+
+impl Selector {
+    /// Parses `latest`, an ARN (anything with `:` or `/`, which names cannot hold) or a name.
+    pub fn parse(text: &str) -> Result<Self> {
+        let text = text.trim();
+        if text == "latest" {
+            Ok(Self::Latest)
+        } else if text.contains(':') || text.contains('/') {
+            Ok(Self::Arn(text.to_owned()))
+        } else if is_execution_name(text) {
+            Ok(Self::Name(text.to_owned()))
+        } else {
+            Err(DeployerError::Usage(format!(
+                "`{text}` is neither `latest`, an execution ARN nor an execution name (1 to 64 letters, digits, `-` \
+                 or `_`): list the executions with `deployer executions`"
+            )))
+        }
+    }
+}
+
+/// Whether `text` is a valid durable execution name: 1 to 64 of `[A-Za-z0-9_-]`.
+pub fn is_execution_name(text: &str) -> bool {
+    (1..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The function name in a function ARN (`arn:...:function:<name>[:<qualifier>]`), or `text` if it is a name.
+pub fn function_name(text: &str) -> &str {
+    match text.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None => text,
+    }
+}
+
+/// Executions of `function` (a bare function name), newest first, at most `options.limit`.
+///
+/// Reads pages until it has `limit` executions in newest-first order, or to the end when the service lists oldest
+/// first; then sorts by start time, newest first.
+pub async fn list_executions(client: &Client, function: &str, options: &ListOptions) -> Result<Vec<ExecutionSummary>> {
+    let mut found: Vec<ExecutionSummary> = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        // The local engine applies only the first status of a filter: several are filtered on this side alone.
+        let statuses = match options.statuses.as_slice() {
+            [one] => Some(vec![ExecutionStatus::from(one.as_str())]),
+            _ => None,
+        };
+        let page = client
+            .list_durable_executions_by_function()
+            .function_name(function)
+            .set_statuses(statuses)
+            .set_durable_execution_name(options.name.clone())
+            .max_items(PAGE_SIZE)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(not_found_or("Lambda.ListDurableExecutionsByFunction", || {
+                format!("no function {function}: deploy the stack first with `deployer up`")
+            }))?;
+        found.extend(page.durable_executions().iter().map(convert::summary).filter(|e| wanted(e, options)));
+        marker = next_marker(marker.as_deref(), page.next_marker());
+        if marker.is_none() || (found.len() >= options.limit && newest_first(&found)) {
+            break;
+        }
+    }
+    found.sort_by_key(|e| std::cmp::Reverse(e.started));
+    found.truncate(options.limit);
+    Ok(found)
+}
+
+/// The marker for the next page: none when the service sent none, an empty one, or the one just sent (a service
+/// that would page forever).
+fn next_marker(sent: Option<&str>, next: Option<&str>) -> Option<String> {
+    next.filter(|m| !m.is_empty() && Some(*m) != sent).map(str::to_owned)
+}
+
+/// Filters on this side too: the service's filters are an optimisation, not relied on.
+fn wanted(execution: &ExecutionSummary, options: &ListOptions) -> bool {
+    (options.statuses.is_empty() || options.statuses.iter().any(|s| s == &execution.status))
+        && options.name.as_ref().is_none_or(|name| name == &execution.name)
+}
+
+/// Whether the executions read so far are provably listed newest first.
+fn newest_first(found: &[ExecutionSummary]) -> bool {
+    let starts: Vec<Option<Timestamp>> = found.iter().map(|e| e.started).collect();
+    starts.windows(2).all(|pair| matches!(pair, [a, b] if a >= b)) && starts.first() > starts.last()
+}
+
+/// The ARN of the execution `selector` names among the executions of `function`.
+pub async fn resolve(client: &Client, function: &str, selector: &Selector) -> Result<String> {
+    let (options, what) = match selector {
+        Selector::Arn(arn) => return Ok(arn.clone()),
+        Selector::Latest => (ListOptions { limit: 1, ..ListOptions::default() }, "no executions".to_owned()),
+        Selector::Name(name) => (
+            ListOptions { limit: 1, name: Some(name.clone()), ..ListOptions::default() },
+            format!("no execution named `{name}`"),
+        ),
+    };
+    let newest = list_executions(client, function, &options).await?;
+    newest.into_iter().next().map(|e| e.arn).ok_or_else(|| {
+        DeployerError::Usage(format!(
+            "{what} of {function}: list them with `deployer executions`, or start one with `deployer invoke`"
+        ))
+    })
+}
+
+/// One execution in full.
+pub async fn get_execution(client: &Client, arn: &str) -> Result<ExecutionDetail> {
+    let output = client
+        .get_durable_execution()
+        .durable_execution_arn(arn)
+        .send()
+        .await
+        .map_err(not_found_or("Lambda.GetDurableExecution", || no_execution(arn)))?;
+    Ok(convert::detail(&output))
+}
+
+/// The whole history of one execution, with inputs and results, in event order.
+pub async fn history(client: &Client, arn: &str) -> Result<Vec<HistoryEvent>> {
+    let mut events: Vec<HistoryEvent> = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = client
+            .get_durable_execution_history()
+            .durable_execution_arn(arn)
+            .include_execution_data(true)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(not_found_or("Lambda.GetDurableExecutionHistory", || no_execution(arn)))?;
+        events.extend(page.events().iter().map(convert::history_event));
+        marker = next_marker(marker.as_deref(), page.next_marker());
+        if marker.is_none() {
+            break;
+        }
+    }
+    events.sort_by_key(|e| e.id);
+    events.dedup_by_key(|e| e.id);
+    Ok(events)
+}
+
+/// Stops a running execution; returns when the service recorded the stop.
+pub async fn stop(client: &Client, arn: &str) -> Result<Option<Timestamp>> {
+    let output = client
+        .stop_durable_execution()
+        .durable_execution_arn(arn)
+        .send()
+        .await
+        .map_err(not_found_or("Lambda.StopDurableExecution", || no_execution(arn)))?;
+    Ok(Some(Timestamp::from_smithy(output.stop_timestamp())).filter(|t| t.0 > 0))
+}
+
+/// Starts an execution without waiting for it (an `Event` invocation of `function`, a qualified ARN); returns the
+/// execution's ARN when the service sent it.
+pub async fn start(client: &Client, function: &str, payload: Vec<u8>, name: Option<&str>) -> Result<Option<String>> {
+    let output = client
+        .invoke()
+        .function_name(function)
+        .invocation_type(InvocationType::Event)
+        .set_durable_execution_name(name.map(str::to_owned))
+        .payload(Blob::new(payload))
+        .send()
+        .await
+        .map_err(|e| invoke_error(&e, name))?;
+    Ok(output.durable_execution_arn().map(str::to_owned))
+}
+
+/// Explains an `Invoke` error; a name already used for another payload gets its own advice.
+pub fn invoke_error<E, R>(error: &SdkError<E, R>, name: Option<&str>) -> DeployerError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if error.code() == Some("DurableExecutionAlreadyStartedException") {
+        return DeployerError::Usage(format!(
+            "an execution named `{}` already started with another payload: pass another `--name`, or follow the \
+             existing one with `deployer history {0}`",
+            name.unwrap_or_default()
+        ));
+    }
+    DeployerError::Aws { operation: "Lambda.Invoke", message: service_message(error) }
+}
+
+fn no_execution(arn: &str) -> String {
+    format!("no durable execution {arn}: list the executions with `deployer executions`")
+}
+
+/// Converts an SDK error, turning "not found" (the error code, or a bare 404 from an engine that names its errors
+/// differently) into a usage error that says what to do.
+fn not_found_or<E>(
+    operation: &'static str,
+    advice: impl FnOnce() -> String,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> DeployerError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |error| {
+        let status = error.raw_response().map(|r| r.status().as_u16());
+        if error.code() == Some("ResourceNotFoundException") || status == Some(404) {
+            DeployerError::Usage(advice())
+        } else {
+            DeployerError::Aws { operation, message: service_message(&error) }
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The API layer over responses recorded from the local target's durable engine (`fixtures/`), served through
+//! `aws-smithy-mocks` so the real SDK deserializes them: pagination, ordering, name and `latest` resolution,
+//! errors, following an execution, starting one asynchronously.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+use std::sync::Arc;
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::operation::invoke::InvokeOutput;
+use aws_sdk_lambda::types::InvocationType;
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+
+use super::api::{self, ListOptions, Selector};
+use crate::error::DeployerError;
+use crate::io::{Event, RecordingHost};
+
+pub(crate) const LIST_PAGE1: &str = include_str!("fixtures/list-page1.json");
+pub(crate) const LIST_PAGE2: &str = include_str!("fixtures/list-page2.json");
+pub(crate) const SUCCEEDED_GET: &str = include_str!("fixtures/succeeded-get.json");
+pub(crate) const SUCCEEDED_HISTORY1: &str = include_str!("fixtures/succeeded-history-page1.json");
+pub(crate) const SUCCEEDED_HISTORY2: &str = include_str!("fixtures/succeeded-history-page2.json");
+pub(crate) const FAILED_GET: &str = include_str!("fixtures/failed-get.json");
+pub(crate) const FAILED_HISTORY: &str = include_str!("fixtures/failed-history.json");
+
+const FUNCTION: &str = "durable-invoke-lambda-Orchestrator";
+const NEWEST_ARN: &str = "1ede26aa-72f5-4f19-80d4-2b8f0bf46721/7561e97c-8036-451a-a82a-1998c3892a0e";
+const FAILED_ARN: &str = "6ac1c672-9410-4582-b0a7-299802765bc6/c1261291-e8af-4ad7-9b40-607cf581b069";
+const SUCCEEDED_ARN: &str = "293312fd-6fc8-43de-9a44-53b26bd5ac19/4b17e6c9-ebd9-4550-b05b-8bc621705cd0";
+
+fn client(rules: &[&Rule]) -> Client {
+    mock_client!(aws_sdk_lambda, RuleMode::MatchAny, rules)
+}
+
+fn ok(body: &str) -> String {
+    body.to_owned()
+}
+
+/// The local engine's two pages (oldest first, as it lists), keyed on the marker.
+fn engine_pages() -> (Rule, Rule) {
+    let first = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.marker().is_none() && r.function_name() == Some(FUNCTION))
+        .sequence()
+        .http_status(200, Some(ok(LIST_PAGE1)))
+        .repeatedly()
+        .build();
+    let second = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.marker() == Some("2"))
+        .sequence()
+        .http_status(200, Some(ok(LIST_PAGE2)))
+        .repeatedly()
+        .build();
+    (first, second)
+}
+
+fn limit(limit: usize) -> ListOptions {
+    ListOptions { limit, ..ListOptions::default() }
+}
+
+#[tokio::test]
+async fn listing_reads_both_pages_and_puts_the_newest_first() {
+    let (first, second) = engine_pages();
+    let list = api::list_executions(&client(&[&first, &second]), FUNCTION, &limit(20)).await.unwrap();
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    let names: Vec<&str> = list.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["rec-seed-2", "163f8ce9-f9a0-436a-9bbb-d201d28ec1ae", "rec-failed-1", "7b07dd59-8d71-4de0-b52d-4fbcd2c76f44"]
+    );
+    assert_eq!(list[0].status, "SUCCEEDED");
+    assert_eq!(list[0].duration_ms, Some(207));
+    assert_eq!(list[0].started.unwrap().rfc3339(), "2026-11-26T21:49:53.063Z");
+    assert_eq!(list[2].status, "FAILED");
+}
+
+#[tokio::test]
+async fn a_service_listing_newest_first_is_not_read_past_the_limit() {
+    // AWS lists newest first: the first page already holds the newest executions.
+    let mut page: serde_json::Value = serde_json::from_str(LIST_PAGE2).unwrap();
+    page["DurableExecutions"].as_array_mut().unwrap().reverse();
+    page["NextMarker"] = "2".into();
+    let page = page.to_string();
+    let first = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.marker().is_none())
+        .sequence()
+        .http_status(200, Some(page))
+        .repeatedly()
+        .build();
+    let second = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.marker().is_some())
+        .sequence()
+        .http_status(200, Some(ok(LIST_PAGE1)))
+        .repeatedly()
+        .build();
+    let list = api::list_executions(&client(&[&first, &second]), FUNCTION, &limit(2)).await.unwrap();
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 0));
+    assert_eq!(
+        list.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["rec-seed-2", "163f8ce9-f9a0-436a-9bbb-d201d28ec1ae"]
+    );
+}
+
+#[tokio::test]
+async fn the_limit_and_the_status_filter_hold_even_when_the_service_ignores_them() {
+    let (first, second) = engine_pages();
+    let client = client(&[&first, &second]);
+    let options = ListOptions { statuses: vec!["FAILED".into()], ..limit(20) };
+    let failed = api::list_executions(&client, FUNCTION, &options).await.unwrap();
+    assert_eq!(failed.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["rec-failed-1"]);
+    let options = ListOptions { statuses: vec!["FAILED".into(), "SUCCEEDED".into()], ..limit(20) };
+    assert_eq!(api::list_executions(&client, FUNCTION, &options).await.unwrap().len(), 4);
+    let one = api::list_executions(&client, FUNCTION, &limit(1)).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].arn, NEWEST_ARN);
+}
+
+#[tokio::test]
+async fn one_status_is_sent_to_the_service_and_several_are_filtered_here() {
+    use aws_sdk_lambda::types::ExecutionStatus;
+    let one = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.statuses() == [ExecutionStatus::Failed])
+        .sequence()
+        .http_status(200, Some(r#"{"DurableExecutions":[]}"#.to_owned()))
+        .repeatedly()
+        .build();
+    let all = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.statuses().is_empty())
+        .sequence()
+        .http_status(200, Some(r#"{"DurableExecutions":[]}"#.to_owned()))
+        .repeatedly()
+        .build();
+    let client = client(&[&one, &all]);
+    let options = ListOptions { statuses: vec!["FAILED".into()], ..limit(20) };
+    api::list_executions(&client, FUNCTION, &options).await.unwrap();
+    let options = ListOptions { statuses: vec!["FAILED".into(), "STOPPED".into()], ..limit(20) };
+    api::list_executions(&client, FUNCTION, &options).await.unwrap();
+    assert_eq!((one.num_calls(), all.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn latest_is_the_newest_execution_across_pages() {
+    let (first, second) = engine_pages();
+    let arn = api::resolve(&client(&[&first, &second]), FUNCTION, &Selector::Latest).await.unwrap();
+    assert_eq!(arn, NEWEST_ARN);
+}
+
+#[tokio::test]
+async fn a_name_is_resolved_through_the_list_call_filtered_by_name() {
+    // What the engine answers when filtered by name: the one execution, no further page.
+    let mut page: serde_json::Value = serde_json::from_str(LIST_PAGE1).unwrap();
+    page["DurableExecutions"].as_array_mut().unwrap().retain(|e| e["DurableExecutionName"] == "rec-failed-1");
+    page.as_object_mut().unwrap().remove("NextMarker");
+    let by_name = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.durable_execution_name() == Some("rec-failed-1"))
+        .sequence()
+        .http_status(200, Some(page.to_string()))
+        .repeatedly()
+        .build();
+    let selector = Selector::parse("rec-failed-1").unwrap();
+    let arn = api::resolve(&client(&[&by_name]), FUNCTION, &selector).await.unwrap();
+    assert_eq!(arn, FAILED_ARN);
+    assert_eq!(by_name.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_name_says_how_to_find_one() {
+    let empty = mock!(Client::list_durable_executions_by_function)
+        .sequence()
+        .http_status(200, Some(r#"{"DurableExecutions":[]}"#.to_owned()))
+        .repeatedly()
+        .build();
+    let error = api::resolve(&client(&[&empty]), FUNCTION, &Selector::Name("nope".into())).await.unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error, DeployerError::Usage(_)), "{text}");
+    assert!(text.contains("no execution named `nope`") && text.contains("deployer executions"), "{text}");
+}
+
+#[test]
+fn selectors_tell_arns_names_and_latest_apart() {
+    assert_eq!(Selector::parse("latest").unwrap(), Selector::Latest);
+    assert_eq!(Selector::parse(FAILED_ARN).unwrap(), Selector::Arn(FAILED_ARN.into()));
+    let aws = "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/run-1/abc";
+    assert_eq!(Selector::parse(aws).unwrap(), Selector::Arn(aws.into()));
+    assert_eq!(Selector::parse("run_1-a").unwrap(), Selector::Name("run_1-a".into()));
+    let error = Selector::parse("two words").unwrap_err().to_string();
+    assert!(error.contains("deployer executions"), "{error}");
+    assert!(Selector::parse(&"a".repeat(65)).is_err());
+}
+
+#[test]
+fn function_names_come_out_of_arns() {
+    assert_eq!(api::function_name("arn:aws:lambda:us-east-1:000000000000:function:orch"), "orch");
+    assert_eq!(api::function_name("arn:aws:lambda:us-east-1:000000000000:function:orch:live"), "orch");
+    assert_eq!(api::function_name("orch"), "orch");
+}
+
+#[tokio::test]
+async fn the_history_is_read_across_pages_in_event_order() {
+    let first = mock!(Client::get_durable_execution_history)
+        .match_requests(|r| r.marker().is_none() && r.include_execution_data() == Some(true))
+        .sequence()
+        .http_status(200, Some(ok(SUCCEEDED_HISTORY1)))
+        .repeatedly()
+        .build();
+    let second = mock!(Client::get_durable_execution_history)
+        .match_requests(|r| r.marker() == Some("5"))
+        .sequence()
+        .http_status(200, Some(ok(SUCCEEDED_HISTORY2)))
+        .repeatedly()
+        .build();
+    let events = api::history(&client(&[&first, &second]), SUCCEEDED_ARN).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
+    let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "StepStarted",
+            "StepSucceeded",
+            "ChainedInvokeStarted",
+            "InvocationCompleted",
+            "ChainedInvokeSucceeded",
+            "InvocationCompleted",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(
+        events[3].target.as_deref(),
+        Some("arn:aws:lambda:us-east-1:000000000000:function:durable-invoke-lambda-Processor:1")
+    );
+    assert!(events[5].result.as_deref().unwrap().contains(r#""sum": 150"#));
+}
+
+#[tokio::test]
+async fn a_failed_execution_carries_its_error() {
+    let get =
+        mock!(Client::get_durable_execution).sequence().http_status(200, Some(ok(FAILED_GET))).repeatedly().build();
+    let execution = api::get_execution(&client(&[&get]), FAILED_ARN).await.unwrap();
+    assert_eq!(execution.status, "FAILED");
+    let error = execution.error.unwrap();
+    assert_eq!(error.error_type.as_deref(), Some("InvalidValues"));
+    assert!(error.summary().starts_with("operation error: step"), "{}", error.summary());
+    assert_eq!(error.stack_trace.len(), 2);
+}
+
+#[tokio::test]
+async fn an_unknown_execution_says_what_to_do_even_without_an_error_code() {
+    // The local engine answers 404 with `{"Type": ...}`, a body the SDK cannot read a code from.
+    let body = r#"{"Type":"ResourceNotFoundException","Message":"Durable Execution does not exist"}"#;
+    let get = mock!(Client::get_durable_execution).sequence().http_status(404, Some(body.into())).repeatedly().build();
+    let error = api::get_execution(&client(&[&get]), "nope/nope").await.unwrap_err();
+    assert!(matches!(&error, DeployerError::Usage(m) if m.contains("deployer executions")), "{error}");
+}
+
+#[tokio::test]
+async fn following_reports_each_event_once_until_the_execution_ends() {
+    let mut running: serde_json::Value = serde_json::from_str(SUCCEEDED_GET).unwrap();
+    running["Status"] = "RUNNING".into();
+    for key in ["EndTimestamp", "Result"] {
+        running.as_object_mut().unwrap().remove(key);
+    }
+    let mut early: serde_json::Value = serde_json::from_str(SUCCEEDED_HISTORY1).unwrap();
+    early.as_object_mut().unwrap().remove("NextMarker");
+    let mut all: serde_json::Value = serde_json::from_str(SUCCEEDED_HISTORY1).unwrap();
+    let later: serde_json::Value = serde_json::from_str(SUCCEEDED_HISTORY2).unwrap();
+    all["Events"].as_array_mut().unwrap().extend(later["Events"].as_array().unwrap().iter().cloned());
+    all.as_object_mut().unwrap().remove("NextMarker");
+    let get = mock!(Client::get_durable_execution)
+        .sequence()
+        .http_status(200, Some(running.to_string()))
+        .http_status(200, Some(ok(SUCCEEDED_GET)))
+        .repeatedly()
+        .build();
+    let history = mock!(Client::get_durable_execution_history)
+        .sequence()
+        .http_status(200, Some(early.to_string()))
+        .http_status(200, Some(all.to_string()))
+        .repeatedly()
+        .build();
+    let host = Arc::new(RecordingHost::default());
+    let done = super::follow::follow(&client(&[&get, &history]), SUCCEEDED_ARN, host.as_ref()).await.unwrap();
+    assert_eq!(done.status, "SUCCEEDED");
+    let ids: Vec<i32> = host
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::ExecutionActivity { activity, .. } => Some(activity.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, (1..=8).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn an_async_start_is_an_event_invocation_with_the_name() {
+    let invoke = mock!(Client::invoke)
+        .match_requests(|r| {
+            r.invocation_type() == Some(&InvocationType::Event) && r.durable_execution_name() == Some("run-1")
+        })
+        .then_output(|| InvokeOutput::builder().status_code(202).durable_execution_arn(NEWEST_ARN).build());
+    let arn =
+        api::start(&client(&[&invoke]), "arn:aws:lambda:us-east-1:0:function:f:live", b"{}".to_vec(), Some("run-1"))
+            .await
+            .unwrap();
+    assert_eq!(arn.as_deref(), Some(NEWEST_ARN));
+}
+
+#[tokio::test]
+async fn a_name_reused_with_another_payload_says_what_to_do() {
+    let body = r#"{"__type":"DurableExecutionAlreadyStartedException","message":"already started"}"#;
+    let invoke = mock!(Client::invoke).sequence().http_status(409, Some(body.into())).repeatedly().build();
+    let error = api::start(&client(&[&invoke]), "f:live", b"{}".to_vec(), Some("run-1")).await.unwrap_err().to_string();
+    assert!(error.contains("`run-1`") && error.contains("another `--name`"), "{error}");
+}
+
+#[tokio::test]
+async fn stopping_returns_when_the_service_stopped_it() {
+    let stop = mock!(Client::stop_durable_execution)
+        .match_requests(|r| r.durable_execution_arn() == Some(NEWEST_ARN))
+        .sequence()
+        .http_status(200, Some(r#"{"StopTimestamp": 1795729800.5}"#.into()))
+        .repeatedly()
+        .build();
+    let at = api::stop(&client(&[&stop]), NEWEST_ARN).await.unwrap().unwrap();
+    assert_eq!(at.rfc3339(), "2026-11-26T21:50:00.500Z");
+}

@@ -1,0 +1,76 @@
+//! The local target: runs a synthesized stack on this machine, with a Lambda service of our own (Invoke API and
+//! Runtime API for the real `bootstrap` binaries) and AWS's durable execution emulator (`dex-local-runner`) as the
+//! durable engine.
+//!
+//! Layout: [`template`] and [`deployment`] turn a template into what runs; [`engine`] installs and starts the
+//! emulator; [`instance`] and [`runtime_api`] run function processes; [`invoke_api`] is the endpoint clients and
+//! the engine call; [`daemon`] ties them together in the background process; [`control`] is the CLI's side.
+
+pub mod arn;
+pub mod control;
+pub mod daemon;
+pub mod deployment;
+pub mod durable;
+pub mod engine;
+pub mod faults;
+pub mod http;
+pub mod instance;
+pub mod invoke_api;
+pub mod runtime_api;
+pub mod service;
+pub mod state;
+pub mod template;
+
+use std::path::Path;
+
+use thiserror::Error;
+
+/// What went wrong on the local target.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// The template uses something the local target cannot evaluate.
+    #[error("cannot run the stack locally: {0}")]
+    Template(String),
+    /// The state folder is unreadable or inconsistent.
+    #[error("{0}")]
+    State(String),
+    /// A file operation failed.
+    #[error("cannot {action} {path}: {message}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: String,
+        /// The cause.
+        message: String,
+    },
+    /// No usable Python for the engine.
+    #[error("{0}")]
+    Python(String),
+    /// The engine could not be installed or started.
+    #[error("{0}")]
+    Engine(String),
+    /// The daemon could not be started, reached or stopped.
+    #[error("{0}")]
+    Daemon(String),
+    /// Nothing is running.
+    #[error("the local target is not running; start it with `deployer up --local`")]
+    NotRunning,
+    /// An HTTP exchange failed.
+    #[error("{0}")]
+    Http(String),
+}
+
+impl LocalError {
+    /// An I/O error on `path`.
+    pub fn io(action: &'static str, path: &Path, error: &std::io::Error) -> Self {
+        Self::Io { action, path: path.display().to_string(), message: error.to_string() }
+    }
+}
+
+impl From<LocalError> for crate::error::DeployerError {
+    fn from(error: LocalError) -> Self {
+        Self::Local(error.to_string())
+    }
+}

@@ -1,0 +1,355 @@
+//! Reads a synthesized app template generically: its Lambda functions, versions, aliases and outputs, with the
+//! intrinsic functions evaluated to local ARNs.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::LocalError;
+use super::arn::Arns;
+
+/// A durable function's settings, from `DurableConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DurableSettings {
+    /// `ExecutionTimeout`, seconds.
+    pub execution_timeout: u64,
+    /// `RetentionPeriodInDays`.
+    pub retention_days: u64,
+}
+
+/// One `AWS::Lambda::Function` of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateFunction {
+    /// Logical id.
+    pub logical_id: String,
+    /// The local function name, `<stack>-<LogicalId>` (at most 64 characters).
+    pub name: String,
+    /// `Code.S3Key`, naming the asset zip (`<sha256>.zip`).
+    pub code_key: Option<String>,
+    /// `MemorySize`, MB (Lambda's default 128).
+    pub memory_mb: u64,
+    /// `Timeout`, seconds (Lambda's default 3).
+    pub timeout_s: u64,
+    /// `Environment.Variables`, evaluated.
+    pub env: BTreeMap<String, String>,
+    /// `DurableConfig`, when the function is durable.
+    pub durable: Option<DurableSettings>,
+    /// `LoggingConfig.LogFormat` (`Text` or `JSON`).
+    pub log_format: String,
+}
+
+/// One `AWS::Lambda::Version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateVersion {
+    /// Logical id (it carries a hash of the code, so new code means a new id).
+    pub logical_id: String,
+    /// Logical id of the function it publishes.
+    pub function: String,
+}
+
+/// One `AWS::Lambda::Alias`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateAlias {
+    /// Alias name.
+    pub name: String,
+    /// Logical id of the function.
+    pub function: String,
+    /// Logical id of the version it points at.
+    pub version: String,
+}
+
+/// What the local target runs of one template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateModel {
+    /// Functions in logical-id order.
+    pub functions: Vec<TemplateFunction>,
+    /// Versions in logical-id order.
+    pub versions: Vec<TemplateVersion>,
+    /// Aliases in logical-id order.
+    pub aliases: Vec<TemplateAlias>,
+    /// Outputs, evaluated.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// The local function name of a logical id: `<stack>-<LogicalId>`, cut to Lambda's 64 characters.
+pub fn function_name(stack: &str, logical_id: &str) -> String {
+    let name = format!("{stack}-{logical_id}");
+    name.chars().take(64).collect()
+}
+
+/// Lists the version logical ids of a template with the function each publishes (needed to number versions
+/// before the template can be evaluated).
+pub fn versions(template: &Value) -> Vec<TemplateVersion> {
+    resources(template)
+        .filter(|(_, kind, _)| *kind == "AWS::Lambda::Version")
+        .filter_map(|(id, _, props)| {
+            let function = ref_target(props.get("FunctionName")?)?;
+            Some(TemplateVersion { logical_id: id.to_owned(), function })
+        })
+        .collect()
+}
+
+/// Reads the template. `version_numbers` maps each version logical id to the version number it was given.
+pub fn read(template: &Value, arns: &Arns, version_numbers: &BTreeMap<String, u64>) -> Result<TemplateModel, LocalError> {
+    let eval = Evaluator { template, arns, version_numbers };
+    let mut functions = Vec::new();
+    let mut aliases = Vec::new();
+    for (id, kind, props) in resources(template) {
+        match kind {
+            "AWS::Lambda::Function" => functions.push(eval.function(id, props)?),
+            "AWS::Lambda::Alias" => {
+                let name = eval.string(props.get("Name").unwrap_or(&Value::Null), id)?;
+                let function = props.get("FunctionName").and_then(ref_target).unwrap_or_default();
+                let version = props.get("FunctionVersion").and_then(ref_or_getatt_target).unwrap_or_default();
+                aliases.push(TemplateAlias { name, function, version });
+            }
+            _ => {}
+        }
+    }
+    let mut outputs = BTreeMap::new();
+    if let Some(Value::Object(outs)) = template.get("Outputs") {
+        for (key, out) in outs {
+            let value = out.get("Value").unwrap_or(&Value::Null);
+            outputs.insert(key.clone(), eval.string(value, &format!("output {key}"))?);
+        }
+    }
+    Ok(TemplateModel { functions, versions: versions(template), aliases, outputs })
+}
+
+fn resources(template: &Value) -> impl Iterator<Item = (&str, &str, &Map<String, Value>)> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    let empty = EMPTY.get_or_init(Map::new);
+    template.get("Resources").and_then(Value::as_object).into_iter().flatten().map(move |(id, res)| {
+        let kind = res.get("Type").and_then(Value::as_str).unwrap_or_default();
+        let props = res.get("Properties").and_then(Value::as_object).unwrap_or(empty);
+        (id.as_str(), kind, props)
+    })
+}
+
+fn ref_target(value: &Value) -> Option<String> {
+    value.get("Ref").and_then(Value::as_str).map(str::to_owned)
+}
+
+fn ref_or_getatt_target(value: &Value) -> Option<String> {
+    ref_target(value).or_else(|| {
+        let att = value.get("Fn::GetAtt")?;
+        let first = match att {
+            Value::Array(parts) => parts.first()?.as_str()?,
+            Value::String(s) => s.split('.').next()?,
+            _ => return None,
+        };
+        Some(first.to_owned())
+    })
+}
+
+struct Evaluator<'a> {
+    template: &'a Value,
+    arns: &'a Arns,
+    version_numbers: &'a BTreeMap<String, u64>,
+}
+
+impl Evaluator<'_> {
+    fn function(&self, id: &str, props: &Map<String, Value>) -> Result<TemplateFunction, LocalError> {
+        let mut env = BTreeMap::new();
+        if let Some(Value::Object(vars)) = props.get("Environment").and_then(|e| e.get("Variables")) {
+            for (key, value) in vars {
+                env.insert(key.clone(), self.string(value, &format!("{id}.Environment.{key}"))?);
+            }
+        }
+        let durable = match props.get("DurableConfig") {
+            Some(config) => Some(DurableSettings {
+                execution_timeout: self.number(config.get("ExecutionTimeout"), 900)?,
+                retention_days: self.number(config.get("RetentionPeriodInDays"), 14)?,
+            }),
+            None => None,
+        };
+        let code_key = match props.get("Code").and_then(|c| c.get("S3Key")) {
+            Some(key) => Some(self.string(key, &format!("{id}.Code.S3Key"))?),
+            None => None,
+        };
+        let log_format = match props.get("LoggingConfig").and_then(|l| l.get("LogFormat")) {
+            Some(format) => self.string(format, &format!("{id}.LoggingConfig.LogFormat"))?,
+            None => "Text".to_owned(),
+        };
+        Ok(TemplateFunction {
+            logical_id: id.to_owned(),
+            name: self.arns.function_name(id),
+            code_key,
+            memory_mb: self.number(props.get("MemorySize"), 128)?,
+            timeout_s: self.number(props.get("Timeout"), 3)?,
+            env,
+            durable,
+            log_format,
+        })
+    }
+
+    fn number(&self, value: Option<&Value>, default: u64) -> Result<u64, LocalError> {
+        let Some(value) = value else { return Ok(default) };
+        if let Some(n) = value.as_u64() {
+            return Ok(n);
+        }
+        let text = self.string(value, "a number property")?;
+        text.parse().map_err(|_| LocalError::Template(format!("`{text}` is not a whole number")))
+    }
+
+    fn string(&self, value: &Value, context: &str) -> Result<String, LocalError> {
+        match self.eval(value, context)? {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(LocalError::Template(format!("{context} evaluates to {other}, not a string"))),
+        }
+    }
+
+    fn eval(&self, value: &Value, context: &str) -> Result<Value, LocalError> {
+        let Value::Object(map) = value else { return Ok(value.clone()) };
+        if map.len() != 1 {
+            return Ok(value.clone());
+        }
+        let Some((key, arg)) = map.iter().next() else { return Ok(value.clone()) };
+        let text = |v: &Value| self.string(v, context);
+        match key.as_str() {
+            "Ref" => Ok(Value::String(self.reference(arg.as_str().unwrap_or_default(), context)?)),
+            "Fn::GetAtt" => {
+                let (target, attr) = match arg {
+                    Value::Array(parts) => (
+                        parts.first().and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        parts.get(1).map(&text).transpose()?.unwrap_or_default(),
+                    ),
+                    Value::String(s) => {
+                        let (t, a) = s.split_once('.').unwrap_or((s, ""));
+                        (t.to_owned(), a.to_owned())
+                    }
+                    _ => return Err(LocalError::Template(format!("{context}: malformed Fn::GetAtt {arg}"))),
+                };
+                Ok(Value::String(self.attribute(&target, &attr, context)?))
+            }
+            "Fn::Join" => {
+                let sep = arg.get(0).map(&text).transpose()?.unwrap_or_default();
+                let items = match arg.get(1).map(|v| self.eval(v, context)).transpose()? {
+                    Some(Value::Array(items)) => items,
+                    _ => Vec::new(),
+                };
+                let parts = items.iter().map(&text).collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::String(parts.join(&sep)))
+            }
+            "Fn::Select" => {
+                let index = self.number(arg.get(0), 0)?;
+                let list = arg.get(1).map(|v| self.eval(v, context)).transpose()?;
+                let item = list
+                    .as_ref()
+                    .and_then(Value::as_array)
+                    .and_then(|l| l.get(usize::try_from(index).unwrap_or(usize::MAX)))
+                    .ok_or_else(|| LocalError::Template(format!("{context}: Fn::Select index {index} out of range")))?;
+                self.eval(item, context)
+            }
+            "Fn::Split" => {
+                let sep = arg.get(0).map(&text).transpose()?.unwrap_or_default();
+                let whole = arg.get(1).map(&text).transpose()?.unwrap_or_default();
+                Ok(Value::Array(whole.split(sep.as_str()).map(|s| Value::String(s.to_owned())).collect()))
+            }
+            "Fn::Sub" => {
+                let (pattern, vars) = match arg {
+                    Value::Array(parts) => (
+                        parts.first().map(&text).transpose()?.unwrap_or_default(),
+                        parts.get(1).and_then(Value::as_object).cloned().unwrap_or_default(),
+                    ),
+                    other => (text(other)?, Map::new()),
+                };
+                Ok(Value::String(self.substitute(&pattern, &vars, context)?))
+            }
+            _ if key.starts_with("Fn::") => Err(LocalError::Template(format!(
+                "{context} uses {key}, which the local target does not evaluate; use Ref, Fn::GetAtt, Fn::Sub or Fn::Join"
+            ))),
+            _ => Ok(value.clone()),
+        }
+    }
+
+    fn substitute(&self, pattern: &str, vars: &Map<String, Value>, context: &str) -> Result<String, LocalError> {
+        let mut out = String::new();
+        let mut rest = pattern;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            if let Some(literal) = after.strip_prefix('!') {
+                out.push_str("${");
+                rest = literal;
+                continue;
+            }
+            let Some(end) = after.find('}') else {
+                return Err(LocalError::Template(format!("{context}: unclosed ${{ in Fn::Sub `{pattern}`")));
+            };
+            let name = &after[..end];
+            let value = if let Some(v) = vars.get(name) {
+                self.string(v, context)?
+            } else if let Some((target, attr)) = name.split_once('.') {
+                self.attribute(target, attr, context)?
+            } else {
+                self.reference(name, context)?
+            };
+            out.push_str(&value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn resource_type(&self, id: &str) -> Option<&str> {
+        self.template.get("Resources")?.get(id)?.get("Type")?.as_str()
+    }
+
+    fn reference(&self, name: &str, context: &str) -> Result<String, LocalError> {
+        let a = self.arns;
+        if let Some(pseudo) = a.pseudo(name) {
+            return Ok(pseudo);
+        }
+        if let Some(param) = self.template.get("Parameters").and_then(|p| p.get(name)) {
+            return match param.get("Default") {
+                Some(default) => self.string(default, context),
+                None => Err(LocalError::Template(format!(
+                    "{context} refers to parameter {name}, which has no default; the local target takes no parameters"
+                ))),
+            };
+        }
+        match self.resource_type(name) {
+            Some("AWS::Lambda::Function") => Ok(a.function_name(name)),
+            Some("AWS::Lambda::Version") => self.version_arn(name, context),
+            Some("AWS::Lambda::Alias") => {
+                let props = self.template.get("Resources").and_then(|r| r.get(name)).and_then(|r| r.get("Properties"));
+                let function = props.and_then(|p| p.get("FunctionName")).and_then(ref_target).unwrap_or_default();
+                let alias = self.string(props.and_then(|p| p.get("Name")).unwrap_or(&Value::Null), context)?;
+                Ok(a.qualified_arn(&a.function_name(&function), &alias))
+            }
+            Some(_) => Ok(a.physical_id(name)),
+            None => Err(LocalError::Template(format!("{context} refers to {name}, which the template does not define"))),
+        }
+    }
+
+    fn version_arn(&self, id: &str, context: &str) -> Result<String, LocalError> {
+        let version = versions(self.template).into_iter().find(|v| v.logical_id == id);
+        let number = self.version_numbers.get(id);
+        match (version, number) {
+            (Some(v), Some(n)) => Ok(self.arns.qualified_arn(&self.arns.function_name(&v.function), &n.to_string())),
+            _ => Err(LocalError::Template(format!("{context}: version {id} has no number or no function"))),
+        }
+    }
+
+    fn attribute(&self, target: &str, attr: &str, context: &str) -> Result<String, LocalError> {
+        let a = self.arns;
+        match (self.resource_type(target), attr) {
+            (Some("AWS::Lambda::Function"), "Arn") => Ok(a.function_arn(&a.function_name(target))),
+            (Some("AWS::Lambda::Version"), "Version") => self
+                .version_numbers
+                .get(target)
+                .map(ToString::to_string)
+                .ok_or_else(|| LocalError::Template(format!("{context}: version {target} has no number"))),
+            (Some("AWS::Lambda::Version" | "AWS::Lambda::Alias"), "Arn" | "FunctionArn") => self.reference(target, context),
+            (Some("AWS::IAM::Role"), "Arn") => Ok(format!("arn:aws:iam::{}:role/{}", a.account, a.physical_id(target))),
+            (Some("AWS::Logs::LogGroup"), "Arn") => {
+                Ok(format!("arn:aws:logs:{}:{}:log-group:{}:*", a.region, a.account, a.physical_id(target)))
+            }
+            (Some(kind), _) => Ok(a.generic_attribute(kind, target, attr)),
+            (None, _) => Err(LocalError::Template(format!("{context} refers to {target}, which the template does not define"))),
+        }
+    }
+}
