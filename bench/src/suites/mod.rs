@@ -1,0 +1,58 @@
+//! The suites, each a module with one `run` returning its figures.
+
+pub mod build;
+pub mod functions;
+pub mod incremental_up;
+pub mod local;
+pub mod noop_up;
+
+use std::path::PathBuf;
+
+use crate::env::workspace_root;
+use crate::error::{Error, Result};
+use crate::stats::Figure;
+
+/// Every suite, in the order `all` runs them.
+pub const ALL: [&str; 5] = ["functions", "noop-up", "incremental-up", "local", "build"];
+
+/// What the command line asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Runs per figure.
+    pub runs: usize,
+    /// Where the JSON report goes.
+    pub json_out: PathBuf,
+    /// Also time cold builds.
+    pub cold: bool,
+    /// The deployer binary, when given.
+    pub deployer: Option<PathBuf>,
+    /// `local`: executions per load level.
+    pub requests: usize,
+    /// `local`: clients of the concurrent level.
+    pub concurrency: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            runs: 5,
+            json_out: workspace_root().join("target/bench/latest.json"),
+            cold: false,
+            deployer: None,
+            requests: 50,
+            concurrency: 16,
+        }
+    }
+}
+
+/// Runs the suite called `name`.
+pub fn run(name: &str, options: &Options) -> Result<Vec<Figure>> {
+    match name {
+        "functions" => functions::run(options.runs),
+        "noop-up" => noop_up::run(options),
+        "incremental-up" => incremental_up::run(options),
+        "local" => local::run(options),
+        "build" => build::run(options),
+        other => Err(Error::msg(format!("unknown suite `{other}`"))),
+    }
+}
