@@ -94,7 +94,9 @@ pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -
                 let dir = layout_dir.join(binary);
                 std::fs::create_dir_all(&dir).map_err(|e| DeployerError::io("create", &dir, e))?;
                 let bootstrap = dir.join("bootstrap");
-                std::fs::copy(&built, &bootstrap).map_err(|e| DeployerError::io("copy", &built, e))?;
+                if !same_file_contents_likely(&built, &bootstrap) {
+                    std::fs::copy(&built, &bootstrap).map_err(|e| DeployerError::io("copy", &built, e))?;
+                }
                 if let BuildTarget::Lambda(arch) = target {
                     elf::check_lambda_binary(&bootstrap, arch)?;
                 }
@@ -201,6 +203,17 @@ fn ensure_zigbuild(workspace: &Workspace) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Whether `copy` is an up-to-date copy of `original`: same size and not older. Cargo rewrites `original` on every
+/// rebuild, so a stale copy always has an older modification time.
+fn same_file_contents_likely(original: &Path, copy: &Path) -> bool {
+    match (original.metadata(), copy.metadata()) {
+        (Ok(a), Ok(b)) => {
+            a.len() == b.len() && matches!((a.modified(), b.modified()), (Ok(ta), Ok(tb)) if tb >= ta)
+        }
+        _ => false,
+    }
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -49,14 +49,48 @@ pub fn deterministic_zip(mut entries: Vec<(String, Vec<u8>, u32)>) -> Result<Vec
 }
 
 /// Packages the binary at `bootstrap` as `<out_dir>/bootstrap.zip` with the single entry `bootstrap` (mode 0755).
+///
+/// A stamp beside the zip records the binary's size and modification time with the zip's hash: an unchanged
+/// binary reuses its zip without compressing again, which keeps a no-op `up` fast.
 pub fn package_bootstrap(bootstrap: &Path, out_dir: &Path) -> Result<PackagedAsset> {
+    let zip_path = out_dir.join("bootstrap.zip");
+    let stamp_path = out_dir.join("bootstrap.zip.stamp");
+    let source_id = source_id(bootstrap)?;
+    if let Some(cached) = cached(&zip_path, &stamp_path, &source_id) {
+        return Ok(cached);
+    }
     let contents = std::fs::read(bootstrap).map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
     let bytes = deterministic_zip(vec![("bootstrap".to_owned(), contents, 0o755)])
         .map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
-    let zip_path = out_dir.join("bootstrap.zip");
     std::fs::create_dir_all(out_dir).map_err(|e| DeployerError::io("create", out_dir, e))?;
     write_atomically(&zip_path, &bytes)?;
-    Ok(PackagedAsset { zip_path, sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
+    let asset = PackagedAsset { zip_path, sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 };
+    // The stamp is only a cache: failing to write it costs a re-zip next time, nothing else.
+    let _ = std::fs::write(&stamp_path, format!("{source_id} {} {}", asset.sha256, asset.bytes));
+    Ok(asset)
+}
+
+/// Size and modification time of a file, as a cache key.
+fn source_id(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|source| DeployerError::Package { path: path.into(), source })?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Ok(format!("{}:{modified}", meta.len()))
+}
+
+fn cached(zip_path: &Path, stamp_path: &Path, source_id: &str) -> Option<PackagedAsset> {
+    let stamp = std::fs::read_to_string(stamp_path).ok()?;
+    let mut fields = stamp.split_whitespace();
+    let (id, sha256, bytes) = (fields.next()?, fields.next()?, fields.next()?.parse::<u64>().ok()?);
+    let on_disk = std::fs::metadata(zip_path).ok()?.len();
+    (id == source_id && on_disk == bytes && sha256.len() == 64).then(|| PackagedAsset {
+        zip_path: zip_path.to_path_buf(),
+        sha256: sha256.to_owned(),
+        bytes,
+    })
 }
 
 /// Lowercase hex SHA-256.
@@ -123,12 +157,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unchanged_binary_reuses_its_zip_and_a_changed_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::write(&bin, vec![7_u8; 1000]).unwrap();
+        let first = package_bootstrap(&bin, dir.path()).unwrap();
+        let written = std::fs::metadata(&first.zip_path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(package_bootstrap(&bin, dir.path()).unwrap(), first);
+        assert_eq!(std::fs::metadata(&first.zip_path).unwrap().modified().unwrap(), written, "not rewritten");
+        std::fs::write(&bin, vec![8_u8; 1001]).unwrap();
+        assert_ne!(package_bootstrap(&bin, dir.path()).unwrap().sha256, first.sha256);
+    }
+
+    #[test]
     fn asset_key_changes_with_the_binary() {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin");
         std::fs::write(&bin, b"one").unwrap();
         let one = package_bootstrap(&bin, dir.path()).unwrap();
-        std::fs::write(&bin, b"two").unwrap();
+        std::fs::write(&bin, b"three").unwrap();
         let two = package_bootstrap(&bin, dir.path()).unwrap();
         assert_ne!(one.object_key(), two.object_key());
         std::fs::write(&bin, b"one").unwrap();
