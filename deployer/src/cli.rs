@@ -25,7 +25,7 @@ pub struct GlobalArgs {
     /// AWS named profile (else the standard credential chain).
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
-    /// AWS region (else AWS_REGION or the profile's region).
+    /// AWS region (else `AWS_REGION` or the profile's region).
     #[arg(long, global = true)]
     pub region: Option<String>,
     /// Name of the app stack.

@@ -1,7 +1,7 @@
 //! Build: compiles every function binary the stacks declare, in one cargo invocation, for Lambda or for this host.
 //!
 //! Lambda builds target `provided.al2023`, which ships glibc 2.34: we link against exactly that glibc with
-//! `cargo zigbuild` (zig as the C compiler and linker), so the same command works from an x86_64 or an arm64 host.
+//! `cargo zigbuild` (zig as the C compiler and linker), so the same command works from an `x86_64` or an arm64 host.
 //! Output follows cargo-lambda's layout, `target/lambda/<binary>/bootstrap`.
 
 pub mod elf;
@@ -65,10 +65,10 @@ pub fn lambda_triple(arch: Architecture) -> &'static str {
 pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -> Result<Vec<BuildOutput>> {
     let mut packages: Vec<(&str, &str)> = Vec::new();
     for asset in assets {
-        if let AssetSource::CargoBinary { package, binary } = &asset.source {
-            if !packages.contains(&(package.as_str(), binary.as_str())) {
-                packages.push((package.as_str(), binary.as_str()));
-            }
+        if let AssetSource::CargoBinary { package, binary } = &asset.source
+            && !packages.contains(&(package.as_str(), binary.as_str()))
+        {
+            packages.push((package.as_str(), binary.as_str()));
         }
     }
     if !packages.is_empty() {

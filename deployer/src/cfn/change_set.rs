@@ -92,7 +92,7 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>) -> Result<Chan
                     .iter()
                     .filter_map(|c| c.resource_change())
                     .map(|rc| {
-                        let replacement = match rc.replacement().map(|r| r.as_str()) {
+                        let replacement = match rc.replacement().map(aws_sdk_cloudformation::types::Replacement::as_str) {
                             Some("True") => " (replacement)",
                             Some("Conditional") => " (may be replaced)",
                             _ => "",

@@ -1,6 +1,6 @@
 //! Watch: follows a stack operation through its events until the stack reaches a final status.
 //!
-//! New events are found by paging DescribeStackEvents back to the newest event seen before the operation started,
+//! New events are found by paging `DescribeStackEvents` back to the newest event seen before the operation started,
 //! so clock drift between this machine and CloudFormation cannot hide or repeat events.
 
 use std::collections::{BTreeMap, HashSet};

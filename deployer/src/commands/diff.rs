@@ -35,7 +35,9 @@ pub async fn run(ctx: &Context) -> Result<()> {
         };
         let widening = approval::broadening(deployed.as_ref(), &synthesized.template);
         if !widening.is_empty() {
-            text.push_str(&format!("\n  IAM: {} new permission statement(s):", widening.len()));
+            text.push_str("\n  IAM: ");
+            text.push_str(&widening.len().to_string());
+            text.push_str(" new permission statement(s):");
             for grant in &widening {
                 text.push_str("\n    ");
                 text.push_str(grant);
@@ -52,14 +54,14 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 tags: &[],
             };
             // A change set on a missing stack would leave a REVIEW_IN_PROGRESS stack behind: only ask for updates.
-            if exists {
-                if let ChangeSetOutcome::Ready { name: cs, changes } = change_set::create(&aws.cfn, &request).await? {
-                    change_set::delete(&aws.cfn, name, &cs).await?;
-                    ctx.host.notify(Event::Value {
-                        kind: "change_set".into(),
-                        text: format!("CloudFormation's change set for {name}:\n  {}", changes.join("\n  ")),
-                    });
-                }
+            if exists
+                && let ChangeSetOutcome::Ready { name: cs, changes } = change_set::create(&aws.cfn, &request).await?
+            {
+                change_set::delete(&aws.cfn, name, &cs).await?;
+                ctx.host.notify(Event::Value {
+                    kind: "change_set".into(),
+                    text: format!("CloudFormation's change set for {name}:\n  {}", changes.join("\n  ")),
+                });
             }
         }
     }

@@ -121,10 +121,10 @@ pub async fn deployed_outputs(aws: &Aws, name: &str) -> Result<BTreeMap<String, 
             let alias = template.get("Resources").and_then(serde_json::Value::as_object).and_then(|r| {
                 r.iter().find(|(_, v)| v.get("Type").and_then(serde_json::Value::as_str) == Some("AWS::Lambda::Alias"))
             });
-            if let Some((logical, _)) = alias {
-                if let Some(arn) = stack::physical_id(&aws.cfn, name, logical).await? {
-                    outputs.insert(ALIAS_OUTPUT.to_owned(), arn);
-                }
+            if let Some((logical, _)) = alias
+                && let Some(arn) = stack::physical_id(&aws.cfn, name, logical).await?
+            {
+                outputs.insert(ALIAS_OUTPUT.to_owned(), arn);
             }
         }
     }

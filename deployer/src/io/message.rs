@@ -264,19 +264,14 @@ impl Event {
             }
             Self::StackDone { stack, status, seconds } => format!("{stack}: {status} in {seconds:.1}s"),
             Self::FailureRecap { stack, failures } => {
-                let mut text = format!("{stack}: the deployment failed; failed resources, root cause first:");
-                for (id, status, reason) in failures {
-                    text.push_str(&format!("\n  {id} {status}: {reason}"));
-                }
-                text
+                let lines: Vec<String> =
+                    failures.iter().map(|(id, status, reason)| format!("\n  {id} {status}: {reason}")).collect();
+                format!("{stack}: the deployment failed; failed resources, root cause first:{}", lines.concat())
             }
             Self::Outputs { stack, outputs } if outputs.is_empty() => format!("{stack}: the stack reports no outputs"),
             Self::Outputs { stack, outputs } => {
-                let mut text = format!("Outputs of {stack}:");
-                for (key, value) in outputs {
-                    text.push_str(&format!("\n{key} = {value}"));
-                }
-                text
+                let lines: Vec<String> = outputs.iter().map(|(key, value)| format!("\n{key} = {value}")).collect();
+                format!("Outputs of {stack}:{}", lines.concat())
             }
             Self::TemplateWritten { stack, path } => format!("{stack}: {path}"),
             Self::NothingToDelete { stack } => format!("{stack}: does not exist, nothing to delete"),

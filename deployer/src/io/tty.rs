@@ -55,10 +55,8 @@ impl Host for TtyHost {
                 }
             }
             Event::StackDone { .. } => {
-                if let Ok(mut slot) = self.bar.lock() {
-                    if let Some(bar) = slot.take() {
-                        bar.finish_and_clear();
-                    }
+                if let Some(bar) = self.bar.lock().ok().and_then(|mut slot| slot.take()) {
+                    bar.finish_and_clear();
                 }
                 self.println(&event.text());
             }
@@ -72,10 +70,10 @@ impl Host for TtyHost {
     }
 
     fn confirm(&self, question: &str) -> Option<bool> {
-        if let Ok(slot) = self.bar.lock() {
-            if let Some(bar) = slot.as_ref() {
-                bar.suspend(|| ());
-            }
+        if let Ok(slot) = self.bar.lock()
+            && let Some(bar) = slot.as_ref()
+        {
+            bar.suspend(|| ());
         }
         eprint!("{question} [y/N] ");
         let _ = std::io::stderr().flush();

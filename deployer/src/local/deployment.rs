@@ -203,6 +203,7 @@ fn function_code_keys(template: &serde_json::Value) -> BTreeMap<String, String> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -92,7 +92,7 @@ pub async fn wait(svc: &Service, arn: &str) -> Reply {
             return function_error(body);
         }
         tokio::time::sleep(delay).await;
-        delay = (delay * 3 / 2).min(Duration::from_millis(200));
+        delay = (delay * 3 / 2).min(Duration::from_millis(50));
     }
 }
 

@@ -37,11 +37,18 @@ pub fn is_installed(tools_dir: &Path) -> bool {
 }
 
 /// Installs the engine on first use, reporting each step through `progress`; returns the runner's path.
+/// The Python is `DEPLOYER_PYTHON`, else `python3`.
 pub fn ensure_installed(tools_dir: &Path, progress: &dyn Fn(String)) -> Result<PathBuf, LocalError> {
+    let python = std::env::var("DEPLOYER_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    ensure_installed_with(tools_dir, &python, progress)
+}
+
+/// [`ensure_installed`] with an explicit Python.
+pub fn ensure_installed_with(tools_dir: &Path, python: &str, progress: &dyn Fn(String)) -> Result<PathBuf, LocalError> {
     if is_installed(tools_dir) {
         return Ok(runner(tools_dir));
     }
-    let python = std::env::var("DEPLOYER_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let python = python.to_owned();
     let version = python_version(&python)?;
     let venv = venv_dir(tools_dir);
     progress(format!(
@@ -284,4 +291,24 @@ pub fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_old_python_is_a_clear_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let error = ensure_installed_with(dir.path(), "/no/such/python3", &|_| {}).unwrap_err().to_string();
+        assert!(error.contains("cannot run `/no/such/python3`") && error.contains("Python >= 3.11"), "{error}");
+        let old = dir.path().join("python3.9");
+        std::fs::write(&old, "#!/bin/sh\necho 3.9\n").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let error = ensure_installed_with(dir.path(), &old.display().to_string(), &|_| {}).unwrap_err().to_string();
+        assert!(error.contains("is Python 3.9") && error.contains("needs Python >= 3.11"), "{error}");
+        assert!(!venv_dir(dir.path()).exists(), "nothing is installed");
+    }
 }

@@ -1,6 +1,6 @@
 //! Content-addressed uploads to S3.
 //!
-//! Existence is checked with ListObjectsV2 on the key as prefix rather than HeadObject: a listing needs only
+//! Existence is checked with `ListObjectsV2` on the key as prefix rather than `HeadObject`: a listing needs only
 //! `s3:ListBucket`, answers "absent" without a 403/404 ambiguity, and gives the size, so an object cut short by a
 //! killed upload is replaced.
 

@@ -1,7 +1,7 @@
 //! `up` and `down` against moto server, a real third-party AWS emulator started on a free loopback port.
 //!
 //! moto's known gaps shape the assertions: stacks created through change sets report no Outputs, Alias and
-//! DurableConfig are not modelled, and only stack-level events exist. What it does model (stacks, change sets,
+//! `DurableConfig` are not modelled, and only stack-level events exist. What it does model (stacks, change sets,
 //! S3 objects) is asserted exactly.
 
 use std::path::Path;
