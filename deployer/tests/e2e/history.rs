@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{Run, copy_workspace, deployer, workspace_root};
+use crate::support::{Run, copy_workspace, deployer};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
 const PROCESSOR_RESULT: &str =
@@ -15,7 +15,7 @@ const PROCESSOR_RESULT: &str =
 
 fn envs() -> Vec<(&'static str, String)> {
     vec![
-        ("CARGO_TARGET_DIR", workspace_root().join("target").display().to_string()),
+        ("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()),
         ("AWS_REGION", "us-east-1".into()),
     ]
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 
-use crate::support::{Guard, Run, copy_workspace, deployer, free_port, tool, wait_http, workspace_root};
+use crate::support::{Guard, Run, copy_workspace, deployer, free_port, tool, wait_http};
 
 struct Moto {
     _guard: Guard,
@@ -105,7 +105,7 @@ async fn up_no_op_change_and_down_against_moto() {
     let c = clients(&moto);
     let work = tempfile::tempdir().unwrap();
     copy_workspace(work.path());
-    let target = workspace_root().join("target");
+    let target = crate::support::target_dir();
     let env = envs(&moto, &target);
 
     // First up: the bootstrap stack and the app stack, two assets.

@@ -10,6 +10,11 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// Cargo's target directory for this workspace (honours `CARGO_TARGET_DIR`), shared by the copies tests build in.
+pub fn target_dir() -> PathBuf {
+    deployer::workspace::Workspace::discover_from(&workspace_root()).unwrap().target_dir
+}
+
 /// A third-party tool, from `DEPLOYER_TOOLS_BIN` or `PATH`. A missing tool fails the test: it is never skipped.
 pub fn tool(name: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os("DEPLOYER_TOOLS_BIN") {

@@ -23,7 +23,7 @@ struct Local {
 
 fn envs() -> Vec<(&'static str, String)> {
     vec![
-        ("CARGO_TARGET_DIR", workspace_root().join("target").display().to_string()),
+        ("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()),
         ("AWS_REGION", "us-east-1".into()),
     ]
 }
