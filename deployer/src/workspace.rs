@@ -46,10 +46,7 @@ impl Workspace {
                 .map(PathBuf::from)
                 .ok_or_else(|| DeployerError::Workspace(format!("`cargo metadata` did not report `{name}`")))
         };
-        Ok(Self {
-            root: field("workspace_root")?,
-            target_dir: field("target_directory")?,
-        })
+        Ok(Self { root: field("workspace_root")?, target_dir: field("target_directory")? })
     }
 
     /// The folder synthesized templates are written to.

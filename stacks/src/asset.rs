@@ -67,44 +67,25 @@ impl AssetManifest {
 
     /// Records the hash of asset `id`.
     pub fn insert(&mut self, id: impl Into<String>, sha256: impl Into<String>) {
-        self.0.insert(
-            id.into(),
-            ResolvedAsset {
-                sha256: sha256.into(),
-            },
-        );
+        self.0.insert(id.into(), ResolvedAsset { sha256: sha256.into() });
     }
 
     /// The resolved asset `id`, checked to carry a well-formed hash.
     pub fn resolve(&self, id: &str) -> Result<&ResolvedAsset, SynthError> {
-        let asset = self
-            .0
-            .get(id)
-            .ok_or_else(|| SynthError::MissingAsset { id: id.to_owned() })?;
-        let well_formed = asset.sha256.len() == 64
-            && asset
-                .sha256
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let asset = self.0.get(id).ok_or_else(|| SynthError::MissingAsset { id: id.to_owned() })?;
+        let well_formed =
+            asset.sha256.len() == 64 && asset.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if well_formed {
             Ok(asset)
         } else {
-            Err(SynthError::InvalidAssetHash {
-                id: id.to_owned(),
-                sha256: asset.sha256.clone(),
-            })
+            Err(SynthError::InvalidAssetHash { id: id.to_owned(), sha256: asset.sha256.clone() })
         }
     }
 }
 
 /// `Fn::Sub "durable-deployer-assets-${AWS::AccountId}-${AWS::Region}"`: the asset bucket of the deploying account.
 pub fn bucket_name_expr() -> Expr {
-    Sub::new()
-        .text(format!("{ASSET_BUCKET_PREFIX}-"))
-        .value(Pseudo::AccountId)
-        .text("-")
-        .value(Pseudo::Region)
-        .build()
+    Sub::new().text(format!("{ASSET_BUCKET_PREFIX}-")).value(Pseudo::AccountId).text("-").value(Pseudo::Region).build()
 }
 
 /// The asset bucket's name for a concrete account and region (what [`bucket_name_expr`] evaluates to).
@@ -119,9 +100,7 @@ mod tests {
 
     #[test]
     fn object_key_is_the_hash() {
-        let a = ResolvedAsset {
-            sha256: "ab".repeat(32),
-        };
+        let a = ResolvedAsset { sha256: "ab".repeat(32) };
         assert_eq!(a.object_key(), format!("{}.zip", "ab".repeat(32)));
     }
 

@@ -56,10 +56,7 @@ impl App {
             StackKind::Bootstrap => 0,
             StackKind::App => 1,
         });
-        let stacks = ordered
-            .into_iter()
-            .map(|s| s.synth(assets))
-            .collect::<Result<Vec<_>, _>>()?;
+        let stacks = ordered.into_iter().map(|s| s.synth(assets)).collect::<Result<Vec<_>, _>>()?;
         Ok(CloudAssembly { stacks })
     }
 }
@@ -104,10 +101,7 @@ pub struct Output {
 impl Output {
     /// An output with this value.
     pub fn new(value: impl Into<Expr>) -> Self {
-        Self {
-            value: value.into(),
-            description: None,
-        }
+        Self { value: value.into(), description: None }
     }
 
     /// Sets the description shown next to the value.
@@ -129,17 +123,9 @@ impl Stack {
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !valid {
-            return Err(SynthError::InvalidStackName {
-                name: name.to_owned(),
-            });
+            return Err(SynthError::InvalidStackName { name: name.to_owned() });
         }
-        Ok(Self {
-            name: name.to_owned(),
-            kind,
-            description: None,
-            nodes: Vec::new(),
-            outputs: Vec::new(),
-        })
+        Ok(Self { name: name.to_owned(), kind, description: None, nodes: Vec::new(), outputs: Vec::new() })
     }
 
     /// Sets the template's `Description`.
@@ -167,10 +153,7 @@ impl Stack {
     /// A scope below the stack: resources added through it get paths `<stack>/<id>/...`.
     pub fn scope(&mut self, id: &str) -> Result<Scope<'_>, SynthError> {
         check_id(&self.name, id)?;
-        Ok(Scope {
-            stack: self,
-            prefix: vec![id.to_owned()],
-        })
+        Ok(Scope { stack: self, prefix: vec![id.to_owned()] })
     }
 
     /// Makes `dependent` wait for `dependency` (`DependsOn`). Both must belong to this stack.
@@ -182,10 +165,7 @@ impl Stack {
         let target = self.own(dependency.handle())?.clone();
         let index = self.own(dependent.handle())?.index();
         if index == target.index() {
-            return Err(SynthError::invalid(
-                target.path(),
-                "a resource cannot depend on itself",
-            ));
+            return Err(SynthError::invalid(target.path(), "a resource cannot depend on itself"));
         }
         if let Some(node) = self.nodes.get_mut(index)
             && !node.depends_on.contains(&target)
@@ -196,12 +176,7 @@ impl Stack {
     }
 
     /// Skips a checkov check on one resource, with a one-line reason (written to the resource's `Metadata`).
-    pub fn skip_check(
-        &mut self,
-        target: &impl Reference,
-        check_id: &str,
-        comment: &str,
-    ) -> Result<(), SynthError> {
+    pub fn skip_check(&mut self, target: &impl Reference, check_id: &str, comment: &str) -> Result<(), SynthError> {
         let handle = self.own(target.handle())?;
         if !check_id.starts_with("CKV") || comment.trim().is_empty() || comment.contains('\n') {
             return Err(SynthError::invalid(
@@ -211,10 +186,7 @@ impl Stack {
         }
         let index = handle.index();
         if let Some(node) = self.nodes.get_mut(index) {
-            node.skips.push(CheckSkip {
-                id: check_id.to_owned(),
-                comment: comment.to_owned(),
-            });
+            node.skips.push(CheckSkip { id: check_id.to_owned(), comment: comment.to_owned() });
         }
         Ok(())
     }
@@ -223,10 +195,7 @@ impl Stack {
     pub fn add_output(&mut self, name: &str, output: Output) -> Result<(), SynthError> {
         let path = format!("{}/{name}", self.name);
         if name.is_empty() || name.len() > 255 || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(SynthError::invalid(
-                &path,
-                "output names must be 1 to 255 letters and digits",
-            ));
+            return Err(SynthError::invalid(&path, "output names must be 1 to 255 letters and digits"));
         }
         if self.outputs.iter().any(|(n, _)| n == name) {
             return Err(SynthError::DuplicateConstruct { path });
@@ -239,12 +208,7 @@ impl Stack {
     pub fn assets(&self) -> Vec<AssetSpec> {
         self.nodes
             .iter()
-            .filter_map(|n| {
-                n.resource.asset().map(|source| AssetSpec {
-                    id: n.path.clone(),
-                    source: source.clone(),
-                })
-            })
+            .filter_map(|n| n.resource.asset().map(|source| AssetSpec { id: n.path.clone(), source: source.clone() }))
             .collect()
     }
 
@@ -253,17 +217,10 @@ impl Stack {
         crate::synth::synth_stack(self, assets)
     }
 
-    fn add_at<R: Resource>(
-        &mut self,
-        prefix: &[String],
-        id: &str,
-        resource: R,
-    ) -> Result<R::Ref, SynthError> {
+    fn add_at<R: Resource>(&mut self, prefix: &[String], id: &str, resource: R) -> Result<R::Ref, SynthError> {
         let mut components = prefix.to_vec();
-        let scope_path = std::iter::once(self.name.as_str())
-            .chain(prefix.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join("/");
+        let scope_path =
+            std::iter::once(self.name.as_str()).chain(prefix.iter().map(String::as_str)).collect::<Vec<_>>().join("/");
         check_id(&scope_path, id)?;
         components.push(id.to_owned());
         let path = format!("{scope_path}/{id}");
@@ -315,10 +272,7 @@ impl Scope<'_> {
         check_id(&self.path(), id)?;
         let mut prefix = self.prefix.clone();
         prefix.push(id.to_owned());
-        Ok(Scope {
-            stack: self.stack,
-            prefix,
-        })
+        Ok(Scope { stack: self.stack, prefix })
     }
 
     /// The scope's full path.
@@ -329,10 +283,7 @@ impl Scope<'_> {
 
 fn check_id(scope_path: &str, id: &str) -> Result<(), SynthError> {
     if id.is_empty() || id.contains('/') {
-        Err(SynthError::InvalidConstructId {
-            path: scope_path.to_owned(),
-            id: id.to_owned(),
-        })
+        Err(SynthError::InvalidConstructId { path: scope_path.to_owned(), id: id.to_owned() })
     } else {
         Ok(())
     }

@@ -22,9 +22,7 @@ pub enum SynthError {
         max: u64,
     },
     /// A log retention that `AWS::Logs::LogGroup` does not accept.
-    #[error(
-        "{path}: RetentionInDays {value} is not accepted by cloudwatch logs; use one of {valid}"
-    )]
+    #[error("{path}: RetentionInDays {value} is not accepted by cloudwatch logs; use one of {valid}")]
     InvalidRetention {
         /// Construct path of the log group.
         path: String,
@@ -52,9 +50,7 @@ pub enum SynthError {
         reason: String,
     },
     /// A construct id that cannot be used (empty, or containing `/`).
-    #[error(
-        "{path}: construct id `{id}` is invalid: ids must be non-empty and must not contain '/'"
-    )]
+    #[error("{path}: construct id `{id}` is invalid: ids must be non-empty and must not contain '/'")]
     InvalidConstructId {
         /// Path of the scope the construct was added to.
         path: String,
@@ -88,9 +84,7 @@ pub enum SynthError {
         second: String,
     },
     /// A stack name CloudFormation rejects.
-    #[error(
-        "stack name `{name}` is invalid: use 1 to 128 letters, digits and '-', starting with a letter"
-    )]
+    #[error("stack name `{name}` is invalid: use 1 to 128 letters, digits and '-', starting with a letter")]
     InvalidStackName {
         /// The rejected name.
         name: String,
@@ -139,30 +133,15 @@ pub enum SynthError {
 impl SynthError {
     /// Builds [`SynthError::InvalidProperty`].
     pub(crate) fn invalid(path: &str, message: impl Into<String>) -> Self {
-        Self::InvalidProperty {
-            path: path.to_owned(),
-            message: message.into(),
-        }
+        Self::InvalidProperty { path: path.to_owned(), message: message.into() }
     }
 
     /// Checks `min <= value <= max`, or returns [`SynthError::OutOfRange`].
-    pub(crate) fn check_range(
-        path: &str,
-        property: &'static str,
-        value: u64,
-        min: u64,
-        max: u64,
-    ) -> Result<(), Self> {
+    pub(crate) fn check_range(path: &str, property: &'static str, value: u64, min: u64, max: u64) -> Result<(), Self> {
         if (min..=max).contains(&value) {
             Ok(())
         } else {
-            Err(Self::OutOfRange {
-                path: path.to_owned(),
-                property,
-                value,
-                min,
-                max,
-            })
+            Err(Self::OutOfRange { path: path.to_owned(), property, value, min, max })
         }
     }
 }

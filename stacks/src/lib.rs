@@ -49,7 +49,5 @@ pub use asset::{AssetManifest, AssetSource, AssetSpec, ResolvedAsset};
 pub use construct::{App, Output, Scope, Stack};
 pub use error::SynthError;
 pub use resources::lambda::ParseArchitectureError;
-pub use synth::{
-    ASSET_METADATA_KEY, CloudAssembly, PATH_METADATA_KEY, StackKind, SynthesizedStack,
-};
+pub use synth::{ASSET_METADATA_KEY, CloudAssembly, PATH_METADATA_KEY, StackKind, SynthesizedStack};
 pub use template::RemovalPolicy;

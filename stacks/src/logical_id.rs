@@ -32,20 +32,11 @@ pub const HASH_LEN: usize = 8;
 /// # Ok::<(), stacks::SynthError>(())
 /// ```
 pub fn logical_id<S: AsRef<str>>(components: &[S]) -> Result<String, SynthError> {
-    let components: Vec<&str> = components
-        .iter()
-        .map(AsRef::as_ref)
-        .filter(|c| *c != HIDDEN_ID)
-        .collect();
+    let components: Vec<&str> = components.iter().map(AsRef::as_ref).filter(|c| *c != HIDDEN_ID).collect();
     let path = components.join("/");
-    let invalid = |reason| SynthError::InvalidLogicalId {
-        path: path.clone(),
-        reason,
-    };
+    let invalid = |reason| SynthError::InvalidLogicalId { path: path.clone(), reason };
     if components.is_empty() {
-        return Err(invalid(
-            "the path is empty once `Default` components are dropped",
-        ));
+        return Err(invalid("the path is empty once `Default` components are dropped"));
     }
     if let [single] = components.as_slice() {
         let id = alphanumeric(single);
@@ -56,11 +47,8 @@ pub fn logical_id<S: AsRef<str>>(components: &[S]) -> Result<String, SynthError>
             return Ok(id);
         }
     }
-    let mut human: String = remove_dupes(&components)
-        .into_iter()
-        .filter(|c| *c != HIDDEN_FROM_HUMAN_ID)
-        .map(alphanumeric)
-        .collect();
+    let mut human: String =
+        remove_dupes(&components).into_iter().filter(|c| *c != HIDDEN_FROM_HUMAN_ID).map(alphanumeric).collect();
     human.truncate(MAX_HUMAN_LEN);
     Ok(human + &path_hash(&path))
 }
@@ -115,10 +103,7 @@ mod tests {
 
     #[test]
     fn default_is_dropped_from_readable_part_and_hash() {
-        assert_eq!(
-            logical_id(&["A", "Default", "B"]).unwrap(),
-            logical_id(&["A", "B"]).unwrap()
-        );
+        assert_eq!(logical_id(&["A", "Default", "B"]).unwrap(), logical_id(&["A", "B"]).unwrap());
         assert_eq!(logical_id(&["Bucket", "Default"]).unwrap(), "Bucket");
     }
 
@@ -136,11 +121,7 @@ mod tests {
         let id = logical_id(&[long.as_str()]).unwrap();
         assert_eq!(id.len(), MAX_HUMAN_LEN + HASH_LEN);
         assert!(id.starts_with(&"a".repeat(MAX_HUMAN_LEN)));
-        assert!(
-            id[MAX_HUMAN_LEN..]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
-        );
+        assert!(id[MAX_HUMAN_LEN..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
     }
 
     #[test]

@@ -21,11 +21,7 @@ pub struct ResourceHandle {
 impl ResourceHandle {
     /// Makes the handle of the resource at `index` of `stack`.
     pub(crate) fn new(stack: &str, index: usize, path: String) -> Self {
-        Self {
-            stack: stack.to_owned(),
-            index,
-            path,
-        }
+        Self { stack: stack.to_owned(), index, path }
     }
 
     /// Name of the stack the resource belongs to.

@@ -96,22 +96,12 @@ impl Resolve for RenderContext<'_> {
 }
 
 /// Renders one stack.
-pub(crate) fn synth_stack(
-    stack: &Stack,
-    assets: &AssetManifest,
-) -> Result<SynthesizedStack, SynthError> {
+pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<SynthesizedStack, SynthError> {
     let ids = resolve_logical_ids(stack, assets)?;
     let mut template = Template::new(stack.description.clone());
     for (node, id) in stack.nodes.iter().zip(&ids) {
-        let cx = RenderContext {
-            stack,
-            ids: &ids,
-            path: &node.path,
-            assets,
-        };
-        let id = id
-            .clone()
-            .ok_or_else(|| SynthError::invalid(&node.path, "the logical id is unresolved"))?;
+        let cx = RenderContext { stack, ids: &ids, path: &node.path, assets };
+        let id = id.clone().ok_or_else(|| SynthError::invalid(&node.path, "the logical id is unresolved"))?;
         template.resources.insert(id, render_node(node, &cx)?);
     }
     for (name, output) in &stack.outputs {
@@ -120,74 +110,43 @@ pub(crate) fn synth_stack(
             return Err(SynthError::DuplicateLogicalId {
                 stack: stack.name.clone(),
                 logical_id: name.clone(),
-                first: stack
-                    .nodes
-                    .get(index)
-                    .map_or_else(String::new, |n| n.path.clone()),
+                first: stack.nodes.get(index).map_or_else(String::new, |n| n.path.clone()),
                 second: path,
             });
         }
-        let cx = RenderContext {
-            stack,
-            ids: &ids,
-            path: &path,
-            assets,
-        };
+        let cx = RenderContext { stack, ids: &ids, path: &path, assets };
         template.outputs.insert(
             name.clone(),
-            OutputEntry {
-                description: output.description.clone(),
-                value: output.value.render(&cx)?,
-            },
+            OutputEntry { description: output.description.clone(), value: output.value.render(&cx)? },
         );
     }
-    let render = |source| SynthError::Render {
-        stack: stack.name.clone(),
-        source,
-    };
+    let render = |source| SynthError::Render { stack: stack.name.clone(), source };
     let value = template.to_value().map_err(render)?;
     let body = to_pretty_json(&value).map_err(render)?;
-    Ok(SynthesizedStack {
-        stack_name: stack.name.clone(),
-        kind: stack.kind,
-        template: value,
-        template_body: body,
-    })
+    Ok(SynthesizedStack { stack_name: stack.name.clone(), kind: stack.kind, template: value, template_body: body })
 }
 
 /// Logical IDs in declaration order. A resource hashed from another (a version from its function) gets the
 /// first 8 hex digits of the SHA-256 of that resource's rendered properties appended to its path-derived ID.
-fn resolve_logical_ids(
-    stack: &Stack,
-    assets: &AssetManifest,
-) -> Result<Vec<Option<String>>, SynthError> {
+fn resolve_logical_ids(stack: &Stack, assets: &AssetManifest) -> Result<Vec<Option<String>>, SynthError> {
     let mut ids: Vec<Option<String>> = vec![None; stack.nodes.len()];
     let mut owners: BTreeMap<String, &str> = BTreeMap::new();
     for (index, node) in stack.nodes.iter().enumerate() {
         let mut id = logical_id(&node.components).map_err(|e| match e {
-            SynthError::InvalidLogicalId { reason, .. } => SynthError::InvalidLogicalId {
-                path: node.path.clone(),
-                reason,
-            },
+            SynthError::InvalidLogicalId { reason, .. } => {
+                SynthError::InvalidLogicalId { path: node.path.clone(), reason }
+            }
             other => other,
         })?;
         if let Some(source) = node.resource.hashed_from() {
-            let cx = RenderContext {
-                stack,
-                ids: &ids,
-                path: &node.path,
-                assets,
-            };
+            let cx = RenderContext { stack, ids: &ids, path: &node.path, assets };
             // Resolving the handle proves it is an earlier resource of this stack.
             cx.logical_id(source)?;
             let source_node = stack
                 .nodes
                 .get(source.index())
                 .ok_or_else(|| SynthError::invalid(&node.path, "hash source is missing"))?;
-            let source_cx = RenderContext {
-                path: &source_node.path,
-                ..cx
-            };
+            let source_cx = RenderContext { path: &source_node.path, ..cx };
             let properties = source_node.resource.properties(&source_cx)?;
             id.push_str(&content_hash(&properties, &stack.name)?);
         }
@@ -209,10 +168,7 @@ fn resolve_logical_ids(
 
 /// First 8 uppercase hex digits of the SHA-256 of the compact JSON of `value`.
 fn content_hash(value: &Value, stack: &str) -> Result<String, SynthError> {
-    let bytes = serde_json::to_vec(value).map_err(|source| SynthError::Render {
-        stack: stack.to_owned(),
-        source,
-    })?;
+    let bytes = serde_json::to_vec(value).map_err(|source| SynthError::Render { stack: stack.to_owned(), source })?;
     let mut hex = hex::encode_upper(Sha256::digest(&bytes));
     hex.truncate(8);
     Ok(hex)
@@ -220,11 +176,8 @@ fn content_hash(value: &Value, stack: &str) -> Result<String, SynthError> {
 
 fn render_node(node: &Node, cx: &RenderContext<'_>) -> Result<ResourceEntry, SynthError> {
     let properties = node.resource.properties(cx)?;
-    let mut depends_on = node
-        .depends_on
-        .iter()
-        .map(|h| cx.logical_id(h).map(str::to_owned))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut depends_on =
+        node.depends_on.iter().map(|h| cx.logical_id(h).map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
     depends_on.sort();
     depends_on.dedup();
     let mut metadata = BTreeMap::new();
@@ -235,10 +188,7 @@ fn render_node(node: &Node, cx: &RenderContext<'_>) -> Result<ResourceEntry, Syn
     if !node.skips.is_empty() {
         let mut skips = node.skips.clone();
         skips.sort_by(|a, b| a.id.cmp(&b.id));
-        let skip: Vec<Value> = skips
-            .iter()
-            .map(|s| json!({ "id": s.id, "comment": s.comment }))
-            .collect();
+        let skip: Vec<Value> = skips.iter().map(|s| json!({ "id": s.id, "comment": s.comment })).collect();
         metadata.insert("checkov".to_owned(), json!({ "skip": skip }));
     }
     let policy = node.resource.removal_policy();

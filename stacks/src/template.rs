@@ -71,12 +71,7 @@ pub struct OutputEntry {
 impl Template {
     /// An empty template.
     pub fn new(description: Option<String>) -> Self {
-        Self {
-            format_version: FORMAT_VERSION,
-            description,
-            resources: BTreeMap::new(),
-            outputs: BTreeMap::new(),
-        }
+        Self { format_version: FORMAT_VERSION, description, resources: BTreeMap::new(), outputs: BTreeMap::new() }
     }
 
     /// The template as a JSON value.

@@ -29,21 +29,11 @@ fn synth(config: &AppConfig) -> CloudAssembly {
 }
 
 fn app_template(assembly: &CloudAssembly) -> &Value {
-    &assembly
-        .stacks
-        .iter()
-        .find(|s| s.kind == StackKind::App)
-        .unwrap()
-        .template
+    &assembly.stacks.iter().find(|s| s.kind == StackKind::App).unwrap().template
 }
 
 fn resources_of_type<'a>(template: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
-    template["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == ty)
-        .collect()
+    template["Resources"].as_object().unwrap().iter().filter(|(_, r)| r["Type"] == ty).collect()
 }
 
 fn logical_id_with_prefix(template: &Value, prefix: &str) -> String {
@@ -72,31 +62,15 @@ fn snapshot_app_template() {
 #[test]
 fn assembly_has_bootstrap_first_then_app() {
     let assembly = synth(&AppConfig::default());
-    let names: Vec<(&str, StackKind)> = assembly
-        .stacks
-        .iter()
-        .map(|s| (s.stack_name.as_str(), s.kind))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            (bootstrap::STACK_NAME, StackKind::Bootstrap),
-            ("durable-invoke-lambda", StackKind::App)
-        ]
-    );
+    let names: Vec<(&str, StackKind)> = assembly.stacks.iter().map(|s| (s.stack_name.as_str(), s.kind)).collect();
+    assert_eq!(names, [(bootstrap::STACK_NAME, StackKind::Bootstrap), ("durable-invoke-lambda", StackKind::App)]);
     let boot = &assembly.stacks[0].template;
-    assert_eq!(
-        boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Type"],
-        "AWS::S3::Bucket"
-    );
+    assert_eq!(boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Type"], "AWS::S3::Bucket");
     assert_eq!(
         boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Properties"]["BucketName"],
         serde_json::json!({"Fn::Sub": "durable-deployer-assets-${AWS::AccountId}-${AWS::Region}"})
     );
-    assert_eq!(
-        bootstrap::bucket_name("123456789012", "eu-west-1"),
-        "durable-deployer-assets-123456789012-eu-west-1"
-    );
+    assert_eq!(bootstrap::bucket_name("123456789012", "eu-west-1"), "durable-deployer-assets-123456789012-eu-west-1");
     for s in &assembly.stacks {
         assert_eq!(s.template_body, format!("{:#}\n", s.template));
         assert_eq!(s.file_name(), format!("{}.template.json", s.stack_name));
@@ -106,12 +80,8 @@ fn assembly_has_bootstrap_first_then_app() {
 #[test]
 fn assets_are_the_two_functions_by_construct_path() {
     let assets = app(&AppConfig::default()).unwrap().assets();
-    let ids: Vec<(&str, &AssetSource)> =
-        assets.iter().map(|a| (a.id.as_str(), &a.source)).collect();
-    let bin = |name: &str| AssetSource::CargoBinary {
-        package: name.into(),
-        binary: name.into(),
-    };
+    let ids: Vec<(&str, &AssetSource)> = assets.iter().map(|a| (a.id.as_str(), &a.source)).collect();
+    let bin = |name: &str| AssetSource::CargoBinary { package: name.into(), binary: name.into() };
     assert_eq!(
         ids,
         [
@@ -138,18 +108,12 @@ fn missing_asset_is_an_error_naming_it() {
     m.0.remove("durable-invoke-lambda/Processor");
     let err = app(&config).unwrap().synth(&m).unwrap_err();
     assert!(matches!(err, SynthError::MissingAsset { .. }));
-    assert!(
-        err.to_string().contains("durable-invoke-lambda/Processor"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("durable-invoke-lambda/Processor"), "{err}");
 }
 
 #[test]
 fn functions_match_the_pattern() {
-    let assembly = synth(&AppConfig {
-        architecture: Architecture::X86_64,
-        ..AppConfig::default()
-    });
+    let assembly = synth(&AppConfig { architecture: Architecture::X86_64, ..AppConfig::default() });
     let t = app_template(&assembly);
     let p = &t["Resources"][PROCESSOR_ID]["Properties"];
     let o = &t["Resources"][ORCHESTRATOR_ID]["Properties"];
@@ -160,37 +124,19 @@ fn functions_match_the_pattern() {
         assert_eq!(f["Architectures"], serde_json::json!(["x86_64"]));
         assert_eq!(f["LoggingConfig"]["LogFormat"], "JSON");
         let key = f["Code"]["S3Key"].as_str().unwrap();
-        assert!(
-            key.strip_suffix(".zip").is_some_and(|h| h.len() == 64),
-            "{key}"
-        );
-        assert!(
-            f.get("FunctionName").is_none(),
-            "an explicit name would block replacement"
-        );
+        assert!(key.strip_suffix(".zip").is_some_and(|h| h.len() == 64), "{key}");
+        assert!(f.get("FunctionName").is_none(), "an explicit name would block replacement");
     }
     assert_eq!(p["Timeout"], 30);
     assert_eq!(o["Timeout"], 600);
-    assert_eq!(
-        o["DurableConfig"],
-        serde_json::json!({"ExecutionTimeout": 600, "RetentionPeriodInDays": 7})
-    );
+    assert_eq!(o["DurableConfig"], serde_json::json!({"ExecutionTimeout": 600, "RetentionPeriodInDays": 7}));
     let pv = logical_id_with_prefix(t, "ProcessorVersion");
-    assert_eq!(
-        o["Environment"]["Variables"]["PROCESSOR_FUNCTION_NAME"],
-        serde_json::json!({"Ref": pv})
-    );
+    assert_eq!(o["Environment"]["Variables"]["PROCESSOR_FUNCTION_NAME"], serde_json::json!({"Ref": pv}));
     let alias = &t["Resources"]["OrchestratorLiveAlias"];
     assert_eq!(alias["Properties"]["Name"], "live");
     let ov = logical_id_with_prefix(t, "OrchestratorVersion");
-    assert_eq!(
-        alias["Properties"]["FunctionVersion"],
-        serde_json::json!({"Fn::GetAtt": [ov, "Version"]})
-    );
-    assert_eq!(
-        t["Resources"][&ov]["DependsOn"],
-        serde_json::json!(["OrchestratorPolicy"])
-    );
+    assert_eq!(alias["Properties"]["FunctionVersion"], serde_json::json!({"Fn::GetAtt": [ov, "Version"]}));
+    assert_eq!(t["Resources"][&ov]["DependsOn"], serde_json::json!(["OrchestratorPolicy"]));
     for (_, group) in resources_of_type(t, "AWS::Logs::LogGroup") {
         assert_eq!(group["Properties"]["RetentionInDays"], 14);
         assert_eq!(group["DeletionPolicy"], "Delete");
@@ -218,32 +164,21 @@ fn outputs_are_present_and_avoid_version_attributes() {
 }
 
 /// Version logical IDs of (processor, orchestrator) for a config and a manifest salt per asset.
-fn version_ids(
-    config: &AppConfig,
-    processor_salt: &str,
-    orchestrator_salt: &str,
-) -> (String, String) {
+fn version_ids(config: &AppConfig, processor_salt: &str, orchestrator_salt: &str) -> (String, String) {
     let mut m = manifest(config, orchestrator_salt);
     let p = manifest(config, processor_salt);
     let key = format!("{}/{PROCESSOR_ID}", config.stack_name);
     m.0.insert(key.clone(), p.0[&key].clone());
     let assembly = app(config).unwrap().synth(&m).unwrap();
     let t = app_template(&assembly);
-    (
-        logical_id_with_prefix(t, "ProcessorVersion"),
-        logical_id_with_prefix(t, "OrchestratorVersion"),
-    )
+    (logical_id_with_prefix(t, "ProcessorVersion"), logical_id_with_prefix(t, "OrchestratorVersion"))
 }
 
 #[test]
 fn version_ids_change_exactly_when_code_or_configuration_changes() {
     let config = AppConfig::default();
     let base = version_ids(&config, "", "");
-    assert_eq!(
-        base,
-        version_ids(&config, "", ""),
-        "unchanged code publishes nothing"
-    );
+    assert_eq!(base, version_ids(&config, "", ""), "unchanged code publishes nothing");
 
     let orchestrator_changed = version_ids(&config, "", "v2");
     assert_eq!(orchestrator_changed.0, base.0);
@@ -254,44 +189,29 @@ fn version_ids_change_exactly_when_code_or_configuration_changes() {
     assert_ne!(processor_changed.0, base.0);
     assert_ne!(processor_changed.1, base.1);
 
-    let arch = AppConfig {
-        architecture: Architecture::X86_64,
-        ..AppConfig::default()
-    };
+    let arch = AppConfig { architecture: Architecture::X86_64, ..AppConfig::default() };
     let arch_changed = version_ids(&arch, "", "");
     assert_ne!(arch_changed.0, base.0);
     assert_ne!(arch_changed.1, base.1);
 
     // Log retention is a property of the log group, not of the functions.
-    let retention = AppConfig {
-        log_retention_days: 30,
-        ..AppConfig::default()
-    };
+    let retention = AppConfig { log_retention_days: 30, ..AppConfig::default() };
     assert_eq!(version_ids(&retention, "", ""), base);
 }
 
 /// A one-function stack with the given durable config, as (function properties, version logical ID).
 fn durable_stack(config: DurableConfig) -> (Value, String) {
     let mut stack = Stack::new("durable").unwrap();
-    let role = stack
-        .add("Role", Role::for_service("lambda.amazonaws.com"))
-        .unwrap();
-    let code = AssetSource::Zip {
-        path: PathBuf::from("fn.zip"),
-    };
-    let f = stack
-        .add("Fn", Function::new(code, &role).durable(config))
-        .unwrap();
+    let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
+    let code = AssetSource::Zip { path: PathBuf::from("fn.zip") };
+    let f = stack.add("Fn", Function::new(code, &role).durable(config)).unwrap();
     let v = stack.add("FnVersion", Version::of(&f)).unwrap();
     stack.add("FnAlias", Alias::new("live", &v)).unwrap();
     let mut m = AssetManifest::new();
     m.insert(f.handle().path(), "0".repeat(64));
     let t = stack.synth(&m).unwrap().template;
     let version = logical_id_with_prefix(&t, "FnVersion");
-    assert_eq!(
-        t["Resources"]["FnAlias"]["Properties"]["FunctionName"],
-        serde_json::json!({"Ref": "Fn"})
-    );
+    assert_eq!(t["Resources"]["FnAlias"]["Properties"]["FunctionName"], serde_json::json!({"Ref": "Fn"}));
     (t["Resources"]["Fn"]["Properties"].clone(), version)
 }
 
@@ -299,14 +219,8 @@ fn durable_stack(config: DurableConfig) -> (Value, String) {
 /// function under a new generated name (no clash), the new version is published on it and the alias follows.
 #[test]
 fn durable_config_change_replaces_the_function_cleanly() {
-    let (before, v1) = durable_stack(DurableConfig {
-        execution_timeout_seconds: 600,
-        retention_period_in_days: 7,
-    });
-    let (after, v2) = durable_stack(DurableConfig {
-        execution_timeout_seconds: 900,
-        retention_period_in_days: 7,
-    });
+    let (before, v1) = durable_stack(DurableConfig { execution_timeout_seconds: 600, retention_period_in_days: 7 });
+    let (after, v2) = durable_stack(DurableConfig { execution_timeout_seconds: 900, retention_period_in_days: 7 });
     assert!(before.get("FunctionName").is_none() && after.get("FunctionName").is_none());
     assert_ne!(before["DurableConfig"], after["DurableConfig"]);
     assert_ne!(v1, v2, "the replacement function gets a new version");
@@ -321,12 +235,9 @@ fn iam_text(v: &Value) -> String {
             Value::String(s) => s.clone(),
             other => other[0].as_str().unwrap_or("X").to_owned(),
         },
-        Value::Object(o) if o.contains_key("Fn::Join") => o["Fn::Join"][1]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap_or("X"))
-            .collect(),
+        Value::Object(o) if o.contains_key("Fn::Join") => {
+            o["Fn::Join"][1].as_array().unwrap().iter().map(|p| p.as_str().unwrap_or("X")).collect()
+        }
         _ => "X".to_owned(),
     }
 }
@@ -334,8 +245,7 @@ fn iam_text(v: &Value) -> String {
 fn statements<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     match v {
         Value::Object(o) => {
-            if o.contains_key("Effect") && (o.contains_key("Action") || o.contains_key("NotAction"))
-            {
+            if o.contains_key("Effect") && (o.contains_key("Action") || o.contains_key("NotAction")) {
                 out.push(v);
             }
             o.values().for_each(|x| statements(x, out));
@@ -364,8 +274,7 @@ fn no_iam_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
                 if key.ends_with("Action") {
                     assert!(!text.contains('*'), "wildcard in {key}: {text}");
                 } else if text.contains('*') {
-                    let qualifier =
-                        text.matches('*').count() == 1 && text.ends_with(":*") && text.len() > 20;
+                    let qualifier = text.matches('*').count() == 1 && text.ends_with(":*") && text.len() > 20;
                     assert!(qualifier, "wildcard in {key}: {text}");
                 }
             }
@@ -376,10 +285,8 @@ fn no_iam_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
 /// Finds an executable in `DEPLOYER_TOOLS_BIN`, then on `PATH`.
 fn tool(name: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs = std::env::var_os("DEPLOYER_TOOLS_BIN")
-        .into_iter()
-        .map(PathBuf::from)
-        .chain(std::env::split_paths(&path));
+    let dirs =
+        std::env::var_os("DEPLOYER_TOOLS_BIN").into_iter().map(PathBuf::from).chain(std::env::split_paths(&path));
     for dir in dirs {
         let candidate = dir.join(name);
         if candidate.is_file() {
@@ -400,11 +307,7 @@ fn run(tool: &Path, args: &[&str], files: &[PathBuf]) -> (bool, String) {
         .args(files)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
 
@@ -424,23 +327,13 @@ fn validators() {
         .collect();
 
     let (ok, text) = run(&cfn_lint, &[], &files);
-    assert!(
-        ok && text.trim().is_empty(),
-        "cfn-lint reports errors or warnings:\n{text}"
-    );
+    assert!(ok && text.trim().is_empty(), "cfn-lint reports errors or warnings:\n{text}");
 
     let mut checkov_files = Vec::new();
     for f in &files {
         checkov_files.push(PathBuf::from("-f"));
         checkov_files.push(f.clone());
     }
-    let (ok, text) = run(
-        &checkov,
-        &["--quiet", "--framework", "cloudformation"],
-        &checkov_files,
-    );
-    assert!(
-        ok && !text.contains("FAILED"),
-        "checkov reports failed checks:\n{text}"
-    );
+    let (ok, text) = run(&checkov, &["--quiet", "--framework", "cloudformation"], &checkov_files);
+    assert!(ok && !text.contains("FAILED"), "checkov reports failed checks:\n{text}");
 }

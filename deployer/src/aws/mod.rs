@@ -52,7 +52,11 @@ impl Aws {
         }
         if let Some((id, secret)) = &options.static_credentials {
             loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-                id, secret, None, None, "deployer-local",
+                id,
+                secret,
+                None,
+                None,
+                "deployer-local",
             ));
         }
         let config = loader.load().await;
@@ -96,10 +100,10 @@ impl Aws {
                 DeployerError::Aws { operation: "STS.GetCallerIdentity", message: text }
             }
         })?;
-        identity
-            .account()
-            .map(str::to_owned)
-            .ok_or_else(|| DeployerError::Aws { operation: "STS.GetCallerIdentity", message: "no account in the answer".into() })
+        identity.account().map(str::to_owned).ok_or_else(|| DeployerError::Aws {
+            operation: "STS.GetCallerIdentity",
+            message: "no account in the answer".into(),
+        })
     }
 }
 

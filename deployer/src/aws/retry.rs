@@ -32,7 +32,9 @@ impl Intercept for RetryNotice {
             let operation = cfg
                 .load::<Metadata>()
                 .map_or_else(|| "an AWS call".to_owned(), |m| format!("{}.{}", m.service(), m.name()));
-            tracing::warn!("retrying {operation} (attempt {attempt} of {MAX_ATTEMPTS}) after a throttling or transient error");
+            tracing::warn!(
+                "retrying {operation} (attempt {attempt} of {MAX_ATTEMPTS}) after a throttling or transient error"
+            );
         }
         Ok(())
     }

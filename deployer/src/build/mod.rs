@@ -190,9 +190,8 @@ fn ensure_rust_target(triple: &str) -> Result<()> {
 }
 
 fn ensure_zigbuild(workspace: &Workspace) -> Result<()> {
-    let found = |name: &str| {
-        std::env::split_paths(&path_with_tools(workspace)).any(|dir| is_executable(&dir.join(name)))
-    };
+    let found =
+        |name: &str| std::env::split_paths(&path_with_tools(workspace)).any(|dir| is_executable(&dir.join(name)));
     if !found("cargo-zigbuild") {
         return Err(DeployerError::ToolMissing {
             tool: "cargo-zigbuild".into(),
@@ -209,9 +208,7 @@ fn ensure_zigbuild(workspace: &Workspace) -> Result<()> {
 /// rebuild, so a stale copy always has an older modification time.
 fn same_file_contents_likely(original: &Path, copy: &Path) -> bool {
     match (original.metadata(), copy.metadata()) {
-        (Ok(a), Ok(b)) => {
-            a.len() == b.len() && matches!((a.modified(), b.modified()), (Ok(ta), Ok(tb)) if tb >= ta)
-        }
+        (Ok(a), Ok(b)) => a.len() == b.len() && matches!((a.modified(), b.modified()), (Ok(ta), Ok(tb)) if tb >= ta),
         _ => false,
     }
 }

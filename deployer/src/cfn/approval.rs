@@ -23,10 +23,7 @@ pub enum RequireApproval {
 /// conditions), so an identical grant moved between policies is not new, and narrowing a statement never is.
 pub fn broadening(old: Option<&Value>, new: &Value) -> Vec<String> {
     let before = grants(old.unwrap_or(&Value::Null));
-    grants(new)
-        .into_iter()
-        .filter(|grant| !before.contains(grant))
-        .collect()
+    grants(new).into_iter().filter(|grant| !before.contains(grant)).collect()
 }
 
 fn grants(template: &Value) -> BTreeSet<String> {
@@ -38,7 +35,8 @@ fn grants(template: &Value) -> BTreeSet<String> {
 fn collect(value: &Value, found: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
-            let is_statement = map.contains_key("Effect") && (map.contains_key("Action") || map.contains_key("NotAction"));
+            let is_statement =
+                map.contains_key("Effect") && (map.contains_key("Action") || map.contains_key("NotAction"));
             if is_statement {
                 if map.get("Effect").and_then(Value::as_str) == Some("Allow") {
                     found.extend(atomic_grants(map));

@@ -49,7 +49,10 @@ pub struct ChangeSetRequest<'a> {
 
 /// Creates a change set and waits until it is ready or known to hold no changes.
 pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>) -> Result<ChangeSetOutcome> {
-    let name = format!("deployer-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()));
+    let name = format!(
+        "deployer-{}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    );
     let mut call = cfn
         .create_change_set()
         .stack_name(request.stack)
@@ -92,7 +95,8 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>) -> Result<Chan
                     .iter()
                     .filter_map(|c| c.resource_change())
                     .map(|rc| {
-                        let replacement = match rc.replacement().map(aws_sdk_cloudformation::types::Replacement::as_str) {
+                        let replacement = match rc.replacement().map(aws_sdk_cloudformation::types::Replacement::as_str)
+                        {
                             Some("True") => " (replacement)",
                             Some("Conditional") => " (may be replaced)",
                             _ => "",

@@ -64,7 +64,11 @@ pub fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: &Deploy
 }
 
 /// Deploys one stack through a change set, reporting to `host`.
-pub async fn deploy_stack(aws: &crate::aws::Aws, request: &DeployRequest<'_>, host: &dyn Host) -> Result<DeployOutcome> {
+pub async fn deploy_stack(
+    aws: &crate::aws::Aws,
+    request: &DeployRequest<'_>,
+    host: &dyn Host,
+) -> Result<DeployOutcome> {
     let cfn = &aws.cfn;
     let total = request.template.get("Resources").and_then(Value::as_object).map_or(0, serde_json::Map::len);
     loop {
@@ -75,7 +79,10 @@ pub async fn deploy_stack(aws: &crate::aws::Aws, request: &DeployRequest<'_>, ho
             StackAction::WaitThenRetry => {
                 let status = info.as_ref().map(|i| i.status.clone()).unwrap_or_default();
                 host.notify(Event::Info {
-                    message: format!("{}: an operation is in progress ({status}); waiting for it to end", request.stack),
+                    message: format!(
+                        "{}: an operation is in progress ({status}); waiting for it to end",
+                        request.stack
+                    ),
                 });
                 let cursor = EventCursor::at_now(cfn, request.stack).await?;
                 watch(cfn, request.stack, request.stack, cursor, total, host).await?;
@@ -89,7 +96,11 @@ pub async fn deploy_stack(aws: &crate::aws::Aws, request: &DeployRequest<'_>, ho
                     ),
                 });
                 let cursor = EventCursor::at_now(cfn, request.stack).await?;
-                cfn.delete_stack().stack_name(request.stack).send().await.map_err(aws_error("CloudFormation.DeleteStack"))?;
+                cfn.delete_stack()
+                    .stack_name(request.stack)
+                    .send()
+                    .await
+                    .map_err(aws_error("CloudFormation.DeleteStack"))?;
                 watch(cfn, request.stack, request.stack, cursor, total, host).await?;
             }
             StackAction::Create | StackAction::Update => {
@@ -134,7 +145,11 @@ async fn execute_change(
         }
         ChangeSetOutcome::Ready { name, changes } => (name, changes),
     };
-    host.notify(Event::ChangeSet { stack: request.stack.to_owned(), change_set: name.clone(), changes: changes.clone() });
+    host.notify(Event::ChangeSet {
+        stack: request.stack.to_owned(),
+        change_set: name.clone(),
+        changes: changes.clone(),
+    });
     let widening = broadening(deployed, request.template);
     if needs_approval(request.require_approval, !changes.is_empty(), &widening) {
         let question = if widening.is_empty() {
@@ -145,7 +160,11 @@ async fn execute_change(
         let approved = host.confirm(&question);
         if approved != Some(true) {
             change_set::delete(cfn, request.stack, &name).await?;
-            let why = if approved.is_none() { "nobody can approve it in a non-interactive run" } else { "it was not approved" };
+            let why = if approved.is_none() {
+                "nobody can approve it in a non-interactive run"
+            } else {
+                "it was not approved"
+            };
             return Err(DeployerError::ApprovalRequired(format!(
                 "the change to {} needs approval ({} new IAM statement(s)) and {why}; review it with `deployer diff`, \
                  then run `up --require-approval never`",
@@ -164,10 +183,10 @@ async fn execute_change(
     if !watched.failures.is_empty() {
         host.notify(Event::FailureRecap { stack: request.stack.to_owned(), failures: watched.failures.clone() });
     }
-    let cause = watched
-        .failures
-        .first()
-        .map_or_else(|| "see the stack events above".to_owned(), |(id, status, reason)| format!("{id} {status}: {reason}"));
+    let cause = watched.failures.first().map_or_else(
+        || "see the stack events above".to_owned(),
+        |(id, status, reason)| format!("{id} {status}: {reason}"),
+    );
     Err(DeployerError::DeployFailed(format!(
         "deploying {} ended in {}: {cause}; fix the cause and run `up` again",
         request.stack, watched.status

@@ -18,7 +18,11 @@ pub enum DestroyOutcome {
 }
 
 /// Deletes `name` and waits until it is gone.
-pub async fn destroy_stack(cfn: &aws_sdk_cloudformation::Client, name: &str, host: &dyn Host) -> Result<DestroyOutcome> {
+pub async fn destroy_stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+    host: &dyn Host,
+) -> Result<DestroyOutcome> {
     let Some(info) = stack::describe(cfn, name).await? else {
         host.notify(Event::NothingToDelete { stack: name.to_owned() });
         return Ok(DestroyOutcome::NothingToDelete);

@@ -24,7 +24,9 @@ impl EventCursor {
     /// Remembers the newest event of `stack` (none for a stack that does not exist).
     pub async fn at_now(cfn: &Client, stack: &str) -> Result<Self> {
         match cfn.describe_stack_events().stack_name(stack).send().await {
-            Ok(page) => Ok(Self { newest_before: page.stack_events().first().and_then(|e| e.event_id()).map(str::to_owned) }),
+            Ok(page) => {
+                Ok(Self { newest_before: page.stack_events().first().and_then(|e| e.event_id()).map(str::to_owned) })
+            }
             Err(e) if service_message(&e).contains("does not exist") => Ok(Self::default()),
             Err(e) => Err(aws_error("CloudFormation.DescribeStackEvents")(e)),
         }
@@ -129,7 +131,12 @@ async fn current_status(cfn: &Client, stack: &str) -> Result<String> {
     }
 }
 
-async fn new_events(cfn: &Client, stack: &str, cursor: &EventCursor, seen: &HashSet<String>) -> Result<Vec<StackEvent>> {
+async fn new_events(
+    cfn: &Client,
+    stack: &str,
+    cursor: &EventCursor,
+    seen: &HashSet<String>,
+) -> Result<Vec<StackEvent>> {
     let mut collected = Vec::new();
     let mut token: Option<String> = None;
     'pages: loop {

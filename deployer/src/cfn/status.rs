@@ -22,7 +22,10 @@ pub fn action_for(stack: &str, status: Option<&str>) -> StackAction {
     };
     match status {
         "DELETE_COMPLETE" | "REVIEW_IN_PROGRESS" => StackAction::Create,
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "UPDATE_ROLLBACK_COMPLETE" | "IMPORT_COMPLETE"
+        "CREATE_COMPLETE"
+        | "UPDATE_COMPLETE"
+        | "UPDATE_ROLLBACK_COMPLETE"
+        | "IMPORT_COMPLETE"
         | "IMPORT_ROLLBACK_COMPLETE" => StackAction::Update,
         "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => StackAction::DeleteThenCreate,
         "UPDATE_ROLLBACK_FAILED" => StackAction::Blocked(format!(
@@ -91,7 +94,9 @@ mod tests {
 
     #[test]
     fn running_operations_are_waited_for() {
-        for status in ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "DELETE_IN_PROGRESS"] {
+        for status in
+            ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "DELETE_IN_PROGRESS"]
+        {
             assert_eq!(action_for("s", Some(status)), StackAction::WaitThenRetry, "{status}");
             assert!(!is_terminal(status));
         }

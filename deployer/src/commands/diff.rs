@@ -23,7 +23,9 @@ pub async fn run(ctx: &Context) -> Result<()> {
     for synthesized in &prepared.assembly.stacks {
         let name = &synthesized.stack_name;
         let deployed = match &aws {
-            Some(aws) if stack::describe(&aws.cfn, name).await?.is_some() => stack::deployed_template(&aws.cfn, name).await?,
+            Some(aws) if stack::describe(&aws.cfn, name).await?.is_some() => {
+                stack::deployed_template(&aws.cfn, name).await?
+            }
             _ => None,
         };
         let changes = template_diff::diff(deployed.as_ref(), &synthesized.template);

@@ -104,8 +104,11 @@ pub fn read_payload(arg: &str) -> Result<Vec<u8>> {
         })?,
         None => arg.as_bytes().to_vec(),
     };
-    serde_json::from_slice::<serde_json::Value>(&bytes)
-        .map_err(|e| DeployerError::Usage(format!("the payload is not valid JSON ({e}); pass a JSON object such as '{{\"values\": [1, 2]}}'")))?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| {
+        DeployerError::Usage(format!(
+            "the payload is not valid JSON ({e}); pass a JSON object such as '{{\"values\": [1, 2]}}'"
+        ))
+    })?;
     Ok(bytes)
 }
 

@@ -120,10 +120,7 @@ pub fn prepare(ctx: &Context, target: BuildTarget) -> Result<Prepared> {
         assets.push(prepared);
     }
     let manifest = AssetManifest(
-        assets
-            .iter()
-            .map(|a| (a.asset_id.clone(), ResolvedAsset { sha256: a.packaged.sha256.clone() }))
-            .collect(),
+        assets.iter().map(|a| (a.asset_id.clone(), ResolvedAsset { sha256: a.packaged.sha256.clone() })).collect(),
     );
     let assembly = app.synth(&manifest)?;
     Ok(Prepared { assembly, assets })

@@ -57,7 +57,9 @@ pub async fn deploy(
     for asset in &prepared.assets {
         let key = asset.packaged.object_key();
         match publish_asset(&aws.s3, &bucket, &asset.packaged).await? {
-            PublishOutcome::Uploaded => host.notify(Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes }),
+            PublishOutcome::Uploaded => {
+                host.notify(Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes })
+            }
             PublishOutcome::AlreadyPublished => host.notify(Event::AssetSkipped { key, bucket: bucket.clone() }),
         }
     }

@@ -59,7 +59,8 @@ pub fn package_bootstrap(bootstrap: &Path, out_dir: &Path) -> Result<PackagedAss
     if let Some(cached) = cached(&zip_path, &stamp_path, &source_id) {
         return Ok(cached);
     }
-    let contents = std::fs::read(bootstrap).map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
+    let contents =
+        std::fs::read(bootstrap).map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
     let bytes = deterministic_zip(vec![("bootstrap".to_owned(), contents, 0o755)])
         .map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
     std::fs::create_dir_all(out_dir).map_err(|e| DeployerError::io("create", out_dir, e))?;
@@ -73,11 +74,8 @@ pub fn package_bootstrap(bootstrap: &Path, out_dir: &Path) -> Result<PackagedAss
 /// Size and modification time of a file, as a cache key.
 fn source_id(path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|source| DeployerError::Package { path: path.into(), source })?;
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
+    let modified =
+        meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
     Ok(format!("{}:{modified}", meta.len()))
 }
 

@@ -21,26 +21,19 @@ pub enum PublishOutcome {
 
 /// Whether `key` exists in `bucket` with exactly `size` bytes.
 pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, size: u64) -> Result<bool> {
-    let listing = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(key)
-        .max_keys(1)
-        .send()
-        .await
-        .map_err(|e| {
-            let message = crate::aws::service_message(&e);
-            if message.contains("NoSuchBucket") {
-                DeployerError::DeployFailed(format!(
-                    "the asset bucket {bucket} does not exist, although its bootstrap stack {} does: it was deleted \
+    let listing = s3.list_objects_v2().bucket(bucket).prefix(key).max_keys(1).send().await.map_err(|e| {
+        let message = crate::aws::service_message(&e);
+        if message.contains("NoSuchBucket") {
+            DeployerError::DeployFailed(format!(
+                "the asset bucket {bucket} does not exist, although its bootstrap stack {} does: it was deleted \
                      outside CloudFormation. Run `deployer down --all` to remove the bootstrap stack, then `up` again \
                      to re-create both",
-                    stacks::bootstrap::STACK_NAME
-                ))
-            } else {
-                DeployerError::Aws { operation: "S3.ListObjectsV2", message }
-            }
-        })?;
+                stacks::bootstrap::STACK_NAME
+            ))
+        } else {
+            DeployerError::Aws { operation: "S3.ListObjectsV2", message }
+        }
+    })?;
     Ok(listing
         .contents()
         .iter()

@@ -14,10 +14,7 @@ const PROCESSOR_RESULT: &str =
     r#"{"operation": "sum_and_average", "count": 5, "sum": 150, "average": 30.0, "max": 50, "min": 10}"#;
 
 fn envs() -> Vec<(&'static str, String)> {
-    vec![
-        ("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()),
-        ("AWS_REGION", "us-east-1".into()),
-    ]
+    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
 }
 
 /// Stops the local target when the test ends, passed or not.

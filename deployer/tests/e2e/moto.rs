@@ -89,7 +89,9 @@ async fn state(c: &Clients) -> (Vec<(String, String, String)>, Vec<String>) {
     let mut keys = Vec::new();
     for bucket in c.s3.list_buckets().send().await.unwrap().buckets() {
         let listing = c.s3.list_objects_v2().bucket(bucket.name().unwrap()).send().await.unwrap();
-        keys.extend(listing.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".zip")).map(str::to_owned));
+        keys.extend(
+            listing.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".zip")).map(str::to_owned),
+        );
     }
     keys.sort();
     (live, keys)
@@ -128,13 +130,15 @@ async fn up_no_op_change_and_down_against_moto() {
     }
 
     // Second up: nothing uploaded, no change set executed, nothing updated.
-    let change_sets_before = c.cfn.list_change_sets().stack_name("durable-invoke-lambda").send().await.unwrap().summaries().len();
+    let change_sets_before =
+        c.cfn.list_change_sets().stack_name("durable-invoke-lambda").send().await.unwrap().summaries().len();
     let second = up(work.path(), &env);
     assert!(second.ok, "second up failed:\n{}", second.all());
     assert!(second.stderr.contains("durable-invoke-lambda: no changes"), "{}", second.all());
     assert!(!second.stderr.contains("uploaded s3://"), "{}", second.all());
     assert_eq!(state(&c).await, (stacks1.clone(), keys1.clone()));
-    let change_sets_after = c.cfn.list_change_sets().stack_name("durable-invoke-lambda").send().await.unwrap().summaries().len();
+    let change_sets_after =
+        c.cfn.list_change_sets().stack_name("durable-invoke-lambda").send().await.unwrap().summaries().len();
     assert_eq!(change_sets_before, change_sets_after);
 
     // A change to the processor's code: exactly one new asset, and the app stack is updated.

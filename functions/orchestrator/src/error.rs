@@ -8,9 +8,7 @@ use aws_durable_execution_sdk::{BoxError, TypedError};
 #[non_exhaustive]
 pub enum OrchestratorError {
     /// A required environment variable is missing at start-up.
-    #[error(
-        "{name} is not set: the orchestrator needs the name or ARN of the processor function to invoke"
-    )]
+    #[error("{name} is not set: the orchestrator needs the name or ARN of the processor function to invoke")]
     MissingSetting {
         /// The variable's name.
         name: &'static str,

@@ -15,15 +15,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // (AWS_LAMBDA_LOG_FORMAT=JSON), at AWS_LAMBDA_LOG_LEVEL or RUST_LOG.
     lambda_runtime::tracing::init_default_subscriber();
 
-    let processor_function =
-        match orchestrator::config::processor_function(|name| std::env::var(name).ok()) {
-            Ok(name) => name,
-            Err(error) => {
-                tracing::error!(error_type = error.error_type(), "{error}");
-                // A plain message, so the process's exit report reads as one line.
-                return Err(error.to_string().into());
-            }
-        };
+    let processor_function = match orchestrator::config::processor_function(|name| std::env::var(name).ok()) {
+        Ok(name) => name,
+        Err(error) => {
+            tracing::error!(error_type = error.error_type(), "{error}");
+            // A plain message, so the process's exit report reads as one line.
+            return Err(error.to_string().into());
+        }
+    };
 
     durable::run(move |event: Box<RawValue>, ctx: durable::DurableContext| {
         orchestrator::workflow::handle(event, ctx, processor_function.clone())

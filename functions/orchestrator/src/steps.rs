@@ -29,9 +29,7 @@ pub fn prepare_input(values: &Value) -> Result<Box<RawValue>, OrchestratorError>
         "Preparing input values for processing"
     );
     let Value::List(items) = values else {
-        return Err(OrchestratorError::ValuesNotArray {
-            got: values.describe(QUOTE_CHARS),
-        });
+        return Err(OrchestratorError::ValuesNotArray { got: values.describe(QUOTE_CHARS) });
     };
     for (index, item) in items.iter().enumerate() {
         let finite = match item {
@@ -40,16 +38,11 @@ pub fn prepare_input(values: &Value) -> Result<Box<RawValue>, OrchestratorError>
             _ => false,
         };
         if !finite {
-            return Err(OrchestratorError::ValueNotNumber {
-                index,
-                got: item.describe(QUOTE_CHARS),
-            });
+            return Err(OrchestratorError::ValueNotNumber { index, got: item.describe(QUOTE_CHARS) });
         }
     }
-    let payload = Value::Dict(vec![
-        ("values".to_owned(), values.clone()),
-        ("operation".to_owned(), Value::from(OPERATION)),
-    ]);
+    let payload =
+        Value::Dict(vec![("values".to_owned(), values.clone()), ("operation".to_owned(), Value::from(OPERATION))]);
     // Every float was checked finite above, so this cannot fail in practice.
     Ok(pyjson::to_raw_value(&payload)?)
 }
@@ -74,55 +67,24 @@ mod tests {
             prepare("[1.50, -2, 18446744073709551616]").ok().as_deref(),
             Some(r#"{"values": [1.5, -2, 18446744073709551616], "operation": "sum_and_average"}"#)
         );
-        assert_eq!(
-            prepare("[]").ok().as_deref(),
-            Some(r#"{"values": [], "operation": "sum_and_average"}"#)
-        );
+        assert_eq!(prepare("[]").ok().as_deref(), Some(r#"{"values": [], "operation": "sum_and_average"}"#));
     }
 
     #[test]
     fn rejects_what_is_not_an_array_of_finite_numbers() {
         let cases = [
-            (
-                "\"10,20\"",
-                "\"values\" must be an array of numbers, got a string (\"10,20\")",
-            ),
-            (
-                "null",
-                "\"values\" must be an array of numbers, got null (null)",
-            ),
-            (
-                "{\"a\": 1}",
-                "\"values\" must be an array of numbers, got an object ({\"a\": 1})",
-            ),
-            (
-                "[1, \"2\"]",
-                "\"values\"[1] must be a finite number, got a string (\"2\")",
-            ),
-            (
-                "[true]",
-                "\"values\"[0] must be a finite number, got a boolean (true)",
-            ),
-            (
-                "[1, [2]]",
-                "\"values\"[1] must be a finite number, got an array ([2])",
-            ),
-            (
-                "[1e400]",
-                "\"values\"[0] must be a finite number, got a float (Infinity)",
-            ),
+            ("\"10,20\"", "\"values\" must be an array of numbers, got a string (\"10,20\")"),
+            ("null", "\"values\" must be an array of numbers, got null (null)"),
+            ("{\"a\": 1}", "\"values\" must be an array of numbers, got an object ({\"a\": 1})"),
+            ("[1, \"2\"]", "\"values\"[1] must be a finite number, got a string (\"2\")"),
+            ("[true]", "\"values\"[0] must be a finite number, got a boolean (true)"),
+            ("[1, [2]]", "\"values\"[1] must be a finite number, got an array ([2])"),
+            ("[1e400]", "\"values\"[0] must be a finite number, got a float (Infinity)"),
         ];
         for (values, message) in cases {
             let err = prepare(values).err();
-            assert_eq!(
-                err.as_ref().map(OrchestratorError::error_type),
-                Some("InvalidValues")
-            );
-            assert_eq!(
-                err.map(|e| e.to_string()).as_deref(),
-                Some(message),
-                "values {values}"
-            );
+            assert_eq!(err.as_ref().map(OrchestratorError::error_type), Some("InvalidValues"));
+            assert_eq!(err.map(|e| e.to_string()).as_deref(), Some(message), "values {values}");
         }
     }
 }

@@ -54,8 +54,7 @@ pub async fn handle(
     ctx: DurableContext,
     processor_function: String,
 ) -> Result<Box<RawValue>, BoxError> {
-    let event =
-        pyjson::loads(event.get()).map_err(|e| OrchestratorError::from(e).into_durable())?;
+    let event = pyjson::loads(event.get()).map_err(|e| OrchestratorError::from(e).into_durable())?;
     let values = input_values(&event).map_err(OrchestratorError::into_durable)?;
     if !ctx.is_replaying() {
         tracing::info!(values = %pyjson::dumps(&values), "Starting durable orchestration");
@@ -63,18 +62,13 @@ pub async fn handle(
 
     let step_values = values.clone();
     let prepared: Box<RawValue> = ctx
-        .step(move |_| async move {
-            steps::prepare_input(&step_values).map_err(OrchestratorError::into_durable)
-        })
+        .step(move |_| async move { steps::prepare_input(&step_values).map_err(OrchestratorError::into_durable) })
         .name(steps::PREPARE_INPUT)
         // Validation is deterministic: a retry would fail the same way.
         .retry_strategy(|_, _| RetryDecision::Stop)
         .await?;
 
-    let result: Box<RawValue> = ctx
-        .invoke(processor_function, prepared)
-        .name(INVOKE_PROCESSOR)
-        .await?;
+    let result: Box<RawValue> = ctx.invoke(processor_function, prepared).name(INVOKE_PROCESSOR).await?;
     if !ctx.is_replaying() {
         tracing::info!(result = result.get(), "Processing complete");
     }
@@ -90,9 +84,7 @@ pub async fn handle(
 /// [`OrchestratorError::EventNotObject`] when the event is not an object.
 pub fn input_values(event: &Value) -> Result<Value, OrchestratorError> {
     if !matches!(event, Value::Dict(_)) {
-        return Err(OrchestratorError::EventNotObject {
-            got: event.describe(QUOTE_CHARS),
-        });
+        return Err(OrchestratorError::EventNotObject { got: event.describe(QUOTE_CHARS) });
     }
     Ok(event
         .get("values")
@@ -109,12 +101,9 @@ pub fn input_values(event: &Value) -> Result<Value, OrchestratorError> {
 ///
 /// [`OrchestratorError::UnreadableProcessorResult`] when the processor's
 /// result cannot be read.
-pub fn response(
-    values: &Value,
-    processing_result: &RawValue,
-) -> Result<Box<RawValue>, OrchestratorError> {
-    let processing_result = pyjson::loads(processing_result.get())
-        .map_err(OrchestratorError::UnreadableProcessorResult)?;
+pub fn response(values: &Value, processing_result: &RawValue) -> Result<Box<RawValue>, OrchestratorError> {
+    let processing_result =
+        pyjson::loads(processing_result.get()).map_err(OrchestratorError::UnreadableProcessorResult)?;
     let body = Value::Dict(vec![
         ("message".to_owned(), Value::from(SUCCESS_MESSAGE)),
         ("input_values".to_owned(), values.clone()),
@@ -140,16 +129,14 @@ mod tests {
         let values = input_values(&pyjson::loads(r#"{"values": [10, 20, 30, 40, 50]}"#)?)?;
         // Whatever spacing the result arrives with, it is re-emitted the Python way.
         let result = RawValue::from_string(
-            r#"{"operation":"sum_and_average","count":5,"sum":150,"average":30.0,"max":50,"min":10}"#
-                .to_owned(),
+            r#"{"operation":"sum_and_average","count":5,"sum":150,"average":30.0,"max":50,"min":10}"#.to_owned(),
         )?;
         assert_eq!(response(&values, &result)?.get(), SEED_OUTPUT);
         Ok(())
     }
 
     #[test]
-    fn missing_values_default_and_non_objects_are_rejected()
-    -> Result<(), Box<dyn std::error::Error>> {
+    fn missing_values_default_and_non_objects_are_rejected() -> Result<(), Box<dyn std::error::Error>> {
         let values = input_values(&pyjson::loads("{}")?)?;
         assert_eq!(pyjson::dumps(&values), "[10, 20, 30, 40, 50]");
         let kept = input_values(&pyjson::loads(r#"{"values": null}"#)?)?;

@@ -9,12 +9,7 @@
 //! byte for byte, without re-running the step. The processor result fed back
 //! is what the real processor handler returns for the recorded payload.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
 mod common;
 
@@ -28,7 +23,8 @@ use common::{Logs, PROCESSOR, SEED_OUTPUT, SEED_PAYLOAD, handler};
 use serde_json::json;
 use serde_json::value::RawValue;
 
-const EXECUTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:orchestrator:$LATEST/durable-execution/seed/0001";
+const EXECUTION_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:orchestrator:$LATEST/durable-execution/seed/0001";
 
 /// A durable-execution API stub that accepts every checkpoint and records
 /// the operation updates it was sent.
@@ -42,21 +38,13 @@ impl CheckpointApi {
     fn new() -> Self {
         let updates = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&updates);
-        let rule = mock!(aws_sdk_lambda::Client::checkpoint_durable_execution).then_compute_output(
-            move |request| {
-                let mut seen = seen.lock().unwrap();
-                seen.extend(request.updates().iter().cloned());
-                CheckpointDurableExecutionOutput::builder()
-                    .checkpoint_token(format!("token-{}", seen.len()))
-                    .build()
-            },
-        );
+        let rule = mock!(aws_sdk_lambda::Client::checkpoint_durable_execution).then_compute_output(move |request| {
+            let mut seen = seen.lock().unwrap();
+            seen.extend(request.updates().iter().cloned());
+            CheckpointDurableExecutionOutput::builder().checkpoint_token(format!("token-{}", seen.len())).build()
+        });
         let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&rule]);
-        Self {
-            updates,
-            rule,
-            client,
-        }
+        Self { updates, rule, client }
     }
 
     fn updates(&self) -> Vec<OperationUpdate> {
@@ -65,18 +53,11 @@ impl CheckpointApi {
 
     /// Runs one invocation of the production service function.
     async fn invoke(&self, envelope: serde_json::Value) -> serde_json::Value {
-        let options = Options::builder()
-            .lambda_client(self.client.clone())
-            .build()
-            .unwrap();
+        let options = Options::builder().lambda_client(self.client.clone()).build().unwrap();
         let service = durable::wrap(handler, options);
         let payload: InvocationPayload = serde_json::from_value(envelope).unwrap();
-        let response = service(lambda_runtime::LambdaEvent::new(
-            payload,
-            lambda_runtime::Context::default(),
-        ))
-        .await
-        .unwrap();
+        let response =
+            service(lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default())).await.unwrap();
         serde_json::to_value(&response).unwrap()
     }
 }
@@ -98,11 +79,7 @@ fn envelope(input: &str, token: &str, history: &[serde_json::Value]) -> serde_js
     })
 }
 
-fn find<'a>(
-    updates: &'a [OperationUpdate],
-    kind: &OperationType,
-    action: &OperationAction,
-) -> &'a OperationUpdate {
+fn find<'a>(updates: &'a [OperationUpdate], kind: &OperationType, action: &OperationAction) -> &'a OperationUpdate {
     updates
         .iter()
         .find(|u| u.r#type() == kind && u.action() == action)
@@ -120,44 +97,23 @@ async fn first_invocation(input: &str) -> (serde_json::Value, Vec<OperationUpdat
 async fn invoke_start_carries_the_function_name_and_the_prepared_payload() {
     let _logs = Logs::capture();
     let (response, updates) = first_invocation(r#"{"values": [10, 20, 30, 40, 50]}"#).await;
-    assert_eq!(
-        response,
-        json!({"Status": "PENDING"}),
-        "the execution waits for the processor"
-    );
+    assert_eq!(response, json!({"Status": "PENDING"}), "the execution waits for the processor");
 
     let step = find(&updates, &OperationType::Step, &OperationAction::Succeed);
     assert_eq!(step.name(), Some("prepare_input"));
     assert_eq!(step.payload(), Some(SEED_PAYLOAD));
 
-    let invoke = find(
-        &updates,
-        &OperationType::ChainedInvoke,
-        &OperationAction::Start,
-    );
+    let invoke = find(&updates, &OperationType::ChainedInvoke, &OperationAction::Start);
     assert_eq!(invoke.name(), Some("invoke_processor"));
     assert_eq!(
-        invoke
-            .chained_invoke_options()
-            .map(aws_sdk_lambda::types::ChainedInvokeOptions::function_name),
+        invoke.chained_invoke_options().map(aws_sdk_lambda::types::ChainedInvokeOptions::function_name),
         Some(PROCESSOR)
     );
-    assert_eq!(
-        invoke.payload(),
-        Some(SEED_PAYLOAD),
-        "the step's result, byte for byte"
-    );
+    assert_eq!(invoke.payload(), Some(SEED_PAYLOAD), "the step's result, byte for byte");
 
     let position = |u: &OperationUpdate| updates.iter().position(|x| x == u);
-    assert!(
-        position(step) < position(invoke),
-        "the invoke starts after the step succeeded"
-    );
-    assert_eq!(
-        updates.last(),
-        Some(invoke),
-        "nothing is checkpointed after the invoke START"
-    );
+    assert!(position(step) < position(invoke), "the invoke starts after the step succeeded");
+    assert_eq!(updates.last(), Some(invoke), "nothing is checkpointed after the invoke START");
 }
 
 #[tokio::test]
@@ -166,11 +122,7 @@ async fn replaying_the_completed_invoke_returns_the_pattern_output_byte_for_byte
     let input = r#"{"values": [10, 20, 30, 40, 50]}"#;
     let (_, updates) = first_invocation(input).await;
     let step = find(&updates, &OperationType::Step, &OperationAction::Succeed);
-    let invoke = find(
-        &updates,
-        &OperationType::ChainedInvoke,
-        &OperationAction::Start,
-    );
+    let invoke = find(&updates, &OperationType::ChainedInvoke, &OperationAction::Start);
 
     // What the service does between the two invocations: run the processor
     // on the recorded payload and record its reply.
@@ -193,11 +145,7 @@ async fn replaying_the_completed_invoke_returns_the_pattern_output_byte_for_byte
 
     assert_eq!(response["Status"], "SUCCEEDED", "{response}");
     assert_eq!(response["Result"].as_str(), Some(SEED_OUTPUT));
-    assert_eq!(
-        api.rule.num_calls(),
-        0,
-        "a full replay checkpoints nothing: the step did not run again"
-    );
+    assert_eq!(api.rule.num_calls(), 0, "a full replay checkpoints nothing: the step did not run again");
     assert_eq!(logs.count("Preparing input values for processing"), 0);
     assert_eq!(logs.count("Starting durable orchestration"), 0);
     assert_eq!(logs.count("Processing complete"), 1);
@@ -209,11 +157,7 @@ async fn a_failed_processor_fails_the_execution_with_its_error() {
     let input = r#"{"values": [1, 2]}"#;
     let (_, updates) = first_invocation(input).await;
     let step = find(&updates, &OperationType::Step, &OperationAction::Succeed);
-    let invoke = find(
-        &updates,
-        &OperationType::ChainedInvoke,
-        &OperationAction::Start,
-    );
+    let invoke = find(&updates, &OperationType::ChainedInvoke, &OperationAction::Start);
     let history = [
         json!({
             "Id": step.id(), "Type": "STEP", "SubType": step.sub_type(), "Name": step.name(),
@@ -227,20 +171,10 @@ async fn a_failed_processor_fails_the_execution_with_its_error() {
             }},
         }),
     ];
-    let response = CheckpointApi::new()
-        .invoke(envelope(input, "token-3", &history))
-        .await;
+    let response = CheckpointApi::new().invoke(envelope(input, "token-3", &history)).await;
 
     assert_eq!(response["Status"], "FAILED", "{response}");
-    assert_eq!(
-        response["Error"]["ErrorType"], "IntegerOverflow",
-        "{response}"
-    );
-    let message = response["Error"]["ErrorMessage"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        message.contains("exceeds the supported 128-bit range"),
-        "{message}"
-    );
+    assert_eq!(response["Error"]["ErrorType"], "IntegerOverflow", "{response}");
+    let message = response["Error"]["ErrorMessage"].as_str().unwrap_or_default();
+    assert!(message.contains("exceeds the supported 128-bit range"), "{message}");
 }

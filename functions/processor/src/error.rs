@@ -67,9 +67,6 @@ impl ProcessorError {
 
 impl From<ProcessorError> for Diagnostic {
     fn from(error: ProcessorError) -> Self {
-        Self {
-            error_type: error.error_type().to_owned(),
-            error_message: error.to_string(),
-        }
+        Self { error_type: error.error_type().to_owned(), error_message: error.to_string() }
     }
 }

@@ -44,9 +44,7 @@ pub fn handle(event: &RawValue) -> Result<Box<RawValue>, ProcessorError> {
     let event = pyjson::loads(event.get())?;
     let result = process(&event)?;
     // `process` rejects non-finite sums, the only source of non-JSON floats.
-    pyjson::to_raw_value(&result).map_err(|_| ProcessorError::NonFiniteResult {
-        sum: "not finite".to_owned(),
-    })
+    pyjson::to_raw_value(&result).map_err(|_| ProcessorError::NonFiniteResult { sum: "not finite".to_owned() })
 }
 
 /// Computes the result object for a decoded event: the statistics, or
@@ -58,26 +56,20 @@ pub fn handle(event: &RawValue) -> Result<Box<RawValue>, ProcessorError> {
 /// See [`handle`].
 pub fn process(event: &Value) -> Result<Value, ProcessorError> {
     if !matches!(event, Value::Dict(_)) {
-        return Err(ProcessorError::EventNotObject {
-            got: event.describe(QUOTE_CHARS),
-        });
+        return Err(ProcessorError::EventNotObject { got: event.describe(QUOTE_CHARS) });
     }
     let operation = match event.get("operation") {
         None => DEFAULT_OPERATION.to_owned(),
         Some(Value::Str(name)) => name.clone(),
         Some(other) => {
-            return Err(ProcessorError::OperationNotString {
-                got: other.describe(QUOTE_CHARS),
-            });
+            return Err(ProcessorError::OperationNotString { got: other.describe(QUOTE_CHARS) });
         }
     };
     let values = match event.get("values") {
         None | Some(Value::Null) => return Ok(no_values()),
         Some(Value::List(items)) => items,
         Some(other) => {
-            return Err(ProcessorError::ValuesNotArray {
-                got: other.describe(QUOTE_CHARS),
-            });
+            return Err(ProcessorError::ValuesNotArray { got: other.describe(QUOTE_CHARS) });
         }
     };
     let numbers = values
@@ -86,10 +78,7 @@ pub fn process(event: &Value) -> Result<Value, ProcessorError> {
         .map(|(index, value)| match value {
             Value::Int(i) => Ok(Number::Int(*i)),
             Value::Float(f) => Ok(Number::Float(*f)),
-            other => Err(ProcessorError::ValueNotNumber {
-                index,
-                got: other.describe(QUOTE_CHARS),
-            }),
+            other => Err(ProcessorError::ValueNotNumber { index, got: other.describe(QUOTE_CHARS) }),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (Some(max), Some(min)) = (pynum::max(&numbers), pynum::min(&numbers)) else {
@@ -100,22 +89,14 @@ pub fn process(event: &Value) -> Result<Value, ProcessorError> {
     if let Number::Float(f) = total
         && !f.is_finite()
     {
-        return Err(ProcessorError::NonFiniteResult {
-            sum: pyjson::dumps(&Value::Float(f)),
-        });
+        return Err(ProcessorError::NonFiniteResult { sum: pyjson::dumps(&Value::Float(f)) });
     }
     let count = numbers.len();
     Ok(Value::Dict(vec![
         ("operation".to_owned(), Value::Str(operation)),
-        (
-            "count".to_owned(),
-            Value::Int(i128::try_from(count).unwrap_or(i128::MAX)),
-        ),
+        ("count".to_owned(), Value::Int(i128::try_from(count).unwrap_or(i128::MAX))),
         ("sum".to_owned(), total.into()),
-        (
-            "average".to_owned(),
-            Value::Float(pynum::divide(total, count)),
-        ),
+        ("average".to_owned(), Value::Float(pynum::divide(total, count))),
         ("max".to_owned(), max.into()),
         ("min".to_owned(), min.into()),
     ]))

@@ -93,22 +93,14 @@ pub fn sum(items: &[Number]) -> Result<Number, IntOverflow> {
 /// `CPython`'s `cs_add`: one step of Neumaier's improved Kahan–Babuška sum.
 fn neumaier_add(hi: f64, lo: f64, x: f64) -> (f64, f64) {
     let t = hi + x;
-    let lo = if hi.abs() >= x.abs() {
-        lo + ((hi - t) + x)
-    } else {
-        lo + ((x - t) + hi)
-    };
+    let lo = if hi.abs() >= x.abs() { lo + ((hi - t) + x) } else { lo + ((x - t) + hi) };
     (t, lo)
 }
 
 /// `CPython`'s `cs_to_double`: add the compensation unless it is zero or
 /// not finite (which keeps `-0.0` and infinite sums intact).
 fn compensated_total(hi: f64, lo: f64) -> f64 {
-    if lo != 0.0 && lo.is_finite() {
-        hi + lo
-    } else {
-        hi
-    }
+    if lo != 0.0 && lo.is_finite() { hi + lo } else { hi }
 }
 
 /// Python's binary `a + b` for `int`/`float` operands.
@@ -146,11 +138,7 @@ fn compare_int_float(i: i128, f: f64) -> Option<Ordering> {
         return None;
     }
     if f.is_infinite() {
-        return Some(if f > 0.0 {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        });
+        return Some(if f > 0.0 { Ordering::Less } else { Ordering::Greater });
     }
     // Rounding is monotonic, so a strict order between the rounded integer
     // and `f` is the order of the exact values. On a tie, `f` is an
@@ -168,10 +156,7 @@ fn compare_int_float(i: i128, f: f64) -> Option<Ordering> {
     }
 }
 
-#[expect(
-    clippy::cast_possible_truncation,
-    reason = "only called with an integral double inside the i128 range"
-)]
+#[expect(clippy::cast_possible_truncation, reason = "only called with an integral double inside the i128 range")]
 fn integral_to_i128(f: f64) -> i128 {
     f as i128
 }
@@ -188,13 +173,7 @@ pub fn min(items: &[Number]) -> Option<Number> {
 
 fn pick(items: &[Number], wanted: Ordering) -> Option<Number> {
     let (&first, rest) = items.split_first()?;
-    Some(rest.iter().fold(first, |best, &item| {
-        if compare(item, best) == Some(wanted) {
-            item
-        } else {
-            best
-        }
-    }))
+    Some(rest.iter().fold(first, |best, &item| if compare(item, best) == Some(wanted) { item } else { best }))
 }
 
 /// Python's `total / count` (true division; `count` is `len(values)`).
@@ -208,10 +187,7 @@ pub fn divide(total: Number, count: usize) -> f64 {
     }
 }
 
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "Python converts the int count to the nearest double, as `as` does"
-)]
+#[expect(clippy::cast_precision_loss, reason = "Python converts the int count to the nearest double, as `as` does")]
 fn usize_to_f64(n: usize) -> f64 {
     n as f64
 }
@@ -272,10 +248,7 @@ mod tests {
         // `CPython` >= 3.12: sum([0.1] * 10) == 1.0 (naive addition gives 0.9999999999999999).
         assert_eq!(sum(&[Float(0.1); 10]), Ok(Float(1.0)));
         // sum([1e100, 1.0, -1e100, 1.0]) == 2.0 with compensation.
-        assert_eq!(
-            sum(&[Float(1e100), Float(1.0), Float(-1e100), Float(1.0)]),
-            Ok(Float(2.0))
-        );
+        assert_eq!(sum(&[Float(1e100), Float(1.0), Float(-1e100), Float(1.0)]), Ok(Float(2.0)));
         // An int before the first float is added exactly first.
         assert_eq!(sum(&[Int(1), Int(2), Float(0.5)]), Ok(Float(3.5)));
         assert_eq!(sum(&[Float(-0.0)]), Ok(Float(0.0)));
@@ -284,23 +257,11 @@ mod tests {
     #[test]
     fn comparisons_are_exact_across_int_and_float() {
         let big = 9_007_199_254_740_993_i128; // 2**53 + 1, not a double
-        assert_eq!(
-            compare(Int(big), Float(9_007_199_254_740_992.0)),
-            Some(Ordering::Greater)
-        );
-        assert_eq!(
-            compare(Float(9_007_199_254_740_992.0), Int(big)),
-            Some(Ordering::Less)
-        );
+        assert_eq!(compare(Int(big), Float(9_007_199_254_740_992.0)), Some(Ordering::Greater));
+        assert_eq!(compare(Float(9_007_199_254_740_992.0), Int(big)), Some(Ordering::Less));
         assert_eq!(compare(Int(3), Float(3.0)), Some(Ordering::Equal));
-        assert_eq!(
-            compare(Int(i128::MAX), Float(1.701_411_834_604_692_3e38)),
-            Some(Ordering::Less)
-        );
-        assert_eq!(
-            compare(Int(i128::MIN), Float(f64::NEG_INFINITY)),
-            Some(Ordering::Greater)
-        );
+        assert_eq!(compare(Int(i128::MAX), Float(1.701_411_834_604_692_3e38)), Some(Ordering::Less));
+        assert_eq!(compare(Int(i128::MIN), Float(f64::NEG_INFINITY)), Some(Ordering::Greater));
         // Ties keep the first item, as Python's max/min do.
         assert_eq!(max(&[Int(1), Float(1.0)]), Some(Int(1)));
         assert_eq!(max(&[Float(1.0), Int(1)]), Some(Float(1.0)));
@@ -315,19 +276,10 @@ mod tests {
         assert_eq!(divide(Int(1), 3), 1.0 / 3.0);
         // Python: 128126638239851599041 / 7 == 1.8303805462835943e+19, while
         // float(128126638239851599041) / 7 == 1.8303805462835941e+19.
-        assert_eq!(
-            divide(Int(128_126_638_239_851_599_041), 7),
-            1.830_380_546_283_594_3e19
-        );
-        assert_eq!(
-            divide(Int(480_020_768_245_937_048_025), 3),
-            1.600_069_227_486_456_7e20
-        );
+        assert_eq!(divide(Int(128_126_638_239_851_599_041), 7), 1.830_380_546_283_594_3e19);
+        assert_eq!(divide(Int(480_020_768_245_937_048_025), 3), 1.600_069_227_486_456_7e20);
         // (2**54 + 3) / 4 = 2**52 + 0.75: exact tie-breaking needs the sticky bit.
-        assert_eq!(
-            ratio_to_f64(18_014_398_509_481_987, 4),
-            4_503_599_627_370_497.0
-        );
+        assert_eq!(ratio_to_f64(18_014_398_509_481_987, 4), 4_503_599_627_370_497.0);
         assert_eq!(divide(Float(4.0), 2), 2.0);
         assert_eq!(divide(Int(i128::MIN), 1), -1.701_411_834_604_692_3e38);
     }

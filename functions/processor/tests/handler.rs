@@ -5,12 +5,7 @@
 //! Expected outputs are what Python 3.14 prints for the same event with the
 //! original function (`json.dumps` of its result dict).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
 use lambda_runtime::Diagnostic;
 use processor::error::ProcessorError;
@@ -88,13 +83,9 @@ fn one_value() {
 
 #[test]
 fn empty_or_missing_values_return_the_error_result() {
-    for event in [
-        r#"{"values": []}"#,
-        "{}",
-        r#"{"values": null}"#,
-        r#"{"values": [], "operation": "max"}"#,
-        r#"{"other": 1}"#,
-    ] {
+    for event in
+        [r#"{"values": []}"#, "{}", r#"{"values": null}"#, r#"{"values": [], "operation": "max"}"#, r#"{"other": 1}"#]
+    {
         assert_eq!(ok(event), r#"{"error": "No values provided"}"#, "{event}");
     }
 }
@@ -110,113 +101,56 @@ fn the_operation_is_echoed() {
 #[test]
 fn an_event_that_is_not_an_object_is_invalid() {
     let cases = [
-        (
-            "[1, 2]",
-            "the event must be a JSON object, got an array ([1, 2])",
-        ),
-        (
-            "\"values\"",
-            "the event must be a JSON object, got a string (\"values\")",
-        ),
+        ("[1, 2]", "the event must be a JSON object, got an array ([1, 2])"),
+        ("\"values\"", "the event must be a JSON object, got a string (\"values\")"),
         ("7", "the event must be a JSON object, got an integer (7)"),
         ("null", "the event must be a JSON object, got null (null)"),
     ];
     for (event, message) in cases {
-        assert_eq!(
-            failure(event),
-            ("InvalidEvent".to_owned(), message.to_owned())
-        );
+        assert_eq!(failure(event), ("InvalidEvent".to_owned(), message.to_owned()));
     }
 }
 
 #[test]
 fn values_that_are_not_an_array_are_invalid() {
     let cases = [
-        (
-            r#"{"values": "1,2"}"#,
-            r#""values" must be an array of numbers, got a string ("1,2")"#,
-        ),
-        (
-            r#"{"values": 5}"#,
-            r#""values" must be an array of numbers, got an integer (5)"#,
-        ),
-        (
-            r#"{"values": {"a": 1}}"#,
-            r#""values" must be an array of numbers, got an object ({"a": 1})"#,
-        ),
-        (
-            r#"{"values": false}"#,
-            r#""values" must be an array of numbers, got a boolean (false)"#,
-        ),
+        (r#"{"values": "1,2"}"#, r#""values" must be an array of numbers, got a string ("1,2")"#),
+        (r#"{"values": 5}"#, r#""values" must be an array of numbers, got an integer (5)"#),
+        (r#"{"values": {"a": 1}}"#, r#""values" must be an array of numbers, got an object ({"a": 1})"#),
+        (r#"{"values": false}"#, r#""values" must be an array of numbers, got a boolean (false)"#),
     ];
     for (event, message) in cases {
-        assert_eq!(
-            failure(event),
-            ("InvalidValues".to_owned(), message.to_owned())
-        );
+        assert_eq!(failure(event), ("InvalidValues".to_owned(), message.to_owned()));
     }
 }
 
 #[test]
 fn each_element_must_be_a_number() {
     let cases = [
-        (
-            r#"{"values": [1, "2", 3]}"#,
-            r#""values"[1] must be a number, got a string ("2")"#,
-        ),
-        (
-            r#"{"values": [true]}"#,
-            r#""values"[0] must be a number, got a boolean (true)"#,
-        ),
-        (
-            r#"{"values": [1, 2, null]}"#,
-            r#""values"[2] must be a number, got null (null)"#,
-        ),
-        (
-            r#"{"values": [[1]]}"#,
-            r#""values"[0] must be a number, got an array ([1])"#,
-        ),
-        (
-            r#"{"values": [0, {"n": 1}]}"#,
-            r#""values"[1] must be a number, got an object ({"n": 1})"#,
-        ),
+        (r#"{"values": [1, "2", 3]}"#, r#""values"[1] must be a number, got a string ("2")"#),
+        (r#"{"values": [true]}"#, r#""values"[0] must be a number, got a boolean (true)"#),
+        (r#"{"values": [1, 2, null]}"#, r#""values"[2] must be a number, got null (null)"#),
+        (r#"{"values": [[1]]}"#, r#""values"[0] must be a number, got an array ([1])"#),
+        (r#"{"values": [0, {"n": 1}]}"#, r#""values"[1] must be a number, got an object ({"n": 1})"#),
     ];
     for (event, message) in cases {
-        assert_eq!(
-            failure(event),
-            ("InvalidValues".to_owned(), message.to_owned())
-        );
+        assert_eq!(failure(event), ("InvalidValues".to_owned(), message.to_owned()));
     }
     // Long offending values are quoted shortened.
     let long = format!(r#"{{"values": ["{}"]}}"#, "x".repeat(200));
     let (_, message) = failure(&long);
-    assert!(
-        message.len() < 120 && message.ends_with("...)"),
-        "{message}"
-    );
+    assert!(message.len() < 120 && message.ends_with("...)"), "{message}");
 }
 
 #[test]
 fn an_operation_that_is_not_a_string_is_invalid() {
     let cases = [
-        (
-            r#"{"values": [1], "operation": 5}"#,
-            r#""operation" must be a string, got an integer (5)"#,
-        ),
-        (
-            r#"{"values": [1], "operation": null}"#,
-            r#""operation" must be a string, got null (null)"#,
-        ),
-        (
-            r#"{"values": [1], "operation": ["sum"]}"#,
-            r#""operation" must be a string, got an array (["sum"])"#,
-        ),
+        (r#"{"values": [1], "operation": 5}"#, r#""operation" must be a string, got an integer (5)"#),
+        (r#"{"values": [1], "operation": null}"#, r#""operation" must be a string, got null (null)"#),
+        (r#"{"values": [1], "operation": ["sum"]}"#, r#""operation" must be a string, got an array (["sum"])"#),
     ];
     for (event, message) in cases {
-        assert_eq!(
-            failure(event),
-            ("InvalidOperation".to_owned(), message.to_owned())
-        );
+        assert_eq!(failure(event), ("InvalidOperation".to_owned(), message.to_owned()));
     }
 }
 
@@ -250,16 +184,11 @@ fn integers_beyond_64_bits_in_the_event_stay_exact() {
 
 #[test]
 fn integers_beyond_128_bits_are_a_clear_error_not_a_wrapped_value() {
-    let (error_type, message) =
-        failure(r#"{"values": [170141183460469231731687303715884105727, 1]}"#);
+    let (error_type, message) = failure(r#"{"values": [170141183460469231731687303715884105727, 1]}"#);
     assert_eq!(error_type, "IntegerOverflow");
-    assert_eq!(
-        message,
-        "the sum of the integer values exceeds the supported 128-bit range"
-    );
+    assert_eq!(message, "the sum of the integer values exceeds the supported 128-bit range");
 
-    let (error_type, message) =
-        failure(r#"{"values": [1701411834604692317316873037158841057280]}"#);
+    let (error_type, message) = failure(r#"{"values": [1701411834604692317316873037158841057280]}"#);
     assert_eq!(error_type, "UnreadableEvent");
     assert_eq!(
         message,
@@ -276,10 +205,7 @@ fn float_sums_that_overflow_are_a_clear_error() {
     ] {
         let (error_type, message) = failure(event);
         assert_eq!(error_type, "NonFiniteResult", "{event}");
-        assert_eq!(
-            message,
-            format!("the sum of the values is {sum}, which JSON cannot represent")
-        );
+        assert_eq!(message, format!("the sum of the values is {sum}, which JSON cannot represent"));
     }
 }
 

@@ -42,20 +42,11 @@ impl ParseError {
 /// beyond 128 bits, a lone UTF-16 surrogate escape, or nesting deeper than
 /// [`MAX_DEPTH`].
 pub fn loads(text: &str) -> Result<Value, ParseError> {
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: 0,
-    };
+    let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0, depth: 0 };
     parser.skip_ws();
     let value = parser.value()?;
     parser.skip_ws();
-    if parser.pos == parser.bytes.len() {
-        Ok(value)
-    } else {
-        Err(parser.error("unexpected text after the JSON value"))
-    }
+    if parser.pos == parser.bytes.len() { Ok(value) } else { Err(parser.error("unexpected text after the JSON value")) }
 }
 
 struct Parser<'a> {
@@ -67,10 +58,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, reason: &'static str) -> ParseError {
-        ParseError {
-            offset: self.pos,
-            reason,
-        }
+        ParseError { offset: self.pos, reason }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -194,10 +182,7 @@ impl Parser<'_> {
                 self.pos += 1;
             }
             // The run stops at an ASCII byte or the end: both are char boundaries.
-            let run = self
-                .text
-                .get(start..self.pos)
-                .ok_or_else(|| self.error("invalid UTF-8 boundary"))?;
+            let run = self.text.get(start..self.pos).ok_or_else(|| self.error("invalid UTF-8 boundary"))?;
             out.push_str(run);
             match self.peek() {
                 None => return Err(self.error("unterminated string")),
@@ -243,8 +228,7 @@ impl Parser<'_> {
             .get(self.pos..self.pos + 4)
             .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| self.error("expected four hex digits after \\u"))?;
-        let unit = u32::from_str_radix(digits, 16)
-            .map_err(|_| self.error("expected four hex digits after \\u"))?;
+        let unit = u32::from_str_radix(digits, 16).map_err(|_| self.error("expected four hex digits after \\u"))?;
         self.pos += 4;
         Ok(unit)
     }
@@ -307,23 +291,14 @@ impl Parser<'_> {
             }
             is_float = true;
         }
-        let literal = self
-            .text
-            .get(start..self.pos)
-            .ok_or_else(|| self.error("invalid number"))?;
+        let literal = self.text.get(start..self.pos).ok_or_else(|| self.error("invalid number"))?;
         if is_float {
-            literal
-                .parse::<f64>()
-                .map(Value::Float)
-                .map_err(|_| self.error("invalid number"))
+            literal.parse::<f64>().map(Value::Float).map_err(|_| self.error("invalid number"))
         } else {
             literal
                 .parse::<i128>()
                 .map(Value::Int)
-                .map_err(|_| ParseError {
-                    offset: start,
-                    reason: "integer beyond the supported 128-bit range",
-                })
+                .map_err(|_| ParseError { offset: start, reason: "integer beyond the supported 128-bit range" })
         }
     }
 }
@@ -343,29 +318,17 @@ mod tests {
         assert_eq!(loads("-0"), Ok(Value::Int(0)));
         assert_eq!(loads("30.0"), Ok(Value::Float(30.0)));
         assert_eq!(loads("1E2"), Ok(Value::Float(100.0)));
-        assert_eq!(
-            loads("123456789012345678901234567890"),
-            Ok(Value::Int(123_456_789_012_345_678_901_234_567_890))
-        );
-        assert_eq!(
-            roundtrip("[1.50, 1e400, -1e400, 2.5e-5]"),
-            "[1.5, Infinity, -Infinity, 2.5e-05]"
-        );
+        assert_eq!(loads("123456789012345678901234567890"), Ok(Value::Int(123_456_789_012_345_678_901_234_567_890)));
+        assert_eq!(roundtrip("[1.50, 1e400, -1e400, 2.5e-5]"), "[1.5, Infinity, -Infinity, 2.5e-05]");
         let too_big = loads("1701411834604692317316873037158841057280");
-        assert_eq!(
-            too_big.map_err(|e| e.reason()),
-            Err("integer beyond the supported 128-bit range")
-        );
+        assert_eq!(too_big.map_err(|e| e.reason()), Err("integer beyond the supported 128-bit range"));
     }
 
     #[test]
     fn objects_keep_order_and_python_duplicate_semantics() {
         assert_eq!(roundtrip(r#"{"b":1,"a":2,"b":3}"#), r#"{"b": 3, "a": 2}"#);
         assert_eq!(roundtrip(" { } "), "{}");
-        assert_eq!(
-            roundtrip("[ [ ] , { \"k\" : [ true , false , null ] } ]"),
-            r#"[[], {"k": [true, false, null]}]"#
-        );
+        assert_eq!(roundtrip("[ [ ] , { \"k\" : [ true , false , null ] } ]"), r#"[[], {"k": [true, false, null]}]"#);
     }
 
     #[test]
@@ -382,20 +345,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_text_with_offset() {
-        for bad in [
-            "",
-            "[1,]",
-            "{\"a\" 1}",
-            "01",
-            "1.",
-            "1e",
-            "-",
-            "tru",
-            "[1] x",
-            "{1: 2}",
-            "\"open",
-            "NaN",
-        ] {
+        for bad in ["", "[1,]", "{\"a\" 1}", "01", "1.", "1e", "-", "tru", "[1] x", "{1: 2}", "\"open", "NaN"] {
             assert!(loads(bad).is_err(), "{bad:?} must be rejected");
         }
         let err = loads("[1, 2 x]").err();

@@ -149,23 +149,13 @@ fn shortest_scientific(x: f64) -> String {
     // length are equally near it may pick the other one (…254.25 prints as
     // …254.3, Python prints …254.2).
     let shortest = format!("{x:e}");
-    let n_digits = shortest
-        .split('e')
-        .next()
-        .map_or(1, |m| m.bytes().filter(u8::is_ascii_digit).count());
+    let n_digits = shortest.split('e').next().map_or(1, |m| m.bytes().filter(u8::is_ascii_digit).count());
     // Formatting to that many significant digits rounds the exact binary
     // value correctly (ties to even): the nearest candidate. It is used
     // when it reads back as `x`, which fails only next to a power of two,
     // where the rounding interval below `x` is half as wide.
     let nearest = format!("{x:.prec$e}", prec = n_digits.saturating_sub(1));
-    if nearest
-        .parse::<f64>()
-        .is_ok_and(|back| back.to_bits() == x.to_bits())
-    {
-        nearest
-    } else {
-        shortest
-    }
+    if nearest.parse::<f64>().is_ok_and(|back| back.to_bits() == x.to_bits()) { nearest } else { shortest }
 }
 
 /// A string as `json.dumps` writes it with `ensure_ascii=True`: printable
@@ -243,45 +233,29 @@ mod tests {
     fn dumps_uses_python_separators_and_key_order() {
         let value = Value::Dict(vec![
             ("z".into(), Value::Int(1)),
-            (
-                "a".into(),
-                Value::List(vec![Value::Int(1), Value::Float(2.0), Value::Null]),
-            ),
+            ("a".into(), Value::List(vec![Value::Int(1), Value::Float(2.0), Value::Null])),
             ("e".into(), Value::Dict(vec![])),
             ("l".into(), Value::List(vec![])),
             ("b".into(), Value::Bool(false)),
         ]);
-        assert_eq!(
-            dumps(&value),
-            r#"{"z": 1, "a": [1, 2.0, null], "e": {}, "l": [], "b": false}"#
-        );
+        assert_eq!(dumps(&value), r#"{"z": 1, "a": [1, 2.0, null], "e": {}, "l": [], "b": false}"#);
     }
 
     #[test]
     fn dumps_integers_exactly_beyond_64_bits() {
         assert_eq!(dumps(&Value::Int(i128::MAX)), i128::MAX.to_string());
-        assert_eq!(
-            dumps(&Value::Int(-36_893_488_147_419_103_232)),
-            "-36893488147419103232"
-        );
+        assert_eq!(dumps(&Value::Int(-36_893_488_147_419_103_232)), "-36893488147419103232");
     }
 
     #[test]
     fn dumps_escapes_like_ensure_ascii() {
         let s = Value::from("q\"b\\s/\n\r\t\u{8}\u{c}\u{1}\u{7f} é€😀");
-        assert_eq!(
-            dumps(&s),
-            r#""q\"b\\s/\n\r\t\b\f\u0001\u007f \u00e9\u20ac\ud83d\ude00""#
-        );
+        assert_eq!(dumps(&s), r#""q\"b\\s/\n\r\t\b\f\u0001\u007f \u00e9\u20ac\ud83d\ude00""#);
     }
 
     #[test]
     fn non_finite_floats_print_like_python_but_are_not_raw_json() {
-        let v = Value::List(vec![
-            Value::Float(f64::INFINITY),
-            Value::Float(f64::NEG_INFINITY),
-            Value::Float(f64::NAN),
-        ]);
+        let v = Value::List(vec![Value::Float(f64::INFINITY), Value::Float(f64::NEG_INFINITY), Value::Float(f64::NAN)]);
         assert_eq!(dumps(&v), "[Infinity, -Infinity, NaN]");
         assert!(to_raw_value(&v).is_err());
         let raw = to_raw_value(&Value::Float(30.0)).map(|r| r.get().to_owned());

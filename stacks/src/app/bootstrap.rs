@@ -70,9 +70,7 @@ pub fn bucket_name(account: &str, region: &str) -> String {
 /// The bootstrap stack.
 pub fn stack() -> Result<Stack, SynthError> {
     let mut stack = Stack::with_kind(STACK_NAME, StackKind::Bootstrap)?;
-    stack.set_description(
-        "Asset bucket of the durable deployer (like cdk bootstrap): function code by content hash",
-    );
+    stack.set_description("Asset bucket of the durable deployer (like cdk bootstrap): function code by content hash");
     let bucket = stack.add(
         BUCKET_LOGICAL_ID,
         Bucket::new()
@@ -96,11 +94,8 @@ pub fn stack() -> Result<Stack, SynthError> {
     // Deny plain-HTTP requests. The bucket statement names the bucket ARN; the object statement uses
     // NotResource on the bucket ARN, which in a bucket policy matches exactly the bucket's objects, so no
     // `<bucket arn>/*` wildcard is needed.
-    let insecure = |statement: Statement| {
-        statement
-            .principal(Principal::Anyone)
-            .condition("Bool", "aws:SecureTransport", "false")
-    };
+    let insecure =
+        |statement: Statement| statement.principal(Principal::Anyone).condition("Bool", "aws:SecureTransport", "false");
     stack.add(
         "AssetBucketPolicy",
         BucketPolicy::new(
@@ -122,8 +117,7 @@ pub fn stack() -> Result<Stack, SynthError> {
     )?;
     stack.add_output(
         BUCKET_NAME_OUTPUT,
-        Output::new(bucket.ref_())
-            .description("Name of the bucket the deployer uploads <sha256>.zip assets to"),
+        Output::new(bucket.ref_()).description("Name of the bucket the deployer uploads <sha256>.zip assets to"),
     )?;
     stack.add_output(
         VERSION_OUTPUT,

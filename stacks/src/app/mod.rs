@@ -75,29 +75,13 @@ mod tests {
 
     #[test]
     fn invalid_configs_are_errors_naming_the_construct() {
-        let err = app(&AppConfig {
-            log_retention_days: 15,
-            ..AppConfig::default()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.starts_with("durable-invoke-lambda/ProcessorLogGroup: "),
-            "{err}"
-        );
+        let err = app(&AppConfig { log_retention_days: 15, ..AppConfig::default() }).unwrap_err().to_string();
+        assert!(err.starts_with("durable-invoke-lambda/ProcessorLogGroup: "), "{err}");
 
-        let err = app(&AppConfig {
-            stack_name: "bad_name".into(),
-            ..AppConfig::default()
-        })
-        .unwrap_err();
+        let err = app(&AppConfig { stack_name: "bad_name".into(), ..AppConfig::default() }).unwrap_err();
         assert!(matches!(err, SynthError::InvalidStackName { .. }));
 
-        let err = app(&AppConfig {
-            stack_name: bootstrap::STACK_NAME.into(),
-            ..AppConfig::default()
-        })
-        .unwrap_err();
+        let err = app(&AppConfig { stack_name: bootstrap::STACK_NAME.into(), ..AppConfig::default() }).unwrap_err();
         assert!(matches!(err, SynthError::DuplicateStack { .. }));
     }
 

@@ -28,10 +28,8 @@ pub const ALIAS_NAME: &str = "live";
 /// Environment variable through which the orchestrator learns the processor's version ARN.
 pub const PROCESSOR_ENV: &str = "PROCESSOR_FUNCTION_NAME";
 /// `DurableConfig` of the orchestrator.
-pub const ORCHESTRATOR_DURABLE_CONFIG: DurableConfig = DurableConfig {
-    execution_timeout_seconds: 600,
-    retention_period_in_days: 7,
-};
+pub const ORCHESTRATOR_DURABLE_CONFIG: DurableConfig =
+    DurableConfig { execution_timeout_seconds: 600, retention_period_in_days: 7 };
 
 /// Names of the stack's outputs.
 pub mod outputs {
@@ -93,10 +91,7 @@ fn rust_function(
     package: &str,
     configure: impl FnOnce(Function) -> Function,
 ) -> Result<RustFunction, SynthError> {
-    let log_group = stack.add(
-        &format!("{id}LogGroup"),
-        LogGroup::new(config.log_retention_days),
-    )?;
+    let log_group = stack.add(&format!("{id}LogGroup"), LogGroup::new(config.log_retention_days))?;
     stack.skip_check(&log_group, LOG_GROUP_SKIP.0, LOG_GROUP_SKIP.1)?;
     let role = stack.add(
         &format!("{id}Role"),
@@ -112,10 +107,7 @@ fn rust_function(
                 ),
             ),
     )?;
-    let code = AssetSource::CargoBinary {
-        package: package.to_owned(),
-        binary: package.to_owned(),
-    };
+    let code = AssetSource::CargoBinary { package: package.to_owned(), binary: package.to_owned() };
     let function = stack.add(
         id,
         configure(
@@ -131,13 +123,10 @@ fn rust_function(
 /// The pattern's stack, named `config.stack_name`.
 pub fn stack(config: &AppConfig) -> Result<Stack, SynthError> {
     let mut stack = Stack::new(&config.stack_name)?;
-    stack.set_description(
-        "Lambda durable function (orchestrator) invoking a standard Lambda function (processor)",
-    );
+    stack.set_description("Lambda durable function (orchestrator) invoking a standard Lambda function (processor)");
 
     let processor = rust_function(&mut stack, config, PROCESSOR_ID, "processor", |f| {
-        f.timeout_seconds(30)
-            .description("Computes statistics over a list of numbers")
+        f.timeout_seconds(30).description("Computes statistics over a list of numbers")
     })?;
     let processor_version = stack.add(
         &format!("{PROCESSOR_ID}Version"),
@@ -160,10 +149,7 @@ pub fn stack(config: &AppConfig) -> Result<Stack, SynthError> {
                 .statement(
                     Statement::allow()
                         .sid("CheckpointOwnExecutions")
-                        .actions([
-                            "lambda:CheckpointDurableExecution",
-                            "lambda:GetDurableExecutionState",
-                        ])
+                        .actions(["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"])
                         .resource(orchestrator.function.qualified_arns()),
                 )
                 .statement(
@@ -180,16 +166,11 @@ pub fn stack(config: &AppConfig) -> Result<Stack, SynthError> {
         stack.skip_check(&processor.function, check, reason)?;
         stack.skip_check(&orchestrator.function, check, reason)?;
     }
-    stack.skip_check(
-        &orchestrator.function,
-        ENVIRONMENT_SKIP.0,
-        ENVIRONMENT_SKIP.1,
-    )?;
+    stack.skip_check(&orchestrator.function, ENVIRONMENT_SKIP.0, ENVIRONMENT_SKIP.1)?;
 
     let orchestrator_version = stack.add(
         &format!("{ORCHESTRATOR_ID}Version"),
-        Version::of(&orchestrator.function)
-            .description("Orchestrator version behind the live alias"),
+        Version::of(&orchestrator.function).description("Orchestrator version behind the live alias"),
     )?;
     // The function cannot depend on the policy (the policy names the function's ARN), so the published version,
     // and through it the alias callers use, waits for the permissions instead.
@@ -205,31 +186,15 @@ pub fn stack(config: &AppConfig) -> Result<Stack, SynthError> {
             orchestrator.function.arn(),
             "Durable function ARN (invoke it through the alias)",
         ),
-        (
-            outputs::DURABLE_FUNCTION_ALIAS_ARN,
-            alias.ref_(),
-            "Durable function alias ARN: invoke this",
-        ),
-        (
-            outputs::DURABLE_FUNCTION_NAME,
-            orchestrator.function.ref_(),
-            "Durable function name",
-        ),
+        (outputs::DURABLE_FUNCTION_ALIAS_ARN, alias.ref_(), "Durable function alias ARN: invoke this"),
+        (outputs::DURABLE_FUNCTION_NAME, orchestrator.function.ref_(), "Durable function name"),
         (
             outputs::DURABLE_FUNCTION_VERSION_ARN,
             orchestrator_version.ref_(),
             "Durable function version behind the alias",
         ),
-        (
-            outputs::PROCESSOR_FUNCTION_ARN,
-            processor.function.arn(),
-            "Processor function ARN",
-        ),
-        (
-            outputs::PROCESSOR_FUNCTION_NAME,
-            processor.function.ref_(),
-            "Processor function name",
-        ),
+        (outputs::PROCESSOR_FUNCTION_ARN, processor.function.arn(), "Processor function ARN"),
+        (outputs::PROCESSOR_FUNCTION_NAME, processor.function.ref_(), "Processor function name"),
         (
             outputs::PROCESSOR_FUNCTION_VERSION_ARN,
             processor_version.ref_(),

@@ -13,10 +13,7 @@ fn role() -> Role {
 #[test]
 fn stack_names_follow_cloudformation_rules() {
     for bad in ["", "1stack", "my_stack", "a b", &"a".repeat(129)] {
-        assert!(
-            matches!(Stack::new(bad), Err(SynthError::InvalidStackName { .. })),
-            "{bad}"
-        );
+        assert!(matches!(Stack::new(bad), Err(SynthError::InvalidStackName { .. })), "{bad}");
     }
     Stack::new("durable-invoke-lambda").unwrap();
 }
@@ -27,14 +24,8 @@ fn ids_must_be_unique_and_slash_free() {
     stack.add("Role", role()).unwrap();
     let err = stack.add("Role", role()).unwrap_err().to_string();
     assert!(err.contains("s/Role"), "{err}");
-    assert!(matches!(
-        stack.add("a/b", role()),
-        Err(SynthError::InvalidConstructId { .. })
-    ));
-    assert!(matches!(
-        stack.add("", role()),
-        Err(SynthError::InvalidConstructId { .. })
-    ));
+    assert!(matches!(stack.add("a/b", role()), Err(SynthError::InvalidConstructId { .. })));
+    assert!(matches!(stack.add("", role()), Err(SynthError::InvalidConstructId { .. })));
 }
 
 #[test]
@@ -42,23 +33,13 @@ fn scopes_nest_paths_and_hash_logical_ids() {
     let mut stack = Stack::new("s").unwrap();
     let r = stack.scope("Api").unwrap().add("Handler", role()).unwrap();
     assert_eq!(r.handle().path(), "s/Api/Handler");
-    let nested = stack
-        .scope("Api")
-        .unwrap()
-        .scope("Inner")
-        .unwrap()
-        .add("Resource", role())
-        .unwrap();
+    let nested = stack.scope("Api").unwrap().scope("Inner").unwrap().add("Resource", role()).unwrap();
     assert_eq!(nested.handle().path(), "s/Api/Inner/Resource");
     let t = stack.synth(&AssetManifest::new()).unwrap().template;
     let expected = logical_id(&["Api", "Handler"]).unwrap();
     assert_eq!(expected, "ApiHandler0AA9C78B");
     assert!(t["Resources"].get(&expected).is_some(), "{t:#}");
-    assert!(
-        t["Resources"]
-            .get(logical_id(&["Api", "Inner", "Resource"]).unwrap())
-            .is_some()
-    );
+    assert!(t["Resources"].get(logical_id(&["Api", "Inner", "Resource"]).unwrap()).is_some());
 }
 
 #[test]
@@ -67,10 +48,7 @@ fn colliding_logical_ids_are_an_error() {
     stack.add("Foo-Bar", role()).unwrap();
     stack.add("FooBar", role()).unwrap();
     let err = stack.synth(&AssetManifest::new()).unwrap_err().to_string();
-    assert!(
-        err.contains("FooBar") && err.contains("s/Foo-Bar") && err.contains("s/FooBar"),
-        "{err}"
-    );
+    assert!(err.contains("FooBar") && err.contains("s/Foo-Bar") && err.contains("s/FooBar"), "{err}");
 }
 
 #[test]
@@ -81,10 +59,7 @@ fn references_across_stacks_are_rejected() {
     let own = b.add("Own", LogGroup::new(14)).unwrap();
     b.add_output("Foreign", Output::new(group.arn())).unwrap();
     let err = b.synth(&AssetManifest::new()).unwrap_err();
-    assert!(
-        matches!(err, SynthError::UnresolvedReference { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, SynthError::UnresolvedReference { .. }), "{err:?}");
     assert!(err.to_string().contains("a/Group"), "{err}");
     assert!(b.add_dependency(&own, &group).is_err());
     assert!(b.add_dependency(&own, &own).is_err());
@@ -99,10 +74,7 @@ fn checkov_skips_need_an_id_and_a_reason() {
     assert!(stack.skip_check(&g, "CKV_AWS_1", " ").is_err());
     stack.skip_check(&g, "CKV_AWS_1", "reason").unwrap();
     let t = stack.synth(&AssetManifest::new()).unwrap().template;
-    assert_eq!(
-        t["Resources"]["Group"]["Metadata"]["checkov"]["skip"][0]["id"],
-        "CKV_AWS_1"
-    );
+    assert_eq!(t["Resources"]["Group"]["Metadata"]["checkov"]["skip"][0]["id"], "CKV_AWS_1");
 }
 
 #[test]
@@ -114,27 +86,16 @@ fn outputs_are_named_once_and_apart_from_resources() {
     assert!(stack.add_output("GroupArn", Output::new("x")).is_err());
     stack.add_output("Group", Output::new("x")).unwrap();
     let err = stack.synth(&AssetManifest::new()).unwrap_err();
-    assert!(
-        matches!(err, SynthError::DuplicateLogicalId { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, SynthError::DuplicateLogicalId { .. }), "{err:?}");
 }
 
 #[test]
 fn apps_reject_duplicate_stack_names_and_order_bootstrap_first() {
     let mut app = App::new();
     app.add_stack(Stack::new("app").unwrap()).unwrap();
-    app.add_stack(Stack::with_kind("boot", StackKind::Bootstrap).unwrap())
-        .unwrap();
-    assert!(matches!(
-        app.add_stack(Stack::new("app").unwrap()),
-        Err(SynthError::DuplicateStack { .. })
-    ));
+    app.add_stack(Stack::with_kind("boot", StackKind::Bootstrap).unwrap()).unwrap();
+    assert!(matches!(app.add_stack(Stack::new("app").unwrap()), Err(SynthError::DuplicateStack { .. })));
     let assembly = app.synth(&AssetManifest::new()).unwrap();
-    let names: Vec<&str> = assembly
-        .stacks
-        .iter()
-        .map(|s| s.stack_name.as_str())
-        .collect();
+    let names: Vec<&str> = assembly.stacks.iter().map(|s| s.stack_name.as_str()).collect();
     assert_eq!(names, ["boot", "app"]);
 }

@@ -25,29 +25,20 @@ fn processor() -> FunctionRef {
 fn ref_and_get_att_render_the_logical_id() {
     let f = processor();
     assert_eq!(f.ref_().render(&Ids).unwrap(), json!({"Ref": "Processor"}));
-    assert_eq!(
-        f.arn().render(&Ids).unwrap(),
-        json!({"Fn::GetAtt": ["Processor", "Arn"]})
-    );
+    assert_eq!(f.arn().render(&Ids).unwrap(), json!({"Fn::GetAtt": ["Processor", "Arn"]}));
 }
 
 #[test]
 fn sub_renders_typed_parts_and_escapes_literals() {
     let f = processor();
     let e = Sub::new().value(f.arn()).text(":*").build();
-    assert_eq!(
-        e.render(&Ids).unwrap(),
-        json!({"Fn::Sub": "${Processor.Arn}:*"})
-    );
+    assert_eq!(e.render(&Ids).unwrap(), json!({"Fn::Sub": "${Processor.Arn}:*"}));
     let e = Sub::new()
         .text("${not-a-var}-")
         .value(Pseudo::AccountId)
         .value(Sub::new().text("/").value(f.ref_()).build())
         .build();
-    assert_eq!(
-        e.render(&Ids).unwrap(),
-        json!({"Fn::Sub": "${!not-a-var}-${AWS::AccountId}/${Processor}"})
-    );
+    assert_eq!(e.render(&Ids).unwrap(), json!({"Fn::Sub": "${!not-a-var}-${AWS::AccountId}/${Processor}"}));
 }
 
 #[test]
@@ -66,19 +57,12 @@ fn sub_without_references_is_a_plain_string() {
 
 #[test]
 fn pseudo_parameters_render_as_refs() {
-    assert_eq!(
-        Expr::from(Pseudo::Region).render(&Ids).unwrap(),
-        json!({"Ref": "AWS::Region"})
-    );
+    assert_eq!(Expr::from(Pseudo::Region).render(&Ids).unwrap(), json!({"Ref": "AWS::Region"}));
 }
 
 #[test]
 fn unresolved_references_are_errors() {
     let other = FunctionRef::new(ResourceHandle::new("s", 7, "s/Later".into()));
-    let err = Sub::new()
-        .value(other.arn())
-        .build()
-        .render(&Ids)
-        .unwrap_err();
+    let err = Sub::new().value(other.arn()).build().render(&Ids).unwrap_err();
     assert!(err.to_string().contains("s/Later"), "{err}");
 }

@@ -10,10 +10,8 @@ use crate::synth::RenderContext;
 use crate::template::RemovalPolicy;
 
 /// The `RetentionInDays` values CloudWatch Logs accepts.
-pub const RETENTION_DAYS: &[u32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
+pub const RETENTION_DAYS: &[u32] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /// An `AWS::Logs::LogGroup` without an explicit name.
 ///
@@ -29,10 +27,7 @@ pub struct LogGroup {
 impl LogGroup {
     /// A log group keeping events for `retention_days` (one of [`RETENTION_DAYS`]).
     pub fn new(retention_days: u32) -> Self {
-        Self {
-            retention_days,
-            removal_policy: RemovalPolicy::Delete,
-        }
+        Self { retention_days, removal_policy: RemovalPolicy::Delete }
     }
 
     /// Keeps the group when the stack deletes or replaces it.
@@ -54,19 +49,13 @@ impl Synthesize for LogGroup {
             Err(SynthError::InvalidRetention {
                 path: path.to_owned(),
                 value: self.retention_days,
-                valid: RETENTION_DAYS
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                valid: RETENTION_DAYS.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
             })
         }
     }
 
     fn properties(&self, _cx: &RenderContext<'_>) -> Result<Value, SynthError> {
-        Ok(Props::new()
-            .set("RetentionInDays", self.retention_days)
-            .build())
+        Ok(Props::new().set("RetentionInDays", self.retention_days).build())
     }
 
     fn removal_policy(&self) -> Option<RemovalPolicy> {
@@ -93,20 +82,13 @@ mod tests {
     fn retention_must_be_a_value_cloudwatch_accepts() {
         let mut stack = Stack::new("s").unwrap();
         for days in [0, 2, 15, 3654] {
-            let err = stack
-                .add(&format!("G{days}"), LogGroup::new(days))
-                .unwrap_err();
+            let err = stack.add(&format!("G{days}"), LogGroup::new(days)).unwrap_err();
             let message = err.to_string();
             assert!(message.starts_with(&format!("s/G{days}: ")), "{message}");
-            assert!(
-                message.contains(&days.to_string()) && message.contains("14"),
-                "{message}"
-            );
+            assert!(message.contains(&days.to_string()) && message.contains("14"), "{message}");
         }
         for days in RETENTION_DAYS {
-            stack
-                .add(&format!("G{days}"), LogGroup::new(*days))
-                .unwrap();
+            stack.add(&format!("G{days}"), LogGroup::new(*days)).unwrap();
         }
     }
 }

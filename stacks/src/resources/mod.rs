@@ -87,10 +87,9 @@ pub(crate) fn check_description(
     max: usize,
 ) -> Result<(), crate::error::SynthError> {
     match description {
-        Some(d) if d.chars().count() > max => Err(crate::error::SynthError::invalid(
-            path,
-            format!("Description must be at most {max} characters"),
-        )),
+        Some(d) if d.chars().count() > max => {
+            Err(crate::error::SynthError::invalid(path, format!("Description must be at most {max} characters")))
+        }
         _ => Ok(()),
     }
 }

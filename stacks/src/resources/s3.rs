@@ -99,46 +99,26 @@ impl Synthesize for Bucket {
     fn validate(&self, path: &str) -> Result<(), SynthError> {
         if let Some(name) = self.name.as_ref().and_then(Expr::as_literal) {
             let valid = (3..=63).contains(&name.len())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
             if !valid {
-                return Err(SynthError::invalid(
-                    path,
-                    format!("BucketName `{name}` must be 3 to 63 of [a-z0-9.-]"),
-                ));
+                return Err(SynthError::invalid(path, format!("BucketName `{name}` must be 3 to 63 of [a-z0-9.-]")));
             }
         }
         for rule in &self.lifecycle_rules {
             if rule.id.is_empty() || rule.id.len() > 255 {
-                return Err(SynthError::invalid(
-                    path,
-                    "a lifecycle rule id must be 1 to 255 characters",
-                ));
+                return Err(SynthError::invalid(path, "a lifecycle rule id must be 1 to 255 characters"));
             }
-            let days = [
-                rule.noncurrent_version_expiration_days,
-                rule.abort_incomplete_multipart_upload_days,
-            ];
+            let days = [rule.noncurrent_version_expiration_days, rule.abort_incomplete_multipart_upload_days];
             if days.iter().all(Option::is_none) {
-                return Err(SynthError::invalid(
-                    path,
-                    format!("lifecycle rule {} has no action", rule.id),
-                ));
+                return Err(SynthError::invalid(path, format!("lifecycle rule {} has no action", rule.id)));
             }
             if days.contains(&Some(0)) {
-                return Err(SynthError::invalid(
-                    path,
-                    format!("lifecycle rule {} needs days of at least 1", rule.id),
-                ));
+                return Err(SynthError::invalid(path, format!("lifecycle rule {} needs days of at least 1", rule.id)));
             }
             if rule.noncurrent_version_expiration_days.is_some() && !self.versioned {
                 return Err(SynthError::invalid(
                     path,
-                    format!(
-                        "lifecycle rule {} expires noncurrent versions of an unversioned bucket",
-                        rule.id
-                    ),
+                    format!("lifecycle rule {} expires noncurrent versions of an unversioned bucket", rule.id),
                 ));
             }
         }
@@ -163,14 +143,12 @@ impl Synthesize for Bucket {
                 Props::new()
                     .set_opt(
                         "AbortIncompleteMultipartUpload",
-                        r.abort_incomplete_multipart_upload_days
-                            .map(|d| json!({ "DaysAfterInitiation": d })),
+                        r.abort_incomplete_multipart_upload_days.map(|d| json!({ "DaysAfterInitiation": d })),
                     )
                     .set("Id", r.id.clone())
                     .set_opt(
                         "NoncurrentVersionExpiration",
-                        r.noncurrent_version_expiration_days
-                            .map(|d| json!({ "NoncurrentDays": d })),
+                        r.noncurrent_version_expiration_days.map(|d| json!({ "NoncurrentDays": d })),
                     )
                     .set("Status", "Enabled")
                     .build()
@@ -180,14 +158,8 @@ impl Synthesize for Bucket {
         Ok(Props::new()
             .set("BucketEncryption", encryption)
             .set_opt("BucketName", name)
-            .set_opt(
-                "LifecycleConfiguration",
-                (!rules.is_empty()).then(|| json!({ "Rules": rules })),
-            )
-            .set(
-                "OwnershipControls",
-                json!({ "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] }),
-            )
+            .set_opt("LifecycleConfiguration", (!rules.is_empty()).then(|| json!({ "Rules": rules })))
+            .set("OwnershipControls", json!({ "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] }))
             .set(
                 "PublicAccessBlockConfiguration",
                 json!({
@@ -197,10 +169,7 @@ impl Synthesize for Bucket {
                     "RestrictPublicBuckets": true,
                 }),
             )
-            .set_opt(
-                "VersioningConfiguration",
-                self.versioned.then(|| json!({ "Status": "Enabled" })),
-            )
+            .set_opt("VersioningConfiguration", self.versioned.then(|| json!({ "Status": "Enabled" })))
             .build())
     }
 
@@ -229,10 +198,7 @@ pub struct BucketPolicy {
 impl BucketPolicy {
     /// The policy of `bucket`.
     pub fn new(bucket: &BucketRef, document: PolicyDocument) -> Self {
-        Self {
-            bucket: bucket.clone(),
-            document,
-        }
+        Self { bucket: bucket.clone(), document }
     }
 }
 

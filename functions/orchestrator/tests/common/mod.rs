@@ -1,10 +1,7 @@
 //! Helpers shared by the orchestrator's integration tests: JSON events, the
 //! handler bound to a test processor name, and captured log lines.
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different subset of the helpers"
-)]
+#![allow(dead_code, reason = "each test binary uses a different subset of the helpers")]
 
 use std::sync::Once;
 
@@ -19,8 +16,7 @@ pub const PROCESSOR: &str = "processor-under-test";
 pub const SEED_OUTPUT: &str = r#"{"statusCode": 200, "body": "{\"message\": \"Durable orchestration completed successfully\", \"input_values\": [10, 20, 30, 40, 50], \"processing_result\": {\"operation\": \"sum_and_average\", \"count\": 5, \"sum\": 150, \"average\": 30.0, \"max\": 50, \"min\": 10}}"}"#;
 
 /// The processor payload the `prepare_input` step records for the seed values.
-pub const SEED_PAYLOAD: &str =
-    r#"{"values": [10, 20, 30, 40, 50], "operation": "sum_and_average"}"#;
+pub const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50], "operation": "sum_and_average"}"#;
 
 /// A JSON event as the raw text the SDK hands the handler.
 pub fn event(json: &str) -> Box<RawValue> {
@@ -58,17 +54,12 @@ impl Logs {
     pub fn capture() -> Self {
         static INSTALL: Once = Once::new();
         INSTALL.call_once(|| {
-            let layer = tracing_subscriber::fmt::layer()
-                .json()
-                .with_writer(|| ThreadBuffer);
+            let layer = tracing_subscriber::fmt::layer().json().with_writer(|| ThreadBuffer);
             let subscriber = tracing_subscriber::registry().with(layer);
-            tracing::subscriber::set_global_default(subscriber)
-                .expect("no other global subscriber in the test binary");
+            tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber in the test binary");
         });
         BUFFER.with(|buffer| buffer.borrow_mut().clear());
-        Self {
-            thread: std::thread::current().id(),
-        }
+        Self { thread: std::thread::current().id() }
     }
 
     /// Everything this thread logged since [`Logs::capture`].
@@ -84,10 +75,7 @@ impl Logs {
     /// How many captured lines carry `message`.
     pub fn count(&self, message: &str) -> usize {
         let needle = format!("\"message\":\"{message}\"");
-        self.text()
-            .lines()
-            .filter(|line| line.contains(&needle))
-            .count()
+        self.text().lines().filter(|line| line.contains(&needle)).count()
     }
 }
 

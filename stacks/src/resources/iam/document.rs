@@ -100,16 +100,8 @@ impl Statement {
     }
 
     /// Adds a condition, e.g. `("Bool", "aws:SecureTransport", false)`.
-    pub fn condition(
-        mut self,
-        operator: impl Into<String>,
-        key: impl Into<String>,
-        value: impl Into<Value>,
-    ) -> Self {
-        self.conditions
-            .entry(operator.into())
-            .or_default()
-            .insert(key.into(), value.into());
+    pub fn condition(mut self, operator: impl Into<String>, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.conditions.entry(operator.into()).or_default().insert(key.into(), value.into());
         self
     }
 
@@ -132,15 +124,11 @@ impl Statement {
         for action in &self.actions {
             let (service, name) = action.split_once(':').unwrap_or(("", ""));
             if action.contains('*') || service.is_empty() || name.is_empty() {
-                return Err(broad(format!(
-                    "action `{action}` must be one `service:Action` without `*`"
-                )));
+                return Err(broad(format!("action `{action}` must be one `service:Action` without `*`")));
             }
         }
         if self.resources.is_empty() == self.not_resources.is_empty() {
-            return Err(broad(
-                "it needs either Resource or NotResource entries, not both".to_owned(),
-            ));
+            return Err(broad("it needs either Resource or NotResource entries, not both".to_owned()));
         }
         if self.effect == Effect::Allow && self.principal == Some(Principal::Anyone) {
             return Err(broad("it allows the `*` principal".to_owned()));
@@ -148,10 +136,7 @@ impl Statement {
         if let Some(sid) = &self.sid
             && (sid.is_empty() || !sid.chars().all(|c| c.is_ascii_alphanumeric()))
         {
-            return Err(SynthError::invalid(
-                path,
-                format!("Sid `{sid}` must be letters and digits"),
-            ));
+            return Err(SynthError::invalid(path, format!("Sid `{sid}` must be letters and digits")));
         }
         Ok(())
     }
@@ -178,17 +163,11 @@ impl Statement {
             None => {}
         }
         out.insert("Action".into(), json!(self.actions));
-        for (key, list) in [
-            ("Resource", &self.resources),
-            ("NotResource", &self.not_resources),
-        ] {
+        for (key, list) in [("Resource", &self.resources), ("NotResource", &self.not_resources)] {
             if list.is_empty() {
                 continue;
             }
-            let rendered = list
-                .iter()
-                .map(|r| r.render(cx))
-                .collect::<Result<Vec<_>, _>>()?;
+            let rendered = list.iter().map(|r| r.render(cx)).collect::<Result<Vec<_>, _>>()?;
             for value in &rendered {
                 check_resource(cx.path(), &self.label(index), key, value)?;
             }
@@ -221,10 +200,8 @@ fn check_resource(path: &str, statement: &str, key: &str, value: &Value) -> Resu
     let Some(text) = resource_text(value) else {
         return Ok(());
     };
-    let qualifier_form = text.matches('*').count() == 1
-        && text
-            .strip_suffix(":*")
-            .is_some_and(|prefix| prefix.ends_with('}'));
+    let qualifier_form =
+        text.matches('*').count() == 1 && text.strip_suffix(":*").is_some_and(|prefix| prefix.ends_with('}'));
     if text.contains('*') && !qualifier_form {
         return Err(SynthError::OverlyBroadPolicy {
             path: path.to_owned(),
@@ -257,25 +234,15 @@ impl PolicyDocument {
     /// Checks the document's statements (what can be checked before references resolve).
     pub(crate) fn validate(&self, path: &str) -> Result<(), SynthError> {
         if self.statements.is_empty() {
-            return Err(SynthError::invalid(
-                path,
-                "a policy document needs a statement",
-            ));
+            return Err(SynthError::invalid(path, "a policy document needs a statement"));
         }
-        self.statements
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, s)| s.validate(path, i))
+        self.statements.iter().enumerate().try_for_each(|(i, s)| s.validate(path, i))
     }
 
     /// Renders the document, checking every resource entry for wildcards.
     pub(crate) fn render(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
-        let statements = self
-            .statements
-            .iter()
-            .enumerate()
-            .map(|(i, s)| s.render(cx, i))
-            .collect::<Result<Vec<_>, _>>()?;
+        let statements =
+            self.statements.iter().enumerate().map(|(i, s)| s.render(cx, i)).collect::<Result<Vec<_>, _>>()?;
         Ok(json!({ "Version": POLICY_VERSION, "Statement": statements }))
     }
 }
@@ -286,14 +253,9 @@ mod tests {
 
     #[test]
     fn wildcard_actions_and_missing_resources_are_rejected() {
-        let err = Statement::allow()
-            .actions(["s3:*"])
-            .resource("arn:aws:s3:::b")
-            .validate("s/R", 0);
+        let err = Statement::allow().actions(["s3:*"]).resource("arn:aws:s3:::b").validate("s/R", 0);
         assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
-        let err = Statement::allow()
-            .actions(["s3:GetObject"])
-            .validate("s/R", 1);
+        let err = Statement::allow().actions(["s3:GetObject"]).validate("s/R", 1);
         assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
         let err = Statement::allow()
             .principal(Principal::Anyone)
@@ -307,21 +269,11 @@ mod tests {
     fn resource_wildcards_only_in_qualifier_form() {
         let ok = json!({"Fn::Sub": "${Orchestrator.Arn}:*"});
         assert!(check_resource("s/R", "0", "Resource", &ok).is_ok());
-        assert!(
-            check_resource("s/R", "0", "Resource", &json!({"Fn::GetAtt": ["G", "Arn"]})).is_ok()
-        );
+        assert!(check_resource("s/R", "0", "Resource", &json!({"Fn::GetAtt": ["G", "Arn"]})).is_ok());
         let literal = json!("arn:aws:lambda:us-east-1:123456789012:function:*");
-        for bad in [
-            json!("*"),
-            json!({"Fn::Sub": "${Bucket.Arn}/*"}),
-            json!("arn:aws:s3:::b/*:*x"),
-            literal,
-        ] {
+        for bad in [json!("*"), json!({"Fn::Sub": "${Bucket.Arn}/*"}), json!("arn:aws:s3:::b/*:*x"), literal] {
             let err = check_resource("s/R", "0", "Resource", &bad).err();
-            assert!(
-                matches!(err, Some(SynthError::OverlyBroadPolicy { .. })),
-                "{bad}"
-            );
+            assert!(matches!(err, Some(SynthError::OverlyBroadPolicy { .. })), "{bad}");
         }
     }
 }

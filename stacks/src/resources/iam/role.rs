@@ -10,17 +10,12 @@ use crate::resources::{Props, Resource, check_description};
 use crate::synth::RenderContext;
 
 fn check_policy_name(path: &str, name: &str) -> Result<(), SynthError> {
-    let valid = (1..=128).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    let valid =
+        (1..=128).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if valid {
         Ok(())
     } else {
-        Err(SynthError::invalid(
-            path,
-            format!("policy name `{name}` must be 1 to 128 of [A-Za-z0-9+=,.@_-]"),
-        ))
+        Err(SynthError::invalid(path, format!("policy name `{name}` must be 1 to 128 of [A-Za-z0-9+=,.@_-]")))
     }
 }
 
@@ -37,12 +32,7 @@ pub struct Role {
 impl Role {
     /// A role that `service` (e.g. `lambda.amazonaws.com`) may assume.
     pub fn for_service(service: impl Into<String>) -> Self {
-        Self {
-            service: service.into(),
-            policies: Vec::new(),
-            managed_policy_arns: Vec::new(),
-            description: None,
-        }
+        Self { service: service.into(), policies: Vec::new(), managed_policy_arns: Vec::new(), description: None }
     }
 
     /// Adds an inline policy.
@@ -71,10 +61,7 @@ impl Synthesize for Role {
 
     fn validate(&self, path: &str) -> Result<(), SynthError> {
         if !self.service.ends_with(".amazonaws.com") || self.service.contains('*') {
-            return Err(SynthError::invalid(
-                path,
-                format!("`{}` is not an aws service principal", self.service),
-            ));
+            return Err(SynthError::invalid(path, format!("`{}` is not an aws service principal", self.service)));
         }
         for (name, document) in &self.policies {
             check_policy_name(path, name)?;
@@ -95,11 +82,7 @@ impl Synthesize for Role {
         let managed = if self.managed_policy_arns.is_empty() {
             None
         } else {
-            let arns = self
-                .managed_policy_arns
-                .iter()
-                .map(|a| a.render(cx))
-                .collect::<Result<Vec<_>, _>>()?;
+            let arns = self.managed_policy_arns.iter().map(|a| a.render(cx)).collect::<Result<Vec<_>, _>>()?;
             Some(Value::Array(arns))
         };
         let policies = if self.policies.is_empty() {
@@ -108,9 +91,7 @@ impl Synthesize for Role {
             let rendered = self
                 .policies
                 .iter()
-                .map(|(name, doc)| {
-                    Ok(json!({ "PolicyDocument": doc.render(cx)?, "PolicyName": name }))
-                })
+                .map(|(name, doc)| Ok(json!({ "PolicyDocument": doc.render(cx)?, "PolicyName": name })))
                 .collect::<Result<Vec<_>, SynthError>>()?;
             Some(Value::Array(rendered))
         };
@@ -145,11 +126,7 @@ pub struct Policy {
 impl Policy {
     /// A policy called `name` holding `document`.
     pub fn new(name: impl Into<String>, document: PolicyDocument) -> Self {
-        Self {
-            name: name.into(),
-            document,
-            roles: Vec::new(),
-        }
+        Self { name: name.into(), document, roles: Vec::new() }
     }
 
     /// Attaches the policy to `role`.
@@ -167,20 +144,13 @@ impl Synthesize for Policy {
     fn validate(&self, path: &str) -> Result<(), SynthError> {
         check_policy_name(path, &self.name)?;
         if self.roles.is_empty() {
-            return Err(SynthError::invalid(
-                path,
-                "the policy is attached to no role",
-            ));
+            return Err(SynthError::invalid(path, "the policy is attached to no role"));
         }
         self.document.validate(path)
     }
 
     fn properties(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
-        let roles = self
-            .roles
-            .iter()
-            .map(|r| r.ref_().render(cx))
-            .collect::<Result<Vec<_>, _>>()?;
+        let roles = self.roles.iter().map(|r| r.ref_().render(cx)).collect::<Result<Vec<_>, _>>()?;
         Ok(Props::new()
             .set("PolicyDocument", self.document.render(cx)?)
             .set("PolicyName", self.name.clone())

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Architecture, DurableConfig, EXECUTION_TIMEOUT_RANGE, LogFormat, MEMORY_SIZE_RANGE,
-    RETENTION_PERIOD_RANGE, Runtime, TIMEOUT_RANGE,
+    Architecture, DurableConfig, EXECUTION_TIMEOUT_RANGE, LogFormat, MEMORY_SIZE_RANGE, RETENTION_PERIOD_RANGE,
+    Runtime, TIMEOUT_RANGE,
 };
 use crate::asset::{AssetSource, bucket_name_expr};
 use crate::error::SynthError;
@@ -142,22 +142,11 @@ impl Synthesize for Function {
         range("MemorySize", self.memory_size, MEMORY_SIZE_RANGE)?;
         range("Timeout", self.timeout_seconds, TIMEOUT_RANGE)?;
         if let Some(d) = &self.durable {
-            range(
-                "DurableConfig.ExecutionTimeout",
-                d.execution_timeout_seconds,
-                EXECUTION_TIMEOUT_RANGE,
-            )?;
-            range(
-                "DurableConfig.RetentionPeriodInDays",
-                d.retention_period_in_days,
-                RETENTION_PERIOD_RANGE,
-            )?;
+            range("DurableConfig.ExecutionTimeout", d.execution_timeout_seconds, EXECUTION_TIMEOUT_RANGE)?;
+            range("DurableConfig.RetentionPeriodInDays", d.retention_period_in_days, RETENTION_PERIOD_RANGE)?;
         }
         if self.handler.is_empty() || self.handler.len() > 128 {
-            return Err(SynthError::invalid(
-                path,
-                "Handler must be 1 to 128 characters",
-            ));
+            return Err(SynthError::invalid(path, "Handler must be 1 to 128 characters"));
         }
         for name in self.environment.keys() {
             let well_formed = name.len() >= 2
@@ -201,10 +190,7 @@ impl Synthesize for Function {
         });
         Ok(Props::new()
             .set("Architectures", json!([self.architecture.as_str()]))
-            .set(
-                "Code",
-                json!({ "S3Bucket": bucket_name_expr().render(cx)?, "S3Key": asset.object_key() }),
-            )
+            .set("Code", json!({ "S3Bucket": bucket_name_expr().render(cx)?, "S3Key": asset.object_key() }))
             .set_opt("Description", self.description.clone())
             .set_opt("DurableConfig", durable)
             .set_opt("Environment", environment)
@@ -240,20 +226,13 @@ mod tests {
 
     fn add(configure: impl FnOnce(Function) -> Function) -> Result<FunctionRef, SynthError> {
         let mut stack = Stack::new("s").unwrap();
-        let role = stack
-            .add("Role", Role::for_service("lambda.amazonaws.com"))
-            .unwrap();
-        let code = AssetSource::Zip {
-            path: "f.zip".into(),
-        };
+        let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
+        let code = AssetSource::Zip { path: "f.zip".into() };
         stack.add("Fn", configure(Function::new(code, &role)))
     }
 
     fn durable(execution_timeout_seconds: u32, retention_period_in_days: u32) -> DurableConfig {
-        DurableConfig {
-            execution_timeout_seconds,
-            retention_period_in_days,
-        }
+        DurableConfig { execution_timeout_seconds, retention_period_in_days }
     }
 
     #[test]
@@ -264,18 +243,10 @@ mod tests {
             ("MemorySize", |f| f.memory_size(10_241)),
             ("Timeout", |f| f.timeout_seconds(0)),
             ("Timeout", |f| f.timeout_seconds(901)),
-            ("DurableConfig.ExecutionTimeout", |f| {
-                f.durable(durable(0, 7))
-            }),
-            ("DurableConfig.ExecutionTimeout", |f| {
-                f.durable(durable(31_622_401, 7))
-            }),
-            ("DurableConfig.RetentionPeriodInDays", |f| {
-                f.durable(durable(600, 0))
-            }),
-            ("DurableConfig.RetentionPeriodInDays", |f| {
-                f.durable(durable(600, 91))
-            }),
+            ("DurableConfig.ExecutionTimeout", |f| f.durable(durable(0, 7))),
+            ("DurableConfig.ExecutionTimeout", |f| f.durable(durable(31_622_401, 7))),
+            ("DurableConfig.RetentionPeriodInDays", |f| f.durable(durable(600, 0))),
+            ("DurableConfig.RetentionPeriodInDays", |f| f.durable(durable(600, 91))),
         ];
         for (property, configure) in cases {
             let err = add(configure).unwrap_err();
@@ -284,10 +255,7 @@ mod tests {
                 "{err:?}"
             );
             let message = err.to_string();
-            assert!(
-                message.starts_with("s/Fn: ") && message.contains(property),
-                "{message}"
-            );
+            assert!(message.starts_with("s/Fn: ") && message.contains(property), "{message}");
         }
     }
 
@@ -295,11 +263,7 @@ mod tests {
     fn boundary_values_are_accepted() {
         for configure in [
             |f: Function| f.memory_size(128).timeout_seconds(1).durable(durable(1, 1)),
-            |f: Function| {
-                f.memory_size(10_240)
-                    .timeout_seconds(900)
-                    .durable(durable(31_622_400, 90))
-            },
+            |f: Function| f.memory_size(10_240).timeout_seconds(900).durable(durable(31_622_400, 90)),
         ] {
             add(configure).unwrap();
         }

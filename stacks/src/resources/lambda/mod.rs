@@ -21,9 +21,7 @@ pub const EXECUTION_TIMEOUT_RANGE: (u32, u32) = (1, 31_622_400);
 pub const RETENTION_PERIOD_RANGE: (u32, u32) = (1, 90);
 
 /// Instruction set of a function.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Architecture {
     /// Graviton (`arm64`), the default.
     #[default]
@@ -65,12 +63,7 @@ impl FromStr for Architecture {
     type Err = ParseArchitectureError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| ParseArchitectureError {
-                value: s.to_owned(),
-            })
+        Self::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| ParseArchitectureError { value: s.to_owned() })
     }
 }
 
@@ -134,17 +127,8 @@ mod tests {
             assert_eq!(a.to_string().parse::<Architecture>().unwrap(), a);
         }
         let err = "amd64".parse::<Architecture>().unwrap_err().to_string();
-        assert!(
-            err.contains("amd64") && err.contains("arm64") && err.contains("x86_64"),
-            "{err}"
-        );
-        assert_eq!(
-            serde_json::to_value(Architecture::X86_64).unwrap(),
-            json!("x86_64")
-        );
-        assert_eq!(
-            serde_json::from_value::<Architecture>(json!("arm64")).unwrap(),
-            Architecture::Arm64
-        );
+        assert!(err.contains("amd64") && err.contains("arm64") && err.contains("x86_64"), "{err}");
+        assert_eq!(serde_json::to_value(Architecture::X86_64).unwrap(), json!("x86_64"));
+        assert_eq!(serde_json::from_value::<Architecture>(json!("arm64")).unwrap(), Architecture::Arm64);
     }
 }

@@ -25,10 +25,7 @@ pub struct Version {
 impl Version {
     /// The current version of `function`.
     pub fn of(function: &FunctionRef) -> Self {
-        Self {
-            function: function.clone(),
-            description: None,
-        }
+        Self { function: function.clone(), description: None }
     }
 
     /// Sets the description.
@@ -84,11 +81,7 @@ pub struct Alias {
 impl Alias {
     /// Alias `name` of `version`'s function, pointing at `version`.
     pub fn new(name: impl Into<String>, version: &VersionRef) -> Self {
-        Self {
-            name: name.into(),
-            version: version.clone(),
-            description: None,
-        }
+        Self { name: name.into(), version: version.clone(), description: None }
     }
 
     /// Sets the description.
@@ -105,18 +98,12 @@ impl Synthesize for Alias {
 
     fn validate(&self, path: &str) -> Result<(), SynthError> {
         let valid = (1..=128).contains(&self.name.len())
-            && self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             && !self.name.chars().all(|c| c.is_ascii_digit());
         if !valid {
             return Err(SynthError::invalid(
                 path,
-                format!(
-                    "alias name `{}` must be 1 to 128 of [A-Za-z0-9_-] and not only digits",
-                    self.name
-                ),
+                format!("alias name `{}` must be 1 to 128 of [A-Za-z0-9_-] and not only digits", self.name),
             ));
         }
         check_description(path, self.description.as_deref(), 256)
@@ -153,19 +140,12 @@ mod tests {
     #[test]
     fn alias_names_are_checked() {
         let mut stack = Stack::new("s").unwrap();
-        let role = stack
-            .add("Role", Role::for_service("lambda.amazonaws.com"))
-            .unwrap();
-        let code = AssetSource::Zip {
-            path: "f.zip".into(),
-        };
+        let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
+        let code = AssetSource::Zip { path: "f.zip".into() };
         let f = stack.add("Fn", Function::new(code, &role)).unwrap();
         let v = stack.add("FnVersion", Version::of(&f)).unwrap();
         for bad in ["", "123", "has space"] {
-            let err = stack
-                .add("Alias", Alias::new(bad, &v))
-                .unwrap_err()
-                .to_string();
+            let err = stack.add("Alias", Alias::new(bad, &v)).unwrap_err().to_string();
             assert!(err.starts_with("s/Alias: "), "{err}");
         }
         stack.add("Alias", Alias::new("live", &v)).unwrap();
