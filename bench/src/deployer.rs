@@ -12,39 +12,38 @@ use crate::env::{cargo_niced, run_timed, tail, tools_path, workspace_root};
 use crate::error::{Context, Error, Result};
 
 /// The deployer binary to run: `explicit`, else `target/release/deployer`, else the harness's own release build
-/// (`target/bench/deployer-target`, built with nice 19 so it never holds the shared `target/release` lock).
+/// (`target/bench/deployer-target/release/deployer`), built with nice 19 only when missing (so it never holds the
+/// shared `target/release` lock, and a colleague's edit in progress never triggers a rebuild in the middle of a run).
 /// Returns the path and how it was found.
 pub fn binary(explicit: Option<&Path>) -> Result<(PathBuf, String)> {
     if let Some(path) = explicit {
-        let absolute = std::fs::canonicalize(path)
-            .with_context(|| format!("--deployer {}", path.display()))?;
+        let absolute = std::fs::canonicalize(path).with_context(|| format!("--deployer {}", path.display()))?;
         return Ok((absolute, format!("{} (--deployer)", path.display())));
     }
     let root = workspace_root();
     let shared = root.join("target/release/deployer");
     if shared.is_file() {
-        return Ok((
-            shared.clone(),
-            format!("{} (already built)", shared.display()),
-        ));
+        return Ok((shared.clone(), format!("{} (already built)", shared.display())));
     }
     let own_dir = crate::env::own_target();
+    let built = own_dir.join("release/deployer");
+    if built.is_file() {
+        return Ok((built.clone(), format!("{} (already built; not rebuilt)", built.display())));
+    }
     eprintln!(
         "bench: building the deployer: cargo build -p deployer --release (CARGO_TARGET_DIR={})",
         own_dir.display()
     );
     let mut command = cargo_niced();
-    command
-        .current_dir(&root)
-        .env("CARGO_TARGET_DIR", &own_dir)
-        .args(["build", "-p", "deployer", "--release", "--locked"]);
-    run_timed(&mut command, "cargo build -p deployer --release")?
-        .check("cargo build -p deployer --release")?;
-    let built = own_dir.join("release/deployer");
-    Ok((
-        built.clone(),
-        format!("{} (cargo build -p deployer --release)", built.display()),
-    ))
+    command.current_dir(&root).env("CARGO_TARGET_DIR", &own_dir).args([
+        "build",
+        "-p",
+        "deployer",
+        "--release",
+        "--locked",
+    ]);
+    run_timed(&mut command, "cargo build -p deployer --release")?.check("cargo build -p deployer --release")?;
+    Ok((built.clone(), format!("{} (built now: cargo build -p deployer --release)", built.display())))
 }
 
 /// One deployer run with `--json`.
@@ -59,9 +58,7 @@ pub struct DeployerRun {
 impl DeployerRun {
     /// The events named `name` (`stage`, `asset_uploaded`, `change_set`, ...).
     pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a (Duration, Value)> + 'a {
-        self.events
-            .iter()
-            .filter(move |(_, e)| e.get("event").and_then(Value::as_str) == Some(name))
+        self.events.iter().filter(move |(_, e)| e.get("event").and_then(Value::as_str) == Some(name))
     }
 
     /// When the last event named `name` arrived.
@@ -71,12 +68,7 @@ impl DeployerRun {
 }
 
 /// Runs `deployer <args> --json` in `dir` with `envs`, failing with its output when it fails.
-pub fn run(
-    binary: &Path,
-    dir: &Path,
-    args: &[&str],
-    envs: &[(&str, String)],
-) -> Result<DeployerRun> {
+pub fn run(binary: &Path, dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Result<DeployerRun> {
     let mut command = Command::new(binary);
     command
         .args(args)
@@ -92,27 +84,19 @@ pub fn run(
         command.env(key, value);
     }
     let start = Instant::now();
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("cannot start {}", binary.display()))?;
+    let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
     let stdout = child.stdout.take().context("no stdout pipe")?;
     let stderr = child.stderr.take().context("no stderr pipe")?;
     let errors = std::thread::spawn(move || {
         let mut text = String::new();
-        for line in BufReader::new(stderr)
-            .lines()
-            .map_while(std::result::Result::ok)
-        {
+        for line in BufReader::new(stderr).lines().map_while(std::result::Result::ok) {
             text.push_str(&line);
             text.push('\n');
         }
         text
     });
     let mut events = Vec::new();
-    for line in BufReader::new(stdout)
-        .lines()
-        .map_while(std::result::Result::ok)
-    {
+    for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
         let at = start.elapsed();
         if let Ok(value) = serde_json::from_str::<Value>(&line) {
             events.push((at, value));
@@ -122,11 +106,7 @@ pub fn run(
     let elapsed = start.elapsed();
     let stderr = errors.join().unwrap_or_default();
     if !status.success() {
-        return Err(Error::msg(format!(
-            "deployer {} failed ({status}):\n{}",
-            args.join(" "),
-            tail(&stderr, 4000)
-        )));
+        return Err(Error::msg(format!("deployer {} failed ({status}):\n{}", args.join(" "), tail(&stderr, 4000))));
     }
     Ok(DeployerRun { elapsed, events })
 }

@@ -10,9 +10,7 @@ use crate::error::{Context, Error, Result};
 /// The workspace root: the parent of this crate's folder.
 pub fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
+    manifest.parent().map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
 }
 
 /// Folders searched for third-party tools, in order: `DEPLOYER_TOOLS_BIN`, the project's tool virtualenv, the
@@ -32,10 +30,7 @@ pub fn tool_dirs() -> Vec<PathBuf> {
 
 /// A third-party tool, if installed.
 pub fn find_tool(name: &str) -> Option<PathBuf> {
-    tool_dirs()
-        .into_iter()
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    tool_dirs().into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 /// A third-party tool, or an error that says how to install it.
@@ -56,10 +51,7 @@ pub fn tools_path() -> std::ffi::OsString {
 /// A free TCP port on loopback.
 pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
-    Ok(listener
-        .local_addr()
-        .context("cannot read a bound port")?
-        .port())
+    Ok(listener.local_addr().context("cannot read a bound port")?.port())
 }
 
 /// A child process killed and reaped when dropped.
@@ -82,9 +74,7 @@ pub fn wait_port(port: u16, timeout: Duration, what: &str) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(Error::msg(format!(
-        "{what} did not listen on 127.0.0.1:{port} within {timeout:?}"
-    )))
+    Err(Error::msg(format!("{what} did not listen on 127.0.0.1:{port} within {timeout:?}")))
 }
 
 /// A finished command: how long it took and what it printed.
@@ -111,11 +101,7 @@ impl Timed {
         if self.output.status.success() {
             Ok(self)
         } else {
-            Err(Error::msg(format!(
-                "{what} failed ({}):\n{}",
-                self.output.status,
-                self.text()
-            )))
+            Err(Error::msg(format!("{what} failed ({}):\n{}", self.output.status, self.text())))
         }
     }
 }
@@ -132,14 +118,8 @@ pub fn tail(text: &str, max: usize) -> &str {
 /// Runs `command` to completion with no input, timing it.
 pub fn run_timed(command: &mut Command, what: &str) -> Result<Timed> {
     let start = Instant::now();
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot start {what}"))?;
-    Ok(Timed {
-        elapsed: start.elapsed(),
-        output,
-    })
+    let output = command.stdin(Stdio::null()).output().with_context(|| format!("cannot start {what}"))?;
+    Ok(Timed { elapsed: start.elapsed(), output })
 }
 
 /// The harness's own release target folder (`target/bench/deployer-target`): the deployer and the host builds of
@@ -163,14 +143,7 @@ pub fn cargo_niced() -> Command {
 pub fn copy_workspace(to: &Path) -> Result<()> {
     let root = workspace_root();
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "functions",
-        "stacks",
-        "deployer",
-        "bench",
-    ] {
+    for entry in ["Cargo.toml", "Cargo.lock", "functions", "stacks", "deployer", "bench"] {
         copy_tree(&root.join(entry), &to.join(entry))?;
     }
     Ok(())
@@ -179,9 +152,7 @@ pub fn copy_workspace(to: &Path) -> Result<()> {
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     if from.is_dir() {
         std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-        for entry in
-            std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))?
-        {
+        for entry in std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
             let entry = entry.with_context(|| format!("cannot list {}", from.display()))?;
             let name = entry.file_name();
             if name == "target" || name.to_string_lossy().starts_with('.') {
@@ -191,8 +162,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         }
         Ok(())
     } else {
-        let contents =
-            std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
+        let contents = std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
         // An unchanged file keeps its modification time, so cargo's fingerprints in the copy stay fresh.
         if std::fs::read(to).is_ok_and(|old| old == contents) {
             return Ok(());

@@ -15,20 +15,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error with a message and no cause.
     pub fn msg(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            source: None,
-        }
+        Self { message: message.into(), source: None }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
-        let mut cause = self
-            .source
-            .as_deref()
-            .map(|s| s as &(dyn std::error::Error + 'static));
+        let mut cause = self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static));
         while let Some(error) = cause {
             write!(f, ": {error}")?;
             cause = error.source();
@@ -39,9 +33,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|s| s as &(dyn std::error::Error + 'static))
+        self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -55,17 +47,11 @@ pub trait Context<T> {
 
 impl<T, E: std::error::Error + Send + Sync + 'static> Context<T> for std::result::Result<T, E> {
     fn context(self, message: impl Into<String>) -> Result<T> {
-        self.map_err(|e| Error {
-            message: message.into(),
-            source: Some(Box::new(e)),
-        })
+        self.map_err(|e| Error { message: message.into(), source: Some(Box::new(e)) })
     }
 
     fn with_context<M: Into<String>>(self, message: impl FnOnce() -> M) -> Result<T> {
-        self.map_err(|e| Error {
-            message: message().into(),
-            source: Some(Box::new(e)),
-        })
+        self.map_err(|e| Error { message: message().into(), source: Some(Box::new(e)) })
     }
 }
 

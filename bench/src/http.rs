@@ -23,10 +23,7 @@ pub struct Message {
 impl Message {
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// The status code of a response.
@@ -43,29 +40,19 @@ impl Message {
 /// Reads one message from `reader`. `Ok(None)` at a clean end of stream.
 pub fn read_message(reader: &mut impl BufRead, is_request: bool) -> Result<Option<Message>> {
     let mut line = String::new();
-    if reader
-        .read_line(&mut line)
-        .context("cannot read an HTTP start line")?
-        == 0
-    {
+    if reader.read_line(&mut line).context("cannot read an HTTP start line")? == 0 {
         return Ok(None);
     }
     let mut parts = line.split_whitespace();
     let start = if is_request {
-        format!(
-            "{} {}",
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default()
-        )
+        format!("{} {}", parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
     } else {
         parts.nth(1).unwrap_or_default().to_owned()
     };
     let mut headers = Vec::new();
     loop {
         line.clear();
-        reader
-            .read_line(&mut line)
-            .context("cannot read an HTTP header")?;
+        reader.read_line(&mut line).context("cannot read an HTTP header")?;
         let trimmed = line.trim_end();
         if trimmed.is_empty() {
             break;
@@ -74,29 +61,16 @@ pub fn read_message(reader: &mut impl BufRead, is_request: bool) -> Result<Optio
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
     }
-    let mut message = Message {
-        start,
-        headers,
-        body: Vec::new(),
-    };
-    if message
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
+    let mut message = Message { start, headers, body: Vec::new() };
+    if message.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         message.body = read_chunked(reader)?;
     } else if let Some(length) = message.header("content-length") {
-        let length: usize = length
-            .parse()
-            .map_err(|_| Error::msg(format!("bad content-length {length}")))?;
+        let length: usize = length.parse().map_err(|_| Error::msg(format!("bad content-length {length}")))?;
         let mut body = vec![0; length];
-        reader
-            .read_exact(&mut body)
-            .context("cannot read an HTTP body")?;
+        reader.read_exact(&mut body).context("cannot read an HTTP body")?;
         message.body = body;
     } else if !is_request {
-        reader
-            .read_to_end(&mut message.body)
-            .context("cannot read an HTTP body")?;
+        reader.read_to_end(&mut message.body).context("cannot read an HTTP body")?;
     }
     Ok(Some(message))
 }
@@ -106,55 +80,36 @@ fn read_chunked(reader: &mut impl BufRead) -> Result<Vec<u8>> {
     let mut line = String::new();
     loop {
         line.clear();
-        reader
-            .read_line(&mut line)
-            .context("cannot read a chunk size")?;
+        reader.read_line(&mut line).context("cannot read a chunk size")?;
         let size_text = line.trim().split(';').next().unwrap_or_default();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| Error::msg(format!("bad chunk size {size_text}")))?;
+        let size =
+            usize::from_str_radix(size_text, 16).map_err(|_| Error::msg(format!("bad chunk size {size_text}")))?;
         if size == 0 {
             // Trailers end with an empty line.
             loop {
                 line.clear();
-                if reader
-                    .read_line(&mut line)
-                    .context("cannot read chunk trailers")?
-                    == 0
-                    || line.trim().is_empty()
-                {
+                if reader.read_line(&mut line).context("cannot read chunk trailers")? == 0 || line.trim().is_empty() {
                     return Ok(body);
                 }
             }
         }
         let start = body.len();
         body.resize(start + size, 0);
-        reader
-            .read_exact(body.get_mut(start..).unwrap_or_default())
-            .context("cannot read a chunk")?;
+        reader.read_exact(body.get_mut(start..).unwrap_or_default()).context("cannot read a chunk")?;
         line.clear();
-        reader
-            .read_line(&mut line)
-            .context("cannot read a chunk end")?;
+        reader.read_line(&mut line).context("cannot read a chunk end")?;
     }
 }
 
 /// Writes a response with a body and extra headers.
-pub fn write_response(
-    stream: &mut impl Write,
-    status: u16,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<()> {
+pub fn write_response(stream: &mut impl Write, status: u16, headers: &[(&str, &str)], body: &[u8]) -> Result<()> {
     let reason = match status {
         200 => "OK",
         202 => "Accepted",
         404 => "Not Found",
         _ => "Status",
     };
-    let mut head = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-length: {}\r\n",
-        body.len()
-    );
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\ncontent-length: {}\r\n", body.len());
     for (name, value) in headers {
         head.push_str(name);
         head.push_str(": ");
@@ -162,12 +117,8 @@ pub fn write_response(
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .context("cannot write a response")?;
-    stream
-        .write_all(body)
-        .context("cannot write a response body")?;
+    stream.write_all(head.as_bytes()).context("cannot write a response")?;
+    stream.write_all(body).context("cannot write a response body")?;
     stream.flush().context("cannot flush a response")
 }
 
@@ -180,11 +131,9 @@ pub fn request(
     body: &[u8],
     timeout: Duration,
 ) -> Result<Message> {
-    let mut stream = TcpStream::connect(authority)
-        .with_context(|| format!("cannot connect to {authority} for {method} {path}"))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .context("cannot set a socket timeout")?;
+    let mut stream =
+        TcpStream::connect(authority).with_context(|| format!("cannot connect to {authority} for {method} {path}"))?;
+    stream.set_read_timeout(Some(timeout)).context("cannot set a socket timeout")?;
     let _ = stream.set_nodelay(true);
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n",
@@ -197,23 +146,15 @@ pub fn request(
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    stream
-        .write_all(head.as_bytes())
-        .with_context(|| format!("cannot send {method} {path}"))?;
-    stream
-        .write_all(body)
-        .with_context(|| format!("cannot send {method} {path}"))?;
+    stream.write_all(head.as_bytes()).with_context(|| format!("cannot send {method} {path}"))?;
+    stream.write_all(body).with_context(|| format!("cannot send {method} {path}"))?;
     let mut reader = BufReader::new(stream);
-    read_message(&mut reader, false)?
-        .with_context(|| format!("{authority} closed the connection on {method} {path}"))
+    read_message(&mut reader, false)?.with_context(|| format!("{authority} closed the connection on {method} {path}"))
 }
 
 /// `host:port` of an `http://host:port[/...]` URL.
 pub fn authority(url: &str) -> &str {
-    url.trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or_default()
+    url.trim_start_matches("http://").split('/').next().unwrap_or_default()
 }
 
 /// Percent-encodes a path segment (everything but unreserved characters).
@@ -237,10 +178,7 @@ mod tests {
     fn parses_content_length_and_chunked_bodies() {
         let raw = b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
         let m = read_message(&mut &raw[..], true).unwrap().unwrap();
-        assert_eq!(
-            (m.start.as_str(), m.body.as_slice()),
-            ("POST /a", &b"abc"[..])
-        );
+        assert_eq!((m.start.as_str(), m.body.as_slice()), ("POST /a", &b"abc"[..]));
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
         let m = read_message(&mut &chunked[..], false).unwrap().unwrap();
         assert_eq!((m.status(), m.text().as_str()), (200, "abcde"));

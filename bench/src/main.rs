@@ -6,15 +6,7 @@
 //! cargo run -p bench --release -- functions noop-up --runs 5 [--json-out target/bench/latest.json]
 //! ```
 
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        reason = "tests"
-    )
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests"))]
 
 mod deployer;
 mod env;
@@ -57,11 +49,8 @@ fn parse(args: &[String]) -> Result<(Vec<String>, Options)> {
     let mut suites = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        let mut value = |name: &str| {
-            iter.next()
-                .cloned()
-                .ok_or_else(|| Error::msg(format!("{name} needs a value\n{USAGE}")))
-        };
+        let mut value =
+            |name: &str| iter.next().cloned().ok_or_else(|| Error::msg(format!("{name} needs a value\n{USAGE}")));
         let number = |name: &str, text: String| {
             text.parse::<usize>()
                 .ok()
@@ -105,13 +94,7 @@ fn run(suites: &[String], options: &Options, args: &[String]) -> Result<()> {
             }
         }
         // Write after every suite, so a long run that is stopped keeps what it measured.
-        report::write_json(
-            &options.json_out,
-            &command,
-            &machine,
-            options.runs,
-            &figures,
-        )?;
+        report::write_json(&options.json_out, &command, &machine, options.runs, &figures)?;
     }
     println!("Command: `{command}`\n\nMachine: {}\n", machine.text());
     print!("{}", report::table(&figures));
@@ -120,12 +103,5 @@ fn run(suites: &[String], options: &Options, args: &[String]) -> Result<()> {
         println!("\n{notes}");
     }
     eprintln!("bench: wrote {}", options.json_out.display());
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::msg(format!(
-            "suites failed: {}",
-            failures.join("; ")
-        )))
-    }
+    if failures.is_empty() { Ok(()) } else { Err(Error::msg(format!("suites failed: {}", failures.join("; ")))) }
 }

@@ -30,13 +30,7 @@ pub struct Logged {
 impl Logged {
     /// An S3 object upload (`PUT /<bucket>/<key>`, path-style).
     pub fn is_upload(&self) -> bool {
-        self.method == "PUT"
-            && self
-                .path
-                .trim_start_matches('/')
-                .split('?')
-                .next()
-                .is_some_and(|p| p.contains('/'))
+        self.method == "PUT" && self.path.trim_start_matches('/').split('?').next().is_some_and(|p| p.contains('/'))
     }
 }
 
@@ -44,17 +38,13 @@ impl Moto {
     /// Starts `moto_server` on a free loopback port, its log in `target/bench/tmp/`, and turns off Docker-backed
     /// Lambda invokes (as the end-to-end tests do).
     pub fn start() -> Result<Self> {
-        let moto = tool(
-            "moto_server",
-            "install it with `scripts/install-tools` (moto[server]) or set DEPLOYER_TOOLS_BIN",
-        )?;
+        let moto =
+            tool("moto_server", "install it with `scripts/install-tools` (moto[server]) or set DEPLOYER_TOOLS_BIN")?;
         let port = free_port()?;
         let dir = workspace_root().join("target/bench/tmp");
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join(format!("moto-{port}.log"));
-        let file = std::fs::File::create(&log)
-            .with_context(|| format!("cannot create {}", log.display()))?;
+        let file = std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
         let err = file.try_clone().context("cannot share the moto log")?;
         let child = Command::new(&moto)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -76,28 +66,15 @@ impl Moto {
             Duration::from_secs(10),
         )?;
         if !(200..300).contains(&reply.status()) {
-            return Err(Error::msg(format!(
-                "moto refused its config ({}): {}",
-                reply.status(),
-                reply.text()
-            )));
+            return Err(Error::msg(format!("moto refused its config ({}): {}", reply.status(), reply.text())));
         }
-        Ok(Self {
-            _guard: guard,
-            url,
-            log,
-        })
+        Ok(Self { _guard: guard, url, log })
     }
 
     /// Every request logged so far, in order (the harness's own `/moto-api/` calls left out).
     pub fn requests(&self) -> Result<Vec<Logged>> {
-        let text = std::fs::read_to_string(&self.log)
-            .with_context(|| format!("cannot read {}", self.log.display()))?;
-        Ok(text
-            .lines()
-            .filter_map(parse_line)
-            .filter(|r| !r.path.starts_with("/moto-api"))
-            .collect())
+        let text = std::fs::read_to_string(&self.log).with_context(|| format!("cannot read {}", self.log.display()))?;
+        Ok(text.lines().filter_map(parse_line).filter(|r| !r.path.starts_with("/moto-api")).collect())
     }
 }
 
@@ -108,10 +85,7 @@ fn parse_line(line: &str) -> Option<Logged> {
     let method = parts.next()?;
     let path = parts.next()?;
     let version = parts.next()?;
-    version.starts_with("HTTP/").then(|| Logged {
-        method: method.to_owned(),
-        path: path.to_owned(),
-    })
+    version.starts_with("HTTP/").then(|| Logged { method: method.to_owned(), path: path.to_owned() })
 }
 
 #[cfg(test)]
@@ -120,12 +94,11 @@ mod tests {
 
     #[test]
     fn reads_werkzeug_request_lines() {
-        let put = parse_line(
-            r#"127.0.0.1 - - [26/Nov/2026 21:54:00] "PUT /bucket/abc.zip HTTP/1.1" 200 -"#,
-        )
-        .unwrap();
+        let put = parse_line(r#"127.0.0.1 - - [26/Nov/2026 21:54:00] "PUT /bucket/abc.zip HTTP/1.1" 200 -"#).unwrap();
         assert!(put.is_upload());
-        let list = parse_line(r#"127.0.0.1 - - [26/Nov/2026 21:54:00] "GET /bucket?list-type=2&prefix=a HTTP/1.1" 200 -"#).unwrap();
+        let list =
+            parse_line(r#"127.0.0.1 - - [26/Nov/2026 21:54:00] "GET /bucket?list-type=2&prefix=a HTTP/1.1" 200 -"#)
+                .unwrap();
         assert!(!list.is_upload());
         let create = parse_line(r#"127.0.0.1 - - [x] "PUT /bucket HTTP/1.1" 200 -"#).unwrap();
         assert!(!create.is_upload());

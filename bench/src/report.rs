@@ -28,10 +28,7 @@ impl Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let model = cpuinfo
             .lines()
-            .find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
+            .find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned()))
             .unwrap_or_else(|| "unknown".to_owned());
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let memory_mib = meminfo
@@ -40,54 +37,31 @@ impl Machine {
             .and_then(|r| r.split_whitespace().next())
             .and_then(|kb| kb.parse::<u64>().ok())
             .map_or(0, |kb| kb / 1024);
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        Self {
-            cpus,
-            model,
-            memory_mib,
-            kernel,
-        }
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
+        Self { cpus, model, memory_mib, kernel }
     }
 
     /// One line: `2 CPUs (Intel ...), 24 GiB, Linux 6.x`.
     pub fn text(&self) -> String {
-        format!(
-            "{} CPUs ({}), {} MiB RAM, Linux {}",
-            self.cpus, self.model, self.memory_mib, self.kernel
-        )
+        format!("{} CPUs ({}), {} MiB RAM, Linux {}", self.cpus, self.model, self.memory_mib, self.kernel)
     }
 }
 
 /// The table: suite, figure, median, spread, p90, n, target and whether it is met.
 pub fn table(figures: &[Figure]) -> String {
-    let mut out =
-        String::from("| suite | figure | median | spread (min–max) | p90 | n | target | met |\n");
+    let mut out = String::from("| suite | figure | median | spread (min–max) | p90 | n | target | met |\n");
     out.push_str("|---|---|---:|---:|---:|---:|---|---|\n");
     for f in figures {
         let s = f.summary();
-        let unit = if f.unit == "count" {
-            String::new()
-        } else {
-            format!(" {}", f.unit)
-        };
+        let unit = if f.unit == "count" { String::new() } else { format!(" {}", f.unit) };
         let met = match f.met() {
             Some(true) => "yes",
             Some(false) => "**no**",
             None => "",
         };
-        let spread = if f.samples.len() > 1 {
-            format!("{}–{}", number(s.min), number(s.max))
-        } else {
-            "-".to_owned()
-        };
-        let p90 = if f.samples.len() >= 10 {
-            number(s.p90)
-        } else {
-            "-".to_owned()
-        };
+        let spread =
+            if f.samples.len() > 1 { format!("{}–{}", number(s.min), number(s.max)) } else { "-".to_owned() };
+        let p90 = if f.samples.len() >= 10 { number(s.p90) } else { "-".to_owned() };
         let _ = writeln!(
             out,
             "| {} | {} | {}{unit} | {spread} | {p90} | {} | {} | {met} |",
@@ -111,13 +85,7 @@ pub fn notes(figures: &[Figure]) -> String {
 }
 
 /// Writes the JSON report to `path`, creating its folder.
-pub fn write_json(
-    path: &Path,
-    command: &str,
-    machine: &Machine,
-    runs: usize,
-    figures: &[Figure],
-) -> Result<()> {
+pub fn write_json(path: &Path, command: &str, machine: &Machine, runs: usize, figures: &[Figure]) -> Result<()> {
     let report = json!({
         "command": command,
         "machine": {"cpus": machine.cpus, "model": machine.model, "memory_mib": machine.memory_mib, "kernel": machine.kernel},
@@ -140,23 +108,11 @@ mod tests {
     #[test]
     fn the_table_shows_median_spread_and_the_target_verdict() {
         let figures = vec![
-            Figure::new(
-                "functions",
-                "cold start processor",
-                "ms",
-                vec![3.0, 4.0, 9.0],
-            )
-            .target(Target::AtMost(10.0)),
+            Figure::new("functions", "cold start processor", "ms", vec![3.0, 4.0, 9.0]).target(Target::AtMost(10.0)),
             Figure::new("noop-up", "uploads", "count", vec![1.0]).target(Target::Exactly(0.0)),
         ];
         let text = table(&figures);
-        assert!(
-            text.contains("| functions | cold start processor | 4 ms | 3–9 | - | 3 | ≤ 10 | yes |"),
-            "{text}"
-        );
-        assert!(
-            text.contains("| noop-up | uploads | 1 | - | - | 1 | = 0 | **no** |"),
-            "{text}"
-        );
+        assert!(text.contains("| functions | cold start processor | 4 ms | 3–9 | - | 3 | ≤ 10 | yes |"), "{text}");
+        assert!(text.contains("| noop-up | uploads | 1 | - | - | 1 | = 0 | **no** |"), "{text}");
     }
 }

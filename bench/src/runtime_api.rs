@@ -45,16 +45,9 @@ pub struct ProcessRun {
 }
 
 /// Starts `binary` against a fresh Runtime API, gives it `event(1)` then `event(2)`, and measures it.
-pub fn run_process(
-    binary: &Path,
-    env: &[(&str, String)],
-    event: &dyn Fn(u32) -> Vec<u8>,
-) -> Result<ProcessRun> {
+pub fn run_process(binary: &Path, env: &[(&str, String)], event: &dyn Fn(u32) -> Vec<u8>) -> Result<ProcessRun> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind the Runtime API port")?;
-    let port = listener
-        .local_addr()
-        .context("cannot read the Runtime API port")?
-        .port();
+    let port = listener.local_addr().context("cannot read the Runtime API port")?.port();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
@@ -67,29 +60,17 @@ pub fn run_process(
         .env_clear()
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-        .env(
-            "AWS_ENDPOINT_URL_LAMBDA",
-            format!("http://127.0.0.1:{port}"),
-        )
+        .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://127.0.0.1:{port}"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let start = Instant::now();
-    let child = Guard(
-        command
-            .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?,
-    );
+    let child = Guard(command.spawn().with_context(|| format!("cannot start {}", binary.display()))?);
     let pid = child.0.id();
     drive(&rx, start, pid, event)
 }
 
-fn drive(
-    rx: &Receiver<Seen>,
-    start: Instant,
-    pid: u32,
-    event: &dyn Fn(u32) -> Vec<u8>,
-) -> Result<ProcessRun> {
+fn drive(rx: &Receiver<Seen>, start: Instant, pid: u32, event: &dyn Fn(u32) -> Vec<u8>) -> Result<ProcessRun> {
     let mut run = ProcessRun {
         init_ms: 0.0,
         first_response_ms: 0.0,
@@ -105,9 +86,7 @@ fn drive(
         let seen = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(seen) => seen,
             Err(RecvTimeoutError::Timeout) => {
-                return Err(Error::msg(
-                    "the function process did not answer within 30 s",
-                ));
+                return Err(Error::msg("the function process did not answer within 30 s"));
             }
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(Error::msg("the Runtime API stopped"));
@@ -137,10 +116,7 @@ fn drive(
                 }
             }
             Seen::Error(body) => {
-                return Err(Error::msg(format!(
-                    "the function reported an error: {}",
-                    String::from_utf8_lossy(&body)
-                )));
+                return Err(Error::msg(format!("the function reported an error: {}", String::from_utf8_lossy(&body))));
             }
             Seen::Checkpoint => run.checkpoints += 1,
         }
@@ -178,60 +154,31 @@ fn serve_connection(stream: TcpStream, tx: &Sender<Seen>) {
             let Ok(Some((id, body))) = reply_rx.recv() else {
                 return;
             };
-            let deadline = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis())
-                + 30_000;
+            let deadline = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()) + 30_000;
             let deadline = deadline.to_string();
             let headers = [
                 ("lambda-runtime-aws-request-id", id.as_str()),
                 ("lambda-runtime-deadline-ms", deadline.as_str()),
-                (
-                    "lambda-runtime-invoked-function-arn",
-                    "arn:aws:lambda:us-east-1:123456789012:function:bench",
-                ),
-                (
-                    "lambda-runtime-trace-id",
-                    "Root=1-00000000-000000000000000000000000;Sampled=0",
-                ),
+                ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:bench"),
+                ("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
                 ("content-type", "application/json"),
             ];
             write_response(&mut writer, 200, &headers, &body)
         } else if path.ends_with("/response") {
             let _ = tx.send(Seen::Response(at, request.body));
-            write_response(
-                &mut writer,
-                202,
-                &[("content-type", "application/json")],
-                b"{\"status\":\"OK\"}",
-            )
+            write_response(&mut writer, 202, &[("content-type", "application/json")], b"{\"status\":\"OK\"}")
         } else if path.ends_with("/error") {
             let _ = tx.send(Seen::Error(request.body));
-            write_response(
-                &mut writer,
-                202,
-                &[("content-type", "application/json")],
-                b"{\"status\":\"OK\"}",
-            )
+            write_response(&mut writer, 202, &[("content-type", "application/json")], b"{\"status\":\"OK\"}")
         } else if path.ends_with("/checkpoint") {
             let _ = tx.send(Seen::Checkpoint);
             let token = format!(
                 "{{\"CheckpointToken\":\"token-{}\",\"NewExecutionState\":{{\"Operations\":[]}}}}",
                 at.elapsed().as_nanos()
             );
-            write_response(
-                &mut writer,
-                200,
-                &[("content-type", "application/json")],
-                token.as_bytes(),
-            )
+            write_response(&mut writer, 200, &[("content-type", "application/json")], token.as_bytes())
         } else {
-            write_response(
-                &mut writer,
-                404,
-                &[("x-amzn-errortype", "UnknownOperationException")],
-                b"{}",
-            )
+            write_response(&mut writer, 404, &[("x-amzn-errortype", "UnknownOperationException")], b"{}")
         };
         if written.is_err() {
             return;

@@ -130,9 +130,7 @@ impl Figure {
     /// Whether the median meets the target (`None` without one or without samples).
     pub fn met(&self) -> Option<bool> {
         let median = self.summary().median;
-        self.target
-            .filter(|_| !median.is_nan())
-            .map(|t| t.met(median))
+        self.target.filter(|_| !median.is_nan()).map(|t| t.met(median))
     }
 
     /// The target as text, `-` without one.
@@ -197,11 +195,6 @@ mod tests {
         assert_eq!(f.met(), Some(true));
         let zero = Figure::new("s", "n", "count", vec![0.0, 1.0, 1.0]).target(Target::Exactly(0.0));
         assert_eq!(zero.met(), Some(false));
-        assert_eq!(
-            Figure::new("s", "n", "ms", vec![])
-                .target(Target::AtMost(1.0))
-                .met(),
-            None
-        );
+        assert_eq!(Figure::new("s", "n", "ms", vec![]).target(Target::AtMost(1.0)).met(), None);
     }
 }

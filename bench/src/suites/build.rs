@@ -20,10 +20,7 @@ const SUITE: &str = "build";
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// The two Lambda architectures: the deployer's name and the Rust triple.
-const ARCHS: [(&str, &str); 2] = [
-    ("arm64", "aarch64-unknown-linux-gnu"),
-    ("x86_64", "x86_64-unknown-linux-gnu"),
-];
+const ARCHS: [(&str, &str); 2] = [("arm64", "aarch64-unknown-linux-gnu"), ("x86_64", "x86_64-unknown-linux-gnu")];
 
 /// Our arm64 figures the cargo-lambda comparison divides: warm build (s), cold build (s, NaN when not measured), and
 /// `(function, zip bytes)`.
@@ -34,34 +31,24 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let root = workspace_root();
     let work = workspace_copy()?;
     let (binary, how) = deployer::binary(options.deployer.as_deref())?;
-    eprintln!(
-        "build: deployer {how}; sources copied to {}",
-        work.display()
-    );
+    eprintln!("build: deployer {how}; sources copied to {}", work.display());
     let mut figures = Vec::new();
     let mut ours_arm64: Option<Ours> = None;
     for (arch, triple) in ARCHS {
-        let target_dir = if arch == "arm64" {
-            root.join("target")
-        } else {
-            root.join("target/bench/x86_64-target")
-        };
+        let target_dir = if arch == "arm64" { root.join("target") } else { root.join("target/bench/x86_64-target") };
         if options.cold {
-            let cold_dir = if arch == "arm64" {
-                root.join("target/bench/cold-arm64")
-            } else {
-                target_dir.clone()
-            };
+            let cold_dir = if arch == "arm64" { root.join("target/bench/cold-arm64") } else { target_dir.clone() };
             remove_own(&cold_dir)?;
-            eprintln!(
-                "build: cold {arch} build in the empty {}",
-                cold_dir.display()
-            );
+            eprintln!("build: cold {arch} build in the empty {}", cold_dir.display());
             let cold = zigbuild(&work, &cold_dir, triple)?;
-            figures.push(Figure::new(SUITE, format!("{arch}: cold build, both functions"), "s", vec![cold / 1000.0]).note(format!(
-                "cargo zigbuild --release --target {triple}.2.34 in an empty CARGO_TARGET_DIR={}",
-                cold_dir.display()
-            )));
+            figures.push(
+                Figure::new(SUITE, format!("{arch}: cold build, both functions"), "s", vec![cold / 1000.0]).note(
+                    format!(
+                        "cargo zigbuild --release --target {triple}.2.34 in an empty CARGO_TARGET_DIR={}",
+                        cold_dir.display()
+                    ),
+                ),
+            );
             if arch == "arm64" {
                 remove_own(&cold_dir)?;
             }
@@ -80,25 +67,20 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
             touch(&work.join("functions/pyjson/src/lib.rs"))?;
             warm.push(zigbuild(&work, &target_dir, triple)? / 1000.0);
         }
-        let noop: Vec<f64> = (0..options.runs)
-            .map(|_| zigbuild(&work, &target_dir, triple))
-            .collect::<Result<_>>()?;
+        let noop: Vec<f64> = (0..options.runs).map(|_| zigbuild(&work, &target_dir, triple)).collect::<Result<_>>()?;
         figures.push(Figure::new(SUITE, format!("{arch}: warm build, both functions"), "s", warm.clone()).note(
             "pyjson (a dependency of both) touched, then cargo zigbuild --release: pyjson, processor and orchestrator recompile and link",
         ));
-        figures.push(Figure::new(
-            SUITE,
-            format!("{arch}: no-op build"),
-            "ms",
-            noop,
-        ));
+        figures.push(Figure::new(SUITE, format!("{arch}: no-op build"), "ms", noop));
         let sizes = zip_sizes(&binary, &work, &target_dir, arch)?;
         for (function, bytes) in &sizes {
             let limit = if function == "orchestrator" { 4.0 } else { 1.0 };
             figures.push(
                 Figure::new(SUITE, format!("{arch}: {function} zip"), "MiB", vec![bytes / MIB])
                     .target(Target::AtMost(limit))
-                    .note("deterministic zip the deployer publishes (`deployer synth`), deflate of the stripped binary"),
+                    .note(
+                        "deterministic zip the deployer publishes (`deployer synth`), deflate of the stripped binary",
+                    ),
             );
         }
         if arch == "arm64" {
@@ -116,72 +98,47 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
 
 /// The arm64 cold time in seconds, if this run measured one.
 fn figures_cold(figures: &[Figure]) -> f64 {
-    figures
-        .iter()
-        .find(|f| f.name == "arm64: cold build, both functions")
-        .map_or(f64::NAN, |f| f.summary().median)
+    figures.iter().find(|f| f.name == "arm64: cold build, both functions").map_or(f64::NAN, |f| f.summary().median)
 }
 
 /// `cargo zigbuild --release` of both functions for `triple` (Lambda's glibc 2.34), in ms.
 fn zigbuild(work: &Path, target_dir: &Path, triple: &str) -> Result<f64> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
-    command
-        .current_dir(work)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .env("PATH", tools_path())
-        .args([
-            "zigbuild",
-            "--release",
-            "--locked",
-            "--target",
-            &format!("{triple}.2.34"),
-            "-p",
-            "processor",
-            "--bin",
-            "processor",
-            "-p",
-            "orchestrator",
-            "--bin",
-            "orchestrator",
-        ]);
-    Ok(ms(run_timed(&mut command, "cargo zigbuild")?
-        .check("cargo zigbuild")?
-        .elapsed))
+    command.current_dir(work).env("CARGO_TARGET_DIR", target_dir).env("PATH", tools_path()).args([
+        "zigbuild",
+        "--release",
+        "--locked",
+        "--target",
+        &format!("{triple}.2.34"),
+        "-p",
+        "processor",
+        "--bin",
+        "processor",
+        "-p",
+        "orchestrator",
+        "--bin",
+        "orchestrator",
+    ]);
+    Ok(ms(run_timed(&mut command, "cargo zigbuild")?.check("cargo zigbuild")?.elapsed))
 }
 
 /// `(function, zip bytes)` from `deployer synth --arch <arch>` (its build is a no-op by now).
-fn zip_sizes(
-    binary: &Path,
-    work: &Path,
-    target_dir: &Path,
-    arch: &str,
-) -> Result<Vec<(String, f64)>> {
+fn zip_sizes(binary: &Path, work: &Path, target_dir: &Path, arch: &str) -> Result<Vec<(String, f64)>> {
     let out = workspace_root().join("target/bench/synth").join(arch);
     let out_text = out.display().to_string();
     let envs = [("CARGO_TARGET_DIR", target_dir.display().to_string())];
-    let run = deployer::run(
-        binary,
-        work,
-        &["synth", "--arch", arch, "--out", &out_text],
-        &envs,
-    )?;
+    let run = deployer::run(binary, work, &["synth", "--arch", arch, "--out", &out_text], &envs)?;
     let mut sizes = Vec::new();
     for (_, event) in run.named("asset_packaged") {
-        let path = event
-            .get("path")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
+        let path = event.get("path").and_then(serde_json::Value::as_str).unwrap_or_default();
         let function = Path::new(path)
             .parent()
             .and_then(Path::file_name)
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
-        let bytes = event
-            .get("bytes")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0) as f64;
+        let bytes = event.get("bytes").and_then(serde_json::Value::as_u64).unwrap_or(0) as f64;
         sizes.push((function, bytes));
     }
     sizes.sort_by(|a, b| a.0.cmp(&b.0));
@@ -190,28 +147,23 @@ fn zip_sizes(
 
 /// cargo-lambda's build of the same crates (arm64) in its own target folder, and the ratios ours / theirs.
 fn cargo_lambda(options: &Options, work: &Path, ours: &Ours) -> Result<Vec<Figure>> {
-    find_tool("cargo-lambda").context(
-        "cargo-lambda is not installed (`pip install cargo-lambda` into target/bench/venv)",
-    )?;
+    find_tool("cargo-lambda")
+        .context("cargo-lambda is not installed (`pip install cargo-lambda` into target/bench/venv)")?;
     let target_dir = workspace_root().join("target/bench/cargo-lambda-target");
     let lambda_dir = target_dir.join("lambda");
     let build = || -> Result<f64> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut command = Command::new(cargo);
-        command
-            .current_dir(work)
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .env("PATH", tools_path())
-            .args([
-                "lambda",
-                "build",
-                "--release",
-                "--arm64",
-                "--locked",
-                "--output-format",
-                "zip",
-                "--lambda-dir",
-            ]);
+        command.current_dir(work).env("CARGO_TARGET_DIR", &target_dir).env("PATH", tools_path()).args([
+            "lambda",
+            "build",
+            "--release",
+            "--arm64",
+            "--locked",
+            "--output-format",
+            "zip",
+            "--lambda-dir",
+        ]);
         command.arg(&lambda_dir).args([
             "-p",
             "processor",
@@ -222,35 +174,17 @@ fn cargo_lambda(options: &Options, work: &Path, ours: &Ours) -> Result<Vec<Figur
             "--bin",
             "orchestrator",
         ]);
-        Ok(ms(run_timed(&mut command, "cargo lambda build")?
-            .check("cargo lambda build")?
-            .elapsed))
+        Ok(ms(run_timed(&mut command, "cargo lambda build")?.check("cargo lambda build")?.elapsed))
     };
     let mut figures = Vec::new();
     if options.cold {
         remove_own(&target_dir)?;
-        eprintln!(
-            "build: cold cargo lambda build in the empty {}",
-            target_dir.display()
-        );
+        eprintln!("build: cold cargo lambda build in the empty {}", target_dir.display());
         let cold = build()? / 1000.0;
-        figures.push(Figure::new(
-            SUITE,
-            "cargo-lambda arm64: cold build",
-            "s",
-            vec![cold],
-        ));
-        figures.push(Figure::new(
-            SUITE,
-            "ratio ours / cargo-lambda: cold build",
-            "x",
-            vec![ours.1 / cold],
-        ));
+        figures.push(Figure::new(SUITE, "cargo-lambda arm64: cold build", "s", vec![cold]));
+        figures.push(Figure::new(SUITE, "ratio ours / cargo-lambda: cold build", "x", vec![ours.1 / cold]));
     }
-    if !target_dir
-        .join("aarch64-unknown-linux-gnu/release")
-        .is_dir()
-    {
+    if !target_dir.join("aarch64-unknown-linux-gnu/release").is_dir() {
         return Err(crate::error::Error::msg(format!(
             "{} is not primed; run `bench build --cold` once",
             target_dir.display()
@@ -267,32 +201,15 @@ fn cargo_lambda(options: &Options, work: &Path, ours: &Ours) -> Result<Vec<Figur
         Figure::new(SUITE, "cargo-lambda arm64: warm build", "s", warm)
             .note("same touch as ours, `cargo lambda build --release --arm64 --output-format zip`"),
     );
-    figures.push(Figure::new(
-        SUITE,
-        "ratio ours / cargo-lambda: warm build",
-        "x",
-        vec![ours.0 / median],
-    ));
+    figures.push(Figure::new(SUITE, "ratio ours / cargo-lambda: warm build", "x", vec![ours.0 / median]));
     for (function, our_bytes) in &ours.2 {
         let zip = lambda_dir.join(function).join("bootstrap.zip");
         #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
-        let theirs = std::fs::metadata(&zip)
-            .with_context(|| format!("cannot read {}", zip.display()))?
-            .len() as f64;
-        figures.push(Figure::new(
-            SUITE,
-            format!("cargo-lambda arm64: {function} zip"),
-            "MiB",
-            vec![theirs / MIB],
-        ));
+        let theirs = std::fs::metadata(&zip).with_context(|| format!("cannot read {}", zip.display()))?.len() as f64;
+        figures.push(Figure::new(SUITE, format!("cargo-lambda arm64: {function} zip"), "MiB", vec![theirs / MIB]));
         figures.push(
-            Figure::new(
-                SUITE,
-                format!("ratio ours / cargo-lambda: {function} zip"),
-                "x",
-                vec![our_bytes / theirs],
-            )
-            .target(Target::AtMost(1.0)),
+            Figure::new(SUITE, format!("ratio ours / cargo-lambda: {function} zip"), "x", vec![our_bytes / theirs])
+                .target(Target::AtMost(1.0)),
         );
     }
     Ok(figures)
@@ -300,12 +217,9 @@ fn cargo_lambda(options: &Options, work: &Path, ours: &Ours) -> Result<Vec<Figur
 
 /// Sets a file's modification time to now, so cargo rebuilds it.
 fn touch(path: &PathBuf) -> Result<()> {
-    let file = std::fs::File::options()
-        .write(true)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    file.set_modified(SystemTime::now())
-        .with_context(|| format!("cannot touch {}", path.display()))
+    let file =
+        std::fs::File::options().write(true).open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    file.set_modified(SystemTime::now()).with_context(|| format!("cannot touch {}", path.display()))
 }
 
 /// Removes one of the harness's own folders under `target/bench/` (never anything else).

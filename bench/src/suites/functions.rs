@@ -21,10 +21,8 @@ const ORCHESTRATOR_PY: &str = include_str!("../../python/orchestrator.py");
 
 /// The Python virtualenv with boto3 and the Python durable SDK.
 fn python() -> PathBuf {
-    std::env::var_os("BENCH_PYTHON").map_or_else(
-        || PathBuf::from("/root/.cache/devtools-venv/bin/python3"),
-        PathBuf::from,
-    )
+    std::env::var_os("BENCH_PYTHON")
+        .map_or_else(|| PathBuf::from("/root/.cache/devtools-venv/bin/python3"), PathBuf::from)
 }
 
 /// Runs the suite `runs` times per figure.
@@ -39,10 +37,7 @@ pub fn run(runs: usize) -> Result<Vec<Figure>> {
         }
         let pick = |f: fn(&ProcessRun) -> f64| samples.iter().map(f).collect::<Vec<f64>>();
         let checkpoints = samples.first().map_or(0, |s| s.checkpoints);
-        let body = samples
-            .first()
-            .map(|s| s.first_body.clone())
-            .unwrap_or_default();
+        let body = samples.first().map(|s| s.first_body.clone()).unwrap_or_default();
         let source = binary.display().to_string();
         figures.push(
             Figure::new(SUITE, format!("{function}: cold start to first response"), "ms", pick(|s| s.first_response_ms))
@@ -56,27 +51,12 @@ pub fn run(runs: usize) -> Result<Vec<Figure>> {
                     }
                 )),
         );
-        figures.push(Figure::new(
-            SUITE,
-            format!("{function}: init (start to first /next)"),
-            "ms",
-            pick(|s| s.init_ms),
-        ));
-        figures.push(Figure::new(
-            SUITE,
-            format!("{function}: warm invocation"),
-            "ms",
-            pick(|s| s.warm_ms),
-        ));
+        figures.push(Figure::new(SUITE, format!("{function}: init (start to first /next)"), "ms", pick(|s| s.init_ms)));
+        figures.push(Figure::new(SUITE, format!("{function}: warm invocation"), "ms", pick(|s| s.warm_ms)));
         figures.push(
-            Figure::new(
-                SUITE,
-                format!("{function}: peak RSS"),
-                "MiB",
-                pick(|s| s.peak_rss_mib),
-            )
-            .target(Target::AtMost(16.0))
-            .note("VmHWM from /proc/<pid>/status after two invocations"),
+            Figure::new(SUITE, format!("{function}: peak RSS"), "MiB", pick(|s| s.peak_rss_mib))
+                .target(Target::AtMost(16.0))
+                .note("VmHWM from /proc/<pid>/status after two invocations"),
         );
     }
     match python_figures(runs) {
@@ -99,21 +79,9 @@ fn binaries() -> Result<PathBuf> {
     );
     let mut build = cargo_niced();
     // Symbols kept (same code, not stripped) so `perf` and `nm` can name where start-up time and size go.
-    build
-        .current_dir(workspace_root())
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env("CARGO_PROFILE_RELEASE_STRIP", "none");
-    build.args([
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "processor",
-        "-p",
-        "orchestrator",
-    ]);
-    run_timed(&mut build, "cargo build --release of the functions")?
-        .check("cargo build --release of the functions")?;
+    build.current_dir(workspace_root()).env("CARGO_TARGET_DIR", &target_dir).env("CARGO_PROFILE_RELEASE_STRIP", "none");
+    build.args(["build", "--release", "--locked", "-p", "processor", "-p", "orchestrator"]);
+    run_timed(&mut build, "cargo build --release of the functions")?.check("cargo build --release of the functions")?;
     Ok(target_dir.join("release"))
 }
 
@@ -123,10 +91,7 @@ fn run_function(binary: &Path, function: &str) -> Result<ProcessRun> {
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
         ("AWS_LAMBDA_LOG_FORMAT", "Text".to_owned()),
-        (
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/{function}"),
-        ),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function}")),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "bench".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
@@ -155,8 +120,7 @@ fn run_function(binary: &Path, function: &str) -> Result<ProcessRun> {
         .to_string()
         .into_bytes()
     };
-    run_process(binary, &env, &event)
-        .with_context(|| format!("{function} under the harness's Runtime API"))
+    run_process(binary, &env, &event).with_context(|| format!("{function} under the harness's Runtime API"))
 }
 
 /// The Python originals: interpreter start, the SDK + boto3 import, and each handler module's start-up.
@@ -171,28 +135,19 @@ fn python_figures(runs: usize) -> Result<Vec<Figure>> {
     let dir = workspace_root().join("target/bench/python");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join("processor.py"), PROCESSOR_PY).context("cannot write processor.py")?;
-    std::fs::write(dir.join("orchestrator.py"), ORCHESTRATOR_PY)
-        .context("cannot write orchestrator.py")?;
+    std::fs::write(dir.join("orchestrator.py"), ORCHESTRATOR_PY).context("cannot write orchestrator.py")?;
     let rss = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)";
     let cases = [
-        (
-            "python: interpreter start (-c pass)",
-            format!("pass\n{rss}"),
-        ),
+        ("python: interpreter start (-c pass)", format!("pass\n{rss}")),
         (
             "python: import boto3, aws_durable_execution_sdk_python",
             format!("import boto3, aws_durable_execution_sdk_python\n{rss}"),
         ),
         (
             "python: processor start to first result",
-            format!(
-                "import processor\nprocessor.lambda_handler({{'values': [10, 20, 30, 40, 50]}}, None)\n{rss}"
-            ),
+            format!("import processor\nprocessor.lambda_handler({{'values': [10, 20, 30, 40, 50]}}, None)\n{rss}"),
         ),
-        (
-            "python: orchestrator module import (SDK + boto3)",
-            format!("import orchestrator\n{rss}"),
-        ),
+        ("python: orchestrator module import (SDK + boto3)", format!("import orchestrator\n{rss}")),
     ];
     let mut figures = Vec::new();
     // One unmeasured run so every case reads warm .pyc files and page cache, as the Rust binaries do.
@@ -207,32 +162,20 @@ fn python_figures(runs: usize) -> Result<Vec<Figure>> {
             times.push(elapsed);
             peaks.push(peak);
         }
-        figures.push(Figure::new(SUITE, name, "ms", times).note(format!(
-            "{} -c, process start to exit, warm .pyc",
-            python.display()
-        )));
-        figures.push(Figure::new(
-            SUITE,
-            format!("{name}: peak RSS"),
-            "MiB",
-            peaks,
-        ));
+        figures.push(
+            Figure::new(SUITE, name, "ms", times)
+                .note(format!("{} -c, process start to exit, warm .pyc", python.display())),
+        );
+        figures.push(Figure::new(SUITE, format!("{name}: peak RSS"), "MiB", peaks));
     }
     Ok(figures)
 }
 
 fn python_run(python: &Path, dir: &Path, script: &str) -> Result<(f64, f64)> {
     let mut command = Command::new(python);
-    command
-        .current_dir(dir)
-        .env("PYTHONPATH", dir)
-        .args(["-c", script]);
+    command.current_dir(dir).env("PYTHONPATH", dir).args(["-c", script]);
     let timed = run_timed(&mut command, "python")?.check("the Python start-up script")?;
     let stdout = String::from_utf8_lossy(&timed.output.stdout);
-    let kib: f64 = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(f64::NAN);
+    let kib: f64 = stdout.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(f64::NAN);
     Ok((ms(timed.elapsed), kib / 1024.0))
 }

@@ -25,8 +25,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let root = workspace_root();
     let work = workspace_copy()?;
     let handler = work.join("functions/processor/src/handler.rs");
-    let original = std::fs::read_to_string(&handler)
-        .with_context(|| format!("cannot read {}", handler.display()))?;
+    let original = std::fs::read_to_string(&handler).with_context(|| format!("cannot read {}", handler.display()))?;
     if !original.contains(ORIGINAL) {
         return Err(Error::msg(format!(
             "{} no longer contains {ORIGINAL}, the line this suite edits",
@@ -36,21 +35,9 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let moto = Moto::start()?;
     // The workspace's target folder, as the end-to-end tests use it: dependencies are warm there.
     let mut env = moto_env(&moto.url);
-    env.push((
-        "CARGO_TARGET_DIR",
-        root.join("target").display().to_string(),
-    ));
-    let args = [
-        "up",
-        "--require-approval",
-        "never",
-        "--stack-name",
-        "bench-incremental",
-    ];
-    eprintln!(
-        "incremental-up: deployer {how}; first up in {} (builds the copy's crates)",
-        work.display()
-    );
+    env.push(("CARGO_TARGET_DIR", root.join("target").display().to_string()));
+    let args = ["up", "--require-approval", "never", "--stack-name", "bench-incremental"];
+    eprintln!("incremental-up: deployer {how}; first up in {} (builds the copy's crates)", work.display());
     deployer::run(&binary, &work, &args, &env)?;
     let mut wall = Vec::new();
     let mut build = Vec::new();
@@ -72,14 +59,8 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         let (_, b, d) = phases(&run);
         build.push(b / 1000.0);
         deploy.push(d / 1000.0);
-        let sent: u64 = run
-            .named("asset_uploaded")
-            .filter_map(|(_, e)| e.get("bytes").and_then(Value::as_u64))
-            .sum();
-        #[expect(
-            clippy::cast_precision_loss,
-            reason = "sizes and counts far below 2^52"
-        )]
+        let sent: u64 = run.named("asset_uploaded").filter_map(|(_, e)| e.get("bytes").and_then(Value::as_u64)).sum();
+        #[expect(clippy::cast_precision_loss, reason = "sizes and counts far below 2^52")]
         {
             bytes.push(sent as f64 / 1024.0 / 1024.0);
             uploads.push(run.named("asset_uploaded").count() as f64);
@@ -88,12 +69,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         let changes: Vec<String> = run
             .named("change_set")
             .filter(|(_, e)| e.get("stack").and_then(Value::as_str) == Some("bench-incremental"))
-            .flat_map(|(_, e)| {
-                e.get("changes")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            })
+            .flat_map(|(_, e)| e.get("changes").and_then(Value::as_array).cloned().unwrap_or_default())
             .filter_map(|c| c.as_str().map(str::to_owned))
             .collect();
         #[expect(clippy::cast_precision_loss, reason = "small counts")]
@@ -101,13 +77,13 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         last_changes = changes.join("; ");
         last_calls = describe(new);
     }
-    std::fs::write(&handler, &original)
-        .with_context(|| format!("cannot restore {}", handler.display()))?;
+    std::fs::write(&handler, &original).with_context(|| format!("cannot restore {}", handler.display()))?;
     Ok(vec![
         Figure::new(SUITE, "up after a one-line processor change: wall", "s", wall).note(format!("deployer: {how}")),
         Figure::new(SUITE, "  phase: build + package", "s", build)
             .note("cargo zigbuild --release (processor recompiles and links with thin LTO), zip + SHA-256"),
-        Figure::new(SUITE, "  phase: publish + deploy", "s", deploy).note(format!("moto calls of the last run: {last_calls}")),
+        Figure::new(SUITE, "  phase: publish + deploy", "s", deploy)
+            .note(format!("moto calls of the last run: {last_calls}")),
         Figure::new(SUITE, "assets uploaded", "count", uploads).target(Target::Exactly(1.0)),
         Figure::new(SUITE, "bytes uploaded", "MiB", bytes),
         Figure::new(SUITE, "resources in the change set", "count", updated)
@@ -119,12 +95,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
 
 /// Writes the handler with run `i`'s variant of the message: each run is a new binary, so a new asset.
 fn write_change(handler: &Path, original: &str, i: usize) -> Result<()> {
-    let changed = original.replace(
-        ORIGINAL,
-        &format!(
-            "\"No values provided (bench edit {i} {})\"",
-            std::process::id()
-        ),
-    );
+    let changed =
+        original.replace(ORIGINAL, &format!("\"No values provided (bench edit {i} {})\"", std::process::id()));
     std::fs::write(handler, changed).with_context(|| format!("cannot write {}", handler.display()))
 }

@@ -51,32 +51,13 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
     let (sequential, executions) = load(&local, options.requests, 1)?;
     let after = logs.counts()?;
-    let orchestrator_runs = logs
-        .orchestrator()?
-        .get(before.0..after.0)
-        .unwrap_or_default()
-        .to_vec();
-    let processor_runs = logs
-        .processor()?
-        .get(before.1..after.1)
-        .unwrap_or_default()
-        .to_vec();
+    let orchestrator_runs = logs.orchestrator()?.get(before.0..after.0).unwrap_or_default().to_vec();
+    let processor_runs = logs.processor()?.get(before.1..after.1).unwrap_or_default().to_vec();
     figures.extend(level_figures("sequential", &sequential));
-    let (concurrent, _) = load(
-        &local,
-        options.requests.max(options.concurrency),
-        options.concurrency,
-    )?;
-    figures.extend(level_figures(
-        &format!("{} concurrent clients", options.concurrency),
-        &concurrent,
-    ));
-    let per_execution = PerExecution {
-        latencies: &sequential.latencies,
-        arns: &executions,
-        orchestrator_runs,
-        processor_runs,
-    };
+    let (concurrent, _) = load(&local, options.requests.max(options.concurrency), options.concurrency)?;
+    figures.extend(level_figures(&format!("{} concurrent clients", options.concurrency), &concurrent));
+    let per_execution =
+        PerExecution { latencies: &sequential.latencies, arns: &executions, orchestrator_runs, processor_runs };
     figures.extend(split(&local, &logs, &per_execution)?);
     Ok(figures)
 }
@@ -126,15 +107,10 @@ fn start(options: &Options) -> Result<Local> {
     // Share the engine's virtualenv with the workspace instead of installing it again.
     let tools = work.join(".deployer/tools");
     if !tools.exists() && root.join(".deployer/tools").is_dir() {
-        std::fs::create_dir_all(work.join(".deployer"))
-            .context("cannot create the copy's .deployer")?;
-        std::os::unix::fs::symlink(root.join(".deployer/tools"), &tools)
-            .context("cannot link the engine's tools")?;
+        std::fs::create_dir_all(work.join(".deployer")).context("cannot create the copy's .deployer")?;
+        std::os::unix::fs::symlink(root.join(".deployer/tools"), &tools).context("cannot link the engine's tools")?;
     }
-    let envs = [(
-        "CARGO_TARGET_DIR",
-        root.join("target").display().to_string(),
-    )];
+    let envs = [("CARGO_TARGET_DIR", root.join("target").display().to_string())];
     eprintln!("local: deployer {how}; up --local in {}", work.display());
     let up = deployer::run(&binary, &work, &["up", "--local"], &envs)?;
     let mut outputs = serde_json::Map::new();
@@ -153,11 +129,7 @@ fn start(options: &Options) -> Result<Local> {
     let endpoint = up
         .named("value")
         .filter_map(|(_, e)| e.get("text").and_then(Value::as_str))
-        .find_map(|t| {
-            t.split_whitespace()
-                .find(|w| w.starts_with("http://"))
-                .map(str::to_owned)
-        })
+        .find_map(|t| t.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_owned))
         .context("up --local printed no endpoint")?;
     Ok(Local {
         authority: http::authority(&endpoint).to_owned(),
@@ -170,30 +142,14 @@ fn start(options: &Options) -> Result<Local> {
 
 /// One `RequestResponse` Invoke of `function`; returns the latency (ms) and the response.
 fn invoke(local: &Local, function: &str) -> Result<(f64, http::Message)> {
-    let path = format!(
-        "/2015-03-31/functions/{}/invocations",
-        http::encode_segment(function)
-    );
-    let headers = [
-        ("content-type", "application/json"),
-        ("x-amz-invocation-type", "RequestResponse"),
-    ];
+    let path = format!("/2015-03-31/functions/{}/invocations", http::encode_segment(function));
+    let headers = [("content-type", "application/json"), ("x-amz-invocation-type", "RequestResponse")];
     let start = Instant::now();
-    let reply = http::request(
-        &local.authority,
-        "POST",
-        &path,
-        &headers,
-        SEED_PAYLOAD.as_bytes(),
-        Duration::from_mins(2),
-    )?;
+    let reply =
+        http::request(&local.authority, "POST", &path, &headers, SEED_PAYLOAD.as_bytes(), Duration::from_mins(2))?;
     let elapsed = ms(start.elapsed());
     if reply.status() != 200 || reply.header("x-amz-function-error").is_some() {
-        return Err(Error::msg(format!(
-            "invoke of {function} failed ({}): {}",
-            reply.status(),
-            reply.text()
-        )));
+        return Err(Error::msg(format!("invoke of {function} failed ({}): {}", reply.status(), reply.text())));
     }
     Ok((elapsed, reply))
 }
@@ -201,16 +157,10 @@ fn invoke(local: &Local, function: &str) -> Result<(f64, http::Message)> {
 /// The seed payload through the alias; returns the latency and the execution's ARN.
 fn invoke_durable(local: &Local) -> Result<(f64, String)> {
     let (elapsed, reply) = invoke(local, &local.alias_arn)?;
-    if !reply
-        .text()
-        .contains("Durable orchestration completed successfully")
-    {
+    if !reply.text().contains("Durable orchestration completed successfully") {
         return Err(Error::msg(format!("unexpected result: {}", reply.text())));
     }
-    let arn = reply
-        .header("x-amz-durable-execution-arn")
-        .unwrap_or_default()
-        .to_owned();
+    let arn = reply.header("x-amz-durable-execution-arn").unwrap_or_default().to_owned();
     Ok((elapsed, arn))
 }
 
@@ -233,11 +183,7 @@ fn load(local: &Local, total: usize, clients: usize) -> Result<(Level, Vec<Strin
         }
     });
     let wall = start.elapsed();
-    let results = std::mem::take(
-        &mut *results
-            .lock()
-            .map_err(|_| Error::msg("a client thread panicked"))?,
-    );
+    let results = std::mem::take(&mut *results.lock().map_err(|_| Error::msg("a client thread panicked"))?);
     let mut latencies = Vec::new();
     let mut arns = Vec::new();
     for result in results {
@@ -247,13 +193,7 @@ fn load(local: &Local, total: usize, clients: usize) -> Result<(Level, Vec<Strin
     }
     #[expect(clippy::cast_precision_loss, reason = "small counts")]
     let per_second = latencies.len() as f64 / wall.as_secs_f64();
-    Ok((
-        Level {
-            latencies,
-            per_second,
-        },
-        arns,
-    ))
+    Ok((Level { latencies, per_second }, arns))
 }
 
 /// One load level's measurements.
@@ -263,13 +203,8 @@ struct Level {
 }
 
 fn level_figures(level: &str, measured: &Level) -> Vec<Figure> {
-    let mut latency = Figure::new(
-        SUITE,
-        format!("{level}: end-to-end latency"),
-        "ms",
-        measured.latencies.clone(),
-    )
-    .note("client POST Invoke (RequestResponse) of the live alias to its result; p99 in the JSON");
+    let mut latency = Figure::new(SUITE, format!("{level}: end-to-end latency"), "ms", measured.latencies.clone())
+        .note("client POST Invoke (RequestResponse) of the live alias to its result; p99 in the JSON");
     if level == "sequential" {
         latency = latency.target(Target::AtMost(150.0));
     }
@@ -277,12 +212,7 @@ fn level_figures(level: &str, measured: &Level) -> Vec<Figure> {
     vec![
         latency,
         Figure::new(SUITE, format!("{level}: p99 latency"), "ms", vec![s.p99]),
-        Figure::new(
-            SUITE,
-            format!("{level}: executions per second"),
-            "1/s",
-            vec![measured.per_second],
-        ),
+        Figure::new(SUITE, format!("{level}: executions per second"), "1/s", vec![measured.per_second]),
     ]
 }
 
@@ -296,14 +226,9 @@ fn split(local: &Local, logs: &Logs, runs: &PerExecution<'_>) -> Result<Vec<Figu
         direct_latency.push(invoke(local, &local.processor_arn)?.0);
     }
     let direct_reports = logs.processor()?.get(before..).unwrap_or_default().to_vec();
-    let hop: Vec<f64> = direct_latency
-        .iter()
-        .zip(&direct_reports)
-        .map(|(l, r)| l - r)
-        .collect();
+    let hop: Vec<f64> = direct_latency.iter().zip(&direct_reports).map(|(l, r)| l - r).collect();
     // The durable API forwarded by our service vs asked of the engine directly.
-    let (through_us, direct_engine) =
-        forward_cost(local, runs.arns.last().map_or("", String::as_str))?;
+    let (through_us, direct_engine) = forward_cost(local, runs.arns.last().map_or("", String::as_str))?;
     // Per execution: engine timestamps and the functions' REPORT durations.
     let mut engine_span = Vec::new();
     let mut outside = Vec::new();
@@ -312,10 +237,7 @@ fn split(local: &Local, logs: &Logs, runs: &PerExecution<'_>) -> Result<Vec<Figu
     let mut sample = String::new();
     for (i, (arn, latency)) in runs.arns.iter().zip(runs.latencies).enumerate() {
         let history = history(local, arn)?;
-        let orchestrator: f64 = runs
-            .orchestrator_runs
-            .get(2 * i..2 * i + 2)
-            .map_or(f64::NAN, |r| r.iter().sum());
+        let orchestrator: f64 = runs.orchestrator_runs.get(2 * i..2 * i + 2).map_or(f64::NAN, |r| r.iter().sum());
         let processor = runs.processor_runs.get(i).copied().unwrap_or(f64::NAN);
         functions.push(orchestrator + processor);
         if let Some(span) = execution_span_ms(&history) {
@@ -327,11 +249,7 @@ fn split(local: &Local, logs: &Logs, runs: &PerExecution<'_>) -> Result<Vec<Figu
             sample = describe_history(&history);
         }
     }
-    let orchestrator_pairs: Vec<f64> = runs
-        .orchestrator_runs
-        .chunks(2)
-        .map(|c| c.iter().sum())
-        .collect();
+    let orchestrator_pairs: Vec<f64> = runs.orchestrator_runs.chunks(2).map(|c| c.iter().sum()).collect();
     Ok(vec![
         Figure::new(SUITE, "split: our service per Invoke hop", "ms", hop).target(Target::AtMost(2.0)).note(
             "plain Invoke of the processor: client latency minus the REPORT duration the service logs around the Runtime API exchange",
@@ -363,15 +281,9 @@ fn forward_cost(local: &Local, arn: &str) -> Result<(Vec<f64>, Vec<f64>)> {
             .context("cannot read the daemon's daemon.json")?,
     )
     .context("daemon.json is not JSON")?;
-    let engine_port = daemon
-        .get("engine_port")
-        .and_then(Value::as_u64)
-        .context("daemon.json has no engine_port")?;
+    let engine_port = daemon.get("engine_port").and_then(Value::as_u64).context("daemon.json has no engine_port")?;
     let engine = format!("127.0.0.1:{engine_port}");
-    let path = format!(
-        "/2025-12-01/durable-executions/{}",
-        http::encode_segment(arn)
-    );
+    let path = format!("/2025-12-01/durable-executions/{}", http::encode_segment(arn));
     let measure = |authority: &str| -> Result<Vec<f64>> {
         let mut times = Vec::new();
         for _ in 0..30 {
@@ -397,41 +309,19 @@ fn function_name(arn: &str) -> String {
 
 /// The `Duration: X ms` of every `REPORT` line of a function log, in order.
 fn report_durations(log: &Path) -> Result<Vec<f64>> {
-    let text =
-        std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
+    let text = std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
     Ok(text
         .lines()
         .filter(|l| l.starts_with("REPORT "))
-        .filter_map(|l| {
-            l.split("Duration: ")
-                .nth(1)?
-                .split(' ')
-                .next()?
-                .parse()
-                .ok()
-        })
+        .filter_map(|l| l.split("Duration: ").nth(1)?.split(' ').next()?.parse().ok())
         .collect())
 }
 
 fn history(local: &Local, arn: &str) -> Result<Value> {
-    let path = format!(
-        "/2025-12-01/durable-executions/{}/history",
-        http::encode_segment(arn)
-    );
-    let reply = http::request(
-        &local.authority,
-        "GET",
-        &path,
-        &[],
-        b"",
-        Duration::from_secs(30),
-    )?;
+    let path = format!("/2025-12-01/durable-executions/{}/history", http::encode_segment(arn));
+    let reply = http::request(&local.authority, "GET", &path, &[], b"", Duration::from_secs(30))?;
     if reply.status() != 200 {
-        return Err(Error::msg(format!(
-            "history of {arn} failed ({}): {}",
-            reply.status(),
-            reply.text()
-        )));
+        return Err(Error::msg(format!("history of {arn} failed ({}): {}", reply.status(), reply.text())));
     }
     serde_json::from_slice(&reply.body).context("the history is not JSON")
 }
@@ -443,20 +333,13 @@ fn timestamp_ms(event: &Value) -> Option<f64> {
 }
 
 fn events(history: &Value) -> Vec<Value> {
-    history
-        .get("Events")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    history.get("Events").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 fn execution_span_ms(history: &Value) -> Option<f64> {
     let events = events(history);
     let at = |kind: &str| {
-        events
-            .iter()
-            .find(|e| e.get("EventType").and_then(Value::as_str) == Some(kind))
-            .and_then(timestamp_ms)
+        events.iter().find(|e| e.get("EventType").and_then(Value::as_str) == Some(kind)).and_then(timestamp_ms)
     };
     Some(at("ExecutionSucceeded")? - at("ExecutionStarted")?)
 }

@@ -46,26 +46,16 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         let run = deployer::run(&binary, &root, &args, &env)?;
         let requests = moto.requests()?;
         let new: Vec<Logged> = requests.get(before..).unwrap_or_default().to_vec();
-        eprintln!(
-            "noop-up: run {}: {:.0} ms, {} API call(s)",
-            i + 1,
-            ms(run.elapsed),
-            new.len()
-        );
+        eprintln!("noop-up: run {}: {:.0} ms, {} API call(s)", i + 1, ms(run.elapsed), new.len());
         wall.push(ms(run.elapsed));
         calls.push(count(new.len()));
-        uploads.push(count(
-            new.iter().filter(|r| r.is_upload()).count() + run.named("asset_uploaded").count(),
-        ));
+        uploads.push(count(new.iter().filter(|r| r.is_upload()).count() + run.named("asset_uploaded").count()));
         change_sets.push(count(run.named("change_set").count()));
         let phases = phases(&run);
         startup.push(phases.0);
         build.push(phases.1);
         deploy.push(phases.2);
-        if let (Some(first), Some(last)) = (
-            run.named("asset_packaged").next(),
-            run.last("asset_packaged"),
-        ) {
+        if let (Some(first), Some(last)) = (run.named("asset_packaged").next(), run.last("asset_packaged")) {
             second_zip.push(ms(last.saturating_sub(first.0)));
         }
         zip_order = run
@@ -73,12 +63,8 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
             .map(|(_, e)| {
                 format!(
                     "{} ({} bytes)",
-                    e.get("path")
-                        .and_then(serde_json::Value::as_str)
-                        .unwrap_or("?"),
-                    e.get("bytes")
-                        .and_then(serde_json::Value::as_u64)
-                        .unwrap_or(0)
+                    e.get("path").and_then(serde_json::Value::as_str).unwrap_or("?"),
+                    e.get("bytes").and_then(serde_json::Value::as_u64).unwrap_or(0)
                 )
             })
             .collect::<Vec<_>>()
@@ -120,11 +106,7 @@ pub fn phases(run: &DeployerRun) -> (f64, f64, f64) {
         .find(|(_, e)| e.get("stage").and_then(serde_json::Value::as_str) == Some("build"))
         .map_or(Duration::ZERO, |(t, _)| *t);
     let packaged = run.last("asset_packaged").unwrap_or(build_stage);
-    (
-        ms(build_stage),
-        ms(packaged.saturating_sub(build_stage)),
-        ms(run.elapsed.saturating_sub(packaged)),
-    )
+    (ms(build_stage), ms(packaged.saturating_sub(build_stage)), ms(run.elapsed.saturating_sub(packaged)))
 }
 
 /// `POST / ×7, GET /bucket?list-type=2… ×2` (query strings cut).
@@ -132,18 +114,10 @@ pub fn describe(requests: &[Logged]) -> String {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for r in requests {
         let path = r.path.split('?').next().unwrap_or_default();
-        let kind = if r.path.contains("list-type=2") {
-            format!("{path}?list-type=2")
-        } else {
-            path.to_owned()
-        };
+        let kind = if r.path.contains("list-type=2") { format!("{path}?list-type=2") } else { path.to_owned() };
         *counts.entry(format!("{} {kind}", r.method)).or_default() += 1;
     }
-    counts
-        .iter()
-        .map(|(k, n)| format!("{k} ×{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The deployer's build command for arm64, alone, `runs` times (after one warm-up run).
@@ -152,26 +126,22 @@ fn time_cargo_noop(runs: usize) -> Result<Vec<f64>> {
     let mut times = Vec::new();
     for i in 0..=runs {
         let mut command = Command::new(&cargo);
-        command
-            .current_dir(workspace_root())
-            .env("PATH", tools_path())
-            .args([
-                "zigbuild",
-                "--release",
-                "--locked",
-                "--target",
-                "aarch64-unknown-linux-gnu.2.34",
-                "--package",
-                "processor",
-                "--bin",
-                "processor",
-                "--package",
-                "orchestrator",
-                "--bin",
-                "orchestrator",
-            ]);
-        let finished =
-            run_timed(&mut command, "cargo zigbuild")?.check("cargo zigbuild (no-op)")?;
+        command.current_dir(workspace_root()).env("PATH", tools_path()).args([
+            "zigbuild",
+            "--release",
+            "--locked",
+            "--target",
+            "aarch64-unknown-linux-gnu.2.34",
+            "--package",
+            "processor",
+            "--bin",
+            "processor",
+            "--package",
+            "orchestrator",
+            "--bin",
+            "orchestrator",
+        ]);
+        let finished = run_timed(&mut command, "cargo zigbuild")?.check("cargo zigbuild (no-op)")?;
         if i > 0 {
             times.push(ms(finished.elapsed));
         }
@@ -184,16 +154,8 @@ fn time_cargo_metadata(runs: usize) -> Result<Vec<f64>> {
     let mut times = Vec::new();
     for _ in 0..runs {
         let mut command = Command::new(&cargo);
-        command.current_dir(workspace_root()).args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ]);
-        times.push(ms(run_timed(&mut command, "cargo metadata")?
-            .check("cargo metadata")?
-            .elapsed));
+        command.current_dir(workspace_root()).args(["metadata", "--format-version", "1", "--no-deps", "--offline"]);
+        times.push(ms(run_timed(&mut command, "cargo metadata")?.check("cargo metadata")?.elapsed));
     }
     Ok(times)
 }

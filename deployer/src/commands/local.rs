@@ -45,6 +45,7 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> Result<()> {
     })
     .await
     .map_err(|e| DeployerError::Local(format!("the engine installation was interrupted: {e}")))??;
+    recover(ctx, &state, &runner).await?;
     let (stack, code_by_key) = prepare_local(ctx)?;
     std::fs::create_dir_all(&state.root).map_err(|e| DeployerError::io("create", &state.root, e))?;
     let previous: Option<Deployment> = read_json(&state.deployment_file())?;
@@ -84,6 +85,29 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> Result<()> {
     Ok(())
 }
 
+/// After a crash of the daemon whose engine survived, restarts the daemon on the last deployment at once, before
+/// building: the engine retries a cut invocation only 5 times, 5 s apart, so recovery must not wait for cargo.
+async fn recover(ctx: &Context, state: &StateDir, runner: &std::path::Path) -> Result<()> {
+    let Some(crashed) = state.read_daemon()? else { return Ok(()) };
+    if control::running(state).await?.is_some()
+        || engine::Engine::adopt(crashed.engine_pid, crashed.engine_port).await.is_none()
+    {
+        return Ok(());
+    }
+    let Some(previous) = read_json::<Deployment>(&state.deployment_file())? else { return Ok(()) };
+    let adopt = control::clean_stale(state, &previous.function_configs()).await?;
+    if adopt.is_some() {
+        ctx.host.notify(Event::Stage {
+            stage: "local".into(),
+            message:
+                "restarting the local Lambda service; the durable engine survived and keeps its executions in flight"
+                    .into(),
+        });
+        control::start(state, runner, crashed.port, adopt).await?;
+    }
+    Ok(())
+}
+
 /// Each `Code.S3Key` of the template with the host binary and its SHA-256.
 type CodeByKey = BTreeMap<String, (PathBuf, String)>;
 
@@ -101,8 +125,7 @@ fn prepare_local(ctx: &Context) -> Result<(SynthesizedStack, CodeByKey)> {
     for output in build::build(&ctx.workspace, &specs, BuildTarget::Host)? {
         match output {
             BuildOutput::Binary(binary) => {
-                let bytes = std::fs::read(&binary.bootstrap).map_err(|e| DeployerError::io("read", &binary.bootstrap, e))?;
-                let resolved = ResolvedAsset { sha256: crate::package::zip::sha256_hex(&bytes) };
+                let resolved = ResolvedAsset { sha256: state(ctx).binary_sha256(&binary.bootstrap)? };
                 code_by_key.insert(resolved.object_key(), (binary.bootstrap, resolved.sha256.clone()));
                 manifest.0.insert(binary.asset_id, resolved);
             }
@@ -180,7 +203,10 @@ pub async fn logs(ctx: &Context, args: &LogsArgs) -> Result<()> {
         }
         let path = state.function_log(&function.name);
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        ctx.host.notify(Event::Value { kind: "log".into(), text: format!("==> {} ({}) <==\n{}", function.name, path.display(), text.trim_end()) });
+        ctx.host.notify(Event::Value {
+            kind: "log".into(),
+            text: format!("==> {} ({}) <==\n{}", function.name, path.display(), text.trim_end()),
+        });
         shown += 1;
     }
     if shown == 0 {

@@ -56,12 +56,13 @@ pub async fn deploy(
     });
     for asset in &prepared.assets {
         let key = asset.packaged.object_key();
-        match publish_asset(&aws.s3, &bucket, &asset.packaged).await? {
+        let event = match publish_asset(&aws.s3, &bucket, &asset.packaged).await? {
             PublishOutcome::Uploaded => {
-                host.notify(Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes })
+                Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes }
             }
-            PublishOutcome::AlreadyPublished => host.notify(Event::AssetSkipped { key, bucket: bucket.clone() }),
-        }
+            PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.clone() },
+        };
+        host.notify(event);
     }
     let mut all_outputs = BTreeMap::new();
     for stack in prepared.app_stacks() {

@@ -90,9 +90,8 @@ pub fn parse_function_ref(identifier: &str) -> Option<FunctionRef> {
         ["arn", _partition, "lambda", _region, _account, "function", name, qualifier] => (*name, Some(*qualifier)),
         _ => return None,
     };
-    let valid_name = !name.is_empty()
-        && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let valid_name =
+        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     let valid_qualifier = qualifier.is_none_or(|q| {
         !q.is_empty() && q.len() <= 128 && q.chars().all(|c| c.is_ascii_alphanumeric() || "$-_".contains(c))
     });
@@ -130,6 +129,9 @@ mod tests {
     #[test]
     fn builds_local_arns() {
         let arns = Arns::new("Stack", "eu-west-1");
-        assert_eq!(arns.qualified_arn("Stack-Fn", "live"), "arn:aws:lambda:eu-west-1:000000000000:function:Stack-Fn:live");
+        assert_eq!(
+            arns.qualified_arn("Stack-Fn", "live"),
+            "arn:aws:lambda:eu-west-1:000000000000:function:Stack-Fn:live"
+        );
     }
 }

@@ -43,7 +43,9 @@ pub fn is_alive(process: u32) -> bool {
         return false;
     }
     match std::fs::read_to_string(format!("/proc/{process}/stat")) {
-        Ok(stat) => stat.rfind(')').and_then(|i| stat.get(i + 1..)).and_then(|rest| rest.split_whitespace().next()) != Some("Z"),
+        Ok(stat) => {
+            stat.rfind(')').and_then(|i| stat.get(i + 1..)).and_then(|rest| rest.split_whitespace().next()) != Some("Z")
+        }
         Err(_) => pid(process).is_some_and(|p| rustix::process::test_kill_process(p).is_ok()),
     }
 }
@@ -88,9 +90,10 @@ pub async fn running(state: &StateDir) -> Result<Option<DaemonInfo>, LocalError>
 /// for adoption when it is healthy and serves the same function configurations: returns it as `(pid, port)`.
 pub async fn clean_stale(state: &StateDir, configs: &serde_json::Value) -> Result<Option<(u32, u16)>, LocalError> {
     let Some(info) = state.read_daemon()? else { return Ok(None) };
-    let served: Option<serde_json::Value> = super::state::read_json(&state.engine_dir().join("function-configs.json")).ok().flatten();
-    let adoptable = served.as_ref() == Some(configs)
-        && engine::Engine::adopt(info.engine_pid, info.engine_port).await.is_some();
+    let served: Option<serde_json::Value> =
+        super::state::read_json(&state.engine_dir().join("function-configs.json")).ok().flatten();
+    let adoptable =
+        served.as_ref() == Some(configs) && engine::Engine::adopt(info.engine_pid, info.engine_port).await.is_some();
     for member in group_members(info.pid) {
         if !(adoptable && member == info.engine_pid) {
             kill_pid(member);
@@ -121,7 +124,11 @@ pub async fn start(
         std::env::current_exe().map_err(|e| LocalError::Daemon(format!("cannot find the deployer binary: {e}")))?
     };
     let log_path = state.daemon_log();
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| LocalError::io("open", &log_path, &e))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| LocalError::io("open", &log_path, &e))?;
     let err_log = log.try_clone().map_err(|e| LocalError::io("open", &log_path, &e))?;
     let mut child = std::process::Command::new(exe)
         .arg(DAEMON_SUBCOMMAND)
@@ -168,7 +175,10 @@ pub async fn reload(info: &DaemonInfo) -> Result<(), LocalError> {
     if received.status.is_success() {
         Ok(())
     } else {
-        Err(LocalError::Daemon(format!("the local daemon refused the new deployment: {}", String::from_utf8_lossy(&received.body))))
+        Err(LocalError::Daemon(format!(
+            "the local daemon refused the new deployment: {}",
+            String::from_utf8_lossy(&received.body)
+        )))
     }
 }
 

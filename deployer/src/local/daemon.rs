@@ -43,8 +43,12 @@ pub fn request_file(state: &StateDir) -> PathBuf {
 
 /// Runs the daemon until SIGTERM, SIGINT or `POST /_local/shutdown`.
 pub async fn run(state: StateDir) -> Result<(), LocalError> {
-    let request: DaemonRequest = read_json(&request_file(&state))?
-        .ok_or_else(|| LocalError::Daemon(format!("{} is missing; start the daemon with `deployer up --local`", request_file(&state).display())))?;
+    let request: DaemonRequest = read_json(&request_file(&state))?.ok_or_else(|| {
+        LocalError::Daemon(format!(
+            "{} is missing; start the daemon with `deployer up --local`",
+            request_file(&state).display()
+        ))
+    })?;
     let deployment: Deployment = read_json(&state.deployment_file())?
         .ok_or_else(|| LocalError::Daemon("nothing is deployed; run `deployer up --local`".to_owned()))?;
     let listener = match TcpListener::bind(("127.0.0.1", request.port)).await {
@@ -117,7 +121,8 @@ async fn start_engine(
     deployment: &Deployment,
     configs: &serde_json::Value,
 ) -> Result<Engine, LocalError> {
-    let engine = engine::start(&request.engine, &svc.state.engine_dir(), &svc.endpoint, &deployment.region, configs).await?;
+    let engine =
+        engine::start(&request.engine, &svc.state.engine_dir(), &svc.endpoint, &deployment.region, configs).await?;
     if let Ok(mut url) = svc.engine_url.write() {
         *url = engine.url();
     }
@@ -126,12 +131,7 @@ async fn start_engine(
 }
 
 fn write_info(state: &StateDir, port: u16, engine: &Engine) -> Result<(), LocalError> {
-    let info = DaemonInfo {
-        pid: std::process::id(),
-        port,
-        engine_pid: engine.pid,
-        engine_port: engine.port,
-    };
+    let info = DaemonInfo { pid: std::process::id(), port, engine_pid: engine.pid, engine_port: engine.port };
     StateDir::write_json(&state.daemon_file(), &info)
 }
 
@@ -159,7 +159,11 @@ pub async fn control(svc: Arc<Service>, request: Request<Incoming>) -> Reply {
                     svc.faults.arm(fault);
                     http::json(StatusCode::OK, &json!({"armed": true}))
                 }
-                Err(e) => http::aws_error(StatusCode::BAD_REQUEST, "InvalidParameterValueException", &format!("bad fault: {e}")),
+                Err(e) => http::aws_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidParameterValueException",
+                    &format!("bad fault: {e}"),
+                ),
             }
         }
         (Method::POST, "/_local/shutdown") => {

@@ -97,7 +97,9 @@ impl Deployment {
     pub fn resolve(&self, name: &str, qualifier: Option<&str>) -> Option<Target<'_>> {
         let function = self.functions.get(name)?;
         match qualifier {
-            None | Some("$LATEST") => Some(Target { function, version: "$LATEST".to_owned(), config: &function.latest }),
+            None | Some("$LATEST") => {
+                Some(Target { function, version: "$LATEST".to_owned(), config: &function.latest })
+            }
             Some(q) => {
                 let number = q.parse::<u64>().ok().or_else(|| function.aliases.get(q).copied())?;
                 let config = function.versions.get(&number)?;
@@ -183,10 +185,23 @@ pub fn plan(
         let durable = before.map_or(f.durable, |b| b.durable);
         functions.insert(
             f.name.clone(),
-            DeployedFunction { name: f.name.clone(), logical_id: f.logical_id.clone(), durable, latest, versions, aliases },
+            DeployedFunction {
+                name: f.name.clone(),
+                logical_id: f.logical_id.clone(),
+                durable,
+                latest,
+                versions,
+                aliases,
+            },
         );
     }
-    Ok(Deployment { stack: stack.to_owned(), region: region.to_owned(), functions, version_numbers, outputs: model.outputs })
+    Ok(Deployment {
+        stack: stack.to_owned(),
+        region: region.to_owned(),
+        functions,
+        version_numbers,
+        outputs: model.outputs,
+    })
 }
 
 fn function_code_keys(template: &serde_json::Value) -> BTreeMap<String, String> {
@@ -255,7 +270,10 @@ mod tests {
         let code = binaries(dir.path(), b"processor v1");
         let d = plan(&template("ProcessorVersionB1"), "App", "eu-west-1", &code, None, &state).unwrap();
         let orchestrator = &d.functions["App-Orchestrator"];
-        assert_eq!(orchestrator.latest.env["PROCESSOR_FUNCTION_NAME"], "arn:aws:lambda:eu-west-1:000000000000:function:App-Processor:1");
+        assert_eq!(
+            orchestrator.latest.env["PROCESSOR_FUNCTION_NAME"],
+            "arn:aws:lambda:eu-west-1:000000000000:function:App-Processor:1"
+        );
         assert_eq!((orchestrator.latest.memory_mb, orchestrator.latest.timeout_s), (256, 30));
         assert_eq!(orchestrator.latest.log_format, "JSON");
         assert_eq!(orchestrator.aliases["live"], 1);
@@ -291,7 +309,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = StateDir::new(dir.path().join("state"));
         let mut t = template("ProcessorVersionB1");
-        t["Resources"]["Processor"]["Properties"]["Environment"] = json!({"Variables": {"X": {"Fn::ImportValue": "x"}}});
+        t["Resources"]["Processor"]["Properties"]["Environment"] =
+            json!({"Variables": {"X": {"Fn::ImportValue": "x"}}});
         let error = plan(&t, "App", "us-east-1", &binaries(dir.path(), b"p"), None, &state).unwrap_err().to_string();
         assert!(error.contains("Fn::ImportValue") && error.contains("Processor.Environment.X"), "{error}");
         let error = plan(&template("ProcessorVersionB1"), "App", "us-east-1", &BTreeMap::new(), None, &state)

@@ -37,7 +37,10 @@ pub async fn start(svc: &Service, target: &Target<'_>, payload: &str, name: Opti
         ));
     }
     let deployment = svc.deployment();
-    let durable = target.function.durable.unwrap_or(super::template::DurableSettings { execution_timeout: 900, retention_days: 14 });
+    let durable = target
+        .function
+        .durable
+        .unwrap_or(super::template::DurableSettings { execution_timeout: 900, retention_days: 14 });
     let execution_name = name.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let body = json!({
         "AccountId": deployment.arns().account,
@@ -87,7 +90,9 @@ pub async fn wait(svc: &Service, arn: &str) -> Reply {
         if started.elapsed() > MAX_SYNC_WAIT {
             let body = super::instance::error_body(
                 "Sandbox.Timedout",
-                &format!("the durable execution {arn} is still running after 15 minutes; follow it with GetDurableExecution"),
+                &format!(
+                    "the durable execution {arn} is still running after 15 minutes; follow it with GetDurableExecution"
+                ),
             );
             return function_error(body);
         }

@@ -63,7 +63,8 @@ pub fn ensure_installed_with(tools_dir: &Path, python: &str, progress: &dyn Fn(S
         let _ = std::fs::remove_dir_all(&venv);
     }
     result?;
-    std::fs::write(marker(tools_dir), format!("{PACKAGE}=={VERSION}\n")).map_err(|e| LocalError::io("write", &marker(tools_dir), &e))?;
+    std::fs::write(marker(tools_dir), format!("{PACKAGE}=={VERSION}\n"))
+        .map_err(|e| LocalError::io("write", &marker(tools_dir), &e))?;
     progress("durable engine installed".to_owned());
     Ok(runner(tools_dir))
 }
@@ -173,12 +174,17 @@ impl Engine {
             &format!("{}/lambda-endpoint", self.url()),
             bytes::Bytes::from(body.to_string()),
         )?;
-        request.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+        request
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
         let received = Client::new().send(request, Duration::from_secs(10)).await?;
         if received.status.is_success() {
             Ok(())
         } else {
-            Err(LocalError::Engine(format!("the engine refused the endpoint {endpoint}: {}", String::from_utf8_lossy(&received.body))))
+            Err(LocalError::Engine(format!(
+                "the engine refused the endpoint {endpoint}: {}",
+                String::from_utf8_lossy(&received.body)
+            )))
         }
     }
 
@@ -215,7 +221,8 @@ impl Engine {
 
 /// Picks a free loopback port.
 pub fn free_port() -> Result<u16, LocalError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| LocalError::Engine(format!("no free loopback port: {e}")))?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| LocalError::Engine(format!("no free loopback port: {e}")))?;
     listener.local_addr().map(|a| a.port()).map_err(|e| LocalError::Engine(e.to_string()))
 }
 
@@ -232,7 +239,11 @@ pub async fn start(
     let configs = dir.join("function-configs.json");
     std::fs::write(&configs, function_configs.to_string()).map_err(|e| LocalError::io("write", &configs, &e))?;
     let log_path = dir.join("engine.log");
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| LocalError::io("open", &log_path, &e))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| LocalError::io("open", &log_path, &e))?;
     let err_log = log.try_clone().map_err(|e| LocalError::io("open", &log_path, &e))?;
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
@@ -257,7 +268,12 @@ pub async fn start(
         .stderr(err_log)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| LocalError::Engine(format!("cannot start {}: {e}; run `deployer down --local` and try again", runner.display())))?;
+        .map_err(|e| {
+            LocalError::Engine(format!(
+                "cannot start {}: {e}; run `deployer down --local` and try again",
+                runner.display()
+            ))
+        })?;
     let pid = child.id().unwrap_or_default();
     let mut engine = Engine { child: Some(child), pid, port };
     let client = Client::new();

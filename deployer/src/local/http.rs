@@ -77,7 +77,11 @@ where
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 let handler = handler.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
@@ -109,9 +113,8 @@ pub struct Received {
 impl Received {
     /// The body as JSON.
     pub fn json(&self) -> Result<serde_json::Value, LocalError> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            LocalError::Http(format!("expected JSON, got {e}: {}", String::from_utf8_lossy(&self.body)))
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| LocalError::Http(format!("expected JSON, got {e}: {}", String::from_utf8_lossy(&self.body))))
     }
 }
 
@@ -132,7 +135,8 @@ impl Client {
     pub fn new() -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        let inner = HyperClient::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
+        let inner =
+            HyperClient::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector);
         Self { inner }
     }
 
@@ -156,7 +160,12 @@ impl Client {
     }
 
     /// `POST url` with a JSON body.
-    pub async fn post_json(&self, url: &str, body: &serde_json::Value, timeout: Duration) -> Result<Received, LocalError> {
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<Received, LocalError> {
         let mut request = build(Method::POST, url, Bytes::from(body.to_string()))?;
         request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         self.send(request, timeout).await

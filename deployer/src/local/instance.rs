@@ -67,7 +67,8 @@ impl Drop for Instance {
 impl Instance {
     /// Starts a process of `spec` with its own Runtime API on a loopback port.
     pub async fn start(spec: &RunSpec) -> Result<Self, String> {
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot bind a Runtime API port: {e}"))?;
+        let listener =
+            TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot bind a Runtime API port: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let (deliver, deliveries) = mpsc::channel(1);
         let api = RuntimeApi::new(deliveries);
@@ -299,7 +300,11 @@ impl Pool {
                 "REPORT RequestId: {request_id}\tDuration: {millis:.2} ms\tMemory Size: {} MB\tpid: {}{}",
                 self.spec.memory_mb,
                 instance.pid,
-                if let Outcome::FunctionError(body) = &outcome { format!("\tError: {}", String::from_utf8_lossy(body)) } else { String::new() }
+                if let Outcome::FunctionError(body) = &outcome {
+                    format!("\tError: {}", String::from_utf8_lossy(body))
+                } else {
+                    String::new()
+                }
             ),
         );
         if instance.is_alive()

@@ -51,7 +51,9 @@ fn validation(field: &str, value: &str, constraint: &str) -> Reply {
     http::aws_error(
         StatusCode::BAD_REQUEST,
         "ValidationException",
-        &format!("1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"),
+        &format!(
+            "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+        ),
     )
 }
 
@@ -103,7 +105,11 @@ async fn invoke(svc: &Arc<Service>, identifier: &str, request: Request<Incoming>
     let headers = request.headers().clone();
     let invocation_type = http::header(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse").to_owned();
     if !["RequestResponse", "Event", "DryRun"].contains(&invocation_type.as_str()) {
-        return validation("invocationType", &invocation_type, "Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
+        return validation(
+            "invocationType",
+            &invocation_type,
+            "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+        );
     }
     let from_engine = http::header(&headers, "x-dex-handler-invoke").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let payload = match http::body_bytes(request.into_body()).await {
@@ -135,7 +141,8 @@ async fn invoke(svc: &Arc<Service>, identifier: &str, request: Request<Incoming>
                 "You cannot invoke a durable function using an unqualified ARN.",
             );
         }
-        invoke_durable(svc, &target, &payload, &invocation_type, http::header(&headers, "x-amz-durable-execution-name")).await
+        invoke_durable(svc, &target, &payload, &invocation_type, http::header(&headers, "x-amz-durable-execution-name"))
+            .await
     } else if invocation_type == "DryRun" {
         http::reply(StatusCode::NO_CONTENT, "application/json", Bytes::new())
     } else if invocation_type == "Event" {
@@ -156,14 +163,25 @@ async fn invoke(svc: &Arc<Service>, identifier: &str, request: Request<Incoming>
     reply
 }
 
-async fn invoke_durable(svc: &Service, target: &Target<'_>, payload: &Bytes, invocation_type: &str, name: Option<&str>) -> Reply {
+async fn invoke_durable(
+    svc: &Service,
+    target: &Target<'_>,
+    payload: &Bytes,
+    invocation_type: &str,
+    name: Option<&str>,
+) -> Reply {
     if invocation_type == "DryRun" {
         return http::reply(StatusCode::NO_CONTENT, "application/json", Bytes::new());
     }
     if let Some(name) = name {
-        let valid = (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let valid =
+            (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
-            return validation("durableExecutionName", name, "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+");
+            return validation(
+                "durableExecutionName",
+                name,
+                "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+",
+            );
         }
     }
     let text = String::from_utf8_lossy(payload).into_owned();
@@ -210,7 +228,10 @@ fn configuration(deployment: &Deployment, target: &Target<'_>) -> Value {
         "LoggingConfig": {"LogFormat": target.config.log_format, "LogGroup": format!("/aws/lambda/{name}")},
     });
     if let (Some(d), Some(map)) = (target.function.durable, config.as_object_mut()) {
-        map.insert("DurableConfig".into(), json!({"ExecutionTimeout": d.execution_timeout, "RetentionPeriodInDays": d.retention_days}));
+        map.insert(
+            "DurableConfig".into(),
+            json!({"ExecutionTimeout": d.execution_timeout, "RetentionPeriodInDays": d.retention_days}),
+        );
     }
     config
 }
@@ -226,7 +247,10 @@ fn get_function(svc: &Service, identifier: &str, query: Option<&str>, with_code:
         return http::json(StatusCode::OK, &config);
     }
     let location = format!("file://{}", target.config.code.display());
-    http::json(StatusCode::OK, &json!({"Configuration": config, "Code": {"RepositoryType": "S3", "Location": location}}))
+    http::json(
+        StatusCode::OK,
+        &json!({"Configuration": config, "Code": {"RepositoryType": "S3", "Location": location}}),
+    )
 }
 
 fn list_functions(svc: &Service) -> Reply {

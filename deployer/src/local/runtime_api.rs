@@ -48,7 +48,11 @@ pub struct RuntimeApi {
 impl RuntimeApi {
     /// A Runtime API fed by `deliveries`.
     pub fn new(deliveries: mpsc::Receiver<Delivery>) -> Arc<Self> {
-        Arc::new(Self { next: Mutex::new(deliveries), inflight: Mutex::new(HashMap::new()), init_error: Mutex::new(None) })
+        Arc::new(Self {
+            next: Mutex::new(deliveries),
+            inflight: Mutex::new(HashMap::new()),
+            init_error: Mutex::new(None),
+        })
     }
 
     /// The body the process posted to `init/error`, if it did.
@@ -70,7 +74,13 @@ impl RuntimeApi {
                 let is_error = *kind == "error";
                 let body = match http::body_bytes(request.into_body()).await {
                     Ok(body) => body,
-                    Err(e) => return http::aws_error(StatusCode::BAD_REQUEST, "InvalidRequestContentException", &e.to_string()),
+                    Err(e) => {
+                        return http::aws_error(
+                            StatusCode::BAD_REQUEST,
+                            "InvalidRequestContentException",
+                            &e.to_string(),
+                        );
+                    }
                 };
                 let Some(reply) = self.inflight.lock().await.remove(&id) else {
                     return http::aws_error(
@@ -111,7 +121,11 @@ impl RuntimeApi {
         http::set_header(&mut response, "lambda-runtime-aws-request-id", &request_id);
         http::set_header(&mut response, "lambda-runtime-deadline-ms", &deadline_ms.to_string());
         http::set_header(&mut response, "lambda-runtime-invoked-function-arn", &function_arn);
-        http::set_header(&mut response, "lambda-runtime-trace-id", &format!("Root=1-00000000-{}", request_id.replace('-', "").get(..24).unwrap_or("0")));
+        http::set_header(
+            &mut response,
+            "lambda-runtime-trace-id",
+            &format!("Root=1-00000000-{}", request_id.replace('-', "").get(..24).unwrap_or("0")),
+        );
         response
     }
 }

@@ -82,7 +82,8 @@ impl StateDir {
 
     /// Writes a JSON file atomically (temporary file, then rename).
     pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError> {
-        let text = serde_json::to_vec_pretty(value).map_err(|e| LocalError::State(format!("cannot encode {}: {e}", path.display())))?;
+        let text = serde_json::to_vec_pretty(value)
+            .map_err(|e| LocalError::State(format!("cannot encode {}: {e}", path.display())))?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| LocalError::io("create", parent, &e))?;
         }
@@ -103,6 +104,28 @@ impl StateDir {
             std::fs::rename(&tmp, &target).map_err(|e| LocalError::io("write", &target, &e))?;
         }
         Ok(target)
+    }
+
+    /// The SHA-256 of a binary. Hashing a debug build takes seconds, and a restart after a crash must be quick:
+    /// when the binary is byte-identical to the copy stored last time for the same path, that copy's hash is
+    /// reused (comparing bytes is a `memcmp`).
+    pub fn binary_sha256(&self, path: &Path) -> Result<String, LocalError> {
+        use sha2::Digest;
+        let bytes = std::fs::read(path).map_err(|e| LocalError::io("read", path, &e))?;
+        let cache_file = self.code_dir().join("hashes.json");
+        let mut cache: std::collections::BTreeMap<String, String> =
+            read_json(&cache_file).ok().flatten().unwrap_or_default();
+        let key = path.display().to_string();
+        if let Some(sha) = cache.get(&key) {
+            let stored = self.code_dir().join(sha).join("bootstrap");
+            if std::fs::read(&stored).is_ok_and(|copy| copy == bytes) {
+                return Ok(sha.clone());
+            }
+        }
+        let sha = hex::encode(sha2::Sha256::digest(&bytes));
+        cache.insert(key, sha.clone());
+        Self::write_json(&cache_file, &cache)?;
+        Ok(sha)
     }
 
     /// Removes the whole state folder.
@@ -131,5 +154,6 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>,
 
 fn set_executable(path: &Path) -> Result<(), LocalError> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| LocalError::io("chmod", path, &e))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| LocalError::io("chmod", path, &e))
 }

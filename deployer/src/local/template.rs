@@ -90,7 +90,11 @@ pub fn versions(template: &Value) -> Vec<TemplateVersion> {
 }
 
 /// Reads the template. `version_numbers` maps each version logical id to the version number it was given.
-pub fn read(template: &Value, arns: &Arns, version_numbers: &BTreeMap<String, u64>) -> Result<TemplateModel, LocalError> {
+pub fn read(
+    template: &Value,
+    arns: &Arns,
+    version_numbers: &BTreeMap<String, u64>,
+) -> Result<TemplateModel, LocalError> {
     let eval = Evaluator { template, arns, version_numbers };
     let mut functions = Vec::new();
     let mut aliases = Vec::new();
@@ -321,7 +325,9 @@ impl Evaluator<'_> {
                 Ok(a.qualified_arn(&a.function_name(&function), &alias))
             }
             Some(_) => Ok(a.physical_id(name)),
-            None => Err(LocalError::Template(format!("{context} refers to {name}, which the template does not define"))),
+            None => {
+                Err(LocalError::Template(format!("{context} refers to {name}, which the template does not define")))
+            }
         }
     }
 
@@ -343,13 +349,17 @@ impl Evaluator<'_> {
                 .get(target)
                 .map(ToString::to_string)
                 .ok_or_else(|| LocalError::Template(format!("{context}: version {target} has no number"))),
-            (Some("AWS::Lambda::Version" | "AWS::Lambda::Alias"), "Arn" | "FunctionArn") => self.reference(target, context),
+            (Some("AWS::Lambda::Version" | "AWS::Lambda::Alias"), "Arn" | "FunctionArn") => {
+                self.reference(target, context)
+            }
             (Some("AWS::IAM::Role"), "Arn") => Ok(format!("arn:aws:iam::{}:role/{}", a.account, a.physical_id(target))),
             (Some("AWS::Logs::LogGroup"), "Arn") => {
                 Ok(format!("arn:aws:logs:{}:{}:log-group:{}:*", a.region, a.account, a.physical_id(target)))
             }
             (Some(kind), _) => Ok(a.generic_attribute(kind, target, attr)),
-            (None, _) => Err(LocalError::Template(format!("{context} refers to {target}, which the template does not define"))),
+            (None, _) => {
+                Err(LocalError::Template(format!("{context} refers to {target}, which the template does not define")))
+            }
         }
     }
 }

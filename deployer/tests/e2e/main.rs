@@ -1,7 +1,13 @@
 //! End-to-end tests of the deployer binary against real third-party tools (moto server, actionlint), compiled
 //! into one test binary to keep link time down.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::case_sensitive_file_extension_comparisons, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::case_sensitive_file_extension_comparisons,
+    missing_docs
+)]
 
 mod cli;
 mod history;

@@ -22,10 +22,7 @@ struct Local {
 }
 
 fn envs() -> Vec<(&'static str, String)> {
-    vec![
-        ("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()),
-        ("AWS_REGION", "us-east-1".into()),
-    ]
+    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
 }
 
 fn output_value(run: &Run, key: &str) -> String {
@@ -75,7 +72,10 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn status(rt: &tokio::runtime::Runtime, local: &Local) -> Value {
-    rt.block_on(Client::new().get(&format!("{}/_local/status", local.endpoint), Duration::from_secs(10))).unwrap().json().unwrap()
+    rt.block_on(Client::new().get(&format!("{}/_local/status", local.endpoint), Duration::from_secs(10)))
+        .unwrap()
+        .json()
+        .unwrap()
 }
 
 fn invocations(rt: &tokio::runtime::Runtime, local: &Local, function_arn: &str) -> u64 {
@@ -209,7 +209,9 @@ fn the_seed_runs_locally_through_the_real_aws_cli() {
     let _stop = StopOnDrop(dir.to_owned());
 
     let (_, local) = up(dir);
-    assert!(local.alias.starts_with("arn:aws:lambda:us-east-1:000000000000:function:") && local.alias.ends_with(":live"));
+    assert!(
+        local.alias.starts_with("arn:aws:lambda:us-east-1:000000000000:function:") && local.alias.ends_with(":live")
+    );
     assert!(local.endpoint.starts_with("http://127.0.0.1:"), "{}", local.endpoint);
 
     // The seed's promise, byte for byte, through the real AWS CLI.
@@ -221,7 +223,11 @@ fn the_seed_runs_locally_through_the_real_aws_cli() {
     // The service's own errors, and the daemon keeps serving.
     let unqualified = local.alias.trim_end_matches(":live");
     let (ok, text, _) = aws_invoke(&local, unqualified, SEED_PAYLOAD, &[]);
-    assert!(!ok && text.contains("InvalidParameterValueException") && text.contains("You cannot invoke a durable function using an unqualified ARN."), "{text}");
+    assert!(
+        !ok && text.contains("InvalidParameterValueException")
+            && text.contains("You cannot invoke a durable function using an unqualified ARN."),
+        "{text}"
+    );
     let (ok, text, _) = aws_invoke(&local, "no-such-function", "{}", &[]);
     assert!(!ok && text.contains("ResourceNotFoundException") && text.contains("Function not found"), "{text}");
     let (ok, text, _) = aws_invoke(&local, &local.alias, "{not json", &[]);
@@ -288,8 +294,12 @@ fn the_seed_runs_locally_through_the_real_aws_cli() {
     // `up --local` adopts it, the engine's retry of the cut handler invocation reaches the new daemon, and the
     // execution succeeds with the processor run once.
     let old_daemon = daemon_pid(dir);
-    arm(&rt, &local, &json!({"function": orchestrator, "kill": "daemon",
-        "trigger": {"on": "checkpoint", "operation_type": "STEP", "action": "SUCCEED"}}));
+    arm(
+        &rt,
+        &local,
+        &json!({"function": orchestrator, "kill": "daemon",
+        "trigger": {"on": "checkpoint", "operation_type": "STEP", "action": "SUCCEED"}}),
+    );
     let (ok, meta, _) = aws_invoke(&local, &local.alias, SEED_PAYLOAD, &["--invocation-type", "Event"]);
     assert!(ok, "{meta}");
     let arn = serde_json::from_str::<Value>(&meta).unwrap()["DurableExecutionArn"].as_str().unwrap().to_owned();
