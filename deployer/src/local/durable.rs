@@ -52,7 +52,8 @@ pub async fn start(svc: &Service, target: &Target<'_>, payload: &str, name: Opti
         "Input": payload,
     });
     let url = format!("{}/start-durable-execution", svc.engine());
-    let received = svc.client.post_json(&url, &body, Duration::from_secs(30)).await.map_err(|e| engine_down(&e))?;
+    let _permit = svc.engine_starts.acquire().await.map_err(|e| engine_down(&e))?;
+    let received = svc.client.post_json(&url, &body, Duration::from_mins(2)).await.map_err(|e| engine_down(&e))?;
     if !received.status.is_success() {
         return Err(passthrough(received));
     }

@@ -37,6 +37,9 @@ pub struct Service {
     pub engine_restart: tokio::sync::Notify,
     /// Instances allowed per function version.
     pub max_instances: usize,
+    /// Bounds the execution starts in flight to the engine, a single Python process that also serves every
+    /// checkpoint: a burst of starts queues here instead of timing out there.
+    pub engine_starts: tokio::sync::Semaphore,
     /// Named executions started so far: `(function, name)` to `(execution ARN, payload hash)`.
     pub names: Mutex<HashMap<(String, String), (String, String)>>,
 }
@@ -58,6 +61,7 @@ impl Service {
             engine_restart: tokio::sync::Notify::new(),
             max_instances,
             names: Mutex::new(HashMap::new()),
+            engine_starts: tokio::sync::Semaphore::new(8),
         }
     }
 

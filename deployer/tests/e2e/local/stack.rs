@@ -104,7 +104,7 @@ async fn start_events(local: &Local, count: usize) -> Vec<String> {
                 let body = bytes::Bytes::from(format!(r#"{{"values": [{i}, 1, 2]}}"#));
                 let mut request = deployer::local::http::build(hyper::Method::POST, &url, body).unwrap();
                 request.headers_mut().insert("x-amz-invocation-type", hyper::header::HeaderValue::from_static("Event"));
-                let answer = client.send(request, Duration::from_mins(1)).await.unwrap();
+                let answer = client.send(request, Duration::from_mins(5)).await.unwrap();
                 assert_eq!(answer.status, 202, "{answer:?}");
                 answer.headers.get("x-amz-durable-execution-arn").unwrap().to_str().unwrap().to_owned()
             })
