@@ -160,6 +160,15 @@ async fn execute_change(
         let approved = host.confirm(&question);
         if approved != Some(true) {
             change_set::delete(cfn, request.stack, &name).await?;
+            if create {
+                // A CREATE change set made an empty stack in REVIEW_IN_PROGRESS: remove it, so a refusal leaves
+                // the account as it was.
+                cfn.delete_stack()
+                    .stack_name(request.stack)
+                    .send()
+                    .await
+                    .map_err(aws_error("CloudFormation.DeleteStack"))?;
+            }
             let why = if approved.is_none() {
                 "nobody can approve it in a non-interactive run"
             } else {
