@@ -24,9 +24,10 @@ use std::process::ExitCode;
 use error::{Error, Result};
 use suites::Options;
 
-const USAGE: &str = "usage: bench <suite>... [--runs N] [--json-out PATH] [--cold] [--deployer PATH] [--requests N] [--concurrency N]
+const USAGE: &str = "usage: bench <suite>... [--runs N] [--build-runs N] [--json-out PATH] [--cold] [--deployer PATH] [--requests N] [--concurrency N]
 suites: noop-up incremental-up build local functions (or `all`: every suite but the cold builds)
   --runs N         runs per figure (default 5)
+  --build-runs N   runs per figure of incremental-up and build, which compile (default: --runs)
   --json-out PATH  where the JSON goes (default target/bench/latest.json)
   --cold           build: also time cold builds (separate CARGO_TARGET_DIR; ~10 min each on 2 cores)
   --deployer PATH  the deployer binary (default target/release/deployer, built with `cargo build -p deployer --release` when missing)
@@ -59,6 +60,9 @@ fn parse(args: &[String]) -> Result<(Vec<String>, Options)> {
         };
         match arg.as_str() {
             "--runs" => options.runs = number("--runs", value("--runs")?)?,
+            "--build-runs" => {
+                options.build_runs = Some(number("--build-runs", value("--build-runs")?)?);
+            }
             "--json-out" => options.json_out = PathBuf::from(value("--json-out")?),
             "--cold" => options.cold = true,
             "--deployer" => options.deployer = Some(PathBuf::from(value("--deployer")?)),
@@ -81,7 +85,8 @@ fn parse(args: &[String]) -> Result<(Vec<String>, Options)> {
 fn run(suites: &[String], options: &Options, args: &[String]) -> Result<()> {
     let machine = report::Machine::detect();
     let command = format!("cargo run -p bench --release -- {}", args.join(" "));
-    eprintln!("bench: {command}\nbench: machine: {}", machine.text());
+    let load_before = report::load_average();
+    eprintln!("bench: {command}\nbench: machine: {}; load average {load_before}", machine.text());
     let mut figures = Vec::new();
     let mut failures = Vec::new();
     for suite in suites {
@@ -96,7 +101,12 @@ fn run(suites: &[String], options: &Options, args: &[String]) -> Result<()> {
         // Write after every suite, so a long run that is stopped keeps what it measured.
         report::write_json(&options.json_out, &command, &machine, options.runs, &figures)?;
     }
-    println!("Command: `{command}`\n\nMachine: {}\n", machine.text());
+    println!(
+        "Command: `{command}`\n\nMachine: {}; load average (1, 5, 15 min) {load_before} at the start, {} at the end \
+         (the machine is shared with other engineers' builds)\n",
+        machine.text(),
+        report::load_average()
+    );
     print!("{}", report::table(&figures));
     let notes = report::notes(&figures);
     if !notes.is_empty() {

@@ -78,6 +78,14 @@ impl Moto {
     }
 }
 
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if std::env::var_os("BENCH_KEEP_LOGS").is_none() {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
 /// `127.0.0.1 - - [date] "GET /path HTTP/1.1" 200 -` to method and path.
 fn parse_line(line: &str) -> Option<Logged> {
     let quoted = line.split('"').nth(1)?;

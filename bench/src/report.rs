@@ -47,6 +47,16 @@ impl Machine {
     }
 }
 
+/// `/proc/loadavg`'s first three fields: how busy the shared machine was.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The table: suite, figure, median, spread, p90, n, target and whether it is met.
 pub fn table(figures: &[Figure]) -> String {
     let mut out = String::from("| suite | figure | median | spread (min–max) | p90 | n | target | met |\n");
@@ -88,6 +98,7 @@ pub fn notes(figures: &[Figure]) -> String {
 pub fn write_json(path: &Path, command: &str, machine: &Machine, runs: usize, figures: &[Figure]) -> Result<()> {
     let report = json!({
         "command": command,
+        "load_average_at_write": load_average(),
         "machine": {"cpus": machine.cpus, "model": machine.model, "memory_mib": machine.memory_mib, "kernel": machine.kernel},
         "runs": runs,
         "finished_at_unix": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),

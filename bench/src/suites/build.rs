@@ -63,11 +63,12 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         // Prime: the copy's own workspace crates.
         zigbuild(&work, &target_dir, triple)?;
         let mut warm = Vec::new();
-        for _ in 0..options.runs {
+        for _ in 0..options.compiling_runs() {
             touch(&work.join("functions/pyjson/src/lib.rs"))?;
             warm.push(zigbuild(&work, &target_dir, triple)? / 1000.0);
         }
-        let noop: Vec<f64> = (0..options.runs).map(|_| zigbuild(&work, &target_dir, triple)).collect::<Result<_>>()?;
+        let noop: Vec<f64> =
+            (0..options.compiling_runs()).map(|_| zigbuild(&work, &target_dir, triple)).collect::<Result<_>>()?;
         figures.push(Figure::new(SUITE, format!("{arch}: warm build, both functions"), "s", warm.clone()).note(
             "pyjson (a dependency of both) touched, then cargo zigbuild --release: pyjson, processor and orchestrator recompile and link",
         ));
@@ -192,7 +193,7 @@ fn cargo_lambda(options: &Options, work: &Path, ours: &Ours) -> Result<Vec<Figur
     }
     build()?;
     let mut warm = Vec::new();
-    for _ in 0..options.runs {
+    for _ in 0..options.compiling_runs() {
         touch(&work.join("functions/pyjson/src/lib.rs"))?;
         warm.push(build()? / 1000.0);
     }

@@ -48,7 +48,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let mut calls = Vec::new();
     let mut last_changes = String::new();
     let mut last_calls = String::new();
-    for i in 0..options.runs {
+    for i in 0..options.compiling_runs() {
         write_change(&handler, &original, i)?;
         let before = moto.requests()?.len();
         let run = deployer::run(&binary, &work, &args, &env)?;

@@ -235,8 +235,14 @@ fn split(local: &Local, logs: &Logs, runs: &PerExecution<'_>) -> Result<Vec<Figu
     let mut functions = Vec::new();
     let mut engine_inside = Vec::new();
     let mut sample = String::new();
+    let mut phases: [Vec<f64>; 4] = Default::default();
     for (i, (arn, latency)) in runs.arns.iter().zip(runs.latencies).enumerate() {
         let history = history(local, arn)?;
+        if let Some(found) = engine_phases(&history) {
+            for (all, one) in phases.iter_mut().zip(found) {
+                all.push(one);
+            }
+        }
         let orchestrator: f64 = runs.orchestrator_runs.get(2 * i..2 * i + 2).map_or(f64::NAN, |r| r.iter().sum());
         let processor = runs.processor_runs.get(i).copied().unwrap_or(f64::NAN);
         functions.push(orchestrator + processor);
@@ -250,7 +256,17 @@ fn split(local: &Local, logs: &Logs, runs: &PerExecution<'_>) -> Result<Vec<Figu
         }
     }
     let orchestrator_pairs: Vec<f64> = runs.orchestrator_runs.chunks(2).map(|c| c.iter().sum()).collect();
+    let [dispatch, checkpoint, chained, resume] = phases;
     Ok(vec![
+        Figure::new(SUITE, "engine: start → first checkpoint (StepStarted)", "ms", dispatch)
+            .note("the engine invokes the orchestrator through our endpoint; the SDK starts and sends STEP START"),
+        Figure::new(SUITE, "engine: one checkpoint round trip", "ms", checkpoint).note(
+            "StepSucceeded → ChainedInvokeStarted: no user code between, only the SDK's next checkpoint through our forward to the engine",
+        ),
+        Figure::new(SUITE, "engine: chained invoke of the processor", "ms", chained)
+            .note("ChainedInvokeStarted → ChainedInvokeSucceeded: the engine schedules and invokes the processor through our endpoint"),
+        Figure::new(SUITE, "engine: resume to the end (replay invocation)", "ms", resume)
+            .note("ChainedInvokeSucceeded → the second InvocationCompleted: the engine re-invokes the orchestrator, which replays and returns"),
         Figure::new(SUITE, "split: our service per Invoke hop", "ms", hop).target(Target::AtMost(2.0)).note(
             "plain Invoke of the processor: client latency minus the REPORT duration the service logs around the Runtime API exchange",
         ),
@@ -342,6 +358,23 @@ fn execution_span_ms(history: &Value) -> Option<f64> {
         events.iter().find(|e| e.get("EventType").and_then(Value::as_str) == Some(kind)).and_then(timestamp_ms)
     };
     Some(at("ExecutionSucceeded")? - at("ExecutionStarted")?)
+}
+
+/// `[start → StepStarted, StepSucceeded → ChainedInvokeStarted, ChainedInvokeStarted → ChainedInvokeSucceeded,
+/// ChainedInvokeSucceeded → last InvocationCompleted]` in ms.
+fn engine_phases(history: &Value) -> Option<[f64; 4]> {
+    let events = events(history);
+    let first = |kind: &str| {
+        events.iter().find(|e| e.get("EventType").and_then(Value::as_str) == Some(kind)).and_then(timestamp_ms)
+    };
+    let last = |kind: &str| {
+        events.iter().rev().find(|e| e.get("EventType").and_then(Value::as_str) == Some(kind)).and_then(timestamp_ms)
+    };
+    let started = first("ExecutionStarted")?;
+    let step = first("StepStarted")?;
+    let invoke = first("ChainedInvokeStarted")?;
+    let invoked = first("ChainedInvokeSucceeded")?;
+    Some([step - started, invoke - first("StepSucceeded")?, invoked - invoke, last("InvocationCompleted")? - invoked])
 }
 
 /// `ExecutionStarted +0, StepStarted +12, ...` for one execution.

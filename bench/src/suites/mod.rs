@@ -20,6 +20,8 @@ pub const ALL: [&str; 5] = ["functions", "noop-up", "incremental-up", "local", "
 pub struct Options {
     /// Runs per figure.
     pub runs: usize,
+    /// Runs per figure of the suites that compile (`incremental-up`, `build`); `runs` when not given.
+    pub build_runs: Option<usize>,
     /// Where the JSON report goes.
     pub json_out: PathBuf,
     /// Also time cold builds.
@@ -36,12 +38,20 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             runs: 5,
+            build_runs: None,
             json_out: workspace_root().join("target/bench/latest.json"),
             cold: false,
             deployer: None,
             requests: 50,
             concurrency: 16,
         }
+    }
+}
+
+impl Options {
+    /// Runs per figure for the suites that compile.
+    pub fn compiling_runs(&self) -> usize {
+        self.build_runs.unwrap_or(self.runs)
     }
 }
 
