@@ -25,6 +25,16 @@ pub async fn connect(ctx: &Context) -> Result<(Aws, BTreeMap<String, String>)> {
     }
 }
 
+/// Connects to the target and turns an execution selector (ARN, name or `latest`) into the execution's ARN.
+pub async fn resolve_execution(ctx: &Context, selector: &crate::durable::Selector) -> Result<(Aws, String)> {
+    let (aws, outputs) = connect(ctx).await?;
+    let arn = match selector {
+        crate::durable::Selector::Arn(arn) => arn.clone(),
+        _ => api::resolve(&aws.lambda, &function_name(ctx, &outputs)?, selector).await?,
+    };
+    Ok((aws, arn))
+}
+
 /// The durable function's name, from the `DurableLambdaFunctionArn` output (else the alias ARN).
 pub fn function_name(ctx: &Context, outputs: &BTreeMap<String, String>) -> Result<String> {
     outputs

@@ -6,16 +6,12 @@ use crate::error::Result;
 use crate::io::Event;
 
 use super::Context;
-use super::executions::{connect, function_name};
+use super::executions::resolve_execution;
 
 /// Runs `history`.
 pub async fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
     let selector = Selector::parse(&args.execution)?;
-    let (aws, outputs) = connect(ctx).await?;
-    let arn = match &selector {
-        Selector::Arn(arn) => arn.clone(),
-        _ => api::resolve(&aws.lambda, &function_name(ctx, &outputs)?, &selector).await?,
-    };
+    let (aws, arn) = resolve_execution(ctx, &selector).await?;
     let execution = api::get_execution(&aws.lambda, &arn).await?;
     let events = api::history(&aws.lambda, &arn).await?;
     let rows = timeline::timeline(&events, execution.is_done());
