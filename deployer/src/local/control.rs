@@ -124,12 +124,7 @@ pub async fn start(
         std::env::current_exe().map_err(|e| LocalError::Daemon(format!("cannot find the deployer binary: {e}")))?
     };
     let log_path = state.daemon_log();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| LocalError::io("open", &log_path, &e))?;
-    let err_log = log.try_clone().map_err(|e| LocalError::io("open", &log_path, &e))?;
+    let (log, err_log) = super::append_log(&log_path)?;
     let mut child = std::process::Command::new(exe)
         .arg(DAEMON_SUBCOMMAND)
         .arg("--state-dir")

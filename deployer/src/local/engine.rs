@@ -239,12 +239,7 @@ pub async fn start(
     let configs = dir.join("function-configs.json");
     std::fs::write(&configs, function_configs.to_string()).map_err(|e| LocalError::io("write", &configs, &e))?;
     let log_path = dir.join("engine.log");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| LocalError::io("open", &log_path, &e))?;
-    let err_log = log.try_clone().map_err(|e| LocalError::io("open", &log_path, &e))?;
+    let (log, err_log) = super::append_log(&log_path)?;
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
     let child = tokio::process::Command::new(runner)

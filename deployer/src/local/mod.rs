@@ -69,6 +69,17 @@ impl LocalError {
     }
 }
 
+/// Opens `path` for appending twice, as a child process's stdout and stderr, so both land in one log file.
+pub fn append_log(path: &Path) -> Result<(std::fs::File, std::fs::File), LocalError> {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| LocalError::io("open", path, &e))?;
+    let err = out.try_clone().map_err(|e| LocalError::io("open", path, &e))?;
+    Ok((out, err))
+}
+
 impl From<LocalError> for crate::error::DeployerError {
     fn from(error: LocalError) -> Self {
         Self::Local(error.to_string())
