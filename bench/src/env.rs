@@ -179,6 +179,14 @@ pub fn workspace_copy() -> Result<PathBuf> {
     Ok(work)
 }
 
+/// The cargo target folder for builds of the harness's copy (`target/bench/ws-target`). Never the workspace's own
+/// `target`: cargo keys a path crate's artifacts by its path relative to its workspace, so the copy and the sources
+/// would share fingerprints, and a build of the sources could take the copy's unchanged files as its own and keep a
+/// stale binary.
+pub fn copy_target_dir() -> PathBuf {
+    workspace_root().join("target/bench/ws-target")
+}
+
 /// Milliseconds of a duration.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0

@@ -35,7 +35,8 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
     let mut ours_arm64: Option<Ours> = None;
     for (arch, triple) in ARCHS {
-        let target_dir = if arch == "arm64" { root.join("target") } else { root.join("target/bench/x86_64-target") };
+        let target_dir =
+            if arch == "arm64" { crate::env::copy_target_dir() } else { root.join("target/bench/x86_64-target") };
         if options.cold {
             let cold_dir = if arch == "arm64" { root.join("target/bench/cold-arm64") } else { target_dir.clone() };
             remove_own(&cold_dir)?;

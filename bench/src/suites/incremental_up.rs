@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::deployer::{self, moto_env};
-use crate::env::{ms, workspace_copy, workspace_root};
+use crate::env::{ms, workspace_copy};
 use crate::error::{Context, Error, Result};
 use crate::moto::Moto;
 use crate::stats::{Figure, Target};
@@ -22,7 +22,6 @@ const ORIGINAL: &str = "\"No values provided\"";
 /// Runs the suite.
 pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let (binary, how) = deployer::binary(options.deployer.as_deref())?;
-    let root = workspace_root();
     let work = workspace_copy()?;
     let handler = work.join("functions/processor/src/handler.rs");
     let original = std::fs::read_to_string(&handler).with_context(|| format!("cannot read {}", handler.display()))?;
@@ -33,9 +32,8 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         )));
     }
     let moto = Moto::start()?;
-    // The workspace's target folder, as the end-to-end tests use it: dependencies are warm there.
     let mut env = moto_env(&moto.url);
-    env.push(("CARGO_TARGET_DIR", root.join("target").display().to_string()));
+    env.push(("CARGO_TARGET_DIR", crate::env::copy_target_dir().display().to_string()));
     let args = ["up", "--require-approval", "never", "--stack-name", "bench-incremental"];
     eprintln!("incremental-up: deployer {how}; first up in {} (builds the copy's crates)", work.display());
     deployer::run(&binary, &work, &args, &env)?;

@@ -110,7 +110,7 @@ fn start(options: &Options) -> Result<Local> {
         std::fs::create_dir_all(work.join(".deployer")).context("cannot create the copy's .deployer")?;
         std::os::unix::fs::symlink(root.join(".deployer/tools"), &tools).context("cannot link the engine's tools")?;
     }
-    let envs = [("CARGO_TARGET_DIR", root.join("target").display().to_string())];
+    let envs = [("CARGO_TARGET_DIR", crate::env::copy_target_dir().display().to_string())];
     eprintln!("local: deployer {how}; up --local in {}", work.display());
     let up = deployer::run(&binary, &work, &["up", "--local"], &envs)?;
     let mut outputs = serde_json::Map::new();

@@ -74,7 +74,16 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> Result<()> {
             "starting the local Lambda service and durable engine"
         };
         host.notify(Event::Stage { stage: "local".into(), message: message.into() });
-        control::start(&state, &runner, port_hint, adopt).await?
+        let info = control::start(&state, &runner, port_hint, adopt).await?;
+        if port_hint != 0 && info.port != port_hint {
+            host.notify(Event::Warning {
+                message: format!(
+                    "port {port_hint} of the previous run is taken by another program; the endpoint moved to {}",
+                    info.endpoint()
+                ),
+            });
+        }
+        info
     };
     let outputs = BTreeMap::from([(stack.stack_name.clone(), deployment.outputs.clone())]);
     super::up::report_outputs(ctx, &outputs, args.outputs_file.as_deref())?;
@@ -90,7 +99,7 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> Result<()> {
 async fn recover(ctx: &Context, state: &StateDir, runner: &std::path::Path) -> Result<()> {
     let Some(crashed) = state.read_daemon()? else { return Ok(()) };
     if control::running(state).await?.is_some()
-        || engine::Engine::adopt(crashed.engine_pid, crashed.engine_port).await.is_none()
+        || engine::Engine::adopt(crashed.engine_pid, crashed.engine_port, state).await.is_none()
     {
         return Ok(());
     }

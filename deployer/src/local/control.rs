@@ -16,6 +16,23 @@ use super::state::{DaemonInfo, StateDir};
 /// The hidden subcommand that runs the daemon.
 pub const DAEMON_SUBCOMMAND: &str = "local-daemon";
 
+/// Set on the daemon, and passed on to the engine and every function process: the state folder they belong to.
+/// A pid file outlives its process, and the kernel reuses pids: only processes carrying this mark are ever
+/// signalled, so a stale `daemon.json` can never make us stop somebody else's program.
+pub const OWNER_ENV: &str = "DEPLOYER_LOCAL_OWNER";
+
+/// Whether `process` belongs to the local target kept in `state` (carries [`OWNER_ENV`] with its folder).
+pub fn is_ours(process: u32, state: &StateDir) -> bool {
+    let Ok(environ) = std::fs::read(format!("/proc/{process}/environ")) else { return false };
+    let wanted = format!("{OWNER_ENV}={}", state.root.display());
+    environ.split(|byte| *byte == 0).any(|entry| entry == wanted.as_bytes())
+}
+
+/// The live processes of `group` that belong to the local target in `state`.
+fn our_members(group: u32, state: &StateDir) -> Vec<u32> {
+    group_members(group).into_iter().filter(|member| is_ours(*member, state)).collect()
+}
+
 fn pid(pid: u32) -> Option<Pid> {
     Pid::from_raw(i32::try_from(pid).ok()?)
 }
@@ -73,7 +90,7 @@ pub fn group_alive(group: u32) -> bool {
 /// The running daemon, if its pid is alive and it answers its health route.
 pub async fn running(state: &StateDir) -> Result<Option<DaemonInfo>, LocalError> {
     let Some(info) = state.read_daemon()? else { return Ok(None) };
-    if !is_alive(info.pid) {
+    if !is_alive(info.pid) || !is_ours(info.pid, state) {
         return Ok(None);
     }
     let url = format!("{}/_local/health", info.endpoint());
@@ -92,14 +109,14 @@ pub async fn clean_stale(state: &StateDir, configs: &serde_json::Value) -> Resul
     let Some(info) = state.read_daemon()? else { return Ok(None) };
     let served: Option<serde_json::Value> =
         super::state::read_json(&state.engine_dir().join("function-configs.json")).ok().flatten();
-    let adoptable =
-        served.as_ref() == Some(configs) && engine::Engine::adopt(info.engine_pid, info.engine_port).await.is_some();
-    for member in group_members(info.pid) {
+    let adoptable = served.as_ref() == Some(configs)
+        && engine::Engine::adopt(info.engine_pid, info.engine_port, state).await.is_some();
+    for member in our_members(info.pid, state) {
         if !(adoptable && member == info.engine_pid) {
             kill_pid(member);
         }
     }
-    if !adoptable && is_alive(info.engine_pid) {
+    if !adoptable && is_alive(info.engine_pid) && is_ours(info.engine_pid, state) {
         kill_pid(info.engine_pid);
     }
     let _ = std::fs::remove_file(state.daemon_file());
@@ -130,6 +147,7 @@ pub async fn start(
         .arg("--state-dir")
         .arg(&state.root)
         .env("DEPLOYER_LOG", std::env::var("DEPLOYER_LOG").unwrap_or_else(|_| "info".to_owned()))
+        .env(OWNER_ENV, &state.root)
         .current_dir(&state.root)
         .process_group(0)
         .stdin(Stdio::null())
@@ -190,27 +208,30 @@ pub async fn stop(state: &StateDir) -> Result<bool, LocalError> {
     let url = format!("{}/_local/shutdown", info.endpoint());
     let _ = Client::new().post_json(&url, &serde_json::json!({}), Duration::from_secs(5)).await;
     let mut was_running = false;
+    let engine_ours = is_ours(info.engine_pid, state);
+    let left = || !our_members(info.pid, state).is_empty() || (engine_ours && is_alive(info.engine_pid));
     for (signal, wait) in [(None, 50), (Some(Signal::TERM), 30), (Some(Signal::KILL), 30)] {
-        if !group_alive(info.pid) && !is_alive(info.engine_pid) {
+        if !left() {
             break;
         }
         was_running = true;
         if let Some(signal) = signal {
-            signal_group(info.pid, signal);
-            if is_alive(info.engine_pid) {
-                pid(info.engine_pid).map(|p| rustix::process::kill_process(p, signal));
+            let engine = engine_ours.then_some(info.engine_pid);
+            for process in our_members(info.pid, state).into_iter().chain(engine) {
+                pid(process).map(|p| rustix::process::kill_process(p, signal));
             }
         }
         for _ in 0..wait {
-            if !group_alive(info.pid) && !is_alive(info.engine_pid) {
+            if !left() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    if group_alive(info.pid) {
+    if left() {
         return Err(LocalError::Daemon(format!(
-            "process group {} is still running after SIGKILL; stop it by hand (`kill -9 -{}`)",
+            "processes of the local target (group {}) are still running after SIGKILL; stop them by hand \
+             (`kill -9 -{}`)",
             info.pid, info.pid
         )));
     }

@@ -66,7 +66,7 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
     let server = tokio::spawn(http::serve(listener, move |request| invoke_api::handle(handler_svc.clone(), request)));
     let mut configs = deployment.function_configs();
     let adopted = match request.adopt_engine {
-        Some((pid, engine_port)) => Engine::adopt(pid, engine_port).await,
+        Some((pid, engine_port)) => Engine::adopt(pid, engine_port, &state).await,
         None => None,
     };
     let mut engine = match adopted {

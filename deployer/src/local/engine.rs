@@ -158,8 +158,8 @@ impl Engine {
 
     /// Adopts the engine a crashed daemon left running, when it is alive and answers its health route: its
     /// in-memory scheduler still holds the executions in flight, which a restarted engine would not resume.
-    pub async fn adopt(pid: u32, port: u16) -> Option<Self> {
-        if !super::control::is_alive(pid) {
+    pub async fn adopt(pid: u32, port: u16, state: &super::state::StateDir) -> Option<Self> {
+        if !super::control::is_alive(pid) || !super::control::is_ours(pid, state) {
             return None;
         }
         let health = Client::new().get(&format!("http://127.0.0.1:{port}/health"), Duration::from_secs(5)).await;

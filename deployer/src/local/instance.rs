@@ -81,6 +81,8 @@ impl Instance {
             .env_clear()
             .envs(&spec.env)
             .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            // Marks the process as the local target's, so a stale pid file never makes us signal another program.
+            .envs(std::env::var_os(super::control::OWNER_ENV).map(|owner| (super::control::OWNER_ENV, owner)))
             .current_dir(spec.code.parent().unwrap_or(&spec.code))
             .stdin(std::process::Stdio::null())
             .stdout(log)

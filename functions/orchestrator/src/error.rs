@@ -37,6 +37,21 @@ pub enum OrchestratorError {
         /// What the element was instead.
         got: String,
     },
+    /// The processor's payload would not fit in one durable operation: the
+    /// step's result and the chained invoke's input are both checkpointed,
+    /// and the service caps each operation payload.
+    #[error(
+        "the processor payload for {count} values would be {bytes} bytes, over the {limit} bytes (256 KiB) a durable \
+         operation can checkpoint; send fewer values per execution"
+    )]
+    PayloadTooLarge {
+        /// How many values the input holds.
+        count: usize,
+        /// Size of the prepared payload, in bytes.
+        bytes: usize,
+        /// The service's limit, in bytes.
+        limit: usize,
+    },
     /// A value to send or return holds a non-finite float, which standard
     /// JSON cannot carry.
     #[error("cannot write the result: {0}")]
@@ -55,6 +70,7 @@ impl OrchestratorError {
             Self::UnreadableEvent(_) => "UnreadableEvent",
             Self::EventNotObject { .. } => "InvalidEvent",
             Self::ValuesNotArray { .. } | Self::ValueNotNumber { .. } => "InvalidValues",
+            Self::PayloadTooLarge { .. } => "PayloadTooLarge",
             Self::UnreadableProcessorResult(_) => "InvalidProcessorResult",
             Self::NotStandardJson(_) => "NotStandardJson",
         }

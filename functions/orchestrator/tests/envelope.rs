@@ -178,3 +178,59 @@ async fn a_failed_processor_fails_the_execution_with_its_error() {
     let message = response["Error"]["ErrorMessage"].as_str().unwrap_or_default();
     assert!(message.contains("exceeds the supported 128-bit range"), "{message}");
 }
+
+/// Hostile execution inputs through the production entry point: each one
+/// fails the execution with a typed, short error, and nothing is invoked.
+#[tokio::test]
+async fn hostile_inputs_fail_typed_and_never_reach_the_processor() {
+    let _logs = Logs::capture();
+    let megabyte = "7".repeat(1 << 20);
+    let many = format!(r#"{{"values": [{}]}}"#, vec!["1"; 100_000].join(", "));
+    let cases: Vec<(String, &str, &str)> = vec![
+        ("[1, 2]".into(), "InvalidEvent", "the event must be a JSON object, got an array ([1, 2])"),
+        (r#""values""#.into(), "InvalidEvent", "got a string"),
+        (r#"{"values": null}"#.into(), "InvalidValues", "got null"),
+        (r#"{"values": "10,20"}"#.into(), "InvalidValues", "got a string (\"10,20\")"),
+        (r#"{"values": {"a": 1}}"#.into(), "InvalidValues", "got an object"),
+        (r#"{"values": [[1, 2], 3]}"#.into(), "InvalidValues", "\"values\"[0] must be a finite number, got an array"),
+        (r#"{"values": [1, "2"]}"#.into(), "InvalidValues", "\"values\"[1] must be a finite number, got a string"),
+        (r#"{"values": [true]}"#.into(), "InvalidValues", "got a boolean (true)"),
+        (r#"{"values": ["NaN", "Infinity"]}"#.into(), "InvalidValues", "got a string (\"NaN\")"),
+        (r#"{"values": [1e999]}"#.into(), "InvalidValues", "got a float (Infinity)"),
+        (r#"{"values": [99999999999999999999999999999999999999999]}"#.into(), "UnreadableEvent", "128"),
+        (format!(r#"{{"values": "{megabyte}"}}"#), "InvalidValues", "got a string (\"7777"),
+        (format!(r#"{{"values": [1, "{megabyte}"]}}"#), "InvalidValues", "\"values\"[1] must be a finite number"),
+        (many, "PayloadTooLarge", "for 100000 values would be 300044 bytes, over the 262144 bytes"),
+    ];
+    for (input, error_type, fragment) in &cases {
+        let shown: String = input.chars().take(50).collect();
+        let api = CheckpointApi::new();
+        let response = api.invoke(envelope(input, "token-0", &[])).await;
+        assert_eq!(response["Status"], "FAILED", "{shown}: {response}");
+        assert_eq!(response["Error"]["ErrorType"], *error_type, "{shown}: {response}");
+        let message = response["Error"]["ErrorMessage"].as_str().unwrap_or_default();
+        assert!(message.contains(fragment), "{shown}: {message}");
+        assert!(message.len() < 400, "{shown}: the error quotes at most a short prefix ({} bytes)", message.len());
+        let updates = api.updates();
+        assert!(
+            !updates.iter().any(|u| u.r#type() == &OperationType::ChainedInvoke),
+            "{shown}: the processor must not be invoked: {updates:#?}"
+        );
+        let checkpointed: usize = updates.iter().map(|u| u.payload().map_or(0, str::len)).sum();
+        assert!(checkpointed < 1024, "{shown}: {checkpointed} bytes checkpointed for a rejected input");
+    }
+}
+
+/// The largest inputs that fit go through: 80 000 values make a 240 KB
+/// payload, checkpointed once as the step's result and once as the invoke's
+/// input.
+#[tokio::test]
+async fn an_input_just_under_the_operation_limit_is_invoked() {
+    let _logs = Logs::capture();
+    let input = format!(r#"{{"values": [{}]}}"#, vec!["1"; 80_000].join(", "));
+    let (response, updates) = first_invocation(&input).await;
+    assert_eq!(response, json!({"Status": "PENDING"}));
+    let invoke = find(&updates, &OperationType::ChainedInvoke, &OperationAction::Start);
+    let payload = invoke.payload().unwrap();
+    assert!(payload.starts_with(r#"{"values": [1, 1, "#) && payload.len() == 240_044, "{}", payload.len());
+}

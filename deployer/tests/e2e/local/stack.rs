@@ -236,6 +236,18 @@ fn the_seed_runs_locally_through_the_real_aws_cli() {
     assert!(ok && text.contains("Unhandled") && out.contains("errorType"), "{text}\n{out}");
     let (ok, text, out) = aws_invoke(&local, &local.alias, r#"{"values": "ten"}"#, &[]);
     assert!(ok && text.contains("Unhandled") && out.contains("errorType"), "{text}\n{out}");
+    // Payloads past the limits: over 6 MB is refused by the Invoke API itself; 100 000 values fail the execution
+    // with a typed error before anything reaches the processor.
+    let processor_runs = invocations(&rt, &local, &local.processor);
+    let huge = dir.join("huge.json");
+    std::fs::write(&huge, format!(r#"{{"values": "{}"}}"#, "1".repeat(6 << 20))).unwrap();
+    let (ok, text, _) = aws_invoke(&local, &local.alias, &format!("fileb://{}", huge.display()), &[]);
+    assert!(!ok && text.contains("RequestTooLargeException") && text.contains("6291456"), "{text}");
+    let many = dir.join("many.json");
+    std::fs::write(&many, format!(r#"{{"values": [{}]}}"#, vec!["1"; 100_000].join(", "))).unwrap();
+    let (ok, text, out) = aws_invoke(&local, &local.alias, &format!("fileb://{}", many.display()), &[]);
+    assert!(ok && text.contains("Unhandled") && out.contains("PayloadTooLarge"), "{text}\n{out}");
+    assert_eq!(invocations(&rt, &local, &local.processor), processor_runs, "invalid input reached the processor");
     let (ok, _, out) = aws_invoke(&local, &local.alias, SEED_PAYLOAD, &[]);
     assert!(ok && out == SEED_OUTPUT, "the daemon still serves after errors: {out}");
 
@@ -326,4 +338,44 @@ fn the_seed_runs_locally_through_the_real_aws_cli() {
     assert!(!deployer::local::control::is_alive(engine), "the engine is left after down");
     assert!(std::net::TcpStream::connect(local.endpoint.trim_start_matches("http://")).is_err(), "port still open");
     assert!(!dir.join(".deployer/local").exists());
+}
+
+/// A `daemon.json` left by a crash whose pids now belong to other programs, and whose port another program holds:
+/// `up --local` starts afresh on another port and says so, and neither `up` nor `down` signals those programs.
+#[test]
+fn a_stale_pid_file_and_a_taken_port_are_survived() {
+    use std::os::unix::process::CommandExt as _;
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    copy_missing_members(dir);
+    let tools = workspace_root().join(".deployer").join("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::fs::create_dir_all(dir.join(".deployer/local")).unwrap();
+    std::os::unix::fs::symlink(&tools, dir.join(".deployer").join("tools")).unwrap();
+    let _stop = StopOnDrop(dir.to_owned());
+
+    // Two unrelated programs, each leading its own process group, as a reused pid would.
+    let spawn = || Command::new("sleep").arg("600").process_group(0).spawn().unwrap();
+    let (mut stranger, mut other) = (spawn(), spawn());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let stale = json!({"pid": stranger.id(), "port": port, "engine_pid": other.id(), "engine_port": port});
+    std::fs::write(dir.join(".deployer/local/daemon.json"), stale.to_string()).unwrap();
+
+    let (run, local) = up(dir);
+    let text = run.all();
+    assert!(text.contains(&format!("port {port} of the previous run is taken by another program")), "{text}");
+    assert!(!local.endpoint.ends_with(&format!(":{port}")), "{}", local.endpoint);
+    let (ok, meta, out) = aws_invoke(&local, &local.alias, SEED_PAYLOAD, &[]);
+    assert!(ok && out == SEED_OUTPUT, "{meta}\n{out}");
+
+    let down = deployer(dir, &["down", "--local"], &envs());
+    assert!(down.ok, "{}", down.all());
+    for process in [&mut stranger, &mut other] {
+        assert!(process.try_wait().unwrap().is_none(), "an unrelated process {} was signalled", process.id());
+        process.kill().unwrap();
+        process.wait().unwrap();
+    }
+    drop(taken);
 }
