@@ -89,6 +89,11 @@ pub enum DeployerError {
     #[diagnostic(code(deployer::approval))]
     ApprovalRequired(String),
 
+    /// Ctrl-C stopped the run; the message says what state it left behind and how to continue.
+    #[error("interrupted: {0}")]
+    #[diagnostic(code(deployer::interrupted))]
+    Interrupted(String),
+
     /// Bad input on the command line.
     #[error("{0}")]
     #[diagnostic(code(deployer::usage))]

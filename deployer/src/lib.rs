@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod durable;
 pub mod error;
+pub mod interrupt;
 pub mod io;
 pub mod local;
 pub mod lock;

@@ -25,8 +25,13 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            let code = if matches!(error, deployer::DeployerError::Interrupted(_)) {
+                ExitCode::from(deployer::interrupt::EXIT_INTERRUPTED)
+            } else {
+                ExitCode::FAILURE
+            };
             eprintln!("{:?}", miette::Report::new(error));
-            ExitCode::FAILURE
+            code
         }
     }
 }

@@ -47,16 +47,21 @@ pub struct ChangeSetRequest<'a> {
     pub tags: &'a [(String, String)],
 }
 
-/// Creates a change set and waits until it is ready or known to hold no changes.
-pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>) -> Result<ChangeSetOutcome> {
-    let name = format!(
+/// A fresh change set name, `deployer-<epoch ms>`: chosen before the change set is created, so a run interrupted
+/// while CloudFormation computes it can still delete it by name.
+pub fn new_name() -> String {
+    format!(
         "deployer-{}",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
-    );
+    )
+}
+
+/// Creates a change set and waits until it is ready or known to hold no changes.
+pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) -> Result<ChangeSetOutcome> {
     let mut call = cfn
         .create_change_set()
         .stack_name(request.stack)
-        .change_set_name(&name)
+        .change_set_name(name)
         .change_set_type(if request.create { ChangeSetType::Create } else { ChangeSetType::Update })
         .capabilities(Capability::CapabilityIam)
         .capabilities(Capability::CapabilityNamedIam)
@@ -84,7 +89,7 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>) -> Result<Chan
         let described = cfn
             .describe_change_set()
             .stack_name(request.stack)
-            .change_set_name(&name)
+            .change_set_name(name)
             .send()
             .await
             .map_err(aws_error("CloudFormation.DescribeChangeSet"))?;
@@ -109,12 +114,12 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>) -> Result<Chan
                         )
                     })
                     .collect();
-                return Ok(ChangeSetOutcome::Ready { name, changes });
+                return Ok(ChangeSetOutcome::Ready { name: name.to_owned(), changes });
             }
             Some(ChangeSetStatus::Failed) => {
                 let reason = described.status_reason().unwrap_or_default().to_owned();
                 if is_no_change_reason(&reason) {
-                    delete(cfn, request.stack, &name).await?;
+                    delete(cfn, request.stack, name).await?;
                     return Ok(ChangeSetOutcome::NoChanges);
                 }
                 return Err(DeployerError::DeployFailed(format!(

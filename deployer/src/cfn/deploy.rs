@@ -12,6 +12,7 @@ use super::stack::{self, StackInfo};
 use super::status::{StackAction, action_for, is_success};
 use crate::aws::aws_error;
 use crate::error::{DeployerError, Result};
+use crate::interrupt::Interrupt;
 use crate::io::{Event, Host};
 
 /// CloudFormation's limit for an inline template body.
@@ -34,6 +35,8 @@ pub struct DeployRequest<'a> {
     pub require_approval: RequireApproval,
     /// Bucket for templates over the inline limit.
     pub template_bucket: Option<&'a str>,
+    /// Ctrl-C: checked at every point where stopping leaves a state we can describe.
+    pub interrupt: &'a Interrupt,
 }
 
 /// How deploying a stack ended.
@@ -85,7 +88,11 @@ pub async fn deploy_stack(
                     ),
                 });
                 let cursor = EventCursor::at_now(cfn, request.stack).await?;
-                watch(cfn, request.stack, request.stack, cursor, total, host).await?;
+                tokio::select! {
+                    biased;
+                    () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, &status)),
+                    watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+                };
             }
             StackAction::DeleteThenCreate => {
                 let status = info.as_ref().map(|i| i.status.clone()).unwrap_or_default();
@@ -101,7 +108,11 @@ pub async fn deploy_stack(
                     .send()
                     .await
                     .map_err(aws_error("CloudFormation.DeleteStack"))?;
-                watch(cfn, request.stack, request.stack, cursor, total, host).await?;
+                tokio::select! {
+                    biased;
+                    () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, "DELETE_IN_PROGRESS")),
+                    watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+                };
             }
             StackAction::Create | StackAction::Update => {
                 let create = action == StackAction::Create;
@@ -126,17 +137,17 @@ async fn execute_change(
 ) -> Result<DeployOutcome> {
     let cfn = &aws.cfn;
     let template = template_source(aws, request).await?;
-    let outcome = change_set::create(
-        cfn,
-        &ChangeSetRequest {
-            stack: request.stack,
-            create,
-            template,
-            parameters: &request.parameters,
-            tags: &request.tags,
-        },
-    )
-    .await?;
+    let name = change_set::new_name();
+    let change_set_request = ChangeSetRequest {
+        stack: request.stack,
+        create,
+        template,
+        parameters: &request.parameters,
+        tags: &request.tags,
+    };
+    // Not raced with Ctrl-C: a CreateChangeSet cut off in flight may still be carried out after we looked, and
+    // leave a change set nobody deletes. Computing it takes seconds; the check below follows at once.
+    let outcome = change_set::create(cfn, &change_set_request, &name).await?;
     let (name, changes) = match outcome {
         ChangeSetOutcome::NoChanges => {
             host.notify(Event::NoChanges { stack: request.stack.to_owned() });
@@ -150,6 +161,9 @@ async fn execute_change(
         change_set: name.clone(),
         changes: changes.clone(),
     });
+    if request.interrupt.is_requested() {
+        return Err(abandon(cfn, request, &name, create).await);
+    }
     let widening = broadening(deployed, request.template);
     if needs_approval(request.require_approval, !changes.is_empty(), &widening) {
         let question = if widening.is_empty() {
@@ -182,9 +196,23 @@ async fn execute_change(
             )));
         }
     }
+    if request.interrupt.is_requested() {
+        return Err(abandon(cfn, request, &name, create).await);
+    }
     let cursor = EventCursor::at_now(cfn, request.stack).await?;
     change_set::execute(cfn, request.stack, &name).await?;
-    let watched = watch(cfn, request.stack, request.stack, cursor, total, host).await?;
+    let watched = tokio::select! {
+        biased;
+        () = request.interrupt.requested() => {
+            return Err(DeployerError::Interrupted(format!(
+                "stopped watching {stack}: CloudFormation carries on executing change set {name}, and rolls it back if \
+                 it fails. Run `deployer up` again: it waits for the operation to end, then deploys whatever still \
+                 differs",
+                stack = request.stack
+            )));
+        }
+        watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+    };
     if is_success(&watched.status) {
         let outputs = stack::describe(cfn, request.stack).await?.map(|i| i.outputs).unwrap_or_default();
         return Ok(DeployOutcome::Deployed { status: watched.status, outputs });
@@ -200,6 +228,52 @@ async fn execute_change(
         "deploying {} ended in {}: {cause}; fix the cause and run `up` again",
         request.stack, watched.status
     )))
+}
+
+/// Ctrl-C while waiting for an operation this run did not start.
+fn stopped_waiting(stack: &str, status: &str) -> DeployerError {
+    DeployerError::Interrupted(format!(
+        "stopped waiting for {stack} ({status}); CloudFormation carries on. Run `deployer up` again to continue"
+    ))
+}
+
+/// Ctrl-C before a change set was executed: deletes it (and the empty stack a CREATE change set made), so the
+/// stack is exactly as it was. Clean-up failures are reported in the message, never hidden.
+async fn abandon(
+    cfn: &aws_sdk_cloudformation::Client,
+    request: &DeployRequest<'_>,
+    name: &str,
+    create: bool,
+) -> DeployerError {
+    let mut left = Vec::new();
+    // The change set may not exist (interrupted before CloudFormation created it): look before deleting, so the
+    // answer does not depend on how an implementation reports a missing change set.
+    let listed = cfn.list_change_sets().stack_name(request.stack).send().await;
+    let exists = listed.is_ok_and(|l| l.summaries().iter().any(|c| c.change_set_name() == Some(name)));
+    if exists && let Err(e) = change_set::delete(cfn, request.stack, name).await {
+        left.push(format!("change set {name} could not be deleted ({e})"));
+    }
+    if create {
+        let status = stack::describe(cfn, request.stack).await.ok().flatten().map(|info| info.status);
+        if status.as_deref() == Some("REVIEW_IN_PROGRESS")
+            && let Err(e) = cfn.delete_stack().stack_name(request.stack).send().await
+        {
+            left.push(format!("the empty stack could not be deleted ({})", crate::aws::service_message(&e)));
+        }
+    }
+    if left.is_empty() {
+        DeployerError::Interrupted(format!(
+            "stopped before changing {}: its change set was not executed and has been deleted, so the stack is as it \
+             was. Run `deployer up` again to deploy",
+            request.stack
+        ))
+    } else {
+        DeployerError::Interrupted(format!(
+            "stopped before changing {}, but {}; `deployer up` deploys over it, `deployer down` removes it",
+            request.stack,
+            left.join(" and ")
+        ))
+    }
 }
 
 async fn template_source(aws: &crate::aws::Aws, request: &DeployRequest<'_>) -> Result<TemplateSource> {
@@ -242,6 +316,8 @@ mod tests {
         }
     }
 
+    static NEVER: std::sync::LazyLock<Interrupt> = std::sync::LazyLock::new(Interrupt::never);
+
     fn request(template: &Value) -> DeployRequest<'_> {
         DeployRequest {
             stack: "app",
@@ -251,6 +327,7 @@ mod tests {
             tags: vec![],
             require_approval: RequireApproval::Never,
             template_bucket: None,
+            interrupt: &NEVER,
         }
     }
 

@@ -57,7 +57,8 @@ pub async fn run(ctx: &Context) -> Result<()> {
             };
             // A change set on a missing stack would leave a REVIEW_IN_PROGRESS stack behind: only ask for updates.
             if exists
-                && let ChangeSetOutcome::Ready { name: cs, changes } = change_set::create(&aws.cfn, &request).await?
+                && let ChangeSetOutcome::Ready { name: cs, changes } =
+                    change_set::create(&aws.cfn, &request, &change_set::new_name()).await?
             {
                 change_set::delete(&aws.cfn, name, &cs).await?;
                 ctx.host.notify(Event::Value {

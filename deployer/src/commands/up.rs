@@ -8,6 +8,7 @@ use crate::cfn::approval::RequireApproval;
 use crate::cfn::deploy::{DeployOutcome, DeployRequest, deploy_stack};
 use crate::cli::UpArgs;
 use crate::error::{DeployerError, Result};
+use crate::interrupt::Interrupt;
 use crate::io::Event;
 use crate::publish::{PublishOutcome, publish_asset};
 
@@ -19,11 +20,31 @@ pub async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
         return super::local::up(ctx, args).await;
     }
     let _lock = crate::lock::acquire(&ctx.workspace.lock_dir(), &ctx.global.stack_name)?;
-    let prepared = prepare(ctx, BuildTarget::Lambda(ctx.global.arch))?;
+    let host = ctx.host.clone();
+    let interrupt = Interrupt::listen(move || {
+        host.notify(Event::Warning {
+            message: "Ctrl-C: stopping at the next safe point (a change set not executed yet is deleted; one being \
+                      executed is left to CloudFormation). Press Ctrl-C again to exit at once"
+                .into(),
+        });
+    });
+    let prepared = match prepare(ctx, BuildTarget::Lambda(ctx.global.arch)) {
+        // cargo got the same Ctrl-C from the terminal and stopped: say so rather than report a failed build.
+        Err(_) if interrupt.is_requested() => return Err(stopped_before_deploying("while building")),
+        prepared => prepared?,
+    };
     write_templates(&prepared.assembly, &ctx.workspace.synth_dir())?;
     let aws = ctx.aws().await?;
-    let outputs = deploy(ctx, &aws, &prepared, args.require_approval).await?;
+    let outputs = deploy(ctx, &aws, &prepared, args.require_approval, &interrupt).await?;
     report_outputs(ctx, &outputs, args.outputs_file.as_deref())
+}
+
+/// Ctrl-C before any stack was touched.
+fn stopped_before_deploying(when: &str) -> DeployerError {
+    DeployerError::Interrupted(format!(
+        "stopped {when}; no stack was changed. Run `deployer up` again to continue (assets already uploaded are \
+         reused)"
+    ))
 }
 
 /// Deploys a prepared app: the bootstrap stack, the assets, then each app stack. Returns the app stacks' outputs.
@@ -32,8 +53,12 @@ pub async fn deploy(
     aws: &Aws,
     prepared: &Prepared,
     require_approval: RequireApproval,
+    interrupt: &Interrupt,
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
     let host = ctx.host.as_ref();
+    if interrupt.is_requested() {
+        return Err(stopped_before_deploying("after building"));
+    }
     let account = aws.account_id().await?;
     let bucket = stacks::bootstrap::bucket_name(&account, &aws.region);
     if let Some(bootstrap) = prepared.bootstrap() {
@@ -47,6 +72,7 @@ pub async fn deploy(
             tags: vec![],
             require_approval: RequireApproval::Never,
             template_bucket: None,
+            interrupt,
         };
         deploy_stack(aws, &request, host).await?;
     }
@@ -56,7 +82,13 @@ pub async fn deploy(
     });
     for asset in &prepared.assets {
         let key = asset.packaged.object_key();
-        let event = match publish_asset(&aws.s3, &bucket, &asset.packaged).await? {
+        // An upload cut off by Ctrl-C leaves no object: S3 stores an object only once all of it has arrived.
+        let published = tokio::select! {
+            biased;
+            () = interrupt.requested() => return Err(stopped_before_deploying("while uploading assets")),
+            published = publish_asset(&aws.s3, &bucket, &asset.packaged) => published?,
+        };
+        let event = match published {
             PublishOutcome::Uploaded => {
                 Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes }
             }
@@ -66,6 +98,12 @@ pub async fn deploy(
     }
     let mut all_outputs = BTreeMap::new();
     for stack in prepared.app_stacks() {
+        if interrupt.is_requested() {
+            return Err(DeployerError::Interrupted(format!(
+                "stopped before deploying {}; the stacks before it are deployed. Run `deployer up` again to continue",
+                stack.stack_name
+            )));
+        }
         host.notify(Event::Stage { stage: "deploy".into(), message: format!("stack {}", stack.stack_name) });
         let request = DeployRequest {
             stack: &stack.stack_name,
@@ -75,6 +113,7 @@ pub async fn deploy(
             tags: vec![],
             require_approval,
             template_bucket: Some(&bucket),
+            interrupt,
         };
         let outputs = match deploy_stack(aws, &request, host).await? {
             DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => outputs,

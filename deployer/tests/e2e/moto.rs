@@ -156,6 +156,59 @@ async fn up_no_op_change_and_down_against_moto() {
     assert!(deployed.template_body().unwrap().contains(new_keys[0].as_str()), "the app stack uses the new asset");
     assert!(third.stderr.contains("change set"), "{}", third.all());
 
+    // Ctrl-C once the app stack's deployment starts: the run stops at a safe point and says which, no change set
+    // is left waiting, and the next `up` finishes the job.
+    edit_processor_again(work.path());
+    let interrupted = up_interrupted_at_app_deploy(work.path(), &env);
+    eprintln!("Ctrl-C during up: {}", interrupted.stderr.lines().last().unwrap_or_default());
+    assert!(
+        interrupted.code == Some(130) || interrupted.code == Some(0),
+        "exit {:?}:\n{}",
+        interrupted.code,
+        interrupted.stderr
+    );
+    if interrupted.code == Some(130) {
+        let said = &interrupted.stderr;
+        assert!(
+            said.contains("its change set was not executed and has been deleted")
+                || said.contains("CloudFormation carries on executing change set")
+                || said.contains("no stack was changed")
+                || said.contains("stopped before deploying"),
+            "{said}"
+        );
+    }
+    let waiting = c.cfn.list_change_sets().stack_name("durable-invoke-lambda").send().await.unwrap();
+    let left: Vec<_> = waiting
+        .summaries()
+        .iter()
+        .filter(|s| s.execution_status().is_some_and(|e| e.as_str() == "AVAILABLE"))
+        .collect();
+    assert!(left.is_empty(), "a change set was left waiting: {left:?}");
+    let resumed = up(work.path(), &env);
+    assert!(resumed.ok, "up after Ctrl-C failed:\n{}", resumed.all());
+    let (stacks_resumed, keys_resumed) = state(&c).await;
+    let app = stacks_resumed.iter().find(|(n, _, _)| n == "durable-invoke-lambda").cloned().unwrap();
+    assert!(app.1.ends_with("_COMPLETE") && !app.1.contains("ROLLBACK"), "{app:?}");
+    let newest: Vec<String> = keys_resumed.iter().filter(|k| !keys3.contains(k)).cloned().collect();
+    assert_eq!(newest.len(), 1, "{keys_resumed:?}");
+    let deployed = c.cfn.get_template().stack_name("durable-invoke-lambda").send().await.unwrap();
+    assert!(deployed.template_body().unwrap().contains(newest[0].as_str()), "the resumed up deployed the edit");
+    let keys3 = keys_resumed;
+
+    // An asset object cut short (half its bytes, as a broken upload by another tool would leave it): the next `up`
+    // uploads it again, whole, though the stack itself has nothing to change.
+    let bucket = "durable-deployer-assets-123456789012-us-east-1";
+    let key = newest[0].clone();
+    let whole = c.s3.get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await.unwrap();
+    let whole = whole.into_bytes();
+    let half = whole.slice(..whole.len() / 2);
+    c.s3.put_object().bucket(bucket).key(&key).body(half.into()).send().await.unwrap();
+    let repaired = up(work.path(), &env);
+    assert!(repaired.ok, "{}", repaired.all());
+    assert_eq!(repaired.stderr.matches("uploaded s3://").count(), 1, "{}", repaired.all());
+    let now = c.s3.get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await.unwrap();
+    assert_eq!(now.into_bytes(), whole, "the asset is whole again");
+
     // Non-interactive without approval: a new IAM grant is refused with the reason, nothing deployed.
     // With --json and debug logs on, too: every stdout line is JSON, and the secret key appears nowhere.
     let refused = deployer(work.path(), &["up", "--stack-name", "second-app", "--json", "-vv"], &env);
@@ -169,7 +222,6 @@ async fn up_no_op_change_and_down_against_moto() {
     assert!(refused.stderr.contains("--require-approval never"), "{}", refused.all());
 
     // The asset bucket deleted behind CloudFormation's back: a non-zero exit that names the cause and the remedy.
-    let bucket = "durable-deployer-assets-123456789012-us-east-1";
     for key in &keys3 {
         c.s3.delete_object().bucket(bucket).key(key).send().await.unwrap();
     }
@@ -197,6 +249,49 @@ async fn up_no_op_change_and_down_against_moto() {
     let (stacks5, keys5) = state(&c).await;
     assert!(stacks5.is_empty(), "{stacks5:?}");
     assert!(keys5.is_empty(), "{keys5:?}");
+}
+
+struct Interrupted {
+    code: Option<i32>,
+    stderr: String,
+}
+
+/// Runs `up --json` and sends it SIGINT as soon as it reports the deploy stage of the app stack.
+fn up_interrupted_at_app_deploy(dir: &Path, env: &[(&str, String)]) -> Interrupted {
+    use std::io::BufRead as _;
+    let mut child = crate::support::deployer_command(dir, &["up", "--require-approval", "never", "--json"], env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let collect = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    let mut signalled = false;
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if !signalled && event["stage"] == "deploy" && event["message"] == "stack durable-invoke-lambda" {
+            rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+            signalled = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(signalled, "up never reached the app stack's deploy stage");
+    Interrupted { code: status.code(), stderr: collect.join().unwrap() }
+}
+
+/// A second, different edit of the processor.
+fn edit_processor_again(root: &Path) {
+    let src = root.join("functions/processor/src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("No values were provided") {
+            std::fs::write(&path, text.replace("No values were provided", "No values given")).unwrap();
+            return;
+        }
+    }
+    panic!("the first edit of the processor is missing");
 }
 
 /// Changes an observable string of the processor (in the copy), so its binary and only its binary changes.

@@ -90,6 +90,11 @@ impl From<Output> for Run {
 
 /// The deployer binary, run in `dir` with `envs`.
 pub fn deployer(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Run {
+    deployer_command(dir, args, envs).output().unwrap().into()
+}
+
+/// The command [`deployer`] runs, to spawn it instead.
+pub fn deployer_command(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_deployer"));
     command.args(args).current_dir(dir).stdin(Stdio::null()).env_remove("AWS_PROFILE").env("CI", "true");
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -107,7 +112,7 @@ pub fn deployer(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Run {
             command.env(key, value);
         }
     }
-    command.output().unwrap().into()
+    command
 }
 
 /// Copies the workspace's sources (not `target/`, not dot folders such as `.git` or the tool virtualenvs) into `to`.
