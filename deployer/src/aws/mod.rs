@@ -94,7 +94,7 @@ impl Aws {
         let sts = aws_sdk_sts::Client::new(&self.config);
         let identity = sts.get_caller_identity().send().await.map_err(|e| {
             let text = service_message(&e);
-            if text.contains("ExpiredToken") || text.contains("InvalidClientTokenId") || text.contains("expired") {
+            if is_credentials_rejected(&text) {
                 no_credentials(&text)
             } else {
                 DeployerError::Aws { operation: "STS.GetCallerIdentity", message: text }
@@ -139,5 +139,29 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    move |error| DeployerError::Aws { operation, message: service_message(&error) }
+    move |error| api_error(operation, service_message(&error))
+}
+
+/// The error for a failed API call: [`DeployerError::Aws`], or the credentials error with its remedy when the
+/// service refused the credentials themselves.
+pub fn api_error(operation: &'static str, message: String) -> DeployerError {
+    if is_credentials_rejected(&message) {
+        no_credentials(&format!("{operation}: {message}"))
+    } else {
+        DeployerError::Aws { operation, message }
+    }
+}
+
+/// Whether the service refused the credentials themselves (expired session, unknown or revoked key), which no
+/// retry fixes: the user has to renew them.
+fn is_credentials_rejected(message: &str) -> bool {
+    const CODES: [&str; 5] = [
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "RequestExpired",
+    ];
+    let code = message.split(':').next().unwrap_or_default().trim();
+    CODES.contains(&code) || message.contains("security token included in the request is expired")
 }

@@ -82,7 +82,7 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) ->
         if is_no_change_reason(&message) {
             return Ok(ChangeSetOutcome::NoChanges);
         }
-        return Err(DeployerError::Aws { operation: "CloudFormation.CreateChangeSet", message });
+        return Err(crate::aws::api_error("CloudFormation.CreateChangeSet", message));
     }
     let mut delay = Duration::from_millis(100);
     loop {

@@ -11,7 +11,7 @@ use aws_sdk_cloudformation::types::StackEvent;
 
 use super::status::{is_terminal, resource_done};
 use crate::aws::{aws_error, service_message};
-use crate::error::{DeployerError, Result};
+use crate::error::Result;
 use crate::io::{Event, Host};
 
 /// Where the event stream stood before an operation.
@@ -125,7 +125,7 @@ async fn current_status(cfn: &Client, stack: &str) -> Result<String> {
             if message.contains("does not exist") {
                 Ok("DELETE_COMPLETE".to_owned())
             } else {
-                Err(DeployerError::Aws { operation: "CloudFormation.DescribeStacks", message })
+                Err(crate::aws::api_error("CloudFormation.DescribeStacks", message))
             }
         }
     }

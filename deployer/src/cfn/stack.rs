@@ -7,7 +7,7 @@ use aws_sdk_cloudformation::types::TemplateStage;
 use serde_json::Value;
 
 use crate::aws::{aws_error, service_message};
-use crate::error::{DeployerError, Result};
+use crate::error::Result;
 
 /// What the deployer needs to know about a deployed stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackInfo>> {
             if message.contains("does not exist") {
                 return Ok(None);
             }
-            return Err(DeployerError::Aws { operation: "CloudFormation.DescribeStacks", message });
+            return Err(crate::aws::api_error("CloudFormation.DescribeStacks", message));
         }
     };
     let Some(stack) = answer.stacks().first() else {
@@ -82,7 +82,7 @@ pub async fn physical_id(cfn: &Client, stack: &str, logical_id: &str) -> Result<
             if message.contains("does not exist") {
                 Ok(None)
             } else {
-                Err(DeployerError::Aws { operation: "CloudFormation.DescribeStackResource", message })
+                Err(crate::aws::api_error("CloudFormation.DescribeStackResource", message))
             }
         }
     }

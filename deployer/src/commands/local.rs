@@ -47,7 +47,7 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> Result<()> {
     .map_err(|e| DeployerError::Local(format!("the engine installation was interrupted: {e}")))??;
     recover(ctx, &state, &runner).await?;
     let (stack, code_by_key) = prepare_local(ctx)?;
-    std::fs::create_dir_all(&state.root).map_err(|e| DeployerError::io("create", &state.root, e))?;
+    crate::local::private_dir(&state.root).map_err(|e| DeployerError::io("create", &state.root, e))?;
     let previous: Option<Deployment> = read_json(&state.deployment_file())?;
     let previous = previous.filter(|p| p.stack == stack.stack_name && p.region == region(ctx));
     let deployment =

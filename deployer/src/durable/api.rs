@@ -220,7 +220,7 @@ where
             name.unwrap_or_default()
         ));
     }
-    DeployerError::Aws { operation: "Lambda.Invoke", message: service_message(error) }
+    crate::aws::api_error("Lambda.Invoke", service_message(error))
 }
 
 fn no_execution(arn: &str) -> String {
@@ -241,7 +241,7 @@ where
         if error.code() == Some("ResourceNotFoundException") || status == Some(404) {
             DeployerError::Usage(advice())
         } else {
-            DeployerError::Aws { operation, message: service_message(&error) }
+            crate::aws::api_error(operation, service_message(&error))
         }
     }
 }

@@ -209,11 +209,7 @@ fn open_log(spec: &RunSpec) -> Result<std::fs::File, String> {
     if let Some(dir) = spec.log.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&spec.log)
-        .map_err(|e| format!("cannot open {}: {e}", spec.log.display()))
+    super::private_log(&spec.log).map_err(|e| format!("cannot open {}: {e}", spec.log.display()))
 }
 
 /// Appends one platform line (`START`, `END`, `REPORT`) to a function's log.

@@ -71,13 +71,23 @@ impl LocalError {
 
 /// Opens `path` for appending twice, as a child process's stdout and stderr, so both land in one log file.
 pub fn append_log(path: &Path) -> Result<(std::fs::File, std::fs::File), LocalError> {
-    let out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| LocalError::io("open", path, &e))?;
+    let out = private_log(path).map_err(|e| LocalError::io("open", path, &e))?;
     let err = out.try_clone().map_err(|e| LocalError::io("open", path, &e))?;
     Ok((out, err))
+}
+
+/// Creates `dir` (and its missing parents) readable by the user alone, and narrows it if it already exists: the
+/// state folder holds the functions' logs, their payloads and the engine's store of executions.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Opens a log file for appending, created readable by the user alone (logs hold payloads and results).
+pub fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)
 }
 
 impl From<LocalError> for crate::error::DeployerError {

@@ -31,7 +31,7 @@ pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, siz
                 stacks::bootstrap::STACK_NAME
             ))
         } else {
-            DeployerError::Aws { operation: "S3.ListObjectsV2", message }
+            crate::aws::api_error("S3.ListObjectsV2", message)
         }
     })?;
     Ok(listing

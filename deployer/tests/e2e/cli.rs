@@ -66,3 +66,58 @@ fn a_payload_that_is_not_json_is_refused() {
     assert!(!run.ok);
     assert!(run.stderr.contains("the payload is not valid JSON"), "{}", run.all());
 }
+
+/// Serves every request on a loopback port with CloudFormation's answer to an expired session token.
+fn expired_token_endpoint() -> String {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let answer = "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error>\
+                <Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is \
+                expired</Message></Error><RequestId>expired-1</RequestId></ErrorResponse>";
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn expired_credentials_say_to_renew_them() {
+    let home = tempfile::tempdir().unwrap();
+    let mut env = bare_env(home.path());
+    env.extend([
+        ("AWS_REGION", "eu-west-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXPIREDEXAMPLE00".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "expired-secret-never-printed".to_owned()),
+        ("AWS_SESSION_TOKEN", "expired-session".to_owned()),
+        ("AWS_ENDPOINT_URL", expired_token_endpoint()),
+    ]);
+    // Its own stack name: `down` locks the stack, and the other tests here run `down` on the default one.
+    let run = deployer(&workspace_root(), &["down", "--stack-name", "expired-credentials"], &env);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("no usable AWS credentials"), "{}", run.all());
+    assert!(run.stderr.contains("ExpiredToken"), "{}", run.all());
+    assert!(run.stderr.contains("aws sso login"), "{}", run.all());
+    assert!(!run.all().contains("expired-secret-never-printed"), "the secret key was printed");
+}

@@ -370,6 +370,20 @@ fn a_stale_pid_file_and_a_taken_port_are_survived() {
     let (ok, meta, out) = aws_invoke(&local, &local.alias, SEED_PAYLOAD, &[]);
     assert!(ok && out == SEED_OUTPUT, "{meta}\n{out}");
 
+    // The state folder (payloads in logs, the engine's store) and every log in it are the user's alone.
+    let mode = |path: &Path| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    };
+    let state = dir.join(".deployer/local");
+    assert_eq!(mode(&state), 0o700);
+    let mut logs = vec![state.join("daemon.log"), state.join("engine/engine.log")];
+    logs.extend(std::fs::read_dir(state.join("logs")).unwrap().map(|e| e.unwrap().path()));
+    assert!(logs.len() >= 4, "{logs:?}");
+    for log in &logs {
+        assert_eq!(mode(log), 0o600, "{}", log.display());
+    }
+
     let down = deployer(dir, &["down", "--local"], &envs());
     assert!(down.ok, "{}", down.all());
     for process in [&mut stranger, &mut other] {
