@@ -2,8 +2,9 @@
 //! the same crates through `cargo lambda build --release --arm64` when cargo-lambda is installed.
 //!
 //! Everything runs in the harness's copy of the workspace (`target/bench/work/ws`), so touching sources for a warm build
-//! never makes the other engineers rebuild. arm64 shares the workspace's `target/` (its dependencies are warm there);
-//! `x86_64` and cargo-lambda get target folders of their own under `target/bench/`, primed by the `--cold` run.
+//! never makes the other engineers rebuild. Each architecture and cargo-lambda build in target folders of their own
+//! under `target/bench/` (never the workspace's `target/`: see [`crate::env::copy_target_dir`]), primed by the
+//! `--cold` run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,7 +39,8 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         let target_dir =
             if arch == "arm64" { crate::env::copy_target_dir() } else { root.join("target/bench/x86_64-target") };
         if options.cold {
-            let cold_dir = if arch == "arm64" { root.join("target/bench/cold-arm64") } else { target_dir.clone() };
+            // The cold build happens in the folder the warm builds then reuse.
+            let cold_dir = target_dir.clone();
             remove_own(&cold_dir)?;
             eprintln!("build: cold {arch} build in the empty {}", cold_dir.display());
             let cold = zigbuild(&work, &cold_dir, triple)?;
@@ -50,9 +52,6 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
                     ),
                 ),
             );
-            if arch == "arm64" {
-                remove_own(&cold_dir)?;
-            }
         }
         if !target_dir.join(triple).join("release").is_dir() {
             eprintln!(

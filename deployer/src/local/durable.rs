@@ -72,6 +72,15 @@ pub async fn start(svc: &Service, target: &Target<'_>, payload: &str, name: Opti
 /// Waits for execution `arn` to end and answers as Lambda answers a `RequestResponse` invoke: the result's bytes,
 /// or a function error.
 pub async fn wait(svc: &Service, arn: &str) -> Reply {
+    let ending = svc.watch_ending(arn);
+    let reply = wait_polling(svc, arn, &ending).await;
+    svc.stop_watching(arn);
+    reply
+}
+
+/// Polls the engine with a growing delay (10 to 50 ms), and shortly after the handler returned its final envelope:
+/// the engine records it a few milliseconds after we pass it on.
+async fn wait_polling(svc: &Service, arn: &str, ending: &tokio::sync::Notify) -> Reply {
     let url = format!("{}/2025-12-01/durable-executions/{}", svc.engine(), http::encode_segment(arn));
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(10);
@@ -97,8 +106,13 @@ pub async fn wait(svc: &Service, arn: &str) -> Reply {
             );
             return function_error(body);
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 3 / 2).min(Duration::from_millis(50));
+        tokio::select! {
+            () = tokio::time::sleep(delay) => delay = (delay * 3 / 2).min(Duration::from_millis(50)),
+            () = ending.notified() => {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                delay = Duration::from_millis(2);
+            }
+        }
     }
 }
 

@@ -154,13 +154,30 @@ async fn invoke(svc: &Arc<Service>, identifier: &str, request: Request<Incoming>
             .flatten()
             .and_then(|v| v.get("DurableExecutionArn").and_then(Value::as_str).map(str::to_owned));
         match svc.run(&target, payload, execution_arn.as_deref()).await {
-            Outcome::Success(body) => http::reply(StatusCode::OK, "application/json", body),
+            Outcome::Success(body) => {
+                if let Some(arn) = execution_arn.as_deref()
+                    && is_final_envelope(&body)
+                {
+                    svc.handler_ended(arn);
+                }
+                http::reply(StatusCode::OK, "application/json", body)
+            }
             Outcome::FunctionError(body) => durable::function_error(body),
         }
     };
     http::set_header(&mut reply, "x-amz-executed-version", &version);
     http::set_header(&mut reply, "x-amzn-requestid", &uuid::Uuid::new_v4().to_string());
     reply
+}
+
+/// Whether a durable handler's answer ends its execution (`SUCCEEDED` or `FAILED`, not `PENDING`).
+fn is_final_envelope(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(rename = "Status", borrow)]
+        status: Option<&'a str>,
+    }
+    serde_json::from_slice::<Envelope<'_>>(body).is_ok_and(|e| matches!(e.status, Some("SUCCEEDED" | "FAILED")))
 }
 
 async fn invoke_durable(
@@ -262,4 +279,18 @@ fn list_functions(svc: &Service) -> Reply {
         .map(|target| configuration(&deployment, &target))
         .collect();
     http::json(StatusCode::OK, &json!({"Functions": functions}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_final_envelope;
+
+    #[test]
+    fn only_succeeded_and_failed_envelopes_end_an_execution() {
+        assert!(is_final_envelope(br#"{"Status": "SUCCEEDED", "Result": "{}"}"#));
+        assert!(is_final_envelope(br#"{"Status":"FAILED","Error":{"ErrorType":"X"}}"#));
+        assert!(!is_final_envelope(br#"{"Status": "PENDING"}"#));
+        assert!(!is_final_envelope(br#"{"statusCode": 200}"#));
+        assert!(!is_final_envelope(b"not json"));
+    }
 }

@@ -42,6 +42,9 @@ pub struct Service {
     pub engine_starts: tokio::sync::Semaphore,
     /// Named executions started so far: `(function, name)` to `(execution ARN, payload hash)`.
     pub names: Mutex<HashMap<(String, String), (String, String)>>,
+    /// Synchronous invokes waiting for their execution to end, by execution ARN: told when the handler returns a
+    /// final envelope, so the waiter asks the engine at once instead of at its next poll.
+    ending: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
 }
 
 impl Service {
@@ -62,6 +65,31 @@ impl Service {
             max_instances,
             names: Mutex::new(HashMap::new()),
             engine_starts: tokio::sync::Semaphore::new(8),
+            ending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Registers a waiter for the end of execution `arn`; [`Service::stop_watching`] removes it.
+    pub fn watch_ending(&self, arn: &str) -> Arc<tokio::sync::Notify> {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        if let Ok(mut ending) = self.ending.lock() {
+            ending.insert(arn.to_owned(), notify.clone());
+        }
+        notify
+    }
+
+    /// Removes the waiter of execution `arn`.
+    pub fn stop_watching(&self, arn: &str) {
+        if let Ok(mut ending) = self.ending.lock() {
+            ending.remove(arn);
+        }
+    }
+
+    /// The handler of execution `arn` returned a final envelope (`SUCCEEDED` or `FAILED`): wakes its waiter.
+    pub fn handler_ended(&self, arn: &str) {
+        if let Some(notify) = self.ending.lock().ok().and_then(|ending| ending.get(arn).cloned()) {
+            // A stored permit if the waiter is between two polls: it then polls at once.
+            notify.notify_one();
         }
     }
 
