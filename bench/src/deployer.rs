@@ -40,13 +40,7 @@ pub fn binary(explicit: Option<&Path>) -> Result<(PathBuf, String)> {
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
         .env("CARGO_PROFILE_RELEASE_LTO", "thin")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
-        .args([
-        "build",
-        "-p",
-        "deployer",
-        "--release",
-        "--locked",
-    ]);
+        .args(["build", "-p", "deployer", "--release", "--locked"]);
     run_timed(&mut command, "cargo build -p deployer --release")?.check("cargo build -p deployer --release")?;
     Ok((built.clone(), format!("{} (cargo build -p deployer --release, opt-level 3, thin LTO)", built.display())))
 }

@@ -33,7 +33,7 @@ pub fn run(runs: usize) -> Result<Vec<Figure>> {
         let binary = bin_dir.join(function);
         let mut samples = Vec::new();
         for _ in 0..runs {
-            samples.push(run_function(&binary, function)?);
+            samples.push(run_function(&binary, function, &[])?);
         }
         let pick = |f: fn(&ProcessRun) -> f64| samples.iter().map(f).collect::<Vec<f64>>();
         let checkpoints = samples.first().map_or(0, |s| s.checkpoints);
@@ -57,6 +57,25 @@ pub fn run(runs: usize) -> Result<Vec<Figure>> {
             Figure::new(SUITE, format!("{function}: peak RSS"), "MiB", pick(|s| s.peak_rss_mib))
                 .target(Target::AtMost(16.0))
                 .note("VmHWM from /proc/<pid>/status after two invocations"),
+        );
+    }
+    // The durable SDK's HTTPS client loads the system's trust store at its first call. This Debian host keeps it as
+    // one bundle plus a folder of ~290 per-certificate files, all read; Amazon Linux 2023 keeps bundles only. The
+    // same binary with the trust store read from the bundle alone shows what the folder costs here.
+    let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+    if bundle.is_file() {
+        let extra = [("SSL_CERT_FILE", bundle.display().to_string())];
+        let binary = bin_dir.join("orchestrator");
+        let samples = (0..runs).map(|_| run_function(&binary, "orchestrator", &extra)).collect::<Result<Vec<_>>>()?;
+        figures.push(
+            Figure::new(
+                SUITE,
+                "orchestrator: cold start, trust store from the CA bundle alone",
+                "ms",
+                samples.iter().map(|s| s.first_response_ms).collect(),
+            )
+            .target(Target::AtMost(10.0))
+            .note(format!("SSL_CERT_FILE={}: no per-certificate folder, as on Amazon Linux 2023", bundle.display())),
         );
     }
     match python_figures(runs) {
@@ -85,8 +104,8 @@ fn binaries() -> Result<PathBuf> {
     Ok(target_dir.join("release"))
 }
 
-fn run_function(binary: &Path, function: &str) -> Result<ProcessRun> {
-    let env = vec![
+fn run_function(binary: &Path, function: &str, extra: &[(&str, String)]) -> Result<ProcessRun> {
+    let mut env = vec![
         ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
@@ -102,6 +121,7 @@ fn run_function(binary: &Path, function: &str) -> Result<ProcessRun> {
         ("PROCESSOR_FUNCTION_NAME", "processor".to_owned()),
         ("TZ", ":UTC".to_owned()),
     ];
+    env.extend(extra.iter().cloned());
     let durable = function == "orchestrator";
     let event = move |n: u32| -> Vec<u8> {
         if !durable {
