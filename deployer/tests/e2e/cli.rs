@@ -69,6 +69,11 @@ fn a_payload_that_is_not_json_is_refused() {
 
 /// Serves every request on a loopback port with CloudFormation's answer to an expired session token.
 fn expired_token_endpoint() -> String {
+    error_endpoint("400 Bad Request", "ExpiredToken", "The security token included in the request is expired")
+}
+
+/// Serves every request on a loopback port with one CloudFormation (awsQuery) error.
+fn error_endpoint(status: &'static str, code: &'static str, message: &'static str) -> String {
     use std::io::{BufRead as _, Read as _, Write as _};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -88,13 +93,14 @@ fn expired_token_endpoint() -> String {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            let answer = "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error>\
-                <Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is \
-                expired</Message></Error><RequestId>expired-1</RequestId></ErrorResponse>";
+            let answer = format!(
+                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type>\
+                 <Code>{code}</Code><Message>{message}</Message></Error><RequestId>test-1</RequestId></ErrorResponse>"
+            );
             let mut stream = reader.into_inner();
             let _ = write!(
                 stream,
-                "HTTP/1.1 400 Bad Request\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                "HTTP/1.1 {status}\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
                 answer.len()
             );
         }
@@ -120,4 +126,27 @@ fn expired_credentials_say_to_renew_them() {
     assert!(run.stderr.contains("ExpiredToken"), "{}", run.all());
     assert!(run.stderr.contains("aws sso login"), "{}", run.all());
     assert!(!run.all().contains("expired-secret-never-printed"), "the secret key was printed");
+}
+
+#[test]
+fn throttling_is_retried_with_backoff_visibly_then_reported() {
+    let home = tempfile::tempdir().unwrap();
+    let mut env = bare_env(home.path());
+    env.extend([
+        ("AWS_REGION", "eu-west-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "AKIATHROTTLED0000000".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "throttled-secret".to_owned()),
+        ("AWS_ENDPOINT_URL", error_endpoint("400 Bad Request", "Throttling", "Rate exceeded")),
+    ]);
+    let started = std::time::Instant::now();
+    let run = deployer(&workspace_root(), &["down", "--stack-name", "throttled"], &env);
+    let took = started.elapsed();
+    assert!(!run.ok);
+    for attempt in 2..=5 {
+        let line = format!("retrying CloudFormation.DescribeStacks (attempt {attempt} of 5)");
+        assert!(run.stderr.contains(&line), "no `{line}`:\n{}", run.all());
+    }
+    assert!(run.stderr.contains("Throttling: Rate exceeded"), "{}", run.all());
+    // Four waits of exponential backoff with jitter: not a tight loop.
+    assert!(took >= std::time::Duration::from_millis(500), "5 attempts in {took:?}");
 }
