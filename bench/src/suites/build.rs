@@ -121,6 +121,10 @@ fn zigbuild(work: &Path, target_dir: &Path, triple: &str) -> Result<f64> {
         "--bin",
         "orchestrator",
     ]);
+    if triple.starts_with("aarch64") {
+        // What the deployer sets for arm64 (Graviton2 tuning, as cargo-lambda does), so the build is the same.
+        command.env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS", "-C target-cpu=neoverse-n1");
+    }
     Ok(ms(run_timed(&mut command, "cargo zigbuild")?.check("cargo zigbuild")?.elapsed))
 }
 

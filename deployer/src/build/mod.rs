@@ -136,9 +136,23 @@ fn cargo_command(workspace: &Workspace, target: BuildTarget) -> Result<Command> 
             let (major, minor) = LAMBDA_GLIBC;
             command.args(["zigbuild", "--release", "--locked", "--target", &format!("{triple}.{major}.{minor}")]);
             command.env("PATH", path_with_tools(workspace));
+            if let Some((key, value)) = cpu_tuning(arch, |name| std::env::var_os(name).is_some()) {
+                command.env(key, value);
+            }
         }
     }
     Ok(command)
+}
+
+/// Tunes arm64 code for the oldest CPU Lambda runs it on, Graviton2 (Neoverse N1), as `cargo lambda build` does:
+/// LSE atomics and ARMv8.2 instructions make smaller and faster code than the generic ARMv8.0 baseline, and every
+/// later Graviton runs it. Left alone when the user sets rustflags through the environment (`is_set`), which
+/// would take precedence anyway. Returns the variable to set.
+fn cpu_tuning(arch: Architecture, is_set: impl Fn(&str) -> bool) -> Option<(&'static str, &'static str)> {
+    const KEY: &str = "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS";
+    let user_flags = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", KEY];
+    (arch == Architecture::Arm64 && !user_flags.iter().any(|name| is_set(name)))
+        .then_some((KEY, "-C target-cpu=neoverse-n1"))
 }
 
 fn run_cargo(mut command: Command) -> Result<()> {
@@ -216,4 +230,21 @@ fn same_file_contents_likely(original: &Path, copy: &Path) -> bool {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use stacks::Architecture;
+
+    use super::cpu_tuning;
+
+    #[test]
+    fn arm64_is_tuned_for_graviton2_unless_the_user_sets_rustflags() {
+        let tuning = cpu_tuning(Architecture::Arm64, |_| false);
+        assert_eq!(tuning, Some(("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS", "-C target-cpu=neoverse-n1")));
+        assert_eq!(cpu_tuning(Architecture::X86_64, |_| false), None);
+        for name in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS"] {
+            assert_eq!(cpu_tuning(Architecture::Arm64, |set| set == name), None, "{name} set");
+        }
+    }
 }
