@@ -7,15 +7,12 @@
 //!   response).
 //! - [`steps`] holds the body of the `prepare_input` step.
 //! - [`config`] reads the start-up configuration.
-//! - [`client`] builds the AWS configuration of the SDK's checkpoint
-//!   client.
 //! - [`error`] lists the typed failures and their stable error types.
 //!
 //! The handler runs on the official `aws-durable-execution-sdk`; its tests
 //! drive it with the SDK's `LocalRunner` and through the SDK's production
 //! entry point (`tests/`).
 
-pub mod client;
 pub mod config;
 pub mod error;
 pub mod steps;

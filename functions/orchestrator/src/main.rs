@@ -24,15 +24,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
     };
 
-    let options = match orchestrator::client::sdk_config().await {
-        Some(config) => durable::Options::builder().sdk_config(config).build()?,
-        None => durable::Options::default(),
-    };
-    durable::run_with_options(
-        move |event: Box<RawValue>, ctx: durable::DurableContext| {
-            orchestrator::workflow::handle(event, ctx, processor_function.clone())
-        },
-        options,
-    )
+    durable::run(move |event: Box<RawValue>, ctx: durable::DurableContext| {
+        orchestrator::workflow::handle(event, ctx, processor_function.clone())
+    })
     .await
 }
