@@ -375,10 +375,10 @@ fn a_stale_pid_file_and_a_taken_port_are_survived() {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
     };
-    let state = dir.join(".deployer/local");
-    assert_eq!(mode(&state), 0o700);
-    let mut logs = vec![state.join("daemon.log"), state.join("engine/engine.log")];
-    logs.extend(std::fs::read_dir(state.join("logs")).unwrap().map(|e| e.unwrap().path()));
+    let state_dir = dir.join(".deployer/local");
+    assert_eq!(mode(&state_dir), 0o700);
+    let mut logs = vec![state_dir.join("daemon.log"), state_dir.join("engine/engine.log")];
+    logs.extend(std::fs::read_dir(state_dir.join("logs")).unwrap().map(|e| e.unwrap().path()));
     assert!(logs.len() >= 4, "{logs:?}");
     for log in &logs {
         assert_eq!(mode(log), 0o600, "{}", log.display());
