@@ -48,6 +48,23 @@ pub fn ensure_installed_with(tools_dir: &Path, python: &str, progress: &dyn Fn(S
     if is_installed(tools_dir) {
         return Ok(runner(tools_dir));
     }
+    // Two deployers installing at once would recreate each other's virtualenv (and a failed one removes it): the
+    // second waits for the first under an OS file lock, released however the first ends, then finds it installed.
+    std::fs::create_dir_all(tools_dir).map_err(|e| LocalError::io("create", tools_dir, &e))?;
+    let lock_path = tools_dir.join("install.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| LocalError::io("open", &lock_path, &e))?;
+    if lock.try_lock().is_err() {
+        progress("another deployer is installing the durable engine; waiting for it".to_owned());
+        lock.lock().map_err(|e| LocalError::io("lock", &lock_path, &e))?;
+    }
+    if is_installed(tools_dir) {
+        return Ok(runner(tools_dir));
+    }
     let python = python.to_owned();
     let version = python_version(&python)?;
     let venv = venv_dir(tools_dir);
