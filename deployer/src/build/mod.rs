@@ -5,6 +5,7 @@
 //! Output follows cargo-lambda's layout, `target/lambda/<binary>/bootstrap`.
 
 pub mod elf;
+pub mod toolchain;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -203,10 +204,13 @@ fn ensure_rust_target(triple: &str) -> Result<()> {
     }
 }
 
+/// Whether `cargo-zigbuild` is on the build's search path (the tools folder's virtualenv, then `PATH`).
+pub fn zigbuild_found(workspace: &Workspace) -> bool {
+    std::env::split_paths(&path_with_tools(workspace)).any(|dir| is_executable(&dir.join("cargo-zigbuild")))
+}
+
 fn ensure_zigbuild(workspace: &Workspace) -> Result<()> {
-    let found =
-        |name: &str| std::env::split_paths(&path_with_tools(workspace)).any(|dir| is_executable(&dir.join(name)));
-    if !found("cargo-zigbuild") {
+    if !zigbuild_found(workspace) {
         return Err(DeployerError::ToolMissing {
             tool: "cargo-zigbuild".into(),
             install: "Lambda builds link against Amazon Linux 2023's glibc 2.34 with zig; install both with \

@@ -92,6 +92,10 @@ pub fn prepare(ctx: &Context, target: BuildTarget) -> Result<Prepared> {
         stage: "build".into(),
         message: format!("compiling {} function(s) for {}", specs.len(), describe_target(target)),
     });
+    if matches!(target, BuildTarget::Lambda(_)) {
+        let host = ctx.host.clone();
+        build::toolchain::ensure(&ctx.workspace, &move |message| host.notify(Event::Info { message }))?;
+    }
     let outputs = build::build(&ctx.workspace, &specs, target)?;
     let mut assets = Vec::new();
     for output in outputs {

@@ -150,3 +150,24 @@ fn throttling_is_retried_with_backoff_visibly_then_reported() {
     // Four waits of exponential backoff with jitter: not a tight loop.
     assert!(took >= std::time::Duration::from_millis(500), "5 attempts in {took:?}");
 }
+
+#[test]
+fn a_toolchain_that_cannot_be_installed_says_how_to_install_it() {
+    let work = tempfile::tempdir().unwrap();
+    crate::support::copy_workspace(work.path());
+    // Only the system and cargo on PATH: no cargo-zigbuild anywhere, and a Python that cannot make a virtualenv.
+    let cargo_bin = std::env::var_os("CARGO").map(std::path::PathBuf::from).and_then(|c| c.parent().map(Into::into));
+    let mut paths = vec![std::path::PathBuf::from("/usr/bin"), std::path::PathBuf::from("/bin")];
+    paths.extend(cargo_bin);
+    let output = crate::support::deployer_command(work.path(), &["synth"], &[])
+        .env("PATH", std::env::join_paths(paths).unwrap())
+        .env("DEPLOYER_PYTHON", "/bin/false")
+        .env("CARGO_TARGET_DIR", crate::support::target_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("`cargo-zigbuild` is not available"), "{stderr}");
+    assert!(stderr.contains("installing them failed"), "{stderr}");
+    assert!(stderr.contains("python3 -m pip install cargo-zigbuild"), "{stderr}");
+}
