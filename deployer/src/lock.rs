@@ -9,6 +9,17 @@ use std::path::Path;
 
 use crate::error::{DeployerError, Result};
 
+/// Opens `path` (created if missing) and takes an exclusive OS lock on it, calling `on_wait` first when another
+/// process holds it and then waiting for it. The lock lasts as long as the returned file.
+pub fn wait_exclusive(path: &Path, on_wait: impl FnOnce()) -> std::io::Result<File> {
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+    if file.try_lock().is_err() {
+        on_wait();
+        file.lock()?;
+    }
+    Ok(file)
+}
+
 /// A held deployment lock; dropping it releases the lock.
 #[derive(Debug)]
 pub struct DeployLock {

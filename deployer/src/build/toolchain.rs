@@ -22,16 +22,10 @@ pub fn ensure(workspace: &Workspace, progress: &dyn Fn(String)) -> Result<()> {
     std::fs::create_dir_all(&tools).map_err(|e| DeployerError::io("create", &tools, e))?;
     // Two deployers installing at once would recreate each other's virtualenv: the second waits for the first.
     let lock_path = tools.join("toolchain-install.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| DeployerError::io("open", &lock_path, e))?;
-    if lock.try_lock().is_err() {
+    let _lock = crate::lock::wait_exclusive(&lock_path, || {
         progress("another deployer is installing cargo-zigbuild; waiting for it".to_owned());
-        lock.lock().map_err(|e| DeployerError::io("lock", &lock_path, e))?;
-    }
+    })
+    .map_err(|e| DeployerError::io("lock", &lock_path, e))?;
     if super::zigbuild_found(workspace) {
         return Ok(());
     }

@@ -52,16 +52,10 @@ pub fn ensure_installed_with(tools_dir: &Path, python: &str, progress: &dyn Fn(S
     // second waits for the first under an OS file lock, released however the first ends, then finds it installed.
     std::fs::create_dir_all(tools_dir).map_err(|e| LocalError::io("create", tools_dir, &e))?;
     let lock_path = tools_dir.join("install.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| LocalError::io("open", &lock_path, &e))?;
-    if lock.try_lock().is_err() {
+    let _lock = crate::lock::wait_exclusive(&lock_path, || {
         progress("another deployer is installing the durable engine; waiting for it".to_owned());
-        lock.lock().map_err(|e| LocalError::io("lock", &lock_path, &e))?;
-    }
+    })
+    .map_err(|e| LocalError::io("lock", &lock_path, &e))?;
     if is_installed(tools_dir) {
         return Ok(runner(tools_dir));
     }

@@ -280,30 +280,25 @@ fn up_interrupted_at_app_deploy(dir: &Path, env: &[(&str, String)]) -> Interrupt
     Interrupted { code: status.code(), stderr: collect.join().unwrap() }
 }
 
-/// A second, different edit of the processor.
-fn edit_processor_again(root: &Path) {
-    let src = root.join("functions/processor/src");
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        if text.contains("No values were provided") {
-            std::fs::write(&path, text.replace("No values were provided", "No values given")).unwrap();
-            return;
-        }
-    }
-    panic!("the first edit of the processor is missing");
-}
-
 /// Changes an observable string of the processor (in the copy), so its binary and only its binary changes.
 fn edit_processor(root: &Path) {
+    replace_in_processor(root, "No values provided", "No values were provided");
+}
+
+/// A second, different edit of the processor.
+fn edit_processor_again(root: &Path) {
+    replace_in_processor(root, "No values were provided", "No values given");
+}
+
+fn replace_in_processor(root: &Path, from: &str, to: &str) {
     let src = root.join("functions/processor/src");
     for entry in std::fs::read_dir(&src).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        if text.contains("No values provided") {
-            std::fs::write(&path, text.replace("No values provided", "No values were provided")).unwrap();
+        if text.contains(from) {
+            std::fs::write(&path, text.replace(from, to)).unwrap();
             return;
         }
     }
-    panic!("the processor's sources no longer contain the text this test edits");
+    panic!("the processor's sources no longer contain {from:?}, the text this test edits");
 }

@@ -194,17 +194,23 @@ fn copy_missing_members(dir: &Path) {
     }
 }
 
-#[test]
-fn the_seed_runs_locally_through_the_real_aws_cli() {
+/// A copy of the workspace in a temporary folder that shares the workspace's engine virtualenv (installed once).
+fn workspace_copy() -> tempfile::TempDir {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     copy_workspace(dir);
     copy_missing_members(dir);
-    // Share the engine's virtualenv with the workspace, so it is installed once.
     let tools = workspace_root().join(".deployer").join("tools");
     std::fs::create_dir_all(&tools).unwrap();
     std::fs::create_dir_all(dir.join(".deployer")).unwrap();
     std::os::unix::fs::symlink(&tools, dir.join(".deployer").join("tools")).unwrap();
+    temp
+}
+
+#[test]
+fn the_seed_runs_locally_through_the_real_aws_cli() {
+    let temp = workspace_copy();
+    let dir = temp.path();
     let rt = runtime();
     let _stop = StopOnDrop(dir.to_owned());
 
@@ -345,14 +351,9 @@ fn the_seed_runs_locally_through_the_real_aws_cli() {
 #[test]
 fn a_stale_pid_file_and_a_taken_port_are_survived() {
     use std::os::unix::process::CommandExt as _;
-    let temp = tempfile::tempdir().unwrap();
+    let temp = workspace_copy();
     let dir = temp.path();
-    copy_workspace(dir);
-    copy_missing_members(dir);
-    let tools = workspace_root().join(".deployer").join("tools");
-    std::fs::create_dir_all(&tools).unwrap();
     std::fs::create_dir_all(dir.join(".deployer/local")).unwrap();
-    std::os::unix::fs::symlink(&tools, dir.join(".deployer").join("tools")).unwrap();
     let _stop = StopOnDrop(dir.to_owned());
 
     // Two unrelated programs, each leading its own process group, as a reused pid would.
