@@ -20,6 +20,9 @@ pub fn ensure(workspace: &Workspace, progress: &dyn Fn(String)) -> Result<()> {
     }
     let tools = workspace.tools_dir();
     std::fs::create_dir_all(&tools).map_err(|e| DeployerError::io("create", &tools, e))?;
+    // The virtualenv's scripts start with the path it was created at: create it at the real one, not through a
+    // symlink that may go away.
+    let tools = std::fs::canonicalize(&tools).map_err(|e| DeployerError::io("resolve", &tools, e))?;
     // Two deployers installing at once would recreate each other's virtualenv: the second waits for the first.
     let lock_path = tools.join("toolchain-install.lock");
     let _lock = crate::lock::wait_exclusive(&lock_path, || {

@@ -51,6 +51,9 @@ pub fn ensure_installed_with(tools_dir: &Path, python: &str, progress: &dyn Fn(S
     // Two deployers installing at once would recreate each other's virtualenv (and a failed one removes it): the
     // second waits for the first under an OS file lock, released however the first ends, then finds it installed.
     std::fs::create_dir_all(tools_dir).map_err(|e| LocalError::io("create", tools_dir, &e))?;
+    // The virtualenv's scripts start with the path it was created at: through a symlink that may go away (another
+    // checkout sharing this folder), they would stop starting. Create it at the real path.
+    let tools_dir = &std::fs::canonicalize(tools_dir).map_err(|e| LocalError::io("resolve", tools_dir, &e))?;
     let lock_path = tools_dir.join("install.lock");
     let _lock = crate::lock::wait_exclusive(&lock_path, || {
         progress("another deployer is installing the durable engine; waiting for it".to_owned());
