@@ -110,6 +110,14 @@ pub fn write_response(stream: &mut impl Write, status: u16, headers: &[(&str, &s
         _ => "Status",
     };
     let mut head = format!("HTTP/1.1 {status} {reason}\r\ncontent-length: {}\r\n", body.len());
+    push_headers(&mut head, headers);
+    stream.write_all(head.as_bytes()).context("cannot write a response")?;
+    stream.write_all(body).context("cannot write a response body")?;
+    stream.flush().context("cannot flush a response")
+}
+
+/// Appends `name: value` lines and the blank line that ends an HTTP head.
+fn push_headers(head: &mut String, headers: &[(&str, &str)]) {
     for (name, value) in headers {
         head.push_str(name);
         head.push_str(": ");
@@ -117,9 +125,6 @@ pub fn write_response(stream: &mut impl Write, status: u16, headers: &[(&str, &s
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).context("cannot write a response")?;
-    stream.write_all(body).context("cannot write a response body")?;
-    stream.flush().context("cannot flush a response")
 }
 
 /// Sends one request on a new connection (`Connection: close`) and reads the response.
@@ -139,13 +144,7 @@ pub fn request(
         "{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
-    for (name, value) in headers {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(value);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
+    push_headers(&mut head, headers);
     stream.write_all(head.as_bytes()).with_context(|| format!("cannot send {method} {path}"))?;
     stream.write_all(body).with_context(|| format!("cannot send {method} {path}"))?;
     let mut reader = BufReader::new(stream);

@@ -20,6 +20,9 @@ use super::Options;
 const SUITE: &str = "build";
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// The cargo arguments selecting both functions, the same for our builds and cargo-lambda's.
+const FUNCTIONS: [&str; 8] = ["-p", "processor", "--bin", "processor", "-p", "orchestrator", "--bin", "orchestrator"];
+
 /// The two Lambda architectures: the deployer's name and the Rust triple.
 const ARCHS: [(&str, &str); 2] = [("arm64", "aarch64-unknown-linux-gnu"), ("x86_64", "x86_64-unknown-linux-gnu")];
 
@@ -112,15 +115,8 @@ fn zigbuild(work: &Path, target_dir: &Path, triple: &str) -> Result<f64> {
         "--locked",
         "--target",
         &format!("{triple}.2.34"),
-        "-p",
-        "processor",
-        "--bin",
-        "processor",
-        "-p",
-        "orchestrator",
-        "--bin",
-        "orchestrator",
     ]);
+    command.args(FUNCTIONS);
     if triple.starts_with("aarch64") {
         // What the deployer sets for arm64 (Graviton2 tuning, as cargo-lambda does), so the build is the same.
         command.env("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS", "-C target-cpu=neoverse-n1");
@@ -169,16 +165,7 @@ fn cargo_lambda(options: &Options, work: &Path, ours: &Ours) -> Result<Vec<Figur
             "zip",
             "--lambda-dir",
         ]);
-        command.arg(&lambda_dir).args([
-            "-p",
-            "processor",
-            "--bin",
-            "processor",
-            "-p",
-            "orchestrator",
-            "--bin",
-            "orchestrator",
-        ]);
+        command.arg(&lambda_dir).args(FUNCTIONS);
         Ok(ms(run_timed(&mut command, "cargo lambda build")?.check("cargo lambda build")?.elapsed))
     };
     let mut figures = Vec::new();

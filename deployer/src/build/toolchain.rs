@@ -81,3 +81,18 @@ fn missing(why: &str) -> DeployerError {
         source: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PACKAGES;
+
+    /// The deployer and the project's test tools install the same pinned toolchain.
+    #[test]
+    fn the_pins_match_the_project_s_tool_requirements() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/requirements-tools.txt");
+        let requirements = std::fs::read_to_string(path).unwrap();
+        for package in PACKAGES {
+            assert!(requirements.lines().any(|line| line.trim() == package), "{package} is not pinned in {path}");
+        }
+    }
+}
