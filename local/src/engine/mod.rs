@@ -1,0 +1,550 @@
+//! The durable execution engine: the service side of the protocol the official SDKs speak (executions, checkpoint
+//! tokens, operations and their history, timers, callbacks, chained invokes), on a SQLite store.
+//!
+//! The engine decides, other parts act. Each command ([`Engine::start`], [`Engine::checkpoint`],
+//! [`Engine::invocation_ended`], [`Engine::timer_fired`], ...) is one transaction on the store and returns the
+//! [`Action`]s it decided: run a handler invocation, invoke a chained target, arm a timer, tell waiters an
+//! execution ended. The service ([`crate::service`]) carries them out and reports back with the next command. So
+//! every decision here is testable without processes, sockets or clocks, and recovery after a crash is
+//! [`Engine::recover`]: read the store and decide again what is still pending.
+//!
+//! Invocation loop: one handler invocation of an execution at a time. Completions of chained invokes and timers
+//! that arrive while the handler runs are queued and applied when its invocation ends (the order the service's
+//! histories show: the invocation completes, then the result arrives); callbacks, stops and the execution timeout
+//! apply at once.
+
+pub mod history;
+pub mod model;
+pub mod store;
+
+mod apply;
+mod lifecycle;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::error::LocalError;
+use model::{ErrorObject, Event, ExecutionStatus, HandlerOutput, Operation, OperationUpdate};
+pub use store::{ExecutionRecord, ListFilter, Outcome, ParentLink};
+
+/// Where time comes from: the wall clock in the service, a hand-moved one in tests.
+pub trait Clock: Send + Sync {
+    /// Now, in epoch milliseconds.
+    fn now_ms(&self) -> i64;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// How the engine behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Fire waits, step retry delays and callback timeouts at once instead of at their time (local testing of
+    /// long workflows); the history still shows the times the handler asked for.
+    pub skip_time: bool,
+    /// Failed handler invocations in a row (crash, timeout, unreadable answer) before the execution fails.
+    pub max_invocation_failures: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { skip_time: false, max_invocation_failures: 5 }
+    }
+}
+
+/// What the engine asks the service to do, once the command's transaction has committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Run handler invocation number `invocation` of an execution (build its envelope with [`Engine::envelope`]).
+    InvokeHandler {
+        /// Execution ARN.
+        execution: String,
+        /// Invocation number.
+        invocation: u64,
+    },
+    /// Invoke a plain function for a CHAINED_INVOKE operation and report with [`Engine::target_ended`].
+    InvokeTarget {
+        /// Execution ARN.
+        execution: String,
+        /// Operation id.
+        operation: String,
+        /// Bare function name of the target.
+        function_name: String,
+        /// Version or `$LATEST` to run.
+        qualifier: String,
+        /// The payload (absent: the empty event).
+        payload: Option<String>,
+        /// Tenant id, for tenant-isolated functions.
+        tenant_id: Option<String>,
+    },
+    /// Call [`Engine::timer_fired`] at `at_ms` (epoch ms) unless the engine re-arms or disarms it first.
+    ArmTimer {
+        /// Execution ARN.
+        execution: String,
+        /// Timer name.
+        timer: String,
+        /// When.
+        at_ms: i64,
+    },
+    /// The execution reached a terminal status: answer whoever waits for it.
+    Ended {
+        /// Execution ARN.
+        execution: String,
+    },
+}
+
+/// A chained-invoke target, resolved as the Invoke API resolves a function identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Bare function name.
+    pub function_name: String,
+    /// Unqualified function ARN.
+    pub function_arn: String,
+    /// The version that runs (`$LATEST` or a number): `ExecutedVersion` in the history.
+    pub qualifier: String,
+    /// `(ExecutionTimeout, RetentionPeriodInDays)` when the target is a durable function.
+    pub durable: Option<(i64, i64)>,
+}
+
+/// Resolves chained-invoke targets against what is deployed.
+pub trait Functions {
+    /// The target `identifier` names (a name, an ARN or a partial ARN, optionally qualified), or the error the
+    /// Invoke API would answer.
+    fn resolve(&self, identifier: &str) -> Result<Target, ErrorObject>;
+}
+
+/// What went wrong with a command, as the API answers it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// No such execution, callback or operation (`ResourceNotFoundException`).
+    #[error("{0}")]
+    NotFound(String),
+    /// A parameter the service rejects (`InvalidParameterValueException`).
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The execution name is taken by an execution with another input.
+    #[error("{0}")]
+    AlreadyStarted(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] LocalError),
+}
+
+impl From<rusqlite::Error> for EngineError {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::Store(LocalError::Store(error.to_string()))
+    }
+}
+
+/// A request to start an execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartRequest {
+    /// Bare function name.
+    pub function_name: String,
+    /// Unqualified function ARN.
+    pub function_arn: String,
+    /// Version or `$LATEST`.
+    pub qualifier: String,
+    /// Execution name (idempotency key); generated when absent.
+    pub name: Option<String>,
+    /// The input payload, JSON text.
+    pub input: String,
+    /// `ExecutionTimeout`, seconds.
+    pub timeout_s: i64,
+    /// `RetentionPeriodInDays`.
+    pub retention_days: i64,
+}
+
+/// The answer to a start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    /// A new execution.
+    Started(ExecutionRecord),
+    /// The execution already started under that name with the same input.
+    Existing(ExecutionRecord),
+}
+
+impl StartOutcome {
+    /// The execution either way.
+    pub fn record(&self) -> &ExecutionRecord {
+        match self {
+            Self::Started(r) | Self::Existing(r) => r,
+        }
+    }
+}
+
+/// The input envelope of one handler invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    /// Execution ARN.
+    pub execution: String,
+    /// The token its checkpoints must carry.
+    pub token: String,
+    /// The request id of this invocation.
+    pub request_id: String,
+    /// The first page of operations (the EXECUTION operation first).
+    pub operations: Vec<Operation>,
+    /// Where `GetDurableExecutionState` continues, when the operations did not fit.
+    pub next_marker: Option<String>,
+}
+
+/// The answer to a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointAnswer {
+    /// The next token.
+    pub token: String,
+    /// Operations changed since the handler last looked (those of this checkpoint included).
+    pub operations: Vec<Operation>,
+}
+
+/// How a handler invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvocationResult {
+    /// The handler answered with a durable output envelope.
+    Output(HandlerOutput),
+    /// The invocation failed (crash, timeout, runtime error, unreadable answer).
+    Failed(ErrorObject),
+}
+
+/// How a chained invoke's target ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetOutcome {
+    /// With a result.
+    Succeeded(Option<String>),
+    /// With an error.
+    Failed(ErrorObject),
+    /// It ran out of time.
+    TimedOut(ErrorObject),
+    /// It was stopped.
+    Stopped(ErrorObject),
+}
+
+/// What an external system sends about a callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackCommand {
+    /// SendDurableExecutionCallbackSuccess.
+    Succeed(Option<String>),
+    /// SendDurableExecutionCallbackFailure.
+    Fail(ErrorObject),
+    /// SendDurableExecutionCallbackHeartbeat.
+    Heartbeat,
+}
+
+/// A page of history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryPage {
+    /// Events.
+    pub events: Vec<Event>,
+    /// Where the next page starts.
+    pub next_marker: Option<String>,
+}
+
+/// A completion queued while the handler ran, applied when its invocation ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Completion {
+    /// A chained invoke's target ended.
+    Target { operation: String, outcome: StoredTargetOutcome },
+    /// An operation's timer fired.
+    Timer { name: String },
+}
+
+/// [`TargetOutcome`] as queued in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum StoredTargetOutcome {
+    Succeeded(Option<String>),
+    Failed(ErrorObject),
+    TimedOut(ErrorObject),
+    Stopped(ErrorObject),
+}
+
+impl From<TargetOutcome> for StoredTargetOutcome {
+    fn from(outcome: TargetOutcome) -> Self {
+        match outcome {
+            TargetOutcome::Succeeded(r) => Self::Succeeded(r),
+            TargetOutcome::Failed(e) => Self::Failed(e),
+            TargetOutcome::TimedOut(e) => Self::TimedOut(e),
+            TargetOutcome::Stopped(e) => Self::Stopped(e),
+        }
+    }
+}
+
+/// Timer names.
+mod timer {
+    /// The execution's `ExecutionTimeout`.
+    pub(super) const EXECUTION_TIMEOUT: &str = "timeout";
+    /// The next handler invocation after a failed one.
+    pub(super) const INVOKE: &str = "invoke";
+    /// A wait's end or a step's next attempt.
+    pub(super) fn operation(id: &str) -> String {
+        format!("op:{id}")
+    }
+    /// A callback's timeout.
+    pub(super) fn callback(id: &str) -> String {
+        format!("cb:{id}")
+    }
+    /// A callback's heartbeat timeout.
+    pub(super) fn heartbeat(id: &str) -> String {
+        format!("hb:{id}")
+    }
+}
+
+/// The engine: the store and the clock.
+pub struct Engine {
+    conn: Connection,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Everything one command works with inside its transaction.
+struct Ctx<'a> {
+    tx: &'a Connection,
+    now: i64,
+    config: EngineConfig,
+    actions: Vec<Action>,
+}
+
+impl Engine {
+    /// An engine on the store file at `path`.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>, config: EngineConfig) -> Result<Self, LocalError> {
+        Ok(Self { conn: store::open(path)?, clock, config })
+    }
+
+    /// An engine on a store in memory (tests).
+    pub fn in_memory(clock: Arc<dyn Clock>, config: EngineConfig) -> Result<Self, LocalError> {
+        Ok(Self { conn: store::open_in_memory()?, clock, config })
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> EngineConfig {
+        self.config
+    }
+
+    /// Runs `f` in one transaction; commits when it succeeds and returns its actions.
+    fn command<T>(
+        &mut self,
+        f: impl FnOnce(&mut Ctx<'_>) -> Result<T, EngineError>,
+    ) -> Result<(T, Vec<Action>), EngineError> {
+        let now = self.clock.now_ms();
+        let config = self.config;
+        let tx = self.conn.transaction()?;
+        let mut ctx = Ctx { tx: &tx, now, config, actions: Vec::new() };
+        let value = f(&mut ctx)?;
+        let actions = std::mem::take(&mut ctx.actions);
+        tx.commit()?;
+        Ok((value, actions))
+    }
+
+    /// Starts an execution, or finds the one already started under the same name with the same input.
+    pub fn start(&mut self, request: &StartRequest) -> Result<(StartOutcome, Vec<Action>), EngineError> {
+        self.command(|ctx| lifecycle::start(ctx, request, None))
+    }
+
+    /// The envelope of handler invocation `invocation`; `None` when that invocation is no longer the current one.
+    pub fn envelope(&mut self, arn: &str, invocation: u64) -> Result<Option<Envelope>, EngineError> {
+        Ok(self.command(|ctx| lifecycle::envelope(ctx, arn, invocation))?.0)
+    }
+
+    /// CheckpointDurableExecution.
+    pub fn checkpoint(
+        &mut self,
+        arn: &str,
+        token: &str,
+        updates: &[OperationUpdate],
+        client_token: Option<&str>,
+        functions: &dyn Functions,
+    ) -> Result<(CheckpointAnswer, Vec<Action>), EngineError> {
+        self.command(|ctx| apply::checkpoint(ctx, arn, token, updates, client_token, functions))
+    }
+
+    /// GetDurableExecutionState: a page of operations for the invocation holding `token`.
+    pub fn state(
+        &mut self,
+        arn: &str,
+        token: &str,
+        marker: Option<&str>,
+        max_items: usize,
+    ) -> Result<(Vec<Operation>, Option<String>), EngineError> {
+        let exec = store::execution(&self.conn, arn)?.ok_or_else(|| not_found(arn))?;
+        let current = exec.run.token.as_deref() == Some(token)
+            || exec.run.last_checkpoint.as_ref().is_some_and(|c| c.token_out == token);
+        if !current || exec.status != ExecutionStatus::Running {
+            return Err(EngineError::InvalidParameter("Invalid checkpoint token".into()));
+        }
+        let start: usize = match marker {
+            None | Some("") => 0,
+            Some(m) => m.parse().map_err(|_| EngineError::InvalidParameter(format!("Invalid marker: {m}")))?,
+        };
+        let ops = store::operations(&self.conn, exec.key)?;
+        let end = start.saturating_add(max_items.max(1)).min(ops.len());
+        let page = ops.get(start..end).map(<[Operation]>::to_vec).unwrap_or_default();
+        Ok((page, (end < ops.len()).then(|| end.to_string())))
+    }
+
+    /// A handler invocation ended.
+    pub fn invocation_ended(
+        &mut self,
+        arn: &str,
+        invocation: u64,
+        result: &InvocationResult,
+    ) -> Result<Vec<Action>, EngineError> {
+        Ok(self.command(|ctx| lifecycle::invocation_ended(ctx, arn, invocation, result))?.1)
+    }
+
+    /// A chained invoke's target ended.
+    pub fn target_ended(
+        &mut self,
+        arn: &str,
+        operation: &str,
+        outcome: TargetOutcome,
+    ) -> Result<Vec<Action>, EngineError> {
+        Ok(self
+            .command(|ctx| {
+                let Some(mut exec) = store::execution(ctx.tx, arn)? else { return Ok(()) };
+                let completion = Completion::Target { operation: operation.to_owned(), outcome: outcome.into() };
+                lifecycle::deliver(ctx, &mut exec, completion)?;
+                store::update_execution(ctx.tx, &exec)?;
+                Ok(())
+            })?
+            .1)
+    }
+
+    /// A timer is due.
+    pub fn timer_fired(&mut self, arn: &str, timer: &str) -> Result<Vec<Action>, EngineError> {
+        Ok(self.command(|ctx| lifecycle::timer_fired(ctx, arn, timer))?.1)
+    }
+
+    /// SendDurableExecutionCallbackSuccess / Failure / Heartbeat.
+    pub fn callback(&mut self, callback_id: &str, command: CallbackCommand) -> Result<Vec<Action>, EngineError> {
+        Ok(self.command(|ctx| lifecycle::callback(ctx, callback_id, command))?.1)
+    }
+
+    /// StopDurableExecution; returns when it stopped.
+    pub fn stop(&mut self, arn: &str, error: Option<ErrorObject>) -> Result<(i64, Vec<Action>), EngineError> {
+        self.command(|ctx| {
+            let mut exec = store::execution(ctx.tx, arn)?.ok_or_else(|| not_found(arn))?;
+            if exec.status != ExecutionStatus::Running {
+                return Err(EngineError::InvalidParameter(format!(
+                    "Durable execution {arn} is not running: it is {}",
+                    exec.status.as_str()
+                )));
+            }
+            let error = error.unwrap_or_else(|| ErrorObject::new("Execution.Stopped", "The execution was stopped"));
+            lifecycle::terminate(ctx, &mut exec, ExecutionStatus::Stopped, error)?;
+            store::update_execution(ctx.tx, &exec)?;
+            Ok(ctx.now)
+        })
+    }
+
+    /// After a restart: every RUNNING execution's pending work, decided again (handler invocations cut short are
+    /// run again, chained invokes without a result are issued again, timers re-armed).
+    pub fn recover(&mut self) -> Result<Vec<Action>, EngineError> {
+        Ok(self.command(lifecycle::recover)?.1)
+    }
+
+    /// GetDurableExecution.
+    pub fn execution(&self, arn: &str) -> Result<ExecutionRecord, EngineError> {
+        store::execution(&self.conn, arn)?.ok_or_else(|| not_found(arn))
+    }
+
+    /// ListDurableExecutionsByFunction: one page, with the marker of the next.
+    pub fn list(&self, filter: &ListFilter) -> Result<(Vec<ExecutionRecord>, Option<String>), EngineError> {
+        let mut records = store::list_executions(&self.conn, filter)?;
+        let more = records.len() > filter.limit;
+        records.truncate(filter.limit);
+        let marker = if more { records.last().map(|r| r.key.to_string()) } else { None };
+        Ok((records, marker))
+    }
+
+    /// GetDurableExecutionHistory: one page of events.
+    pub fn history(
+        &self,
+        arn: &str,
+        marker: Option<&str>,
+        max_items: usize,
+        reverse: bool,
+    ) -> Result<HistoryPage, EngineError> {
+        let exec = store::execution(&self.conn, arn)?.ok_or_else(|| not_found(arn))?;
+        let total = exec.run.events;
+        let max = i64::try_from(max_items.max(1)).unwrap_or(i64::MAX);
+        let start: i64 = match marker {
+            None | Some("") => {
+                if reverse {
+                    total
+                } else {
+                    1
+                }
+            }
+            Some(m) => m.parse().map_err(|_| EngineError::InvalidParameter(format!("Invalid marker: {m}")))?,
+        };
+        let (events, next) = if reverse {
+            let low = (start - max + 1).max(1);
+            let mut events = store::events(&self.conn, exec.key, low, start)?;
+            events.reverse();
+            (events, (low > 1).then(|| (low - 1).to_string()))
+        } else {
+            let high = start.saturating_add(max - 1).min(total);
+            let events = store::events(&self.conn, exec.key, start, high)?;
+            (events, (high < total).then(|| (high + 1).to_string()))
+        };
+        Ok(HistoryPage { events, next_marker: next })
+    }
+
+    /// Records an accepted asynchronous invocation of a plain function (run at least once, also after a crash).
+    pub fn accept_async(&mut self, function: &str, qualifier: &str, payload: &[u8]) -> Result<i64, EngineError> {
+        let now = self.clock.now_ms();
+        Ok(store::push_async(&self.conn, function, qualifier, payload, now)?)
+    }
+
+    /// An asynchronous invocation ran to its end.
+    pub fn finish_async(&mut self, seq: i64) -> Result<(), EngineError> {
+        Ok(store::delete_async(&self.conn, seq)?)
+    }
+
+    /// Asynchronous invocations accepted and not run to their end: `(seq, function, qualifier, payload)`.
+    pub fn pending_async(&self) -> Result<Vec<(i64, String, String, Vec<u8>)>, EngineError> {
+        Ok(store::pending_async(&self.conn)?)
+    }
+
+    /// Deletes executions whose retention period has passed; returns how many.
+    pub fn purge(&mut self) -> Result<usize, EngineError> {
+        let now = self.clock.now_ms();
+        let tx = self.conn.transaction()?;
+        let purged = store::purge_ended(&tx, now)?;
+        tx.commit()?;
+        Ok(purged)
+    }
+
+    /// How many executions the store holds.
+    pub fn count(&self) -> Result<i64, EngineError> {
+        Ok(store::count_executions(&self.conn)?)
+    }
+}
+
+fn not_found(arn: &str) -> EngineError {
+    EngineError::NotFound(format!("Durable execution not found: {arn}"))
+}
+
+/// Whether `name` is a valid execution name: 1 to 64 of `[A-Za-z0-9_-]`.
+pub fn is_valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
