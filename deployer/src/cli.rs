@@ -69,7 +69,7 @@ pub enum Command {
     /// Print the local target's function logs.
     Logs(LogsArgs),
     /// Run the local target's service in the foreground (started in the background by `up --local`).
-    #[command(hide = true, name = "local-daemon")]
+    #[command(hide = true, name = LOCAL_DAEMON)]
     LocalDaemon(LocalDaemonArgs),
 }
 
@@ -81,6 +81,9 @@ pub struct SynthArgs {
     pub out: Option<PathBuf>,
 }
 
+/// The hidden subcommand that runs the local service.
+pub const LOCAL_DAEMON: &str = "local-daemon";
+
 /// `up`.
 #[derive(Debug, Clone, Args)]
 pub struct UpArgs {
@@ -90,6 +93,10 @@ pub struct UpArgs {
     /// Also write the stack outputs to this JSON file.
     #[arg(long)]
     pub outputs_file: Option<PathBuf>,
+    /// With --local: fire waits, step retry delays and callback timeouts at once (the history keeps the times the
+    /// functions asked for), to test long workflows in seconds.
+    #[arg(long)]
+    pub skip_time: bool,
 }
 
 /// `down`.

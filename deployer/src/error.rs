@@ -103,6 +103,11 @@ pub enum DeployerError {
     #[error("{0}")]
     #[diagnostic(code(deployer::local))]
     Local(String),
+
+    /// The local target's own error.
+    #[error(transparent)]
+    #[diagnostic(code(deployer::local))]
+    LocalTarget(#[from] local::LocalError),
 }
 
 impl DeployerError {

@@ -14,7 +14,6 @@ pub mod durable;
 pub mod error;
 pub mod interrupt;
 pub mod io;
-pub mod local;
 pub mod lock;
 pub mod package;
 pub mod publish;

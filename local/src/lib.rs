@@ -14,7 +14,19 @@
 //! - [`deployment`]: what runs, planned from synthesized CloudFormation templates.
 //! - [`supervisor`]: the state folder, the background process and the CLI's side of it.
 
+pub mod api;
+pub mod arn;
+pub mod deployment;
 pub mod engine;
 pub mod error;
+pub mod files;
+pub mod http;
+pub mod protocol;
+pub mod runtime;
+pub mod service;
+pub mod supervisor;
+mod time;
+
+pub use supervisor::{DaemonCommand, DeployOutcome, DeployRequest, LocalTarget, Notice, ServiceAction, StackTemplate};
 
 pub use error::LocalError;

@@ -11,7 +11,6 @@
 
 mod cli;
 mod history;
-mod local;
 mod moto;
 mod support;
 mod workflow;

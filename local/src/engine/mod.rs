@@ -534,6 +534,11 @@ impl Engine {
         Ok(purged)
     }
 
+    /// Every running execution.
+    pub fn list_running(&self) -> Result<Vec<ExecutionRecord>, EngineError> {
+        Ok(store::executions_with_status(&self.conn, ExecutionStatus::Running)?)
+    }
+
     /// How many executions the store holds.
     pub fn count(&self) -> Result<i64, EngineError> {
         Ok(store::count_executions(&self.conn)?)

@@ -1,4 +1,4 @@
-//! Local ARNs (account `000000000000`) and the function identifiers the Invoke API accepts.
+//! Local ARNs (account `000000000000`), the function identifiers the Lambda API accepts, and execution ARNs.
 
 /// The account every local ARN carries.
 pub const LOCAL_ACCOUNT: &str = "000000000000";
@@ -20,9 +20,10 @@ impl Arns {
         Self { stack: stack.to_owned(), region: region.to_owned(), account: LOCAL_ACCOUNT.to_owned() }
     }
 
-    /// The function name of a function's logical id.
+    /// The function name of a function's logical id when the template names none: `<stack>-<LogicalId>`, cut to
+    /// Lambda's 64 characters.
     pub fn function_name(&self, logical_id: &str) -> String {
-        super::template::function_name(&self.stack, logical_id)
+        format!("{}-{logical_id}", self.stack).chars().take(64).collect()
     }
 
     /// The physical id of any other resource.
@@ -77,7 +78,7 @@ pub struct FunctionRef {
     pub qualifier: Option<String>,
 }
 
-/// Parses `name`, `name:qualifier`, `account:function:name[:qualifier]` or a full function ARN.
+/// Parses `name`, `name:qualifier`, `account:function:name[:qualifier]` (a partial ARN) or a full function ARN.
 /// Returns `None` for anything else.
 pub fn parse_function_ref(identifier: &str) -> Option<FunctionRef> {
     let parts: Vec<&str> = identifier.split(':').collect();
@@ -99,7 +100,39 @@ pub fn parse_function_ref(identifier: &str) -> Option<FunctionRef> {
         .then(|| FunctionRef { name: name.to_owned(), qualifier: qualifier.map(str::to_owned) })
 }
 
+/// An execution ARN taken apart: `<function ARN>:<qualifier>/durable-execution/<name>/<id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionArn<'a> {
+    /// The function ARN with its qualifier.
+    pub qualified_function_arn: &'a str,
+    /// The bare function name.
+    pub function_name: &'a str,
+    /// Version or `$LATEST`.
+    pub qualifier: &'a str,
+    /// Execution name.
+    pub name: &'a str,
+    /// Execution id.
+    pub id: &'a str,
+}
+
+/// Parses an execution ARN; `None` when it does not have the service's shape.
+pub fn parse_execution_arn(arn: &str) -> Option<ExecutionArn<'_>> {
+    let (function, rest) = arn.split_once("/durable-execution/")?;
+    let (name, id) = rest.split_once('/')?;
+    let parts: Vec<&str> = function.split(':').collect();
+    let ["arn", _, "lambda", _, _, "function", function_name, qualifier] = parts.as_slice() else { return None };
+    let segment = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (segment(name) && segment(id) && arn.len() <= 1024).then_some(ExecutionArn {
+        qualified_function_arn: function,
+        function_name,
+        qualifier,
+        name,
+        id,
+    })
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -124,6 +157,20 @@ mod tests {
         assert_eq!(parse_function_ref("a:b:c"), None);
         assert_eq!(parse_function_ref("has space"), None);
         assert_eq!(parse_function_ref(""), None);
+    }
+
+    #[test]
+    fn execution_arns_have_the_service_shape() {
+        let arn = "arn:aws:lambda:us-east-1:000000000000:function:app-Orch:$LATEST/durable-execution/order-1/0b5d";
+        let parsed = parse_execution_arn(arn).unwrap();
+        assert_eq!(
+            (parsed.function_name, parsed.qualifier, parsed.name, parsed.id),
+            ("app-Orch", "$LATEST", "order-1", "0b5d")
+        );
+        assert!(parse_execution_arn("uuid/uuid").is_none());
+        assert!(
+            parse_execution_arn("arn:aws:lambda:us-east-1:000000000000:function:f:1/durable-execution/a b/c").is_none()
+        );
     }
 
     #[test]

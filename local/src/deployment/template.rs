@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::LocalError;
-use super::arn::Arns;
+use crate::arn::Arns;
+use crate::error::LocalError;
 
 /// A durable function's settings, from `DurableConfig`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -15,6 +15,13 @@ pub struct DurableSettings {
     pub execution_timeout: u64,
     /// `RetentionPeriodInDays`.
     pub retention_days: u64,
+}
+
+impl Default for DurableSettings {
+    /// Lambda's defaults: a 15-minute timeout (what a synchronous invoke waits), 14 days of retention.
+    fn default() -> Self {
+        Self { execution_timeout: 900, retention_days: 14 }
+    }
 }
 
 /// One `AWS::Lambda::Function` of the template.
@@ -36,6 +43,8 @@ pub struct TemplateFunction {
     pub durable: Option<DurableSettings>,
     /// `LoggingConfig.LogFormat` (`Text` or `JSON`).
     pub log_format: String,
+    /// `LoggingConfig.LogGroup`, else `/aws/lambda/<name>`.
+    pub log_group: String,
 }
 
 /// One `AWS::Lambda::Version`.
@@ -69,12 +78,20 @@ pub struct TemplateModel {
     pub aliases: Vec<TemplateAlias>,
     /// Outputs, evaluated.
     pub outputs: BTreeMap<String, String>,
+    /// Every resource with its local physical id, in logical-id order (what ListStackResources shows).
+    pub resources: Vec<TemplateResource>,
 }
 
-/// The local function name of a logical id: `<stack>-<LogicalId>`, cut to Lambda's 64 characters.
-pub fn function_name(stack: &str, logical_id: &str) -> String {
-    let name = format!("{stack}-{logical_id}");
-    name.chars().take(64).collect()
+/// One resource of the template and the physical id the local target gives it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TemplateResource {
+    /// Logical id.
+    pub logical_id: String,
+    /// `AWS::...` type.
+    pub kind: String,
+    /// Local physical id: a function's name, a version's or alias's ARN, a log group's name, else
+    /// `<stack>-<LogicalId>`.
+    pub physical_id: String,
 }
 
 /// Lists the version logical ids of a template with the function each publishes (needed to number versions
@@ -95,7 +112,8 @@ pub fn read(
     arns: &Arns,
     version_numbers: &BTreeMap<String, u64>,
 ) -> Result<TemplateModel, LocalError> {
-    let eval = Evaluator { template, arns, version_numbers };
+    let names = function_names(template, arns);
+    let eval = Evaluator { template, arns, version_numbers, names: &names };
     let mut functions = Vec::new();
     let mut aliases = Vec::new();
     for (id, kind, props) in resources(template) {
@@ -117,7 +135,33 @@ pub fn read(
             outputs.insert(key.clone(), eval.string(value, &format!("output {key}"))?);
         }
     }
-    Ok(TemplateModel { functions, versions: versions(template), aliases, outputs })
+    let mut resources_list = Vec::new();
+    for (id, kind, props) in resources(template) {
+        let physical_id = match kind {
+            "AWS::Lambda::Function" => eval.name_of(id),
+            "AWS::Lambda::Version" | "AWS::Lambda::Alias" => eval.reference(id, id)?,
+            "AWS::Logs::LogGroup" => match props.get("LogGroupName") {
+                Some(name) => eval.string(name, &format!("{id}.LogGroupName"))?,
+                None => arns.physical_id(id),
+            },
+            _ => arns.physical_id(id),
+        };
+        resources_list.push(TemplateResource { logical_id: id.to_owned(), kind: kind.to_owned(), physical_id });
+    }
+    Ok(TemplateModel { functions, versions: versions(template), aliases, outputs, resources: resources_list })
+}
+
+/// Each function's name: its literal `FunctionName`, else `<stack>-<LogicalId>` as CloudFormation would
+/// generate one (without the random suffix, so names stay stable across deployments).
+fn function_names(template: &Value, arns: &Arns) -> BTreeMap<String, String> {
+    resources(template)
+        .filter(|(_, kind, _)| *kind == "AWS::Lambda::Function")
+        .map(|(id, _, props)| {
+            let name =
+                props.get("FunctionName").and_then(Value::as_str).map_or_else(|| arns.function_name(id), str::to_owned);
+            (id.to_owned(), name)
+        })
+        .collect()
 }
 
 fn resources(template: &Value) -> impl Iterator<Item = (&str, &str, &Map<String, Value>)> {
@@ -150,9 +194,14 @@ struct Evaluator<'a> {
     template: &'a Value,
     arns: &'a Arns,
     version_numbers: &'a BTreeMap<String, u64>,
+    names: &'a BTreeMap<String, String>,
 }
 
 impl Evaluator<'_> {
+    fn name_of(&self, function: &str) -> String {
+        self.names.get(function).cloned().unwrap_or_else(|| self.arns.function_name(function))
+    }
+
     fn function(&self, id: &str, props: &Map<String, Value>) -> Result<TemplateFunction, LocalError> {
         let mut env = BTreeMap::new();
         if let Some(Value::Object(vars)) = props.get("Environment").and_then(|e| e.get("Variables")) {
@@ -175,9 +224,15 @@ impl Evaluator<'_> {
             Some(format) => self.string(format, &format!("{id}.LoggingConfig.LogFormat"))?,
             None => "Text".to_owned(),
         };
+        let name = self.name_of(id);
+        let log_group = match props.get("LoggingConfig").and_then(|l| l.get("LogGroup")) {
+            Some(group) => self.string(group, &format!("{id}.LoggingConfig.LogGroup"))?,
+            None => format!("/aws/lambda/{name}"),
+        };
         Ok(TemplateFunction {
             logical_id: id.to_owned(),
-            name: self.arns.function_name(id),
+            log_group,
+            name,
             code_key,
             memory_mb: self.number(props.get("MemorySize"), 128)?,
             timeout_s: self.number(props.get("Timeout"), 3)?,
@@ -316,13 +371,13 @@ impl Evaluator<'_> {
             };
         }
         match self.resource_type(name) {
-            Some("AWS::Lambda::Function") => Ok(a.function_name(name)),
+            Some("AWS::Lambda::Function") => Ok(self.name_of(name)),
             Some("AWS::Lambda::Version") => self.version_arn(name, context),
             Some("AWS::Lambda::Alias") => {
                 let props = self.template.get("Resources").and_then(|r| r.get(name)).and_then(|r| r.get("Properties"));
                 let function = props.and_then(|p| p.get("FunctionName")).and_then(ref_target).unwrap_or_default();
                 let alias = self.string(props.and_then(|p| p.get("Name")).unwrap_or(&Value::Null), context)?;
-                Ok(a.qualified_arn(&a.function_name(&function), &alias))
+                Ok(a.qualified_arn(&self.name_of(&function), &alias))
             }
             Some(_) => Ok(a.physical_id(name)),
             None => {
@@ -335,7 +390,7 @@ impl Evaluator<'_> {
         let version = versions(self.template).into_iter().find(|v| v.logical_id == id);
         let number = self.version_numbers.get(id);
         match (version, number) {
-            (Some(v), Some(n)) => Ok(self.arns.qualified_arn(&self.arns.function_name(&v.function), &n.to_string())),
+            (Some(v), Some(n)) => Ok(self.arns.qualified_arn(&self.name_of(&v.function), &n.to_string())),
             _ => Err(LocalError::Template(format!("{context}: version {id} has no number or no function"))),
         }
     }
@@ -343,7 +398,7 @@ impl Evaluator<'_> {
     fn attribute(&self, target: &str, attr: &str, context: &str) -> Result<String, LocalError> {
         let a = self.arns;
         match (self.resource_type(target), attr) {
-            (Some("AWS::Lambda::Function"), "Arn") => Ok(a.function_arn(&a.function_name(target))),
+            (Some("AWS::Lambda::Function"), "Arn") => Ok(a.function_arn(&self.name_of(target))),
             (Some("AWS::Lambda::Version"), "Version") => self
                 .version_numbers
                 .get(target)

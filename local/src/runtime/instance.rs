@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use super::runtime_api::{Delivery, RuntimeApi, RuntimeReply};
+use super::api::{Delivery, RuntimeApi, RuntimeReply, router};
 
 /// How one function version runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub struct RunSpec {
     pub memory_mb: u64,
     /// The function's log file.
     pub log: PathBuf,
+    /// The file every started process's id is appended to, so a restarted service can stop the processes a
+    /// killed one left behind.
+    pub pid_file: PathBuf,
 }
 
 /// How an invocation ended, in Lambda's terms.
@@ -72,8 +75,10 @@ impl Instance {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let (deliver, deliveries) = mpsc::channel(1);
         let api = RuntimeApi::new(deliveries);
-        let handler_api = api.clone();
-        let server = tokio::spawn(super::http::serve(listener, move |request| handler_api.clone().handle(request)));
+        let app = router(api.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
         let log = open_log(spec)?;
         let err_log = log.try_clone().map_err(|e| e.to_string())?;
         let mut command = tokio::process::Command::new(&spec.code);
@@ -81,8 +86,6 @@ impl Instance {
             .env_clear()
             .envs(&spec.env)
             .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
-            // Marks the process as the local target's, so a stale pid file never makes us signal another program.
-            .envs(std::env::var_os(super::control::OWNER_ENV).map(|owner| (super::control::OWNER_ENV, owner)))
             .current_dir(spec.code.parent().unwrap_or(&spec.code))
             .stdin(std::process::Stdio::null())
             .stdout(log)
@@ -90,6 +93,7 @@ impl Instance {
             .kill_on_drop(true);
         let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", spec.code.display()))?;
         let pid = child.id().unwrap_or_default();
+        record_pid(&spec.pid_file, pid);
         let (exit_tx, exit) = watch::channel(None);
         let kill = Arc::new(Notify::new());
         let killer = kill.clone();
@@ -205,11 +209,19 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
     }
 }
 
+fn record_pid(file: &std::path::Path, pid: u32) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let opened = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(file);
+    if let Ok(mut opened) = opened {
+        let _ = writeln!(opened, "{pid}");
+    }
+}
+
 fn open_log(spec: &RunSpec) -> Result<std::fs::File, String> {
     if let Some(dir) = spec.log.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    super::private_log(&spec.log).map_err(|e| format!("cannot open {}: {e}", spec.log.display()))
+    crate::files::private_log(&spec.log).map_err(|e| format!("cannot open {}: {e}", spec.log.display()))
 }
 
 /// Appends one platform line (`START`, `END`, `REPORT`) to a function's log.

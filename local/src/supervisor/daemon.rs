@@ -1,0 +1,94 @@
+//! The service process: stops what a killed predecessor left running, opens the execution store, serves the
+//! endpoint on 127.0.0.1, resumes every running execution, and stops on SIGTERM, SIGINT or the control API's
+//! shutdown.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::process;
+use super::state::{DaemonInfo, StateDir};
+use crate::api::{self, ApiState, ControlConfig};
+use crate::deployment::Deployment;
+use crate::engine::{Engine, EngineConfig, SystemClock};
+use crate::error::LocalError;
+use crate::files::{private_dir, read_json, write_json};
+use crate::service::{Credentials, MAX_INSTANCES, Service, ServiceOptions};
+
+/// Environment variables carrying the credentials functions get, so they are never written to disk.
+pub const CREDENTIAL_ENV: [&str; 3] =
+    ["DEPLOYER_LOCAL_ACCESS_KEY_ID", "DEPLOYER_LOCAL_SECRET_ACCESS_KEY", "DEPLOYER_LOCAL_SESSION_TOKEN"];
+
+/// How the CLI asks the service to run (`daemon-request.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonRequest {
+    /// The port to serve on; 0 (or taken): any free port.
+    pub port: u16,
+    /// Fire waits, retry delays and callback timeouts at once.
+    #[serde(default)]
+    pub skip_time: bool,
+    /// Whether functions get the user's credentials (passed in [`CREDENTIAL_ENV`]).
+    #[serde(default)]
+    pub credentials: bool,
+    /// A digest of those credentials (never the credentials): a change restarts the service.
+    #[serde(default)]
+    pub credentials_fingerprint: Option<String>,
+}
+
+fn credentials_from_env() -> Option<Credentials> {
+    let [key, secret, token] = CREDENTIAL_ENV.map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    Some(Credentials { access_key_id: key?, secret_access_key: secret?, session_token: token })
+}
+
+/// Runs the service until it is told to stop.
+pub async fn run(state: StateDir) -> Result<(), LocalError> {
+    private_dir(&state.root)?;
+    let request: DaemonRequest = read_json(&state.request_file())?.unwrap_or_default();
+    let secret = state.secret()?;
+    let left = process::kill_listed(&state.pid_file(), &state.root);
+    if left > 0 {
+        tracing::warn!(processes = left, "stopped function processes a killed service left running");
+    }
+    let config = EngineConfig { skip_time: request.skip_time, ..EngineConfig::default() };
+    let engine = Engine::open(&state.store_file(), Arc::new(SystemClock), config)?;
+    let deployment: Deployment = state.read_deployment()?.unwrap_or_default();
+    let listener = match TcpListener::bind(("127.0.0.1", request.port)).await {
+        Ok(listener) => listener,
+        Err(_) if request.port != 0 => TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| LocalError::Service(format!("cannot listen on 127.0.0.1: {e}")))?,
+        Err(e) => return Err(LocalError::Service(format!("cannot listen on 127.0.0.1: {e}"))),
+    };
+    let port = listener.local_addr().map_err(|e| LocalError::Service(e.to_string()))?.port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    private_dir(&state.logs_dir())?;
+    let options = ServiceOptions {
+        endpoint: endpoint.clone(),
+        logs_dir: state.logs_dir(),
+        pid_file: state.pid_file(),
+        credentials: if request.credentials { credentials_from_env() } else { None },
+        max_instances: MAX_INSTANCES,
+    };
+    let service = Service::new(engine, deployment, options);
+    let instance = uuid::Uuid::new_v4().simple().to_string();
+    let control = ControlConfig { secret, instance: instance.clone(), deployment_file: state.deployment_file() };
+    let app = api::router(ApiState { service: service.clone(), control: Arc::new(control) });
+    write_json(&state.daemon_file(), &DaemonInfo { pid: std::process::id(), port, instance })?;
+    tracing::info!(%endpoint, skip_time = request.skip_time, "local endpoint listening");
+    service.recover().map_err(|e| LocalError::Service(format!("cannot resume the stored executions: {e}")))?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| LocalError::Service(e.to_string()))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| LocalError::Service(e.to_string()))?;
+    let server = axum::serve(listener, app);
+    tokio::select! {
+        served = server => served.map_err(|e| LocalError::Service(format!("the endpoint stopped: {e}")))?,
+        _ = term.recv() => {}
+        _ = interrupt.recv() => {}
+        () = service.shutdown.notified() => {}
+    }
+    tracing::info!("stopping");
+    service.stop_all();
+    let _ = std::fs::remove_file(state.daemon_file());
+    Ok(())
+}
