@@ -1,0 +1,178 @@
+//! Shared fixtures: the workspace's function binaries, a local target deployed from a stack written with the
+//! construct library, tools, and HTTP calls to the endpoint.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::Method;
+use local::http::{Client, encode_segment};
+use local::{DaemonCommand, DeployOutcome, DeployRequest, LocalTarget, StackTemplate};
+use serde_json::Value;
+use stacks::{AppConfig, AssetManifest, AssetSource, ResolvedAsset, Stack};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Cargo's target folder this test binary was built into (`<target>/debug/deps/it-*`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+/// Builds the workspace binaries `bins` (`(package, binary)`) for this machine, once per test process.
+pub fn binaries() -> &'static BTreeMap<String, PathBuf> {
+    static BUILT: OnceLock<BTreeMap<String, PathBuf>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let bins = [("processor", "processor"), ("orchestrator", "orchestrator")];
+        let mut command = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        command.arg("build").arg("-q").current_dir(workspace_root()).env("CARGO_TARGET_DIR", target_dir());
+        for (package, binary) in bins {
+            command.args(["-p", package, "--bin", binary]);
+        }
+        let status = command.status().unwrap();
+        assert!(status.success(), "cannot build the function binaries");
+        bins.iter().map(|(_, b)| ((*b).to_owned(), target_dir().join("debug").join(b))).collect()
+    })
+}
+
+/// A third-party tool, from `DEPLOYER_TOOLS_BIN`, the workspace's `.venv-tools` or `PATH`. Missing fails the test.
+pub fn tool(name: &str) -> PathBuf {
+    let candidates = std::env::var_os("DEPLOYER_TOOLS_BIN")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([workspace_root().join(".venv-tools/bin")])
+        .chain(std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
+    for dir in candidates {
+        if dir.join(name).exists() {
+            return dir.join(name);
+        }
+    }
+    panic!("`{name}` is not installed: run the tests with `scripts/test`, which installs it");
+}
+
+/// A tokio runtime for a test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// A local target in a folder of its own, with the pattern's stack deployed; stopped when dropped.
+pub struct Local {
+    pub target: LocalTarget,
+    pub dir: tempfile::TempDir,
+    pub endpoint: String,
+    pub outputs: BTreeMap<String, String>,
+    pub request: DeployRequest,
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl Local {
+    /// The seed pattern's stack, named `stack`.
+    pub fn seed(stack: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let target = LocalTarget::new(dir.path().join("state"));
+        let pattern =
+            stacks::app::pattern::stack(&AppConfig { stack_name: stack.into(), ..AppConfig::default() }).unwrap();
+        let (template, code) = synth(&target, &pattern);
+        let request = DeployRequest {
+            region: "us-east-1".into(),
+            stacks: vec![StackTemplate { name: stack.into(), template }],
+            code,
+            daemon: DaemonCommand { program: env!("CARGO_BIN_EXE_local-service").into(), args: vec![] },
+            skip_time: false,
+            credentials: None,
+        };
+        let rt = runtime();
+        let outcome = rt.block_on(target.deploy(request.clone())).unwrap();
+        let outputs = outcome.outputs[stack].clone();
+        Self { target, dir, endpoint: outcome.info.endpoint(), outputs, request, rt }
+    }
+
+    /// Deploys the same request again (starts the service if it is not running).
+    pub fn redeploy(&mut self) -> DeployOutcome {
+        let outcome = self.rt.block_on(self.target.deploy(self.request.clone())).unwrap();
+        self.endpoint = outcome.info.endpoint();
+        outcome
+    }
+
+    /// The alias ARN of the orchestrator.
+    pub fn alias(&self) -> String {
+        self.outputs["DurableLambdaFunctionAliasArn"].clone()
+    }
+
+    /// The service's pid from `daemon.json`.
+    pub fn daemon_pid(&self) -> u32 {
+        self.target.state().read_daemon().unwrap().unwrap().pid
+    }
+
+    /// An HTTP call to the endpoint.
+    pub fn call(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> local::http::Received {
+        let url = format!("{}{path}", self.endpoint);
+        self.rt
+            .block_on(Client::new().call(method, &url, headers, Bytes::from(body.to_owned()), Duration::from_secs(60)))
+            .unwrap()
+    }
+
+    /// GetDurableExecution.
+    pub fn execution(&self, arn: &str) -> Value {
+        self.call(Method::GET, &format!("/2025-12-01/durable-executions/{}", encode_segment(arn)), &[], "")
+            .json()
+            .unwrap()
+    }
+
+    /// Waits until every execution in `arns` has ended; returns them.
+    pub fn wait_all(&self, arns: &[String], timeout: Duration) -> Vec<Value> {
+        let started = Instant::now();
+        arns.iter()
+            .map(|arn| {
+                loop {
+                    let execution = self.execution(arn);
+                    if execution["Status"] != "RUNNING" {
+                        break execution;
+                    }
+                    assert!(started.elapsed() < timeout, "{arn} still RUNNING after {timeout:?}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+            .collect()
+    }
+
+    /// Lines of one function's log file.
+    pub fn log(&self, function: &str) -> String {
+        std::fs::read_to_string(self.target.state().function_log(function)).unwrap_or_default()
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _ = self.rt.block_on(self.target.down());
+    }
+}
+
+/// Stores the stack's binaries in the target and synthesizes the template against their hashes.
+pub fn synth(target: &LocalTarget, stack: &Stack) -> (Value, BTreeMap<String, (PathBuf, String)>) {
+    let mut manifest = AssetManifest::new();
+    let mut code = BTreeMap::new();
+    for asset in stack.assets() {
+        let AssetSource::CargoBinary { binary, .. } = &asset.source else { panic!("only cargo binaries run locally") };
+        let (sha, stored) = target.store_binary(&binaries()[binary]).unwrap();
+        let resolved = ResolvedAsset { sha256: sha.clone() };
+        code.insert(resolved.object_key(), (stored, sha));
+        manifest.0.insert(asset.id, resolved);
+    }
+    (stack.synth(&manifest).unwrap().template, code)
+}
+
+/// The processes whose command line names `root`.
+pub fn processes_of(root: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| local::supervisor::process::is_ours(*pid, root))
+        .collect()
+}
