@@ -2,7 +2,7 @@
 //!
 //! One process serves one loopback endpoint: the Lambda API (functions, versions, aliases, Invoke), the durable
 //! execution API, and a private control API for the CLI. It runs each function's real `bootstrap` under a Lambda
-//! Runtime API of its own, and keeps every durable execution in one SQLite file, so whatever process is killed,
+//! Runtime API of its own, and keeps every durable execution in one `SQLite` file, so whatever process is killed,
 //! an accepted execution runs to its end once the service is started again.
 //!
 //! # Layout

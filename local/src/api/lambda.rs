@@ -26,7 +26,7 @@ pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
 /// Lambda's limit on an asynchronous request payload.
 pub const MAX_ASYNC_PAYLOAD: usize = 1_048_576;
 /// How long a `RequestResponse` invoke of a durable function waits for its execution, as Lambda does.
-const MAX_SYNC_WAIT: Duration = Duration::from_secs(15 * 60);
+const MAX_SYNC_WAIT: Duration = Duration::from_mins(15);
 
 /// The routes.
 pub fn router() -> Router<ApiState> {

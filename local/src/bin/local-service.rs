@@ -5,12 +5,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let state_dir = match (args.next().as_deref(), args.next()) {
-        (Some("--state-dir"), Some(dir)) => dir,
-        _ => {
-            eprintln!("usage: local-service --state-dir <folder>");
-            return ExitCode::from(2);
-        }
+    let first = args.next();
+    let (Some("--state-dir"), Some(state_dir)) = (first.as_deref(), args.next()) else {
+        eprintln!("usage: local-service --state-dir <folder>");
+        return ExitCode::from(2);
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("DEPLOYER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

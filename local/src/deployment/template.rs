@@ -78,7 +78,7 @@ pub struct TemplateModel {
     pub aliases: Vec<TemplateAlias>,
     /// Outputs, evaluated.
     pub outputs: BTreeMap<String, String>,
-    /// Every resource with its local physical id, in logical-id order (what ListStackResources shows).
+    /// Every resource with its local physical id, in logical-id order (what `ListStackResources` shows).
     pub resources: Vec<TemplateResource>,
 }
 

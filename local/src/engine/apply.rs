@@ -1,4 +1,4 @@
-//! CheckpointDurableExecution: validates a batch of operation updates against the stored operations and applies
+//! `CheckpointDurableExecution`: validates a batch of operation updates against the stored operations and applies
 //! them in order, each with the history event and timers its transition brings.
 
 use serde_json::{Map, json};
@@ -116,8 +116,8 @@ fn apply_update(
         OperationType::Step => step(ctx, exec, current, update),
         OperationType::Context => context(ctx, exec, current, update),
         OperationType::Wait => wait(ctx, exec, current, update),
-        OperationType::Callback => callback(ctx, exec, current, update),
-        OperationType::ChainedInvoke => chained_invoke(ctx, exec, current, update, functions),
+        OperationType::Callback => callback(ctx, exec, current.as_ref(), update),
+        OperationType::ChainedInvoke => chained_invoke(ctx, exec, current.as_ref(), update, functions),
         OperationType::Execution => execution(exec, update),
     }
 }
@@ -321,7 +321,7 @@ fn wait(
 fn callback(
     ctx: &mut Ctx<'_>,
     exec: &mut ExecutionRecord,
-    current: Option<Operation>,
+    current: Option<&Operation>,
     update: &OperationUpdate,
 ) -> Result<(), EngineError> {
     if update.action != OperationAction::Start {
@@ -365,7 +365,7 @@ fn new_callback_id() -> String {
 fn chained_invoke(
     ctx: &mut Ctx<'_>,
     exec: &mut ExecutionRecord,
-    current: Option<Operation>,
+    current: Option<&Operation>,
     update: &OperationUpdate,
     functions: &dyn Functions,
 ) -> Result<(), EngineError> {
@@ -410,41 +410,38 @@ fn chained_invoke(
         Ok(target) => {
             put_op(ctx, exec, &op)?;
             details.insert("ExecutedVersion".into(), json!(target.qualifier));
-            let execution_arn = match target.durable {
-                Some((timeout_s, retention_days)) => {
-                    let request = StartRequest {
-                        function_name: target.function_name.clone(),
-                        function_arn: target.function_arn.clone(),
-                        qualifier: target.qualifier.clone(),
-                        name: None,
-                        input: update.payload.clone().unwrap_or_else(|| "{}".to_owned()),
-                        timeout_s,
-                        retention_days,
-                    };
-                    let parent = ParentLink { execution: exec.arn.clone(), operation: op.id.clone() };
-                    let child = begin_invocation_for_child(ctx, &request, parent)?;
-                    exec.run.children.insert(op.id.clone(), child.clone());
-                    child
-                }
-                None => {
-                    let pending = PendingTarget {
-                        function_name: target.function_name.clone(),
-                        qualifier: target.qualifier.clone(),
-                        payload: update.payload.clone(),
-                        tenant_id: options.tenant_id.clone(),
-                    };
-                    ctx.actions.push(Action::InvokeTarget {
-                        execution: exec.arn.clone(),
-                        operation: op.id.clone(),
-                        function_name: pending.function_name.clone(),
-                        qualifier: pending.qualifier.clone(),
-                        payload: pending.payload.clone(),
-                        tenant_id: pending.tenant_id.clone(),
-                    });
-                    exec.run.targets.insert(op.id.clone(), pending);
-                    // A plain target runs inside this execution: the history names the execution itself.
-                    exec.arn.clone()
-                }
+            let execution_arn = if let Some((timeout_s, retention_days)) = target.durable {
+                let request = StartRequest {
+                    function_name: target.function_name.clone(),
+                    function_arn: target.function_arn.clone(),
+                    qualifier: target.qualifier.clone(),
+                    name: None,
+                    input: update.payload.clone().unwrap_or_else(|| "{}".to_owned()),
+                    timeout_s,
+                    retention_days,
+                };
+                let parent = ParentLink { execution: exec.arn.clone(), operation: op.id.clone() };
+                let child = begin_invocation_for_child(ctx, &request, parent)?;
+                exec.run.children.insert(op.id.clone(), child.clone());
+                child
+            } else {
+                let pending = PendingTarget {
+                    function_name: target.function_name.clone(),
+                    qualifier: target.qualifier.clone(),
+                    payload: update.payload.clone(),
+                    tenant_id: options.tenant_id.clone(),
+                };
+                ctx.actions.push(Action::InvokeTarget {
+                    execution: exec.arn.clone(),
+                    operation: op.id.clone(),
+                    function_name: pending.function_name.clone(),
+                    qualifier: pending.qualifier.clone(),
+                    payload: pending.payload.clone(),
+                    tenant_id: pending.tenant_id.clone(),
+                });
+                exec.run.targets.insert(op.id.clone(), pending);
+                // A plain target runs inside this execution: the history names the execution itself.
+                exec.arn.clone()
             };
             details.insert("DurableExecutionArn".into(), json!(execution_arn));
             record(ctx, exec, history::of_operation(EventType::ChainedInvokeStarted, &op, details, ctx.now))

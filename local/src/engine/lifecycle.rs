@@ -15,7 +15,7 @@ use super::{
     StoredTargetOutcome, history, timer,
 };
 
-/// Bytes of operations the first invocation page carries before the rest is left to GetDurableExecutionState
+/// Bytes of operations the first invocation page carries before the rest is left to `GetDurableExecutionState`
 /// (Lambda's 6 MB invocation payload, with room for the envelope).
 const ENVELOPE_BUDGET: usize = 5 * 1024 * 1024;
 
@@ -286,17 +286,17 @@ fn has_pending_work(ctx: &Ctx<'_>, exec: &ExecutionRecord) -> Result<bool, Engin
 pub(super) fn deliver(
     ctx: &mut Ctx<'_>,
     exec: &mut ExecutionRecord,
-    completion: Completion,
+    completion: &Completion,
 ) -> Result<(), EngineError> {
     if exec.status != ExecutionStatus::Running {
         return Ok(());
     }
     if exec.run.invoking {
-        let body = serde_json::to_string(&completion).map_err(|e| EngineError::Store(e.to_string().into()))?;
+        let body = serde_json::to_string(completion).map_err(|e| EngineError::Store(e.to_string().into()))?;
         store::push_inbox(ctx.tx, exec.key, &body)?;
         return Ok(());
     }
-    apply_completion(ctx, exec, &completion)?;
+    apply_completion(ctx, exec, completion)?;
     invoke_if_changed(ctx, exec)
 }
 
@@ -415,7 +415,7 @@ pub(super) fn timer_fired(ctx: &mut Ctx<'_>, arn: &str, name: &str) -> Result<()
                 begin_invocation(ctx, &mut exec)?;
             }
         }
-        _ => deliver(ctx, &mut exec, Completion::Timer { name: name.to_owned() })?,
+        _ => deliver(ctx, &mut exec, &Completion::Timer { name: name.to_owned() })?,
     }
     store::update_execution(ctx.tx, &exec)?;
     Ok(())
@@ -552,8 +552,8 @@ fn finish(
     };
     record(ctx, exec, history::of_execution(event_type, details, ctx.now))?;
     exec.status = status;
-    exec.result = result.clone();
-    exec.error = error.clone();
+    exec.result.clone_from(&result);
+    exec.error.clone_from(&error);
     exec.ended_ms = Some(ctx.now);
     exec.run.invoking = false;
     exec.run.token = None;
@@ -571,7 +571,7 @@ fn finish(
             }
         };
         if let Some(mut parent_exec) = store::execution(ctx.tx, &parent.execution)? {
-            deliver(ctx, &mut parent_exec, Completion::Target { operation: parent.operation, outcome })?;
+            deliver(ctx, &mut parent_exec, &Completion::Target { operation: parent.operation, outcome })?;
             store::update_execution(ctx.tx, &parent_exec)?;
         }
     }
@@ -590,7 +590,7 @@ pub(super) fn recover(ctx: &mut Ctx<'_>) -> Result<(), EngineError> {
                 && op.status == OperationStatus::Started
                 && !exec.run.children.contains_key(&op.id)
             {
-                reissue_target(ctx, &exec, &op)?;
+                reissue_target(ctx, &exec, &op);
             }
         }
         if exec.run.invoking {
@@ -607,7 +607,7 @@ pub(super) fn recover(ctx: &mut Ctx<'_>) -> Result<(), EngineError> {
 }
 
 /// Issues a chained invoke again whose target never reported (at least once for the target).
-fn reissue_target(ctx: &mut Ctx<'_>, exec: &ExecutionRecord, op: &Operation) -> Result<(), EngineError> {
+fn reissue_target(ctx: &mut Ctx<'_>, exec: &ExecutionRecord, op: &Operation) {
     if let Some(target) = exec.run.targets.get(&op.id) {
         ctx.actions.push(Action::InvokeTarget {
             execution: exec.arn.clone(),
@@ -618,7 +618,6 @@ fn reissue_target(ctx: &mut Ctx<'_>, exec: &ExecutionRecord, op: &Operation) -> 
             tenant_id: target.tenant_id.clone(),
         });
     }
-    Ok(())
 }
 
 /// Starts the child execution of a chained invoke of a durable function; returns its ARN.

@@ -1,5 +1,5 @@
 //! The durable execution engine: the service side of the protocol the official SDKs speak (executions, checkpoint
-//! tokens, operations and their history, timers, callbacks, chained invokes), on a SQLite store.
+//! tokens, operations and their history, timers, callbacks, chained invokes), on a `SQLite` store.
 //!
 //! The engine decides, other parts act. Each command ([`Engine::start`], [`Engine::checkpoint`],
 //! [`Engine::invocation_ended`], [`Engine::timer_fired`], ...) is one transaction on the store and returns the
@@ -75,7 +75,7 @@ pub enum Action {
         /// Invocation number.
         invocation: u64,
     },
-    /// Invoke a plain function for a CHAINED_INVOKE operation and report with [`Engine::target_ended`].
+    /// Invoke a plain function for a `CHAINED_INVOKE` operation and report with [`Engine::target_ended`].
     InvokeTarget {
         /// Execution ARN.
         execution: String,
@@ -236,11 +236,11 @@ pub enum TargetOutcome {
 /// What an external system sends about a callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallbackCommand {
-    /// SendDurableExecutionCallbackSuccess.
+    /// `SendDurableExecutionCallbackSuccess`.
     Succeed(Option<String>),
-    /// SendDurableExecutionCallbackFailure.
+    /// `SendDurableExecutionCallbackFailure`.
     Fail(ErrorObject),
-    /// SendDurableExecutionCallbackHeartbeat.
+    /// `SendDurableExecutionCallbackHeartbeat`.
     Heartbeat,
 }
 
@@ -364,7 +364,7 @@ impl Engine {
         Ok(self.command(|ctx| lifecycle::envelope(ctx, arn, invocation))?.0)
     }
 
-    /// CheckpointDurableExecution.
+    /// `CheckpointDurableExecution`.
     pub fn checkpoint(
         &mut self,
         arn: &str,
@@ -376,7 +376,7 @@ impl Engine {
         self.command(|ctx| apply::checkpoint(ctx, arn, token, updates, client_token, functions))
     }
 
-    /// GetDurableExecutionState: a page of operations for the invocation holding `token`.
+    /// `GetDurableExecutionState`: a page of operations for the invocation holding `token`.
     pub fn state(
         &mut self,
         arn: &str,
@@ -421,7 +421,7 @@ impl Engine {
             .command(|ctx| {
                 let Some(mut exec) = store::execution(ctx.tx, arn)? else { return Ok(()) };
                 let completion = Completion::Target { operation: operation.to_owned(), outcome: outcome.into() };
-                lifecycle::deliver(ctx, &mut exec, completion)?;
+                lifecycle::deliver(ctx, &mut exec, &completion)?;
                 store::update_execution(ctx.tx, &exec)?;
                 Ok(())
             })?
@@ -433,12 +433,12 @@ impl Engine {
         Ok(self.command(|ctx| lifecycle::timer_fired(ctx, arn, timer))?.1)
     }
 
-    /// SendDurableExecutionCallbackSuccess / Failure / Heartbeat.
+    /// `SendDurableExecutionCallbackSuccess` / Failure / Heartbeat.
     pub fn callback(&mut self, callback_id: &str, command: CallbackCommand) -> Result<Vec<Action>, EngineError> {
         Ok(self.command(|ctx| lifecycle::callback(ctx, callback_id, command))?.1)
     }
 
-    /// StopDurableExecution; returns when it stopped.
+    /// `StopDurableExecution`; returns when it stopped.
     pub fn stop(&mut self, arn: &str, error: Option<ErrorObject>) -> Result<(i64, Vec<Action>), EngineError> {
         self.command(|ctx| {
             let mut exec = store::execution(ctx.tx, arn)?.ok_or_else(|| not_found(arn))?;
@@ -461,12 +461,12 @@ impl Engine {
         Ok(self.command(lifecycle::recover)?.1)
     }
 
-    /// GetDurableExecution.
+    /// `GetDurableExecution`.
     pub fn execution(&self, arn: &str) -> Result<ExecutionRecord, EngineError> {
         store::execution(&self.conn, arn)?.ok_or_else(|| not_found(arn))
     }
 
-    /// ListDurableExecutionsByFunction: one page, with the marker of the next.
+    /// `ListDurableExecutionsByFunction`: one page, with the marker of the next.
     pub fn list(&self, filter: &ListFilter) -> Result<(Vec<ExecutionRecord>, Option<String>), EngineError> {
         let mut records = store::list_executions(&self.conn, filter)?;
         let more = records.len() > filter.limit;
@@ -475,7 +475,7 @@ impl Engine {
         Ok((records, marker))
     }
 
-    /// GetDurableExecutionHistory: one page of events.
+    /// `GetDurableExecutionHistory`: one page of events.
     pub fn history(
         &self,
         arn: &str,
@@ -521,7 +521,7 @@ impl Engine {
     }
 
     /// Asynchronous invocations accepted and not run to their end: `(seq, function, qualifier, payload)`.
-    pub fn pending_async(&self) -> Result<Vec<(i64, String, String, Vec<u8>)>, EngineError> {
+    pub fn pending_async(&self) -> Result<Vec<store::AsyncInvocation>, EngineError> {
         Ok(store::pending_async(&self.conn)?)
     }
 

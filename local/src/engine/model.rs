@@ -1,4 +1,4 @@
-//! The durable execution API's data, as the service's REST-JSON protocol spells it (PascalCase members, enums in
+//! The durable execution API's data, as the service's REST-JSON protocol spells it (`PascalCase` members, enums in
 //! upper snake case). Timestamps are epoch milliseconds in memory and in the store; the API layer renders them as
 //! epoch seconds, the invocation envelope as epoch milliseconds.
 
@@ -104,7 +104,7 @@ pub enum ExecutionStatus {
     Failed,
     /// Its `ExecutionTimeout` elapsed.
     TimedOut,
-    /// Stopped with StopDurableExecution.
+    /// Stopped with `StopDurableExecution`.
     Stopped,
 }
 

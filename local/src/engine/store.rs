@@ -1,4 +1,4 @@
-//! The engine's SQLite store: one file, one connection kept open, write-ahead log with `synchronous=NORMAL` (a
+//! The engine's `SQLite` store: one file, one connection kept open, write-ahead log with `synchronous=NORMAL` (a
 //! committed transaction survives any process being killed; power loss may take the last few). Every engine
 //! command is one transaction; nothing is acknowledged before it commits.
 //!
@@ -105,10 +105,10 @@ pub struct RunState {
     /// Heartbeat timeouts (seconds) of open callbacks, by operation id: a heartbeat re-arms its timer.
     #[serde(default)]
     pub heartbeats: std::collections::BTreeMap<String, i64>,
-    /// Child executions started by CHAINED_INVOKE operations of durable targets, by operation id.
+    /// Child executions started by `CHAINED_INVOKE` operations of durable targets, by operation id.
     #[serde(default)]
     pub children: std::collections::BTreeMap<String, String>,
-    /// Plain functions invoked by CHAINED_INVOKE operations that have not reported yet, by operation id: issued
+    /// Plain functions invoked by `CHAINED_INVOKE` operations that have not reported yet, by operation id: issued
     /// again after a crash.
     #[serde(default)]
     pub targets: std::collections::BTreeMap<String, PendingTarget>,
@@ -145,7 +145,7 @@ pub struct CachedCheckpoint {
 pub struct ParentLink {
     /// The parent execution's ARN.
     pub execution: String,
-    /// The CHAINED_INVOKE operation waiting for this execution.
+    /// The `CHAINED_INVOKE` operation waiting for this execution.
     pub operation: String,
 }
 
@@ -199,6 +199,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> LocalError {
     LocalError::Store(format!("the store holds an unreadable {what} ({e}); run `deployer down --local` to reset it"))
 }
 
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(db)`")]
 fn db(e: rusqlite::Error) -> LocalError {
     LocalError::Store(e.to_string())
 }
@@ -363,10 +364,13 @@ pub fn list_executions(conn: &Connection, filter: &ListFilter) -> Result<Vec<Exe
     }
     if !filter.statuses.is_empty() {
         let list: Vec<String> = filter.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
-        sql.push_str(&format!(" AND status IN ({})", list.join(",")));
+        sql.push_str(" AND status IN (");
+        sql.push_str(&list.join(","));
+        sql.push(')');
     }
     sql.push_str(if filter.oldest_first { " ORDER BY key ASC" } else { " ORDER BY key DESC" });
-    sql.push_str(&format!(" LIMIT {}", filter.limit.saturating_add(1)));
+    sql.push_str(" LIMIT ");
+    sql.push_str(&filter.limit.saturating_add(1).to_string());
     let mut stmt = conn.prepare(&sql).map_err(db)?;
     let params: Vec<&dyn rusqlite::ToSql> = values.iter().map(AsRef::as_ref).collect();
     let rows = stmt.query_map(params.as_slice(), execution_from_row).map_err(db)?;
@@ -585,8 +589,11 @@ pub fn delete_async(conn: &Connection, seq: i64) -> Result<(), LocalError> {
     Ok(())
 }
 
-/// Every accepted asynchronous invocation not run to its end: `(seq, function, qualifier, payload)`.
-pub fn pending_async(conn: &Connection) -> Result<Vec<(i64, String, String, Vec<u8>)>, LocalError> {
+/// An accepted asynchronous invocation: `(seq, function, qualifier, payload)`.
+pub type AsyncInvocation = (i64, String, String, Vec<u8>);
+
+/// Every accepted asynchronous invocation not run to its end.
+pub fn pending_async(conn: &Connection) -> Result<Vec<AsyncInvocation>, LocalError> {
     let mut stmt = conn
         .prepare("SELECT seq, function_name, qualifier, payload FROM async_invocations ORDER BY seq")
         .map_err(db)?;

@@ -28,7 +28,7 @@ pub use spec::Credentials;
 pub const MAX_INSTANCES: usize = 10;
 
 /// How often ended executions past their retention period are purged.
-const PURGE_EVERY: Duration = Duration::from_secs(3600);
+const PURGE_EVERY: Duration = Duration::from_hours(1);
 
 /// How the service runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

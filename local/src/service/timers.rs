@@ -25,7 +25,7 @@ pub(super) async fn run(service: Weak<Service>, mut alarms: mpsc::UnboundedRecei
                 Some(alarm) => heap.push(Reverse(alarm)),
                 None => return,
             },
-            () = tokio::time::sleep(wait.unwrap_or(Duration::from_secs(3600))), if next.is_some() => {
+            () = tokio::time::sleep(wait.unwrap_or(Duration::from_hours(1))), if next.is_some() => {
                 let now = SystemClock.now_ms();
                 let Some(service) = service.upgrade() else { return };
                 while heap.peek().is_some_and(|Reverse((at, _, _))| *at <= now) {

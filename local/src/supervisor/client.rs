@@ -28,7 +28,7 @@ pub struct DaemonCommand {
 }
 
 /// How long a started service may take to answer its health route.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+const START_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// The running service, if `daemon.json` names a live process of ours that answers its health route as the same
 /// run.

@@ -80,9 +80,9 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
     service.recover().map_err(|e| LocalError::Service(format!("cannot resume the stored executions: {e}")))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| LocalError::Service(e.to_string()))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| LocalError::Service(e.to_string()))?;
-    let server = axum::serve(listener, app);
+    let serving = axum::serve(listener, app);
     tokio::select! {
-        served = server => served.map_err(|e| LocalError::Service(format!("the endpoint stopped: {e}")))?,
+        served = serving => served.map_err(|e| LocalError::Service(format!("the endpoint stopped: {e}")))?,
         _ = term.recv() => {}
         _ = interrupt.recv() => {}
         () = service.shutdown.notified() => {}

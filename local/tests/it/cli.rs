@@ -95,7 +95,7 @@ fn the_aws_cli_invokes_lists_reads_and_gets_the_services_errors() {
     assert!(event.ok, "{}", event.stderr);
     assert_eq!(event.json()["StatusCode"], 202);
     let async_arn = event.json()["DurableExecutionArn"].as_str().unwrap().to_owned();
-    let ended = local.wait_all(std::slice::from_ref(&async_arn), std::time::Duration::from_secs(60));
+    let ended = local.wait_all(std::slice::from_ref(&async_arn), std::time::Duration::from_mins(1));
     assert_eq!(ended[0]["Status"], "SUCCEEDED");
 
     // GetDurableExecution and its history.

@@ -64,7 +64,10 @@ async fn start_and_kill(
 fn every_accepted_execution_succeeds_whatever_moment_the_service_is_killed() {
     let mut local = Local::seed("crash");
     let root = local.target.state().root.clone();
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let seed = u64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % u128::from(u64::MAX),
+    )
+    .unwrap();
     println!("random seed {seed}");
     let mut rng = Lcg(seed);
     let alias = local.alias();
@@ -99,7 +102,7 @@ fn every_accepted_execution_succeeds_whatever_moment_the_service_is_killed() {
         assert!(orphans.is_empty(), "processes of the killed run still running: {orphans:?}");
     }
     let arns: Vec<String> = accepted.iter().map(|(arn, _)| arn.clone()).collect();
-    let ended = local.wait_all(&arns, Duration::from_secs(300));
+    let ended = local.wait_all(&arns, Duration::from_mins(5));
     for ((arn, expected_sum), execution) in accepted.iter().zip(&ended) {
         assert_eq!(execution["Status"], "SUCCEEDED", "{arn}: {execution}");
         let result: Value = serde_json::from_str(execution["Result"].as_str().unwrap()).unwrap();

@@ -113,11 +113,11 @@ impl Local {
     pub fn call(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> local::http::Received {
         let url = format!("{}{path}", self.endpoint);
         self.rt
-            .block_on(Client::new().call(method, &url, headers, Bytes::from(body.to_owned()), Duration::from_secs(60)))
+            .block_on(Client::new().call(method, &url, headers, Bytes::from(body.to_owned()), Duration::from_mins(1)))
             .unwrap()
     }
 
-    /// GetDurableExecution.
+    /// `GetDurableExecution`.
     pub fn execution(&self, arn: &str) -> Value {
         self.call(Method::GET, &format!("/2025-12-01/durable-executions/{}", encode_segment(arn)), &[], "")
             .json()
