@@ -20,6 +20,8 @@ pub mod deployment;
 pub mod engine;
 pub mod error;
 pub mod files;
+#[cfg(feature = "test-hooks")]
+pub mod oracle;
 pub mod http;
 pub mod protocol;
 pub mod runtime;

@@ -40,7 +40,7 @@ fn daemon_command() -> Result<DaemonCommand> {
             DeployerError::Local(format!("cannot find the deployer binary to run the local service: {e}"))
         })?
     };
-    Ok(DaemonCommand { program, args: vec![crate::cli::LOCAL_DAEMON.into()] })
+    Ok(DaemonCommand { program, args: vec![crate::cli::LOCAL_DAEMON.into()], env: vec![] })
 }
 
 /// `up --local`: build for this machine, deploy the app stack into the local service (starting it if needed) and

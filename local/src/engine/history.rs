@@ -19,14 +19,20 @@ pub fn of_operation(event_type: EventType, op: &Operation, details: Map<String, 
     }
 }
 
-/// Builds an execution-level event (no operation identity).
-pub fn of_execution(event_type: EventType, details: Map<String, Value>, now: i64) -> Event {
+/// Builds an execution-level event: `ExecutionStarted`, `ExecutionSucceeded`, ... carry the EXECUTION operation's
+/// id and the execution's name (as AWS's emulator records them); `InvocationCompleted` carries neither.
+pub fn of_execution(
+    event_type: EventType,
+    identity: Option<(&str, &str)>,
+    details: Map<String, Value>,
+    now: i64,
+) -> Event {
     Event {
         event_type,
         sub_type: None,
         event_id: 0,
-        id: None,
-        name: None,
+        id: identity.map(|(id, _)| id.to_owned()),
+        name: identity.map(|(_, name)| name.to_owned()),
         event_timestamp: now,
         parent_id: None,
         details: wrap(event_type, details),
@@ -58,17 +64,17 @@ pub fn error(error: &ErrorObject) -> Map<String, Value> {
     map
 }
 
-/// `{"Payload": ...}`.
+/// `{"Payload": ..., "Truncated": false}` (payloads are never cut locally).
 pub fn payload_object(payload: Option<&str>) -> Value {
     match payload {
-        Some(p) => json!({ "Payload": p }),
-        None => json!({}),
+        Some(p) => json!({ "Payload": p, "Truncated": false }),
+        None => json!({ "Truncated": false }),
     }
 }
 
-/// `{"Payload": ErrorObject}`.
+/// `{"Payload": ErrorObject, "Truncated": false}`.
 pub fn error_object(error: &ErrorObject) -> Value {
-    json!({ "Payload": error })
+    json!({ "Payload": error, "Truncated": false })
 }
 
 /// `RetryDetails`.
@@ -124,6 +130,6 @@ mod tests {
         assert_eq!(value["SubType"], "Step");
         let mut stripped = value.clone();
         strip_payloads(&mut stripped);
-        assert_eq!(stripped["StepSucceededDetails"]["Result"], json!({}));
+        assert_eq!(stripped["StepSucceededDetails"]["Result"], json!({"Truncated": false}));
     }
 }

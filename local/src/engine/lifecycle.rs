@@ -124,7 +124,9 @@ pub(super) fn start(
     let mut details = Map::new();
     details.insert("Input".into(), history::payload_object(Some(&request.input)));
     details.insert("ExecutionTimeout".into(), json!(request.timeout_s));
-    record(ctx, &mut exec, history::of_execution(EventType::ExecutionStarted, details, ctx.now))?;
+    let identity = Some((op.id.as_str(), exec.name.as_str()));
+    let started = history::of_execution(EventType::ExecutionStarted, identity, details, ctx.now);
+    record(ctx, &mut exec, started)?;
     let deadline = ctx.now.saturating_add(request.timeout_s.saturating_mul(1000));
     arm(ctx, &exec, timer::EXECUTION_TIMEOUT, deadline)?;
     begin_invocation(ctx, &mut exec)?;
@@ -194,7 +196,7 @@ fn invocation_completed(
     if let Some(error) = error {
         details.insert("Error".into(), history::error_object(error));
     }
-    record(ctx, exec, history::of_execution(EventType::InvocationCompleted, details, ctx.now))
+    record(ctx, exec, history::of_execution(EventType::InvocationCompleted, None, details, ctx.now))
 }
 
 pub(super) fn invocation_ended(
@@ -533,7 +535,9 @@ fn finish(
     error: Option<ErrorObject>,
 ) -> Result<(), EngineError> {
     let ops = store::operations(ctx.tx, exec.key)?;
-    if let Some(mut op) = ops.into_iter().find(|op| op.operation_type == OperationType::Execution) {
+    let execution_op = ops.into_iter().find(|op| op.operation_type == OperationType::Execution);
+    let op_id = execution_op.as_ref().map(|op| op.id.clone()).unwrap_or_default();
+    if let Some(mut op) = execution_op {
         op.status = match status {
             ExecutionStatus::Succeeded => OperationStatus::Succeeded,
             ExecutionStatus::Failed => OperationStatus::Failed,
@@ -550,7 +554,8 @@ fn finish(
         (_, Some(e)) => (EventType::ExecutionStopped, history::error(e)),
         (_, None) => (EventType::ExecutionStopped, Map::new()),
     };
-    record(ctx, exec, history::of_execution(event_type, details, ctx.now))?;
+    let name = exec.name.clone();
+    record(ctx, exec, history::of_execution(event_type, Some((&op_id, &name)), details, ctx.now))?;
     exec.status = status;
     exec.result.clone_from(&result);
     exec.error.clone_from(&error);

@@ -35,6 +35,9 @@ const PURGE_EVERY: Duration = Duration::from_hours(1);
 pub struct ServiceOptions {
     /// Our own base URL, `http://127.0.0.1:<port>`: functions call the Lambda and durable APIs here.
     pub endpoint: String,
+    /// Where functions send durable API calls when not to `endpoint` (the dex oracle, in test builds).
+    #[serde(default)]
+    pub durable_endpoint: Option<String>,
     /// The folder of the functions' log files.
     pub logs_dir: PathBuf,
     /// The file recording every started function process id.

@@ -71,7 +71,7 @@ pub(super) fn run_spec(deployment: &Deployment, target: &Target<'_>, options: &S
         ("AWS_ACCESS_KEY_ID", key),
         ("AWS_SECRET_ACCESS_KEY", secret),
         // Only the Lambda service (Invoke, the durable API) is local; every other service is the real one.
-        ("AWS_ENDPOINT_URL_LAMBDA", options.endpoint.clone()),
+        ("AWS_ENDPOINT_URL_LAMBDA", options.durable_endpoint.clone().unwrap_or_else(|| options.endpoint.clone())),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
         ("LAMBDA_TASK_ROOT", target.config.code.parent().map(|p| p.display().to_string()).unwrap_or_default()),
         ("_HANDLER", "bootstrap".to_owned()),

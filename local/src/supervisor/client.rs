@@ -25,6 +25,8 @@ pub struct DaemonCommand {
     pub program: PathBuf,
     /// Its arguments before `--state-dir`.
     pub args: Vec<OsString>,
+    /// Extra environment variables.
+    pub env: Vec<(OsString, OsString)>,
 }
 
 /// How long a started service may take to answer its health route.
@@ -70,6 +72,7 @@ pub async fn start(
         .env_remove(CREDENTIAL_ENV[0])
         .env_remove(CREDENTIAL_ENV[1])
         .env_remove(CREDENTIAL_ENV[2])
+        .envs(command.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&state.root)
         .process_group(0)
         .stdin(Stdio::null())

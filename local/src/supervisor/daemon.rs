@@ -64,8 +64,13 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
     let port = listener.local_addr().map_err(|e| LocalError::Service(e.to_string()))?.port();
     let endpoint = format!("http://127.0.0.1:{port}");
     private_dir(&state.logs_dir())?;
+    #[cfg(feature = "test-hooks")]
+    let durable_endpoint = std::env::var(crate::oracle::DURABLE_ENDPOINT_ENV).ok().filter(|v| !v.is_empty());
+    #[cfg(not(feature = "test-hooks"))]
+    let durable_endpoint = None;
     let options = ServiceOptions {
         endpoint: endpoint.clone(),
+        durable_endpoint,
         logs_dir: state.logs_dir(),
         pid_file: state.pid_file(),
         credentials: if request.credentials { credentials_from_env() } else { None },

@@ -73,22 +73,32 @@ pub struct Local {
 impl Local {
     /// The seed pattern's stack, named `stack`.
     pub fn seed(stack: &str) -> Self {
+        Self::deploy(&seed_stack(stack), |_, _| Vec::new())
+    }
+
+    /// `stack` deployed; `env` gives the service's extra environment from the test's folder and the deployment.
+    pub fn deploy(
+        stack: &Stack,
+        env: impl FnOnce(&Path, &local::deployment::Deployment) -> Vec<(String, String)>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let target = LocalTarget::new(dir.path().join("state"));
-        let pattern =
-            stacks::app::pattern::stack(&AppConfig { stack_name: stack.into(), ..AppConfig::default() }).unwrap();
-        let (template, code) = synth(&target, &pattern);
+        let name = stack.name().to_owned();
+        let (template, code) = synth(&target, stack);
+        let planned = local::deployment::plan(&template, &name, "us-east-1", &code, None).unwrap();
+        let deployment = local::deployment::Deployment::new("us-east-1").with_stack(planned);
+        let env = env(dir.path(), &deployment).into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         let request = DeployRequest {
             region: "us-east-1".into(),
-            stacks: vec![StackTemplate { name: stack.into(), template }],
+            stacks: vec![StackTemplate { name: name.clone(), template }],
             code,
-            daemon: DaemonCommand { program: env!("CARGO_BIN_EXE_local-service").into(), args: vec![] },
+            daemon: DaemonCommand { program: env!("CARGO_BIN_EXE_local-service").into(), args: vec![], env },
             skip_time: false,
             credentials: None,
         };
         let rt = runtime();
         let outcome = rt.block_on(target.deploy(request.clone())).unwrap();
-        let outputs = outcome.outputs[stack].clone();
+        let outputs = outcome.outputs[&name].clone();
         Self { target, dir, endpoint: outcome.info.endpoint(), outputs, request, rt }
     }
 
@@ -151,6 +161,11 @@ impl Drop for Local {
     fn drop(&mut self) {
         let _ = self.rt.block_on(self.target.down());
     }
+}
+
+/// The seed pattern's stack, named `name`.
+pub fn seed_stack(name: &str) -> Stack {
+    stacks::app::pattern::stack(&AppConfig { stack_name: name.into(), ..AppConfig::default() }).unwrap()
 }
 
 /// Stores the stack's binaries in the target and synthesizes the template against their hashes.
