@@ -20,9 +20,9 @@ pub mod deployment;
 pub mod engine;
 pub mod error;
 pub mod files;
+pub mod http;
 #[cfg(feature = "test-hooks")]
 pub mod oracle;
-pub mod http;
 pub mod protocol;
 pub mod runtime;
 pub mod service;

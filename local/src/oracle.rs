@@ -51,7 +51,12 @@ impl Dex {
     /// Starts dex with its state in `dir` on a free loopback port (another port when one is taken meanwhile),
     /// knowing `deployment`'s functions; it invokes functions at `lambda_endpoint` once set with
     /// [`Dex::set_lambda_endpoint`].
-    pub async fn start(runner: &Path, dir: &Path, deployment: &Deployment, skip_time: bool) -> Result<Self, LocalError> {
+    pub async fn start(
+        runner: &Path,
+        dir: &Path,
+        deployment: &Deployment,
+        skip_time: bool,
+    ) -> Result<Self, LocalError> {
         std::fs::create_dir_all(dir).map_err(|e| LocalError::io("create", dir, e))?;
         let configs = dir.join("function-configs.json");
         std::fs::write(&configs, function_configs(deployment).to_string())
@@ -114,7 +119,13 @@ impl Dex {
     pub async fn set_lambda_endpoint(&self, endpoint: &str, region: &str) -> Result<(), LocalError> {
         let body = json!({"EndpointUrl": endpoint, "RegionName": region}).to_string();
         let answer = Client::new()
-            .call(Method::PUT, &format!("{}/lambda-endpoint", self.url), &[], Bytes::from(body), Duration::from_secs(10))
+            .call(
+                Method::PUT,
+                &format!("{}/lambda-endpoint", self.url),
+                &[],
+                Bytes::from(body),
+                Duration::from_secs(10),
+            )
             .await?;
         if answer.status.is_success() {
             Ok(())

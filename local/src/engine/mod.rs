@@ -355,16 +355,19 @@ impl Engine {
     }
 
     /// Starts an execution, or finds the one already started under the same name with the same input.
+    #[tracing::instrument(level = "debug", name = "engine.start", skip_all)]
     pub fn start(&mut self, request: &StartRequest) -> Result<(StartOutcome, Vec<Action>), EngineError> {
         self.command(|ctx| lifecycle::start(ctx, request, None))
     }
 
     /// The envelope of handler invocation `invocation`; `None` when that invocation is no longer the current one.
+    #[tracing::instrument(level = "debug", name = "engine.envelope", skip_all)]
     pub fn envelope(&mut self, arn: &str, invocation: u64) -> Result<Option<Envelope>, EngineError> {
         Ok(self.command(|ctx| lifecycle::envelope(ctx, arn, invocation))?.0)
     }
 
     /// `CheckpointDurableExecution`.
+    #[tracing::instrument(level = "debug", name = "engine.checkpoint", skip_all)]
     pub fn checkpoint(
         &mut self,
         arn: &str,
@@ -401,6 +404,7 @@ impl Engine {
     }
 
     /// A handler invocation ended.
+    #[tracing::instrument(level = "debug", name = "engine.invocation_ended", skip_all)]
     pub fn invocation_ended(
         &mut self,
         arn: &str,
@@ -411,6 +415,7 @@ impl Engine {
     }
 
     /// A chained invoke's target ended.
+    #[tracing::instrument(level = "debug", name = "engine.target_ended", skip_all)]
     pub fn target_ended(
         &mut self,
         arn: &str,
@@ -429,11 +434,13 @@ impl Engine {
     }
 
     /// A timer is due.
+    #[tracing::instrument(level = "debug", name = "engine.timer_fired", skip_all)]
     pub fn timer_fired(&mut self, arn: &str, timer: &str) -> Result<Vec<Action>, EngineError> {
         Ok(self.command(|ctx| lifecycle::timer_fired(ctx, arn, timer))?.1)
     }
 
     /// `SendDurableExecutionCallbackSuccess` / Failure / Heartbeat.
+    #[tracing::instrument(level = "debug", name = "engine.callback", skip_all)]
     pub fn callback(&mut self, callback_id: &str, command: CallbackCommand) -> Result<Vec<Action>, EngineError> {
         Ok(self.command(|ctx| lifecycle::callback(ctx, callback_id, command))?.1)
     }

@@ -71,7 +71,8 @@ fn normalize(event: &Value, path: &str, differences_ok: &mut Vec<String>) -> Val
 }
 
 fn history(endpoint: &str, arn: &str, rt: &tokio::runtime::Runtime) -> Vec<Value> {
-    let url = format!("{endpoint}/2025-12-01/durable-executions/{}/history?IncludeExecutionData=true", encode_segment(arn));
+    let url =
+        format!("{endpoint}/2025-12-01/durable-executions/{}/history?IncludeExecutionData=true", encode_segment(arn));
     let answer = rt.block_on(Client::new().get(&url, Duration::from_secs(30))).unwrap();
     let value: Value = answer.json().unwrap();
     value["Events"].as_array().cloned().unwrap_or_default()
@@ -132,8 +133,7 @@ fn the_seed_pattern_records_the_same_history_on_dex_and_on_our_engine() {
     let ours = Local::seed("oracle");
     let mut dex = None;
     let theirs = Local::deploy(&seed_stack("oracle"), |dir, deployment| {
-        let started =
-            rt.block_on(Dex::start(&tool("dex-local-runner"), &dir.join("dex"), deployment, false)).unwrap();
+        let started = rt.block_on(Dex::start(&tool("dex-local-runner"), &dir.join("dex"), deployment, false)).unwrap();
         let env = vec![(DURABLE_ENDPOINT_ENV.to_owned(), started.url.clone())];
         dex = Some((started, deployment.clone()));
         env
@@ -143,12 +143,8 @@ fn the_seed_pattern_records_the_same_history_on_dex_and_on_our_engine() {
 
     let payload = r#"{"values": [3, 4, 5]}"#;
     let alias = ours.alias();
-    let answer = ours.call(
-        Method::POST,
-        &format!("/2015-03-31/functions/{}/invocations", encode_segment(&alias)),
-        &[],
-        payload,
-    );
+    let answer =
+        ours.call(Method::POST, &format!("/2015-03-31/functions/{}/invocations", encode_segment(&alias)), &[], payload);
     let our_arn = answer.headers["x-amz-durable-execution-arn"].to_str().unwrap().to_owned();
     let function = theirs.outputs["DurableLambdaFunctionName"].clone();
     let dex_arn = rt.block_on(dex.start_execution(&deployment, &function, "1", payload)).unwrap();
