@@ -11,6 +11,7 @@
 
 mod cli;
 mod history;
+mod local;
 mod moto;
 mod support;
 mod workflow;

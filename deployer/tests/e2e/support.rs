@@ -133,5 +133,8 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     } else {
         std::fs::copy(from, to).unwrap();
+        // Same content, same modification time: cargo takes the copy's crates as fresh where the workspace's are.
+        let modified = std::fs::metadata(from).unwrap().modified().unwrap();
+        std::fs::File::options().write(true).open(to).unwrap().set_modified(modified).unwrap();
     }
 }

@@ -1,0 +1,149 @@
+//! `up --local` through the CLI: the real AWS CLI gets the seed's output, a second `up` changes nothing, the
+//! service killed with SIGKILL comes back with the next `up` and finishes what was running, `status` and `logs`
+//! answer, `down --local` leaves nothing running or listening; a state folder of the earlier, dex-based target is
+//! carried over.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{Run, copy_workspace, deployer, tool};
+
+const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
+const SEED_OUTPUT: &str = r#"{"statusCode": 200, "body": "{\"message\": \"Durable orchestration completed successfully\", \"input_values\": [10, 20, 30, 40, 50], \"processing_result\": {\"operation\": \"sum_and_average\", \"count\": 5, \"sum\": 150, \"average\": 30.0, \"max\": 50, \"min\": 10}}"}"#;
+
+fn envs() -> Vec<(&'static str, String)> {
+    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
+}
+
+/// Stops the local target when the test ends, passed or not.
+struct Down<'a>(&'a Path);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = deployer(self.0, &["down", "--local"], &envs());
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    let run = deployer(dir, args, &envs());
+    assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
+    run
+}
+
+fn output_value(run: &Run, key: &str) -> String {
+    run.stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("`up --local` printed no {key}:\n{}", run.all()))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn daemon(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join(".deployer/local/daemon.json")).unwrap()).unwrap()
+}
+
+fn aws_invoke(dir: &Path, endpoint: &str, function: &str, payload: &str) -> (String, Value) {
+    let out = dir.join("out.json");
+    let output = Command::new(tool("aws"))
+        .args(["lambda", "invoke", "--endpoint-url", endpoint, "--function-name", function, "--payload", payload])
+        .arg(&out)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    (std::fs::read_to_string(&out).unwrap(), serde_json::from_slice(&output.stdout).unwrap())
+}
+
+fn listening(port: u64) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", u16::try_from(port).unwrap())).is_ok()
+}
+
+#[test]
+fn up_local_serves_the_seed_survives_a_kill_and_down_leaves_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    let up = run(dir, &["up", "--local"]);
+    let _down = Down(dir);
+    let alias = output_value(&up, "DurableLambdaFunctionAliasArn");
+    let endpoint = output_value(&up, "Endpoint");
+    let (payload, meta) = aws_invoke(dir, &endpoint, &alias, SEED_PAYLOAD);
+    assert_eq!(payload, SEED_OUTPUT);
+    assert!(meta["DurableExecutionArn"].as_str().unwrap().starts_with(&alias.replace(":live", ":1/durable-execution/")));
+
+    // A second `up` with nothing changed: no redeploy, the same service.
+    let pid = daemon(dir)["pid"].as_u64().unwrap();
+    let again = run(dir, &["up", "--local"]);
+    assert!(again.stderr.contains("durable-invoke-lambda: no changes"), "{}", again.all());
+    assert!(!again.all().contains("redeployed") && !again.all().contains("started the local service"), "{}", again.all());
+    assert_eq!(daemon(dir)["pid"].as_u64().unwrap(), pid);
+
+    // status and logs answer from the local target.
+    let status = run(dir, &["status", "--local"]);
+    assert!(status.stdout.contains("durable-invoke-lambda-Processor: 1 invocation(s)"), "{}", status.all());
+    let logs = run(dir, &["logs", "--local", "Processor"]);
+    assert!(logs.stdout.contains("START RequestId:") && logs.stdout.contains("REPORT RequestId:"), "{}", logs.all());
+
+    // Killed with SIGKILL: the next `up` starts the service again on the same port, and it serves.
+    let port = daemon(dir)["port"].as_u64().unwrap();
+    assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+    while local::supervisor::process::is_alive(u32::try_from(pid).unwrap()) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let back = run(dir, &["up", "--local"]);
+    assert!(back.stderr.contains("started the local service"), "{}", back.all());
+    assert_eq!(daemon(dir)["port"].as_u64().unwrap(), port, "the endpoint moved");
+    assert_eq!(aws_invoke(dir, &endpoint, &alias, SEED_PAYLOAD).0, SEED_OUTPUT);
+
+    let root = dir.join(".deployer/local");
+    run(dir, &["down", "--local"]);
+    assert!(!listening(port), "port {port} still listening after down --local");
+    assert!(!root.exists(), "down --local left {}", root.display());
+    let ours: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|p| local::supervisor::process::is_ours(*p, &root))
+        .collect();
+    assert!(ours.is_empty(), "processes left after down --local: {ours:?}");
+}
+
+#[test]
+fn the_state_of_the_earlier_dex_based_target_is_carried_over() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    // What the earlier local target left: its engine's store, its single-stack deployment, a daemon.json naming
+    // an engine process (long gone).
+    let state = dir.join(".deployer/local");
+    std::fs::create_dir_all(state.join("engine")).unwrap();
+    std::fs::write(state.join("engine/executions.sqlite"), b"dex store").unwrap();
+    std::fs::write(state.join("daemon.json"), r#"{"pid": 999999, "port": 1, "engine_pid": 999998, "engine_port": 2}"#)
+        .unwrap();
+    std::fs::write(
+        state.join("deployment.json"),
+        r#"{"stack": "durable-invoke-lambda", "region": "us-east-1", "functions": {}, "version_numbers": {"OrchestratorVersionX": 4}, "outputs": {}}"#,
+    )
+    .unwrap();
+    let up = run(dir, &["up", "--local"]);
+    let _down = Down(dir);
+    assert!(up.stderr.contains("earlier local target"), "{}", up.all());
+    let kept: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("legacy-dex-engine-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "the dex store was not set aside: {:?}", std::fs::read_dir(&state).unwrap().count());
+    assert!(up.stderr.contains(&kept[0]), "the warning does not say where the dex store is: {}", up.all());
+    assert_eq!(std::fs::read(state.join(&kept[0]).join("executions.sqlite")).unwrap(), b"dex store");
+    let endpoint = output_value(&up, "Endpoint");
+    let alias = output_value(&up, "DurableLambdaFunctionAliasArn");
+    assert_eq!(aws_invoke(dir, &endpoint, &alias, SEED_PAYLOAD).0, SEED_OUTPUT);
+}
