@@ -64,6 +64,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Stop a running execution.
     Stop(StopArgs),
+    /// Complete a durable execution's callback as the external system would: succeed, fail or heartbeat.
+    Callback(CallbackArgs),
     /// Show the local target's state: endpoint, process, functions.
     Status,
     /// Print the local target's function logs.
@@ -97,6 +99,10 @@ pub struct UpArgs {
     /// functions asked for), to test long workflows in seconds.
     #[arg(long)]
     pub skip_time: bool,
+    /// With --local: give functions placeholder keys instead of your AWS credentials (from the standard chain or
+    /// --profile), so code that calls other AWS services cannot reach them.
+    #[arg(long)]
+    pub no_credentials: bool,
 }
 
 /// `down`.
@@ -177,6 +183,46 @@ pub struct HistoryArgs {
 pub struct StopArgs {
     /// The execution: its ARN, its name, or `latest`.
     pub execution: String,
+}
+
+/// `callback`.
+#[derive(Debug, Clone, Args)]
+pub struct CallbackArgs {
+    /// What to send.
+    #[command(subcommand)]
+    pub action: CallbackAction,
+}
+
+/// What `callback` sends.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CallbackAction {
+    /// The callback succeeded: its result goes to the waiting operation.
+    Succeed {
+        /// The callback's id (`CallbackId` in the history's CallbackStarted event).
+        callback_id: String,
+        /// The result: JSON text, or @path to read it from a file.
+        #[arg(long, default_value = "null")]
+        result: String,
+    },
+    /// The callback failed: the waiting operation raises this error.
+    Fail {
+        /// The callback's id.
+        callback_id: String,
+        /// `ErrorType`.
+        #[arg(long)]
+        error_type: Option<String>,
+        /// `ErrorMessage`.
+        #[arg(long)]
+        error_message: Option<String>,
+        /// `ErrorData`.
+        #[arg(long)]
+        error_data: Option<String>,
+    },
+    /// The external system still works on it: resets the callback's heartbeat timeout.
+    Heartbeat {
+        /// The callback's id.
+        callback_id: String,
+    },
 }
 
 /// `logs`.

@@ -51,6 +51,7 @@ async fn run(cli: Cli) -> deployer::Result<()> {
         Command::Executions(args) => commands::executions::run(&ctx, args).await,
         Command::History(args) => commands::history::run(&ctx, args).await,
         Command::Stop(args) => commands::stop::run(&ctx, args).await,
+        Command::Callback(args) => commands::callback::run(&ctx, args).await,
         Command::Status => commands::local::status(&ctx).await,
         Command::Logs(args) => commands::local::logs(&ctx, args).await,
         Command::LocalDaemon(_) => Ok(()),

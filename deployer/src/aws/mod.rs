@@ -36,6 +36,29 @@ pub struct Aws {
     pub region: String,
 }
 
+/// The user's credentials from the standard chain (or `profile`), for functions on the local target to call the
+/// real AWS services; `None` when there are none (or they take more than a few seconds to find).
+pub async fn user_credentials(profile: Option<&str>) -> Option<local::service::Credentials> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    let config = loader.load().await;
+    let provider = config.credentials_provider()?;
+    let found = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    Some(local::service::Credentials {
+        access_key_id: found.access_key_id().to_owned(),
+        secret_access_key: found.secret_access_key().to_owned(),
+        session_token: found.session_token().map(str::to_owned),
+    })
+}
+
 impl Aws {
     /// Loads configuration through the standard chain and checks that a region and credentials exist.
     pub async fn connect(options: &AwsOptions) -> Result<Self> {

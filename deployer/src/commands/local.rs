@@ -50,13 +50,26 @@ pub async fn up(ctx: &Context, args: &UpArgs) -> Result<()> {
     let target = target(ctx);
     let (stack, code) = prepare_local(ctx, &target)?;
     host.notify(Event::Stage { stage: "local".into(), message: format!("deploying {} locally", stack.stack_name) });
+    let credentials = if args.no_credentials {
+        None
+    } else {
+        let found = crate::aws::user_credentials(ctx.global.profile.as_deref()).await;
+        if found.is_none() {
+            host.notify(Event::Info {
+                message: "no AWS credentials found: functions get placeholder keys (their calls to other AWS \
+                          services fail; the Lambda and durable APIs are local)"
+                    .into(),
+            });
+        }
+        found
+    };
     let request = DeployRequest {
         region: region(ctx),
         stacks: vec![StackTemplate { name: stack.stack_name.clone(), template: stack.template.clone() }],
         code,
         daemon: daemon_command()?,
         skip_time: args.skip_time,
-        credentials: None,
+        credentials,
     };
     let outcome = target.deploy(request).await?;
     for notice in &outcome.notices {

@@ -1,5 +1,6 @@
 //! One module per verb, each with a `run`. The shared pipeline (synthesize the app, build, package) lives here.
 
+pub mod callback;
 pub mod diff;
 pub mod down;
 pub mod executions;

@@ -192,6 +192,84 @@ pub async fn stop(client: &Client, arn: &str) -> Result<Option<Timestamp>> {
     Ok(Some(Timestamp::from_smithy(output.stop_timestamp())).filter(|t| t.0 > 0))
 }
 
+/// What to tell a callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    /// It succeeded with this result (JSON text).
+    Succeed(Vec<u8>),
+    /// It failed with this error.
+    Fail {
+        /// `ErrorType`.
+        error_type: Option<String>,
+        /// `ErrorMessage`.
+        message: Option<String>,
+        /// `ErrorData`.
+        data: Option<String>,
+    },
+    /// The external system is still working on it.
+    Heartbeat,
+}
+
+/// SendDurableExecutionCallbackSuccess / Failure / Heartbeat.
+pub async fn send_callback(client: &Client, callback_id: &str, outcome: CallbackOutcome) -> Result<()> {
+    let advice = || {
+        format!(
+            "no open callback {callback_id}: check the id in `deployer history` (CallbackStarted), and that the \
+             execution is still running"
+        )
+    };
+    match outcome {
+        CallbackOutcome::Succeed(result) => client
+            .send_durable_execution_callback_success()
+            .callback_id(callback_id)
+            .result(Blob::new(result))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(callback_error("Lambda.SendDurableExecutionCallbackSuccess", advice)),
+        CallbackOutcome::Fail { error_type, message, data } => {
+            let error = aws_sdk_lambda::types::ErrorObject::builder()
+                .set_error_type(error_type)
+                .set_error_message(message)
+                .set_error_data(data)
+                .build();
+            client
+                .send_durable_execution_callback_failure()
+                .callback_id(callback_id)
+                .error(error)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(callback_error("Lambda.SendDurableExecutionCallbackFailure", advice))
+        }
+        CallbackOutcome::Heartbeat => client
+            .send_durable_execution_callback_heartbeat()
+            .callback_id(callback_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(callback_error("Lambda.SendDurableExecutionCallbackHeartbeat", advice)),
+    }
+}
+
+/// A callback the service does not know, or one already completed, gets advice; anything else is an API error.
+fn callback_error<E>(
+    operation: &'static str,
+    advice: impl FnOnce() -> String,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> DeployerError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |error| {
+        let code = error.code().map(str::to_owned);
+        if matches!(code.as_deref(), Some("ResourceNotFoundException" | "InvalidParameterValueException")) {
+            DeployerError::Usage(format!("{}: {}", advice(), service_message(&error)))
+        } else {
+            crate::aws::api_error(operation, service_message(&error))
+        }
+    }
+}
+
 /// Starts an execution without waiting for it (an `Event` invocation of `function`, a qualified ARN); returns the
 /// execution's ARN when the service sent it.
 pub async fn start(client: &Client, function: &str, payload: Vec<u8>, name: Option<&str>) -> Result<Option<String>> {

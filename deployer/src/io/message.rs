@@ -179,6 +179,13 @@ pub enum Event {
         /// Its name, when one was given.
         name: Option<String>,
     },
+    /// A callback was completed (or kept alive).
+    CallbackSent {
+        /// The callback's id.
+        callback_id: String,
+        /// `succeed`, `fail` or `heartbeat`.
+        action: String,
+    },
     /// A durable execution was stopped.
     ExecutionStopped {
         /// The execution's ARN.
@@ -213,6 +220,7 @@ impl Event {
             Self::ExecutionActivity { .. } => "DEPLOYER_I6003",
             Self::ExecutionStarted { .. } => "DEPLOYER_R6004",
             Self::ExecutionStopped { .. } => "DEPLOYER_R6005",
+            Self::CallbackSent { .. } => "DEPLOYER_R6006",
         }
     }
 
@@ -226,7 +234,8 @@ impl Event {
             | Self::Executions { .. }
             | Self::History { .. }
             | Self::ExecutionStarted { .. }
-            | Self::ExecutionStopped { .. } => Level::Result,
+            | Self::ExecutionStopped { .. }
+            | Self::CallbackSent { .. } => Level::Result,
             _ => Level::Info,
         }
     }
@@ -285,6 +294,11 @@ impl Event {
             }
             Self::ExecutionActivity { activity, .. } => durable::render::activity(activity),
             Self::ExecutionStarted { execution, .. } => execution.clone(),
+            Self::CallbackSent { callback_id, action } => match action.as_str() {
+                "succeed" => format!("callback {callback_id} succeeded"),
+                "fail" => format!("callback {callback_id} failed"),
+                _ => format!("callback {callback_id}: heartbeat sent"),
+            },
             Self::ExecutionStopped { execution, stopped_at } => match stopped_at {
                 Some(at) => format!("stopped {execution} at {}", at.rfc3339()),
                 None => format!("stopped {execution}"),

@@ -77,13 +77,19 @@ fn up_local_serves_the_seed_survives_a_kill_and_down_leaves_nothing() {
     let endpoint = output_value(&up, "Endpoint");
     let (payload, meta) = aws_invoke(dir, &endpoint, &alias, SEED_PAYLOAD);
     assert_eq!(payload, SEED_OUTPUT);
-    assert!(meta["DurableExecutionArn"].as_str().unwrap().starts_with(&alias.replace(":live", ":1/durable-execution/")));
+    assert!(
+        meta["DurableExecutionArn"].as_str().unwrap().starts_with(&alias.replace(":live", ":1/durable-execution/"))
+    );
 
     // A second `up` with nothing changed: no redeploy, the same service.
     let pid = daemon(dir)["pid"].as_u64().unwrap();
     let again = run(dir, &["up", "--local"]);
     assert!(again.stderr.contains("durable-invoke-lambda: no changes"), "{}", again.all());
-    assert!(!again.all().contains("redeployed") && !again.all().contains("started the local service"), "{}", again.all());
+    assert!(
+        !again.all().contains("redeployed") && !again.all().contains("started the local service"),
+        "{}",
+        again.all()
+    );
     assert_eq!(daemon(dir)["pid"].as_u64().unwrap(), pid);
 
     // status and logs answer from the local target.
@@ -146,4 +152,80 @@ fn the_state_of_the_earlier_dex_based_target_is_carried_over() {
     let endpoint = output_value(&up, "Endpoint");
     let alias = output_value(&up, "DurableLambdaFunctionAliasArn");
     assert_eq!(aws_invoke(dir, &endpoint, &alias, SEED_PAYLOAD).0, SEED_OUTPUT);
+}
+
+/// The environment of the first running process of `function` on the local target in `dir`.
+fn function_environment(dir: &Path, function: &str) -> std::collections::BTreeMap<String, String> {
+    let root = dir.join(".deployer/local");
+    let code = root.join("code");
+    let pid = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|p| {
+            std::fs::read(format!("/proc/{p}/environ")).is_ok_and(|env| {
+                env.split(|b| *b == 0).any(|kv| kv == format!("AWS_LAMBDA_FUNCTION_NAME={function}").as_bytes())
+            }) && local::supervisor::process::command_line(*p).is_some_and(|c| c.contains(&*code.to_string_lossy()))
+        })
+        .unwrap_or_else(|| panic!("no running process of {function}"));
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .unwrap()
+        .split(|b| *b == 0)
+        .filter_map(|kv| {
+            let text = String::from_utf8_lossy(kv).into_owned();
+            let (k, v) = text.split_once('=')?;
+            Some((k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn functions_get_the_users_credentials_and_only_the_lambda_api_is_local() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    let mut env = envs();
+    env.extend([
+        ("AWS_ACCESS_KEY_ID", "AKIAUSERFROMTHECHAIN".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "user-secret".to_owned()),
+        ("AWS_SESSION_TOKEN", "user-token".to_owned()),
+    ]);
+    let up = deployer(dir, &["up", "--local"], &env);
+    assert!(up.ok, "{}", up.all());
+    let _down = Down(dir);
+    let endpoint = output_value(&up, "Endpoint");
+    let processor = output_value(&up, "ProcessorFunctionName");
+    aws_invoke(dir, &endpoint, &output_value(&up, "DurableLambdaFunctionAliasArn"), SEED_PAYLOAD);
+    let seen = function_environment(dir, &processor);
+    assert_eq!(seen.get("AWS_ACCESS_KEY_ID").map(String::as_str), Some("AKIAUSERFROMTHECHAIN"));
+    assert_eq!(seen.get("AWS_SECRET_ACCESS_KEY").map(String::as_str), Some("user-secret"));
+    assert_eq!(seen.get("AWS_SESSION_TOKEN").map(String::as_str), Some("user-token"));
+    assert_eq!(seen.get("AWS_ENDPOINT_URL_LAMBDA"), Some(&endpoint));
+    assert!(!seen.contains_key("AWS_ENDPOINT_URL"), "a global endpoint override would send every service to us");
+    // The keys never reach the state folder.
+    for entry in walk(&dir.join(".deployer/local")) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains("user-secret"), "{} holds the secret", entry.display());
+    }
+
+    // --no-credentials: placeholders, and the service restarts to apply it.
+    let placeholder = deployer(dir, &["up", "--local", "--no-credentials"], &env);
+    assert!(placeholder.ok && placeholder.stderr.contains("restarted the local service"), "{}", placeholder.all());
+    aws_invoke(dir, &endpoint, &output_value(&up, "DurableLambdaFunctionAliasArn"), SEED_PAYLOAD);
+    let seen = function_environment(dir, &processor);
+    assert_eq!(seen.get("AWS_ACCESS_KEY_ID").map(String::as_str), Some("AKIALOCALTARGET00000"));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "code") {
+                files.extend(walk(&path));
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
