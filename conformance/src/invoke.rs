@@ -1,5 +1,8 @@
 //! The invoke suite (5-x): chained invokes of plain target functions ([`crate::targets`]), their names,
 //! payloads, failures, tenant ids, replay and serdes.
+//!
+//! Each handler reads the names of the targets it calls from environment variables; which targets those are is
+//! declared with the stacks (`stacks::app::conformance::catalog::INVOKE_TARGETS`), which set exactly them.
 
 use std::time::Duration;
 
@@ -28,26 +31,6 @@ pub const HANDLERS: &[Entry] = &[
     ("5-14", durable!(two_invokes)),
     ("5-15", durable!(payload_serdes)),
     ("5-16", durable!(result_serdes)),
-];
-
-/// The targets each handler calls, as the environment variables that name them (the stacks set exactly these).
-pub const TARGETS: &[(&str, &[&str])] = &[
-    ("5-1", &[ECHO_ENV]),
-    ("5-2", &[ECHO_ENV]),
-    ("5-3", &[ECHO_ENV]),
-    ("5-4", &[ECHO_ENV]),
-    ("5-5", &[FAILING_ENV]),
-    ("5-6", &[FAILING_ENV]),
-    ("5-7", &[MEASURE_ENV]),
-    ("5-8", &[TENANT_ECHO_ENV]),
-    ("5-9", &[ECHO_ENV]),
-    ("5-10", &[FAILING_ENV]),
-    ("5-11", &[ECHO_ENV]),
-    ("5-12", &[ECHO_ENV]),
-    ("5-13", &[ECHO_ENV]),
-    ("5-14", &[ECHO_ENV, MEASURE_ENV]),
-    ("5-15", &[ECHO_ENV]),
-    ("5-16", &[ECHO_ENV]),
 ];
 
 /// Bytes of the string 5-7 sends: near the 256 KiB a durable operation can checkpoint (the input is stored with
