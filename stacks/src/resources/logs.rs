@@ -88,6 +88,29 @@ mod tests {
     use crate::construct::Stack;
 
     #[test]
+    fn a_named_group_renders_its_name() {
+        use crate::reference::{Reference, Sub};
+        use crate::resources::iam::Role;
+        use crate::resources::lambda::Function;
+
+        let mut stack = Stack::new("s").unwrap();
+        let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
+        let code = crate::asset::AssetSource::Zip { path: "f.zip".into() };
+        let function = stack.add("Fn", Function::new(code, &role)).unwrap();
+        let name = Sub::new().text("/aws/lambda/").value(function.ref_()).build();
+        stack.add("Named", LogGroup::new(14).name(name)).unwrap();
+        stack.add("Unnamed", LogGroup::new(14)).unwrap();
+        let mut assets = crate::asset::AssetManifest::new();
+        assets.insert("s/Fn", "0".repeat(64));
+        let t = stack.synth(&assets).unwrap().template;
+        assert_eq!(
+            t["Resources"]["Named"]["Properties"]["LogGroupName"],
+            serde_json::json!({"Fn::Sub": "/aws/lambda/${Fn}"})
+        );
+        assert!(t["Resources"]["Unnamed"]["Properties"].get("LogGroupName").is_none());
+    }
+
+    #[test]
     fn retention_must_be_a_value_cloudwatch_accepts() {
         let mut stack = Stack::new("s").unwrap();
         for days in [0, 2, 15, 3654] {

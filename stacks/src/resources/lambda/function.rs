@@ -281,6 +281,24 @@ mod tests {
     }
 
     #[test]
+    fn tenant_isolation_renders_per_tenant_tenancy() {
+        let mut stack = Stack::new("s").unwrap();
+        let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
+        let code = || AssetSource::Zip { path: "f.zip".into() };
+        stack.add("Isolated", Function::new(code(), &role).tenant_isolated()).unwrap();
+        stack.add("Shared", Function::new(code(), &role)).unwrap();
+        let mut assets = crate::asset::AssetManifest::new();
+        assets.insert("s/Isolated", "0".repeat(64));
+        assets.insert("s/Shared", "0".repeat(64));
+        let t = stack.synth(&assets).unwrap().template;
+        assert_eq!(
+            t["Resources"]["Isolated"]["Properties"]["TenancyConfig"],
+            serde_json::json!({"TenantIsolationMode": "PER_TENANT"})
+        );
+        assert!(t["Resources"]["Shared"]["Properties"].get("TenancyConfig").is_none());
+    }
+
+    #[test]
     fn reserved_or_malformed_environment_names_are_rejected() {
         for name in ["AWS_REGION", "1X", "A-B", "X"] {
             let err = add(|f| f.env(name, "v")).unwrap_err().to_string();
