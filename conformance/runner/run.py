@@ -271,7 +271,8 @@ class LocalLogs:
 
     A function's group ``/aws/lambda/<name>`` is the file ``<logs dir>/<name>.log``; each line is one event. An
     event's time is its JSON record's ``timestamp`` (the conformance binary writes one on every line), or that of
-    the line before it; ``ingestionTime`` is the line's position, so that events keep the file's order.
+    the line before it; a line with no known time is never excluded by the time window. ``ingestionTime`` is the
+    line's position, so that events keep the file's order.
     """
 
     PREFIX = "/aws/lambda/"
@@ -296,7 +297,7 @@ class LocalLogs:
         except ValueError as e:
             raise client_error("FilterLogEvents", "InvalidParameterException", str(e)) from e
         events: list[dict[str, Any]] = []
-        last = 0
+        last: int | None = None
         lines = path.read_text(errors="replace").splitlines() if path.is_file() else []
         for index, line in enumerate(lines):
             stamp = None
@@ -307,15 +308,15 @@ class LocalLogs:
                 except ValueError:
                     stamp = None
             last = stamp if stamp is not None else last
-            if startTime is not None and last < startTime:
+            if last is not None and startTime is not None and last < startTime:
                 continue
-            if endTime is not None and last > endTime:
+            if last is not None and endTime is not None and last > endTime:
                 continue
             if predicate(line):
                 events.append(
                     {
                         "logStreamName": "local",
-                        "timestamp": last,
+                        "timestamp": last if last is not None else 0,
                         "message": line,
                         "ingestionTime": index,
                         "eventId": str(index),

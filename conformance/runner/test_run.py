@@ -46,6 +46,7 @@ class LogsView(unittest.TestCase):
     def setUp(self) -> None:
         self.dir = tempfile.TemporaryDirectory()
         lines = [
+            json.dumps({"plugin": "CONFPLUGIN", "durableExecutionArn": ARN, "hook": "invocation-start"}),
             "START RequestId: 1 Version: $LATEST",
             json.dumps({"timestamp": "2026-01-01T00:00:01.000Z", "level": "INFO", "executionArn": ARN, "message": "one"}),
             json.dumps({"timestamp": "2026-01-01T00:00:02.000Z", "executionArn": "other", "message": "two"}),
@@ -66,8 +67,12 @@ class LogsView(unittest.TestCase):
         pattern = f'{{ ($.durableExecutionArn = "{escaped}") || ($.executionArn = "{escaped}") }}'
         events = retriever.get_log_events("/aws/lambda/f", start, end, filter_pattern=pattern, wait_seconds=0)
         messages = [json.loads(e["message"]) for e in events]
-        self.assertEqual([m.get("message", m.get("hook")) for m in messages], ["one", "operation-start"])
-        self.assertEqual([e["ingestionTime"] for e in events], [1, 3], "file order is kept")
+        self.assertEqual(
+            [m.get("message", m.get("hook")) for m in messages],
+            ["invocation-start", "one", "operation-start"],
+            "a line without a time of its own before any stamped line is kept",
+        )
+        self.assertEqual([e["ingestionTime"] for e in events], [0, 2, 4], "file order is kept")
 
     def test_the_validator_counts_what_the_view_returns(self) -> None:
         events = self.logs.filter_log_events(logGroupName="/aws/lambda/f", filterPattern='{ $.executionArn = "other" }')

@@ -19,7 +19,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     match selected {
         Handler::Durable(run) => durable::run(move |event: Value, ctx: durable::DurableContext| run(event, ctx)).await,
         Handler::Plain(run) => {
-            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| run(event.payload))).await
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+                run(event.payload).await.map_err(|error| conformance::targets::diagnostic(&error))
+            }))
+            .await
         }
     }
 }

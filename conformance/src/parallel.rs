@@ -1,8 +1,9 @@
 //! The parallel suite (8-x): branches run as child contexts (or flat), with concurrency limits, completion
 //! configurations, batch results, serdes, replay and nesting.
 //!
-//! The Rust SDK names every branch (`Branch::new(name, ..)`); where a requirement's branches are anonymous the
-//! handler names them by position (`branch-0`, ...). The recorded histories do not assert branch names.
+//! The Rust SDK gives every branch a name (`Branch::new(name, ..)`); where a requirement's branches are
+//! anonymous, the name is empty, which the SDK leaves off the wire (`build_child_update` in its
+//! `map_parallel.rs`) and treats as no name on replay, as for an unnamed operation.
 
 use std::time::Duration;
 
@@ -40,21 +41,22 @@ pub const HANDLERS: &[Entry] = &[
     ("8-22", durable!(failure_percentage_at_boundary)),
 ];
 
-/// A branch that returns `value` directly, without any durable operation.
-fn returns(index: usize, value: Value) -> Branch<Value> {
-    Branch::new(format!("branch-{index}"), move |_ctx: DurableContext| async move { Ok(value) })
+/// The name of an anonymous branch.
+const ANONYMOUS: String = String::new();
+
+/// An anonymous branch that returns `value` directly, without any durable operation.
+fn returns(value: Value) -> Branch<Value> {
+    Branch::new(ANONYMOUS, move |_ctx: DurableContext| async move { Ok(value) })
 }
 
-/// A branch that fails directly.
+/// An anonymous branch that fails directly.
 fn fails(index: usize) -> Branch<Value> {
-    Branch::new(format!("branch-{index}"), move |_ctx: DurableContext| async move {
-        Err(fail(format!("branch {index} failed")))
-    })
+    Branch::new(ANONYMOUS, move |_ctx: DurableContext| async move { Err(fail(format!("branch {index} failed"))) })
 }
 
-/// A branch whose single step returns `value`.
-fn step_returning(index: usize, value: &'static str) -> Branch<Value> {
-    Branch::new(format!("branch-{index}"), move |ctx: DurableContext| async move {
+/// An anonymous branch whose single step returns `value`.
+fn step_returning(value: &'static str) -> Branch<Value> {
+    Branch::new(ANONYMOUS, move |ctx: DurableContext| async move {
         let value: String = ctx.step(move |_| async move { Ok(value.to_owned()) }).await?;
         Ok(Value::String(value))
     })
@@ -65,14 +67,14 @@ fn outcomes(pattern: &[bool]) -> Vec<Branch<Value>> {
     pattern
         .iter()
         .enumerate()
-        .map(|(i, succeeds)| if *succeeds { returns(i, json!(format!("ok-{i}"))) } else { fails(i) })
+        .map(|(i, succeeds)| if *succeeds { returns(json!(format!("ok-{i}"))) } else { fails(i) })
         .collect()
 }
 
 /// 8-1: `parallel`, two branches with one step each, one at a time.
 pub async fn basic(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
     let results = ctx
-        .parallel(vec![step_returning(0, "task-1"), step_returning(1, "task-2")])
+        .parallel(vec![step_returning("task-1"), step_returning("task-2")])
         .name("parallel")
         .max_concurrency(1)
         .await?;
@@ -81,7 +83,7 @@ pub async fn basic(_event: Value, ctx: DurableContext) -> Result<Value, BoxError
 
 /// 8-2: the form without an operation name; branches return directly.
 pub async fn without_name(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
-    let results = ctx.parallel(vec![returns(0, json!("alpha")), returns(1, json!("beta"))]).max_concurrency(1).await?;
+    let results = ctx.parallel(vec![returns(json!("alpha")), returns(json!("beta"))]).max_concurrency(1).await?;
     Ok(json!(results))
 }
 
@@ -97,7 +99,7 @@ pub async fn named_branches(_event: Value, ctx: DurableContext) -> Result<Value,
 
 /// 8-4: a string, a number and an object from three branches, each keeping its type.
 pub async fn heterogeneous_results(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
-    let branches = vec![returns(0, json!("hello")), returns(1, json!(42)), returns(2, json!({ "k": "v" }))];
+    let branches = vec![returns(json!("hello")), returns(json!(42)), returns(json!({ "k": "v" }))];
     let results = ctx.parallel(branches).name("hetero").max_concurrency(1).await?;
     Ok(json!(results))
 }
@@ -110,7 +112,7 @@ pub async fn empty(_event: Value, ctx: DurableContext) -> Result<Value, BoxError
 
 /// 8-6: fail-fast (no failure tolerated): the second branch fails and the third never starts.
 pub async fn fail_fast(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
-    let branches = vec![returns(0, json!("ok")), fails(1), returns(2, json!("never"))];
+    let branches = vec![returns(json!("ok")), fails(1), returns(json!("never"))];
     let batch = ctx
         .parallel(branches)
         .name("failfast")
@@ -124,7 +126,7 @@ pub async fn fail_fast(_event: Value, ctx: DurableContext) -> Result<Value, BoxE
 /// 8-7: fail-fast, the first branch fails, and the handler rethrows the batch's first failure.
 pub async fn rethrow(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
     let batch = ctx
-        .parallel(vec![fails(0), returns(1, json!("never"))])
+        .parallel(vec![fails(0), returns(json!("never"))])
         .name("throwing")
         .max_concurrency(1)
         .completion(CompletionConfig::with_tolerated_failure_count(0))
@@ -172,7 +174,7 @@ pub async fn tolerated_failure_count_exceeded(_event: Value, ctx: DurableContext
 
 /// 8-11: three branches, two at a time: results in branch order whatever order they finish in.
 pub async fn concurrent(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
-    let branches = vec![returns(0, json!("r0")), returns(1, json!("r1")), returns(2, json!("r2"))];
+    let branches = vec![returns(json!("r0")), returns(json!("r1")), returns(json!("r2"))];
     let results = ctx.parallel(branches).name("concurrent").max_concurrency(2).await?;
     Ok(json!(results))
 }
@@ -180,7 +182,7 @@ pub async fn concurrent(_event: Value, ctx: DurableContext) -> Result<Value, Box
 /// 8-12: flat nesting: the branches' steps are recorded directly under the parallel operation.
 pub async fn flat(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
     let results = ctx
-        .parallel(vec![step_returning(0, "fa"), step_returning(1, "fb")])
+        .parallel(vec![step_returning("fa"), step_returning("fb")])
         .name("flat")
         .max_concurrency(1)
         .nesting(NestingMode::Flat)
@@ -202,18 +204,18 @@ pub async fn tolerated_failure_percentage_exceeded(_event: Value, ctx: DurableCo
 
 /// 8-14: the second branch waits two seconds; the replay after the wait skips the finished first branch.
 pub async fn replay_after_wait(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
-    let waiting = Branch::new("branch-1", |ctx: DurableContext| async move {
+    let waiting = Branch::new(ANONYMOUS, |ctx: DurableContext| async move {
         ctx.wait(Duration::from_secs(2)).await?;
         Ok(json!("b1"))
     });
-    let results = ctx.parallel(vec![step_returning(0, "b0"), waiting]).name("replay").max_concurrency(1).await?;
+    let results = ctx.parallel(vec![step_returning("b0"), waiting]).name("replay").max_concurrency(1).await?;
     Ok(json!(results))
 }
 
 /// 8-15: each branch result is stored as `{"wrapped": <value>}` by a custom serdes and read back unwrapped.
 pub async fn item_serdes(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
     let results = ctx
-        .parallel(vec![returns(0, json!("x")), returns(1, json!("y"))])
+        .parallel(vec![returns(json!("x")), returns(json!("y"))])
         .name("serde")
         .max_concurrency(1)
         .serdes(WrappedJson)
@@ -260,11 +262,8 @@ pub async fn failure_tolerance_before_min_successful(_event: Value, ctx: Durable
 
 /// 8-19: a concurrency of zero is invalid: the SDK refuses it before starting anything.
 pub async fn zero_concurrency(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
-    let results = ctx
-        .parallel(vec![returns(0, json!("a")), returns(1, json!("b"))])
-        .name("bad-concurrency")
-        .max_concurrency(0)
-        .await?;
+    let results =
+        ctx.parallel(vec![returns(json!("a")), returns(json!("b"))]).name("bad-concurrency").max_concurrency(0).await?;
     Ok(json!(results))
 }
 
@@ -287,12 +286,9 @@ pub async fn accessors(_event: Value, ctx: DurableContext) -> Result<Value, BoxE
 
 /// 8-21: one outer branch runs an inner parallel of two one-step branches.
 pub async fn nested(_event: Value, ctx: DurableContext) -> Result<Value, BoxError> {
-    let outer = Branch::new("branch-0", |ctx: DurableContext| async move {
-        let inner = ctx
-            .parallel(vec![step_returning(0, "i1"), step_returning(1, "i2")])
-            .name("inner")
-            .max_concurrency(1)
-            .await?;
+    let outer = Branch::new(ANONYMOUS, |ctx: DurableContext| async move {
+        let inner =
+            ctx.parallel(vec![step_returning("i1"), step_returning("i2")]).name("inner").max_concurrency(1).await?;
         Ok(inner)
     });
     let results = ctx.parallel(vec![outer]).name("outer").max_concurrency(1).await?;

@@ -62,8 +62,8 @@ pub async fn attempt_hooks(_event: Value, ctx: DurableContext) -> Result<Value, 
 
 /// A `tracing` layer writing the plugin suite's hook records from the SDK's spans and lifecycle events.
 ///
-/// Records are flat JSON lines on standard output: `plugin`, `hook`, the hook's fields (`first`, `op`, `status`,
-/// `n`, `outcome`) and `durableExecutionArn`, the field the validator's execution-scoped log retrieval matches.
+/// Records are flat JSON lines on standard output: `timestamp`, `plugin`, `hook`, the hook's fields (`first`,
+/// `op`, `status`, `n`, `outcome`) and `durableExecutionArn`, the field the validator's execution-scoped log retrieval matches.
 /// Operation and attempt hooks are limited to step operations (type `Step`, sub-type `Step`), as the
 /// requirements' plugins filter them.
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,6 +73,8 @@ impl LifecycleProbe {
     /// Writes one hook record.
     fn emit(hook: &str, arn: Option<&Value>, extra: &[(&str, Value)]) {
         let mut record = Map::new();
+        // Every line the binary writes is stamped, so that log readers can place it in time.
+        record.insert("timestamp".into(), json!(crate::logging::timestamp()));
         record.insert("plugin".into(), json!(PLUGIN_NAME));
         record.insert("hook".into(), json!(hook));
         for (key, value) in extra {

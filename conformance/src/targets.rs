@@ -48,6 +48,19 @@ pub fn measure(event: &Value) -> Result<Value, BoxError> {
     Ok(json!({ "bytes": event.to_string().len() }))
 }
 
+/// The function error Lambda reports for a failed target: `errorType` is the error's recorded type (what
+/// [`fail`] tags it with) instead of `lambda_runtime`'s default, the Rust type name of a boxed error.
+pub fn diagnostic(error: &BoxError) -> lambda_runtime::Diagnostic {
+    let error_type = error
+        .downcast_ref::<aws_durable_execution_sdk::TypedError>()
+        .map_or_else(|| "Error".to_owned(), |typed| typed.error_type().to_owned());
+    let error_message = match error.downcast_ref::<aws_durable_execution_sdk::TypedError>() {
+        Some(typed) => typed.inner().to_string(),
+        None => error.to_string(),
+    };
+    lambda_runtime::Diagnostic { error_type, error_message }
+}
+
 /// Reads the name of a target from its environment variable at the moment the handler needs it, so a missing
 /// variable fails that execution with a message naming it.
 pub fn function_name(variable: &'static str) -> Result<String, BoxError> {

@@ -18,9 +18,9 @@ async fn parallel_results_come_in_branch_order() {
         summary(&r),
         [
             "Context/Parallel parallel Succeeded",
-            "Context/ParallelBranch branch-0 Succeeded",
+            "Context/ParallelBranch - Succeeded",
             "Step/Step - Succeeded",
-            "Context/ParallelBranch branch-1 Succeeded",
+            "Context/ParallelBranch - Succeeded",
             "Step/Step - Succeeded"
         ]
     );
@@ -83,7 +83,7 @@ async fn parallel_completion_configurations() {
 async fn parallel_failures_that_fail_the_execution() {
     let r = run("8-7", json!(null)).await;
     assert!(r.is_failure());
-    assert_eq!(summary(&r), ["Context/Parallel throwing Succeeded", "Context/ParallelBranch branch-0 Failed"]);
+    assert_eq!(summary(&r), ["Context/Parallel throwing Succeeded", "Context/ParallelBranch - Failed"]);
 
     let r = run("8-19", json!(null)).await;
     assert!(r.is_failure());

@@ -139,6 +139,7 @@ fn the_probe_reports_operation_and_attempt_hooks_with_the_history_ids() {
     assert_eq!(ends.len(), 1);
     assert_eq!(ends[0]["status"], "SUCCEEDED");
     assert!(ends[0]["durableExecutionArn"].as_str().is_some_and(|a| !a.is_empty()), "{}", ends[0]);
+    assert_eq!(ends[0]["timestamp"].as_str().map(str::len), Some(24), "stamped like every line: {}", ends[0]);
 
     let firsts: Vec<Value> = hooks("invocation-start").iter().map(|r| r["first"].clone()).collect();
     assert_eq!(firsts, [json!(true)]);

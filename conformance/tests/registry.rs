@@ -47,6 +47,9 @@ fn targets_and_their_variables_match() {
 fn targets_answer_as_documented() {
     use serde_json::json;
     assert_eq!(conformance::targets::echo(json!({"a": [1]})).unwrap(), json!({"a": [1]}));
-    assert!(conformance::targets::failing(json!(null)).is_err());
+    let error = conformance::targets::failing(json!(null)).unwrap_err();
+    let diagnostic = conformance::targets::diagnostic(&error);
+    assert_eq!(diagnostic.error_type, "IntentionalFailure");
+    assert_eq!(diagnostic.error_message, "the target function failed on purpose");
     assert_eq!(conformance::targets::measure(&json!("abc")).unwrap(), json!({"bytes": 5}));
 }
