@@ -79,6 +79,22 @@ pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -
         }
         run_cargo(command)?;
     }
+    let check = |bootstrap: &Path| match target {
+        BuildTarget::Lambda(arch) => elf::check_lambda_binary(bootstrap, arch),
+        BuildTarget::Host => Ok(()),
+    };
+    lay_out(workspace, assets, target, check)
+}
+
+/// Lays the built binaries out as `<layout>/<binary>/bootstrap` and checks each with `check`, once per distinct
+/// binary however many assets use it (every conformance function runs the same one), and passes prebuilt zips
+/// through. Returns one output per asset, in order.
+fn lay_out(
+    workspace: &Workspace,
+    assets: &[AssetSpec],
+    target: BuildTarget,
+    mut check: impl FnMut(&Path) -> Result<()>,
+) -> Result<Vec<BuildOutput>> {
     let release_dir = match target {
         BuildTarget::Lambda(arch) => workspace.target_dir.join(lambda_triple(arch)).join("release"),
         BuildTarget::Host => workspace.target_dir.join("debug"),
@@ -87,20 +103,25 @@ pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -
         BuildTarget::Lambda(_) => workspace.target_dir.join("lambda"),
         BuildTarget::Host => workspace.target_dir.join("lambda-host"),
     };
+    let mut laid_out: Vec<(&str, PathBuf)> = Vec::new();
     let mut outputs = Vec::new();
     for asset in assets {
         match &asset.source {
             AssetSource::CargoBinary { binary, .. } => {
-                let built = release_dir.join(binary);
-                let dir = layout_dir.join(binary);
-                std::fs::create_dir_all(&dir).map_err(|e| DeployerError::io("create", &dir, e))?;
-                let bootstrap = dir.join("bootstrap");
-                if !same_file_contents_likely(&built, &bootstrap) {
-                    std::fs::copy(&built, &bootstrap).map_err(|e| DeployerError::io("copy", &built, e))?;
-                }
-                if let BuildTarget::Lambda(arch) = target {
-                    elf::check_lambda_binary(&bootstrap, arch)?;
-                }
+                let bootstrap = if let Some((_, bootstrap)) = laid_out.iter().find(|(b, _)| b == binary) {
+                    bootstrap.clone()
+                } else {
+                    let built = release_dir.join(binary);
+                    let dir = layout_dir.join(binary);
+                    std::fs::create_dir_all(&dir).map_err(|e| DeployerError::io("create", &dir, e))?;
+                    let bootstrap = dir.join("bootstrap");
+                    if !same_file_contents_likely(&built, &bootstrap) {
+                        std::fs::copy(&built, &bootstrap).map_err(|e| DeployerError::io("copy", &built, e))?;
+                    }
+                    check(&bootstrap)?;
+                    laid_out.push((binary.as_str(), bootstrap.clone()));
+                    bootstrap
+                };
                 outputs.push(BuildOutput::Binary(BuiltBinary {
                     asset_id: asset.id.clone(),
                     binary: binary.clone(),
@@ -238,9 +259,44 @@ fn is_executable(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use stacks::Architecture;
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use stacks::{Architecture, AssetSource, AssetSpec};
 
-    use super::cpu_tuning;
+    use super::{BuildOutput, BuildTarget, cpu_tuning, lay_out};
+    use crate::workspace::Workspace;
+
+    #[test]
+    fn a_binary_shared_by_many_assets_is_laid_out_and_checked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = Workspace { root: dir.path().to_path_buf(), target_dir: dir.path().join("target") };
+        let built = workspace.target_dir.join("debug");
+        std::fs::create_dir_all(&built).unwrap();
+        std::fs::write(built.join("shared"), b"shared binary").unwrap();
+        std::fs::write(built.join("other"), b"other binary").unwrap();
+        let cargo = |id: &str, binary: &str| AssetSpec {
+            id: id.into(),
+            source: AssetSource::CargoBinary { package: binary.into(), binary: binary.into() },
+        };
+        let assets = [cargo("s/A", "shared"), cargo("s/B", "shared"), cargo("s/C", "other"), cargo("s/D", "shared")];
+        let mut checked = Vec::new();
+        let outputs = lay_out(&workspace, &assets, BuildTarget::Host, |bootstrap| {
+            checked.push(bootstrap.to_path_buf());
+            Ok(())
+        })
+        .unwrap();
+        let layout = workspace.target_dir.join("lambda-host");
+        assert_eq!(checked, [layout.join("shared/bootstrap"), layout.join("other/bootstrap")]);
+        let laid: Vec<(&str, std::path::PathBuf)> = outputs
+            .iter()
+            .map(|o| match o {
+                BuildOutput::Binary(b) => (b.asset_id.as_str(), b.bootstrap.clone()),
+                BuildOutput::Zip { .. } => panic!("no zip assets here"),
+            })
+            .collect();
+        assert_eq!(laid[1], ("s/B", layout.join("shared/bootstrap")));
+        assert_eq!(laid.len(), 4, "one output per asset");
+        assert_eq!(std::fs::read(layout.join("shared/bootstrap")).unwrap(), b"shared binary");
+    }
 
     #[test]
     fn arm64_is_tuned_for_graviton2_unless_the_user_sets_rustflags() {

@@ -98,12 +98,43 @@ pub fn prepare(ctx: &Context, target: BuildTarget) -> Result<Prepared> {
         build::toolchain::ensure(&ctx.workspace, &move |message| host.notify(Event::Info { message }))?;
     }
     let outputs = build::build(&ctx.workspace, &specs, target)?;
+    let assets = package_outputs(outputs, &ctx.workspace.target_dir, package::package_bootstrap)?;
+    for prepared in &assets {
+        ctx.host.notify(Event::AssetPackaged {
+            asset: prepared.asset_id.clone(),
+            path: prepared.packaged.zip_path.display().to_string(),
+            bytes: prepared.packaged.bytes,
+            sha256: prepared.packaged.sha256.clone(),
+        });
+    }
+    let manifest = AssetManifest(
+        assets.iter().map(|a| (a.asset_id.clone(), ResolvedAsset { sha256: a.packaged.sha256.clone() })).collect(),
+    );
+    let assembly = app.synth(&manifest)?;
+    Ok(Prepared { assembly, assets })
+}
+
+/// Packages the build outputs: one zip per distinct `bootstrap` (`package(bootstrap, out_dir)`), shared by every
+/// asset built from that binary (every conformance function runs the same one), and prebuilt zips as they are.
+/// Returns one prepared asset per output, in order.
+fn package_outputs(
+    outputs: Vec<BuildOutput>,
+    target_dir: &std::path::Path,
+    mut package: impl FnMut(&std::path::Path, &std::path::Path) -> Result<PackagedAsset>,
+) -> Result<Vec<PreparedAsset>> {
+    let mut zips: Vec<(PathBuf, PackagedAsset)> = Vec::new();
     let mut assets = Vec::new();
     for output in outputs {
         let prepared = match output {
             BuildOutput::Binary(binary) => {
-                let dir = binary.bootstrap.parent().map_or_else(|| ctx.workspace.target_dir.clone(), PathBuf::from);
-                let packaged = package::package_bootstrap(&binary.bootstrap, &dir)?;
+                let packaged = if let Some((_, zip)) = zips.iter().find(|(path, _)| *path == binary.bootstrap) {
+                    zip.clone()
+                } else {
+                    let dir = binary.bootstrap.parent().map_or_else(|| target_dir.to_path_buf(), PathBuf::from);
+                    let zip = package(&binary.bootstrap, &dir)?;
+                    zips.push((binary.bootstrap.clone(), zip.clone()));
+                    zip
+                };
                 PreparedAsset { asset_id: binary.asset_id, bootstrap: Some(binary.bootstrap), packaged }
             }
             BuildOutput::Zip { asset_id, path } => {
@@ -116,19 +147,9 @@ pub fn prepare(ctx: &Context, target: BuildTarget) -> Result<Prepared> {
                 PreparedAsset { asset_id, bootstrap: None, packaged }
             }
         };
-        ctx.host.notify(Event::AssetPackaged {
-            asset: prepared.asset_id.clone(),
-            path: prepared.packaged.zip_path.display().to_string(),
-            bytes: prepared.packaged.bytes,
-            sha256: prepared.packaged.sha256.clone(),
-        });
         assets.push(prepared);
     }
-    let manifest = AssetManifest(
-        assets.iter().map(|a| (a.asset_id.clone(), ResolvedAsset { sha256: a.packaged.sha256.clone() })).collect(),
-    );
-    let assembly = app.synth(&manifest)?;
-    Ok(Prepared { assembly, assets })
+    Ok(assets)
 }
 
 /// Writes each template as `<stack>.template.json` into `dir` and returns the paths.
@@ -147,5 +168,53 @@ fn describe_target(target: BuildTarget) -> String {
     match target {
         BuildTarget::Lambda(arch) => format!("provided.al2023 ({arch})"),
         BuildTarget::Host => "this machine".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::path::{Path, PathBuf};
+
+    use super::package_outputs;
+    use crate::build::{BuildOutput, BuiltBinary};
+    use crate::package::PackagedAsset;
+
+    fn binary(asset: &str, bootstrap: &str) -> BuildOutput {
+        BuildOutput::Binary(BuiltBinary {
+            asset_id: asset.into(),
+            binary: "b".into(),
+            bootstrap: PathBuf::from(bootstrap),
+        })
+    }
+
+    #[test]
+    fn assets_built_from_one_binary_share_one_zip() {
+        let outputs = vec![
+            binary("s/A", "/t/lambda/shared/bootstrap"),
+            binary("s/B", "/t/lambda/shared/bootstrap"),
+            binary("s/C", "/t/lambda/other/bootstrap"),
+            binary("s/D", "/t/lambda/shared/bootstrap"),
+        ];
+        let mut packaged: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let assets = package_outputs(outputs, Path::new("/t"), |bootstrap, dir| {
+            packaged.push((bootstrap.to_path_buf(), dir.to_path_buf()));
+            Ok(PackagedAsset {
+                zip_path: dir.join("bootstrap.zip"),
+                sha256: format!("{:0>64}", packaged.len()),
+                bytes: 1,
+            })
+        })
+        .unwrap();
+        assert_eq!(
+            packaged,
+            [
+                (PathBuf::from("/t/lambda/shared/bootstrap"), PathBuf::from("/t/lambda/shared")),
+                (PathBuf::from("/t/lambda/other/bootstrap"), PathBuf::from("/t/lambda/other")),
+            ],
+            "one zip per distinct binary"
+        );
+        let ids: Vec<(&str, &str)> = assets.iter().map(|a| (a.asset_id.as_str(), &a.packaged.sha256[63..])).collect();
+        assert_eq!(ids, [("s/A", "1"), ("s/B", "1"), ("s/C", "2"), ("s/D", "1")], "every asset, in order");
     }
 }

@@ -3,6 +3,7 @@
 //! The deployer calls [`app`] and nothing else: adding a function is a change here and a crate in `functions/`.
 
 pub mod bootstrap;
+pub mod conformance;
 pub mod pattern;
 
 use serde::{Deserialize, Serialize};

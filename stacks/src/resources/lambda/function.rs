@@ -54,6 +54,7 @@ pub struct Function {
     environment: BTreeMap<String, Expr>,
     logging: Option<(LogGroupRef, LogFormat)>,
     durable: Option<DurableConfig>,
+    tenant_isolated: bool,
     description: Option<String>,
 }
 
@@ -71,6 +72,7 @@ impl Function {
             environment: BTreeMap::new(),
             logging: None,
             durable: None,
+            tenant_isolated: false,
             description: None,
         }
     }
@@ -120,6 +122,14 @@ impl Function {
     /// Makes the function durable.
     pub fn durable(mut self, config: DurableConfig) -> Self {
         self.durable = Some(config);
+        self
+    }
+
+    /// Runs each tenant in execution environments of its own (`TenancyConfig` `PER_TENANT`): callers must then
+    /// pass a tenant id, as a durable function's chained invoke does when given one. Create-only, like
+    /// `DurableConfig`.
+    pub fn tenant_isolated(mut self) -> Self {
+        self.tenant_isolated = true;
         self
     }
 
@@ -199,6 +209,7 @@ impl Synthesize for Function {
             .set("MemorySize", self.memory_size)
             .set("Role", self.role.arn().render(cx)?)
             .set("Runtime", self.runtime.as_str())
+            .set_opt("TenancyConfig", self.tenant_isolated.then(|| json!({ "TenantIsolationMode": "PER_TENANT" })))
             .set("Timeout", self.timeout_seconds)
             .build())
     }
@@ -267,6 +278,24 @@ mod tests {
         ] {
             add(configure).unwrap();
         }
+    }
+
+    #[test]
+    fn tenant_isolation_renders_per_tenant_tenancy() {
+        let mut stack = Stack::new("s").unwrap();
+        let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
+        let code = || AssetSource::Zip { path: "f.zip".into() };
+        stack.add("Isolated", Function::new(code(), &role).tenant_isolated()).unwrap();
+        stack.add("Shared", Function::new(code(), &role)).unwrap();
+        let mut assets = crate::asset::AssetManifest::new();
+        assets.insert("s/Isolated", "0".repeat(64));
+        assets.insert("s/Shared", "0".repeat(64));
+        let t = stack.synth(&assets).unwrap().template;
+        assert_eq!(
+            t["Resources"]["Isolated"]["Properties"]["TenancyConfig"],
+            serde_json::json!({"TenantIsolationMode": "PER_TENANT"})
+        );
+        assert!(t["Resources"]["Shared"]["Properties"].get("TenancyConfig").is_none());
     }
 
     #[test]
