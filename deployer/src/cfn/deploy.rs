@@ -169,7 +169,12 @@ async fn execute_change(
         let question = if widening.is_empty() {
             format!("Deploy these changes to {}?", request.stack)
         } else {
-            format!("{} grants {} new IAM permission statement(s). Deploy?", request.stack, widening.len())
+            format!(
+                "{} widens IAM access in {} way(s):\n  {}\nDeploy?",
+                request.stack,
+                widening.len(),
+                widening.join("\n  ")
+            )
         };
         let approved = host.confirm(&question);
         if approved != Some(true) {
@@ -189,7 +194,7 @@ async fn execute_change(
                 "it was not approved"
             };
             return Err(DeployerError::ApprovalRequired(format!(
-                "the change to {} needs approval ({} new IAM statement(s)) and {why}; review it with `deployer diff`, \
+                "the change to {} needs approval (it widens IAM access in {} way(s)) and {why}; review it with `deployer diff`, \
                  then run `up --require-approval never`",
                 request.stack,
                 widening.len()

@@ -37,9 +37,9 @@ pub async fn run(ctx: &Context) -> Result<()> {
         };
         let widening = approval::broadening(deployed.as_ref(), &synthesized.template);
         if !widening.is_empty() {
-            text.push_str("\n  IAM: ");
+            text.push_str("\n  IAM: widens access in ");
             text.push_str(&widening.len().to_string());
-            text.push_str(" new permission statement(s):");
+            text.push_str(" way(s):");
             for grant in &widening {
                 text.push_str("\n    ");
                 text.push_str(grant);
