@@ -215,15 +215,23 @@ fn durable_stack(config: DurableConfig) -> (Value, String) {
     (t["Resources"]["Fn"]["Properties"].clone(), version)
 }
 
-/// `DurableConfig` is create-only. Functions never carry a `FunctionName`, so CloudFormation replaces the
-/// function under a new generated name (no clash), the new version is published on it and the alias follows.
+/// Changing `DurableConfig` values is an update in place (CloudFormation: "no interruption"): the function keeps
+/// its logical id, and a new version is published because its configuration changed. A `FunctionName` is never
+/// set, so turning durability on or off (a replacement) has no name to clash on.
 #[test]
-fn durable_config_change_replaces_the_function_cleanly() {
-    let (before, v1) = durable_stack(DurableConfig { execution_timeout_seconds: 600, retention_period_in_days: 7 });
-    let (after, v2) = durable_stack(DurableConfig { execution_timeout_seconds: 900, retention_period_in_days: 7 });
+fn durable_config_value_changes_update_the_function_and_publish_a_version() {
+    let (before, v1) = durable_stack(DurableConfig::new(600, 7));
+    let (after, v2) = durable_stack(DurableConfig::new(900, 7));
     assert!(before.get("FunctionName").is_none() && after.get("FunctionName").is_none());
-    assert_ne!(before["DurableConfig"], after["DurableConfig"]);
-    assert_ne!(v1, v2, "the replacement function gets a new version");
+    assert_eq!(after["DurableConfig"], serde_json::json!({"ExecutionTimeout": 900, "RetentionPeriodInDays": 7}));
+    assert_ne!(v1, v2, "the changed configuration is published as a new version");
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let (encrypted, v3) = durable_stack(DurableConfig::new(900, 7).kms_key_arn(key));
+    assert_eq!(
+        encrypted["DurableConfig"],
+        serde_json::json!({"ExecutionTimeout": 900, "KMSKeyArn": key, "RetentionPeriodInDays": 7})
+    );
+    assert_ne!(v2, v3);
 }
 
 /// The text of an IAM element as the acceptance check reads it: literals and Sub templates; other intrinsics

@@ -9,7 +9,7 @@ use serde_json::Value;
 pub enum RequireApproval {
     /// Never ask.
     Never,
-    /// Ask when the change adds IAM permissions (the default).
+    /// Ask when the change widens IAM access or replaces a durable function (the default).
     #[default]
     Broadening,
     /// Ask for any change.
@@ -310,11 +310,17 @@ fn statement_atoms(statement: &serde_json::Map<String, Value>, holder: &str) -> 
     atoms
 }
 
-/// Whether the deployment must be approved before it runs.
-pub fn needs_approval(mode: RequireApproval, has_changes: bool, broadening: &[String]) -> bool {
+/// Whether the deployment must be approved before it runs: in the default mode, when it widens IAM access or
+/// replaces a durable function (which cuts off its running executions).
+pub fn needs_approval(
+    mode: RequireApproval,
+    has_changes: bool,
+    broadening: &[String],
+    replaced: &[super::replacement::DurableReplacement],
+) -> bool {
     match mode {
         RequireApproval::Never => false,
-        RequireApproval::Broadening => !broadening.is_empty(),
+        RequireApproval::Broadening => !broadening.is_empty() || !replaced.is_empty(),
         RequireApproval::AnyChange => has_changes,
     }
 }
@@ -451,10 +457,16 @@ mod tests {
     #[test]
     fn approval_modes() {
         let grant = vec!["x".to_owned()];
-        assert!(!needs_approval(RequireApproval::Never, true, &grant));
-        assert!(needs_approval(RequireApproval::Broadening, true, &grant));
-        assert!(!needs_approval(RequireApproval::Broadening, true, &[]));
-        assert!(needs_approval(RequireApproval::AnyChange, true, &[]));
-        assert!(!needs_approval(RequireApproval::AnyChange, false, &[]));
+        let replaced = vec![super::super::replacement::DurableReplacement {
+            logical_id: "Orchestrator".into(),
+            why: "removed".into(),
+            execution_timeout_seconds: None,
+        }];
+        assert!(!needs_approval(RequireApproval::Never, true, &grant, &replaced));
+        assert!(needs_approval(RequireApproval::Broadening, true, &grant, &[]));
+        assert!(needs_approval(RequireApproval::Broadening, true, &[], &replaced));
+        assert!(!needs_approval(RequireApproval::Broadening, true, &[], &[]));
+        assert!(needs_approval(RequireApproval::AnyChange, true, &[], &[]));
+        assert!(!needs_approval(RequireApproval::AnyChange, false, &[], &[]));
     }
 }

@@ -27,9 +27,45 @@ pub enum ChangeSetOutcome {
     Ready {
         /// The change set's name.
         name: String,
-        /// One line per resource change.
-        changes: Vec<String>,
+        /// One entry per resource change.
+        changes: Vec<PlannedChange>,
     },
+}
+
+/// One resource change of a change set, as CloudFormation computed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedChange {
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
+    pub action: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// Logical id.
+    pub logical_id: String,
+    /// For `Modify`: `True`, `False` or `Conditional`.
+    pub replacement: Option<String>,
+}
+
+impl PlannedChange {
+    /// A change with these fields.
+    pub fn new(action: &str, resource_type: &str, logical_id: &str, replacement: Option<&str>) -> Self {
+        Self {
+            action: action.to_owned(),
+            resource_type: resource_type.to_owned(),
+            logical_id: logical_id.to_owned(),
+            replacement: replacement.map(str::to_owned),
+        }
+    }
+}
+
+impl std::fmt::Display for PlannedChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let replacement = match self.replacement.as_deref() {
+            Some("True") => " (replacement)",
+            Some("Conditional") => " (may be replaced)",
+            _ => "",
+        };
+        write!(f, "{} {} {}{replacement}", self.action, self.resource_type, self.logical_id)
+    }
 }
 
 /// Everything a change set is made of.
@@ -100,17 +136,11 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) ->
                     .iter()
                     .filter_map(|c| c.resource_change())
                     .map(|rc| {
-                        let replacement = match rc.replacement().map(aws_sdk_cloudformation::types::Replacement::as_str)
-                        {
-                            Some("True") => " (replacement)",
-                            Some("Conditional") => " (may be replaced)",
-                            _ => "",
-                        };
-                        format!(
-                            "{} {} {}{replacement}",
+                        PlannedChange::new(
                             rc.action().map_or("Change", |a| a.as_str()),
                             rc.resource_type().unwrap_or_default(),
-                            rc.logical_resource_id().unwrap_or_default()
+                            rc.logical_resource_id().unwrap_or_default(),
+                            rc.replacement().map(aws_sdk_cloudformation::types::Replacement::as_str),
                         )
                     })
                     .collect();

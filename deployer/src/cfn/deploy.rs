@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::approval::{RequireApproval, broadening, needs_approval};
 use super::change_set::{self, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
 use super::monitor::{EventCursor, watch};
+use super::replacement::durable_replacements;
 use super::stack::{self, StackInfo};
 use super::status::{StackAction, action_for, is_success};
 use crate::aws::aws_error;
@@ -159,23 +160,25 @@ async fn execute_change(
     host.notify(Event::ChangeSet {
         stack: request.stack.to_owned(),
         change_set: name.clone(),
-        changes: changes.clone(),
+        changes: changes.iter().map(ToString::to_string).collect(),
     });
     if request.interrupt.is_requested() {
         return Err(abandon(cfn, request, &name, create).await);
     }
     let widening = broadening(deployed, request.template);
-    if needs_approval(request.require_approval, !changes.is_empty(), &widening) {
-        let question = if widening.is_empty() {
-            format!("Deploy these changes to {}?", request.stack)
-        } else {
-            format!(
-                "{} widens IAM access in {} way(s):\n  {}\nDeploy?",
-                request.stack,
-                widening.len(),
-                widening.join("\n  ")
-            )
-        };
+    let replaced = durable_replacements(deployed, request.template, Some(&changes));
+    for replacement in &replaced {
+        host.notify(Event::Warning { message: replacement.warning(request.stack) });
+    }
+    if needs_approval(request.require_approval, !changes.is_empty(), &widening, &replaced) {
+        let mut lines = Vec::new();
+        if !widening.is_empty() {
+            lines.push(format!("{} widens IAM access in {} way(s):", request.stack, widening.len()));
+            lines.extend(widening.iter().map(|w| format!("  {w}")));
+        }
+        lines.extend(replaced.iter().map(|r| format!("durable function {} is {}", r.logical_id, r.why)));
+        lines.push(format!("Deploy these changes to {}?", request.stack));
+        let question = lines.join("\n");
         let approved = host.confirm(&question);
         if approved != Some(true) {
             change_set::delete(cfn, request.stack, &name).await?;
@@ -193,11 +196,22 @@ async fn execute_change(
             } else {
                 "it was not approved"
             };
+            let mut what = Vec::new();
+            if !widening.is_empty() {
+                what.push(format!("it widens IAM access in {} way(s)", widening.len()));
+            }
+            if !replaced.is_empty() {
+                let ids: Vec<&str> = replaced.iter().map(|r| r.logical_id.as_str()).collect();
+                what.push(format!("it replaces or removes durable function(s) {}", ids.join(", ")));
+            }
+            if what.is_empty() {
+                what.push("every change needs approval with --require-approval any-change".to_owned());
+            }
             return Err(DeployerError::ApprovalRequired(format!(
-                "the change to {} needs approval (it widens IAM access in {} way(s)) and {why}; review it with `deployer diff`, \
-                 then run `up --require-approval never`",
+                "the change to {} needs approval ({}) and {why}; review it with `deployer diff`, then run `up \
+                 --require-approval never`",
                 request.stack,
-                widening.len()
+                what.join("; ")
             )));
         }
     }

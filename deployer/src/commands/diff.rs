@@ -2,7 +2,7 @@
 
 use crate::build::BuildTarget;
 use crate::cfn::change_set::{self, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
-use crate::cfn::{approval, stack, template_diff};
+use crate::cfn::{approval, replacement, stack, template_diff};
 use crate::error::Result;
 use crate::io::Event;
 
@@ -46,6 +46,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
             }
         }
         ctx.host.notify(Event::Value { kind: "template_diff".into(), text });
+        let mut planned = None;
         if let (Some(aws), false) = (&aws, changes.is_empty()) {
             let exists = deployed.is_some();
             let request = ChangeSetRequest {
@@ -61,11 +62,17 @@ pub async fn run(ctx: &Context) -> Result<()> {
                     change_set::create(&aws.cfn, &request, &change_set::new_name()).await?
             {
                 change_set::delete(&aws.cfn, name, &cs).await?;
+                let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
                 ctx.host.notify(Event::Value {
                     kind: "change_set".into(),
-                    text: format!("CloudFormation's change set for {name}:\n  {}", changes.join("\n  ")),
+                    text: format!("CloudFormation's change set for {name}:\n  {}", lines.join("\n  ")),
                 });
+                planned = Some(changes);
             }
+        }
+        for replacement in replacement::durable_replacements(deployed.as_ref(), &synthesized.template, planned.as_deref())
+        {
+            ctx.host.notify(Event::Warning { message: replacement.warning(name) });
         }
     }
     Ok(())
