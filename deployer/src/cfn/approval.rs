@@ -212,7 +212,9 @@ fn name_of(value: &Value) -> String {
             }
             match o.get("Fn::Sub") {
                 Some(Value::String(s)) => s.clone(),
-                Some(Value::Array(a)) => a.first().and_then(Value::as_str).map_or_else(|| value.to_string(), str::to_owned),
+                Some(Value::Array(a)) => {
+                    a.first().and_then(Value::as_str).map_or_else(|| value.to_string(), str::to_owned)
+                }
                 _ => value.to_string(),
             }
         }
@@ -403,10 +405,13 @@ mod tests {
     #[test]
     fn a_deny_replaced_by_a_wider_one_is_not_broadening() {
         let secure = json!({"Bool": {"aws:SecureTransport": "false"}});
-        let listed = bucket_policy(&json!([
-            tls_deny(&json!(["s3:GetObject", "s3:PutObject"]), &json!("arn:aws:s3:::b/*"), &secure)]));
-        let all = bucket_policy(&json!([
-            tls_deny(&json!("s3:*"), &json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]), &secure)]));
+        let listed = bucket_policy(&json!([tls_deny(
+            &json!(["s3:GetObject", "s3:PutObject"]),
+            &json!("arn:aws:s3:::b/*"),
+            &secure
+        )]));
+        let all =
+            bucket_policy(&json!([tls_deny(&json!("s3:*"), &json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]), &secure)]));
         assert!(broadening(Some(&listed), &all).is_empty());
         assert_eq!(broadening(Some(&all), &listed).len(), 2, "s3:* on the bucket and on its objects are given back");
     }

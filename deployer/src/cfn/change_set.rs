@@ -92,8 +92,17 @@ pub fn new_name() -> String {
     )
 }
 
-/// Creates a change set and waits until it is ready or known to hold no changes.
-pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) -> Result<ChangeSetOutcome> {
+/// The longest the deployer waits for CloudFormation to compute one change set (it usually takes seconds).
+pub const CHANGE_SET_LIMIT: Duration = Duration::from_mins(10);
+
+/// Creates a change set and waits until it is ready or known to hold no changes; after `limit`, deletes it and says
+/// so.
+pub async fn create(
+    cfn: &Client,
+    request: &ChangeSetRequest<'_>,
+    name: &str,
+    limit: Duration,
+) -> Result<ChangeSetOutcome> {
     let mut call = cfn
         .create_change_set()
         .stack_name(request.stack)
@@ -120,6 +129,7 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) ->
         }
         return Err(crate::aws::api_error("CloudFormation.CreateChangeSet", message));
     }
+    let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
         let described = cfn
@@ -157,11 +167,34 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) ->
                     request.stack
                 )));
             }
-            _ => {
+            status => {
+                if started.elapsed() >= limit {
+                    let status = status.map_or("unknown", ChangeSetStatus::as_str).to_owned();
+                    return Err(not_computed(cfn, request.stack, name, &status, limit).await);
+                }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(2));
             }
         }
+    }
+}
+
+/// A change set still not computed after `limit`: it is deleted, so nothing is left waiting to be executed by
+/// someone who does not know where it came from.
+async fn not_computed(cfn: &Client, stack: &str, name: &str, status: &str, limit: Duration) -> DeployerError {
+    let minutes = limit.as_secs().div_ceil(60);
+    match delete(cfn, stack, name).await {
+        Ok(()) => DeployerError::TimedOut(format!(
+            "CloudFormation did not compute change set {name} of stack {stack} within {minutes} min (status \
+             {status}); the deployer deleted it and changed nothing. Look for a problem on CloudFormation's side \
+             (`aws cloudformation describe-stacks --stack-name {stack}`, the AWS Health Dashboard), then run `up` \
+             again"
+        )),
+        Err(e) => DeployerError::TimedOut(format!(
+            "CloudFormation did not compute change set {name} of stack {stack} within {minutes} min (status \
+             {status}), and deleting it failed ({e}): it is still there, unexecuted. Delete it with `aws \
+             cloudformation delete-change-set --stack-name {stack} --change-set-name {name}`, then run `up` again"
+        )),
     }
 }
 

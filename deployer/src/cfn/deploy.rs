@@ -2,12 +2,13 @@
 //! execute and watch a change set.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::approval::{RequireApproval, broadening, needs_approval};
 use super::change_set::{self, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
-use super::monitor::{EventCursor, watch};
+use super::monitor::{EventCursor, Operation, WATCH_LIMIT, watch};
 use super::replacement::durable_replacements;
 use super::stack::{self, StackInfo};
 use super::status::{StackAction, action_for, is_success};
@@ -15,9 +16,25 @@ use crate::aws::aws_error;
 use crate::error::{DeployerError, Result};
 use crate::interrupt::Interrupt;
 use crate::io::{Event, Host};
+use crate::publish::AssetBucket;
 
 /// CloudFormation's limit for an inline template body.
 pub const MAX_TEMPLATE_BODY: usize = 51_200;
+
+/// How long the deployer waits for each kind of CloudFormation work before it stops and says what still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Computing one change set.
+    pub change_set: Duration,
+    /// One stack operation (create, update, delete, or one found running).
+    pub watch: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { change_set: change_set::CHANGE_SET_LIMIT, watch: WATCH_LIMIT }
+    }
+}
 
 /// One stack to deploy.
 #[derive(Debug, Clone)]
@@ -35,9 +52,11 @@ pub struct DeployRequest<'a> {
     /// When to ask before executing.
     pub require_approval: RequireApproval,
     /// Bucket for templates over the inline limit.
-    pub template_bucket: Option<&'a str>,
+    pub template_bucket: Option<&'a AssetBucket>,
     /// Ctrl-C: checked at every point where stopping leaves a state we can describe.
     pub interrupt: &'a Interrupt,
+    /// How long to wait for CloudFormation.
+    pub limits: Limits,
 }
 
 /// How deploying a stack ended.
@@ -92,7 +111,9 @@ pub async fn deploy_stack(
                 tokio::select! {
                     biased;
                     () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, &status)),
-                    watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+                    watched = watch(
+                        cfn, request.stack, request.stack, cursor, Operation::Running, total, request.limits.watch, host,
+                    ) => watched?,
                 };
             }
             StackAction::DeleteThenCreate => {
@@ -112,7 +133,9 @@ pub async fn deploy_stack(
                 tokio::select! {
                     biased;
                     () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, "DELETE_IN_PROGRESS")),
-                    watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+                    watched = watch(
+                        cfn, request.stack, request.stack, cursor, Operation::Delete, total, request.limits.watch, host,
+                    ) => watched?,
                 };
             }
             StackAction::Create | StackAction::Update => {
@@ -148,7 +171,7 @@ async fn execute_change(
     };
     // Not raced with Ctrl-C: a CreateChangeSet cut off in flight may still be carried out after we looked, and
     // leave a change set nobody deletes. Computing it takes seconds; the check below follows at once.
-    let outcome = change_set::create(cfn, &change_set_request, &name).await?;
+    let outcome = change_set::create(cfn, &change_set_request, &name, request.limits.change_set).await?;
     let (name, changes) = match outcome {
         ChangeSetOutcome::NoChanges => {
             host.notify(Event::NoChanges { stack: request.stack.to_owned() });
@@ -230,7 +253,9 @@ async fn execute_change(
                 stack = request.stack
             )));
         }
-        watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+        watched = watch(
+            cfn, request.stack, request.stack, cursor, Operation::ChangeSet(&name), total, request.limits.watch, host,
+        ) => watched?,
     };
     if is_success(&watched.status) {
         let outputs = stack::describe(cfn, request.stack).await?.map(|i| i.outputs).unwrap_or_default();
@@ -308,15 +333,9 @@ async fn template_source(aws: &crate::aws::Aws, request: &DeployRequest<'_>) -> 
         )));
     };
     let key = format!("templates/{}.json", crate::package::zip::sha256_hex(request.template_body.as_bytes()));
-    aws.s3
-        .put_object()
-        .bucket(bucket)
-        .key(&key)
-        .body(request.template_body.as_bytes().to_vec().into())
-        .send()
-        .await
-        .map_err(aws_error("S3.PutObject"))?;
-    Ok(TemplateSource::Url(format!("https://{bucket}.s3.{}.amazonaws.com/{key}", aws.region)))
+    let body = request.template_body.as_bytes().to_vec().into();
+    crate::publish::s3::put(&aws.s3, bucket, &key, body, "application/json").await?;
+    Ok(TemplateSource::Url(crate::publish::s3::object_url(&bucket.name, &aws.region, &key).await?))
 }
 
 #[cfg(test)]
@@ -347,6 +366,7 @@ mod tests {
             require_approval: RequireApproval::Never,
             template_bucket: None,
             interrupt: &NEVER,
+            limits: Limits::default(),
         }
     }
 

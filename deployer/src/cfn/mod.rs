@@ -12,3 +12,6 @@ pub mod replacement;
 pub mod stack;
 pub mod status;
 pub mod template_diff;
+
+#[cfg(test)]
+mod replay_tests;

@@ -26,9 +26,8 @@ pub struct DurableReplacement {
 impl DurableReplacement {
     /// What the user is told before such a change is deployed.
     pub fn warning(&self, stack: &str) -> String {
-        let lifetime = self
-            .execution_timeout_seconds
-            .map_or_else(String::new, |s| format!(" (an execution may run up to {s} s)"));
+        let lifetime =
+            self.execution_timeout_seconds.map_or_else(String::new, |s| format!(" (an execution may run up to {s} s)"));
         format!(
             "{stack}: durable function {id} is {why}. CloudFormation deletes the old function with all its versions, \
              so executions still running on them{lifetime} cannot continue. List them with `deployer executions \
@@ -41,7 +40,11 @@ impl DurableReplacement {
 
 /// The durable functions of `old` that deploying `new` replaces or removes. `planned` is CloudFormation's change
 /// set when there is one: its `Replacement` verdict is authoritative; the templates alone decide otherwise.
-pub fn durable_replacements(old: Option<&Value>, new: &Value, planned: Option<&[PlannedChange]>) -> Vec<DurableReplacement> {
+pub fn durable_replacements(
+    old: Option<&Value>,
+    new: &Value,
+    planned: Option<&[PlannedChange]>,
+) -> Vec<DurableReplacement> {
     let empty = serde_json::Map::new();
     let old_resources = old.and_then(|t| t.get("Resources")).and_then(Value::as_object).unwrap_or(&empty);
     let new_resources = new.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
@@ -56,14 +59,14 @@ pub fn durable_replacements(old: Option<&Value>, new: &Value, planned: Option<&[
         let after = new_resources.get(id);
         let why = match (after, planned) {
             (None, _) => Some("removed from the template".to_owned()),
-            (Some(_), Some(planned)) => planned.iter().find(|c| &c.logical_id == id).and_then(|c| {
-                match c.replacement.as_deref() {
+            (Some(_), Some(planned)) => {
+                planned.iter().find(|c| &c.logical_id == id).and_then(|c| match c.replacement.as_deref() {
                     Some("True") => Some("replaced (CloudFormation's change set says so)".to_owned()),
                     Some("Conditional") => Some("possibly replaced (CloudFormation's change set says so)".to_owned()),
                     _ if c.action == "Remove" => Some("removed".to_owned()),
                     _ => None,
-                }
-            }),
+                })
+            }
             (Some(after), None) => template_replacement(before, after),
         };
         if let Some(why) = why {

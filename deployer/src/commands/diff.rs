@@ -59,7 +59,8 @@ pub async fn run(ctx: &Context) -> Result<()> {
             // A change set on a missing stack would leave a REVIEW_IN_PROGRESS stack behind: only ask for updates.
             if exists
                 && let ChangeSetOutcome::Ready { name: cs, changes } =
-                    change_set::create(&aws.cfn, &request, &change_set::new_name()).await?
+                    change_set::create(&aws.cfn, &request, &change_set::new_name(), change_set::CHANGE_SET_LIMIT)
+                        .await?
             {
                 change_set::delete(&aws.cfn, name, &cs).await?;
                 let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
@@ -70,7 +71,8 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 planned = Some(changes);
             }
         }
-        for replacement in replacement::durable_replacements(deployed.as_ref(), &synthesized.template, planned.as_deref())
+        for replacement in
+            replacement::durable_replacements(deployed.as_ref(), &synthesized.template, planned.as_deref())
         {
             ctx.host.notify(Event::Warning { message: replacement.warning(name) });
         }

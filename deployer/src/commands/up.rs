@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use crate::aws::Aws;
 use crate::build::BuildTarget;
 use crate::cfn::approval::RequireApproval;
-use crate::cfn::deploy::{DeployOutcome, DeployRequest, deploy_stack};
+use crate::cfn::deploy::{DeployOutcome, DeployRequest, Limits, deploy_stack};
 use crate::cli::UpArgs;
 use crate::error::{DeployerError, Result};
 use crate::interrupt::Interrupt;
 use crate::io::Event;
-use crate::publish::{PublishOutcome, publish_asset};
+use crate::publish::{AssetBucket, PublishOutcome, publish_asset};
 
 use super::{Context, Prepared, prepare, write_templates};
 
@@ -60,9 +60,9 @@ pub async fn deploy(
         return Err(stopped_before_deploying("after building"));
     }
     let account = aws.account_id().await?;
-    let bucket = stacks::bootstrap::bucket_name(&account, &aws.region);
+    let bucket = AssetBucket::of(&account, &aws.region);
     if let Some(bootstrap) = prepared.bootstrap() {
-        host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {bucket}") });
+        host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {}", bucket.name) });
         // The bootstrap stack only narrows access (a deny-non-TLS bucket policy): it never needs approval.
         let request = DeployRequest {
             stack: &bootstrap.stack_name,
@@ -73,12 +73,13 @@ pub async fn deploy(
             require_approval: RequireApproval::Never,
             template_bucket: None,
             interrupt,
+            limits: Limits::default(),
         };
         deploy_stack(aws, &request, host).await?;
     }
     host.notify(Event::Stage {
         stage: "publish".into(),
-        message: format!("{} asset(s) to s3://{bucket}", prepared.assets.len()),
+        message: format!("{} asset(s) to s3://{}", prepared.assets.len(), bucket.name),
     });
     for asset in &prepared.assets {
         let key = asset.packaged.object_key();
@@ -90,9 +91,9 @@ pub async fn deploy(
         };
         let event = match published {
             PublishOutcome::Uploaded => {
-                Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes }
+                Event::AssetUploaded { key, bucket: bucket.name.clone(), bytes: asset.packaged.bytes }
             }
-            PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.clone() },
+            PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.name.clone() },
         };
         host.notify(event);
     }
@@ -114,6 +115,7 @@ pub async fn deploy(
             require_approval,
             template_bucket: Some(&bucket),
             interrupt,
+            limits: Limits::default(),
         };
         let outputs = match deploy_stack(aws, &request, host).await? {
             DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => outputs,

@@ -83,6 +83,6 @@ fn build_caches_are_keyed_by_toolchain_and_lock_file() {
     for key in keys {
         assert!(key.contains("steps.toolchain.outputs.rustc") && key.contains("hashFiles('Cargo.lock')"), "{key}");
     }
-    let test = job(&text, "test");
-    assert!(test.iter().any(|l| l.contains("bash .ci/run")), "the gate runs the project's CI script");
+    let gate = job(&text, "test");
+    assert!(gate.iter().any(|l| l.contains("bash .ci/run")), "the gate runs the project's CI script");
 }
