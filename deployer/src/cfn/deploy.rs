@@ -351,6 +351,7 @@ mod tests {
             outputs: BTreeMap::new(),
             parameters: BTreeMap::new(),
             tags: BTreeMap::new(),
+            last_changed: None,
         }
     }
 
