@@ -48,8 +48,9 @@ pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
         return start_async(ctx, &aws, &function, payload, args).await;
     }
     let retry = if ctx.global.local { PropagationRetry::none() } else { PropagationRetry::after(changed) };
-    let body = invoke_retrying_denials(&aws.lambda, &function, &payload, args.name.as_deref(), &retry, ctx.host.as_ref())
-        .await?;
+    let body =
+        invoke_retrying_denials(&aws.lambda, &function, &payload, args.name.as_deref(), &retry, ctx.host.as_ref())
+            .await?;
     ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: body });
     Ok(())
 }
@@ -81,9 +82,8 @@ impl PropagationRetry {
 
     /// [`PROPAGATION_PAUSES`] when the stack changed less than [`PROPAGATION_WINDOW`] ago, else none.
     pub fn after(changed: Option<SystemTime>) -> Self {
-        let recent = changed
-            .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .is_some_and(|age| age < PROPAGATION_WINDOW);
+        let recent =
+            changed.and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|age| age < PROPAGATION_WINDOW);
         if recent { Self { pauses: PROPAGATION_PAUSES.to_vec() } } else { Self::none() }
     }
 }
