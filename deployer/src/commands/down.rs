@@ -15,8 +15,10 @@ pub async fn run(ctx: &Context, args: &DownArgs) -> Result<()> {
     if ctx.global.local {
         return super::local::down(ctx).await;
     }
-    let _lock = crate::lock::acquire(&ctx.workspace.lock_dir(), &ctx.global.stack_name)?;
+    // Region and credentials first: a configuration error is the same whoever else is deploying, and checking it
+    // takes no lock another run would then have to wait for.
     let aws = ctx.aws().await?;
+    let _lock = crate::lock::acquire(&ctx.workspace.lock_dir(), &ctx.global.stack_name)?;
     let host = ctx.host.as_ref();
     host.notify(Event::Stage { stage: "destroy".into(), message: format!("stack {}", ctx.global.stack_name) });
     destroy_stack(&aws.cfn, &ctx.global.stack_name, WATCH_LIMIT, host).await?;
