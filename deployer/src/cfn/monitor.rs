@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::StackEvent;
 
-use super::status::{is_terminal, resource_done};
+use super::status::{is_success, is_terminal, resource_done};
 use crate::aws::{aws_error, service_message};
 use crate::error::{DeployerError, Result};
 use crate::io::{Event, Host};
@@ -95,9 +95,13 @@ pub fn settled(operation: Operation<'_>, status: &str, evidence: &Evidence) -> b
     match operation {
         // Nothing but this delete makes a stack that existed a moment ago disappear.
         Operation::Delete => status == "DELETE_COMPLETE",
-        Operation::ChangeSet(_) => {
-            matches!(evidence.change_set_execution.as_deref(), Some("EXECUTE_COMPLETE" | "EXECUTE_FAILED"))
-        }
+        // The change set's verdict must agree with the status: EXECUTE_FAILED beside a stale UPDATE_COMPLETE is the
+        // change set ahead of the stack read, not a success.
+        Operation::ChangeSet(_) => match evidence.change_set_execution.as_deref() {
+            Some("EXECUTE_COMPLETE") => is_success(status),
+            Some("EXECUTE_FAILED") => !is_success(status),
+            _ => false,
+        },
         Operation::Running => true,
     }
 }
@@ -262,6 +266,27 @@ async fn new_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_final_status_is_believed_only_with_evidence_of_this_operation() {
+        let none = Evidence::default();
+        let change_set = Operation::ChangeSet("cs");
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &none), "a stale read alone");
+        assert!(!settled(change_set, "UPDATE_IN_PROGRESS", &none));
+        let moved = Evidence { saw_in_progress: true, ..Evidence::default() };
+        assert!(settled(change_set, "UPDATE_ROLLBACK_COMPLETE", &moved));
+        let event = Evidence { stack_event_status: Some("UPDATE_COMPLETE".into()), ..Evidence::default() };
+        assert!(settled(change_set, "UPDATE_COMPLETE", &event));
+        let older_event = Evidence { stack_event_status: Some("UPDATE_IN_PROGRESS".into()), ..Evidence::default() };
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &older_event));
+        let executed = |s: &str| Evidence { change_set_execution: Some(s.into()), ..Evidence::default() };
+        assert!(settled(change_set, "UPDATE_COMPLETE", &executed("EXECUTE_COMPLETE")));
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &executed("EXECUTE_FAILED")), "stack read behind");
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &executed("EXECUTE_IN_PROGRESS")));
+        assert!(settled(Operation::Delete, "DELETE_COMPLETE", &none));
+        assert!(!settled(Operation::Delete, "DELETE_FAILED", &none), "a delete that failed before");
+        assert!(settled(Operation::Running, "UPDATE_COMPLETE", &none));
+    }
 
     #[test]
     fn the_cause_comes_before_the_cancellations() {
