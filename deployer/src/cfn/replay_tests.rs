@@ -83,6 +83,17 @@ fn events_xml(events: &[StackEvent<'_>]) -> String {
 
 /// `DescribeChangeSet` of a change set in `status` / `execution`, adding one function.
 fn change_set_xml(name: &str, status: &str, execution: &str) -> String {
+    change_set_with(
+        name,
+        status,
+        execution,
+        "<Action>Add</Action><LogicalResourceId>Processor</LogicalResourceId>\
+         <ResourceType>AWS::Lambda::Function</ResourceType>",
+    )
+}
+
+/// `DescribeChangeSet` of a change set with one resource change (`change`: the `ResourceChange` members).
+fn change_set_with(name: &str, status: &str, execution: &str, change: &str) -> String {
     format!(
         r#"<DescribeChangeSetResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
   <DescribeChangeSetResult>
@@ -95,16 +106,26 @@ fn change_set_xml(name: &str, status: &str, execution: &str) -> String {
     <Changes>
       <member>
         <Type>Resource</Type>
-        <ResourceChange>
-          <Action>Add</Action>
-          <LogicalResourceId>Processor</LogicalResourceId>
-          <ResourceType>AWS::Lambda::Function</ResourceType>
-        </ResourceChange>
+        <ResourceChange>{change}</ResourceChange>
       </member>
     </Changes>
   </DescribeChangeSetResult>
   <ResponseMetadata><RequestId>c5f1a8e1-example</RequestId></ResponseMetadata>
 </DescribeChangeSetResponse>"#
+    )
+}
+
+/// `GetTemplate` answering `template` (JSON text as the element's content).
+fn template_xml(template: &serde_json::Value) -> String {
+    let body = template.to_string().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    format!(
+        r#"<GetTemplateResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <GetTemplateResult>
+    <TemplateBody>{body}</TemplateBody>
+    <StagesAvailable><member>Original</member><member>Processed</member></StagesAvailable>
+  </GetTemplateResult>
+  <ResponseMetadata><RequestId>4d33d9ba-example</RequestId></ResponseMetadata>
+</GetTemplateResponse>"#
     )
 }
 
@@ -385,6 +406,84 @@ async fn a_template_over_the_inline_limit_deploys_from_its_url_in_the_partition(
         "{outcome:?}"
     );
     assert_eq!((put.num_calls(), create.num_calls(), execute.num_calls()), (1, 1, 1));
+}
+
+fn aws_with(cfn_client: Cfn, region: &str) -> crate::aws::Aws {
+    crate::aws::Aws {
+        config: aws_config::SdkConfig::builder().build(),
+        cfn: cfn_client,
+        s3: s3(&[]),
+        lambda: aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::Config::builder()
+                .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+                .build(),
+        ),
+        region: region.into(),
+    }
+}
+
+/// A change set that replaces the durable function: `up` warns what it does to running executions, and in the
+/// default approval mode a run nobody can approve refuses, deletes the change set and executes nothing.
+#[tokio::test]
+async fn a_change_set_replacing_the_durable_function_is_warned_about_and_needs_approval() {
+    let durable = json!({"ExecutionTimeout": 600, "RetentionPeriodInDays": 7});
+    let old = json!({"Resources": {"Orchestrator": {"Type": "AWS::Lambda::Function",
+        "Properties": {"Handler": "bootstrap", "DurableConfig": durable}}}});
+    let new = json!({"Resources": {"Orchestrator": {"Type": "AWS::Lambda::Function",
+        "Properties": {"Handler": "bootstrap"}}}});
+    let body = format!("{new:#}\n");
+    let stacks = mock!(Cfn::describe_stacks)
+        .sequence()
+        .http_status(200, Some(stacks_xml("UPDATE_COMPLETE")))
+        .repeatedly()
+        .build();
+    let template = mock!(Cfn::get_template).sequence().http_status(200, Some(template_xml(&old))).repeatedly().build();
+    let create =
+        mock!(Cfn::create_change_set).sequence().http_status(200, Some(ok_xml("CreateChangeSet"))).repeatedly().build();
+    let describe = mock!(Cfn::describe_change_set)
+        .sequence()
+        .http_status(
+            200,
+            Some(change_set_with(
+                "deployer-1",
+                "CREATE_COMPLETE",
+                "AVAILABLE",
+                "<Action>Modify</Action><LogicalResourceId>Orchestrator</LogicalResourceId>\
+                 <ResourceType>AWS::Lambda::Function</ResourceType><Replacement>True</Replacement>",
+            )),
+        )
+        .repeatedly()
+        .build();
+    let delete =
+        mock!(Cfn::delete_change_set).sequence().http_status(200, Some(ok_xml("DeleteChangeSet"))).repeatedly().build();
+    let execute = mock!(Cfn::execute_change_set)
+        .sequence()
+        .http_status(200, Some(ok_xml("ExecuteChangeSet")))
+        .repeatedly()
+        .build();
+    let aws = aws_with(cfn(&[&stacks, &template, &create, &describe, &delete, &execute]), "us-east-1");
+    let interrupt = Interrupt::never();
+    let request = DeployRequest {
+        stack: STACK,
+        template: &new,
+        template_body: &body,
+        parameters: vec![],
+        tags: vec![],
+        require_approval: RequireApproval::Broadening,
+        template_bucket: None,
+        interrupt: &interrupt,
+        limits: Limits::default(),
+    };
+    let host = RecordingHost::default();
+    let error = deploy_stack(&aws, &request, &host).await.unwrap_err();
+    assert!(matches!(error, DeployerError::ApprovalRequired(_)), "{error:?}");
+    assert!(error.to_string().contains("replaces or removes durable function(s) Orchestrator"), "{error}");
+    let warned = host.events().into_iter().any(|e| {
+        matches!(e, crate::io::Event::Warning { ref message }
+            if message.contains("Orchestrator") && message.contains("cannot continue") && message.contains("up to 600 s"))
+    });
+    assert!(warned, "{:?}", host.events());
+    assert_eq!((delete.num_calls(), execute.num_calls()), (1, 0));
 }
 
 #[tokio::test]
