@@ -75,7 +75,7 @@ pub async fn deploy(
             interrupt,
             limits: Limits::default(),
         };
-        deploy_stack(aws, &request, host).await?;
+        deploy_stack(aws, &request, host).await.map_err(|e| name_taken(e, &bucket))?;
     }
     host.notify(Event::Stage {
         stage: "publish".into(),
@@ -125,6 +125,25 @@ pub async fn deploy(
     Ok(all_outputs)
 }
 
+/// A bootstrap stack that failed because a bucket of the asset bucket's name already exists: in this account (left
+/// by an earlier bootstrap whose stack is gone) or in another one (the name is predictable). Both need a person.
+fn name_taken(error: DeployerError, bucket: &AssetBucket) -> DeployerError {
+    let DeployerError::DeployFailed(message) = &error else {
+        return error;
+    };
+    if !(message.contains(stacks::bootstrap::BUCKET_LOGICAL_ID) && message.contains("already exists")) {
+        return error;
+    }
+    DeployerError::BucketNotOwned(format!(
+        "{message}. The asset bucket's name {name} is taken. Run `aws s3api head-bucket --bucket {name} \
+         --expected-bucket-owner {owner}`: if it succeeds, the bucket is yours, left by an earlier bootstrap; empty \
+         and delete it (`aws s3 rb s3://{name} --force`) and run `up` again. If it answers 403, another AWS account \
+         owns that name: the deployer will not use it, so deploy in another region",
+        name = bucket.name,
+        owner = bucket.owner,
+    ))
+}
+
 /// Prints each stack's outputs and writes them all to `file` when asked.
 pub fn report_outputs(
     ctx: &Context,
@@ -142,4 +161,27 @@ pub fn report_outputs(
         std::fs::write(path, text + "\n").map_err(|e| DeployerError::io("write", path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_asset_bucket_name_says_how_to_tell_whose_it_is() {
+        let bucket = AssetBucket::of("123456789012", "eu-west-1");
+        let failed = DeployerError::DeployFailed(format!(
+            "deploying DurableDeployerToolkit ended in ROLLBACK_COMPLETE: AssetBucket CREATE_FAILED: {} already exists",
+            bucket.name
+        ));
+        let text = name_taken(failed, &bucket).to_string();
+        assert!(text.contains("--expected-bucket-owner 123456789012"), "{text}");
+        assert!(text.contains(&format!("aws s3 rb s3://{} --force", bucket.name)), "{text}");
+        let other =
+            DeployerError::DeployFailed("deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied".into());
+        assert_eq!(
+            name_taken(other, &bucket).to_string(),
+            "deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied"
+        );
+    }
 }
