@@ -191,13 +191,23 @@ async fn start_async(ctx: &Context, aws: &Aws, function: &str, payload: Vec<u8>,
             ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: result.unwrap_or_default() });
             Ok(())
         }
-        (status, _) => Err(DeployerError::DeployFailed(format!(
-            "the durable execution {} ended {status}{}: see `deployer history {}{}`",
-            execution.name,
-            execution.error.map(|e| format!(" ({})", e.summary())).unwrap_or_default(),
-            execution.name,
-            if ctx.global.local { " --local" } else { "" },
-        ))),
+        (status, _) => {
+            let summary = execution.error.map(|e| e.summary());
+            let denied = summary.as_deref().is_some_and(is_permission_denied);
+            Err(DeployerError::DeployFailed(format!(
+                "the durable execution {} ended {status}{}: see `deployer history {}{}`{}",
+                execution.name,
+                summary.map(|s| format!(" ({s})")).unwrap_or_default(),
+                execution.name,
+                if ctx.global.local { " --local" } else { "" },
+                if denied {
+                    ". A permission was denied: if the stack was just deployed, IAM may not have propagated its \
+                     policies yet; start a new execution in a minute (a synchronous `invoke` retries this by itself)"
+                } else {
+                    ""
+                },
+            )))
+        }
     }
 }
 
