@@ -160,7 +160,7 @@ async fn execute_change(
     host: &dyn Host,
 ) -> Result<DeployOutcome> {
     let cfn = &aws.cfn;
-    let template = template_source(aws, request).await?;
+    let template = template_source(aws, request.stack, request.template_body, request.template_bucket).await?;
     let name = change_set::new_name();
     let change_set_request = ChangeSetRequest {
         stack: request.stack,
@@ -320,20 +320,26 @@ async fn abandon(
     }
 }
 
-async fn template_source(aws: &crate::aws::Aws, request: &DeployRequest<'_>) -> Result<TemplateSource> {
-    if request.template_body.len() <= MAX_TEMPLATE_BODY {
-        return Ok(TemplateSource::Body(request.template_body.to_owned()));
+/// Where CloudFormation reads `template_body` from: inline up to [`MAX_TEMPLATE_BODY`] bytes, else uploaded to
+/// `bucket` (under its hash) and named by its URL in the region's partition.
+pub async fn template_source(
+    aws: &crate::aws::Aws,
+    stack: &str,
+    template_body: &str,
+    bucket: Option<&AssetBucket>,
+) -> Result<TemplateSource> {
+    if template_body.len() <= MAX_TEMPLATE_BODY {
+        return Ok(TemplateSource::Body(template_body.to_owned()));
     }
-    let Some(bucket) = request.template_bucket else {
+    let Some(bucket) = bucket else {
         return Err(DeployerError::DeployFailed(format!(
-            "the template of {} is {} bytes, over CloudFormation's inline limit of {MAX_TEMPLATE_BODY}, and no asset \
-             bucket is available to upload it to",
-            request.stack,
-            request.template_body.len()
+            "the template of {stack} is {} bytes, over CloudFormation's inline limit of {MAX_TEMPLATE_BODY}, and no \
+             asset bucket is available to upload it to",
+            template_body.len()
         )));
     };
-    let key = format!("templates/{}.json", crate::package::zip::sha256_hex(request.template_body.as_bytes()));
-    let body = request.template_body.as_bytes().to_vec().into();
+    let key = format!("templates/{}.json", crate::package::zip::sha256_hex(template_body.as_bytes()));
+    let body = template_body.as_bytes().to_vec().into();
     crate::publish::s3::put(&aws.s3, bucket, &key, body, "application/json").await?;
     Ok(TemplateSource::Url(crate::publish::s3::object_url(&bucket.name, &aws.region, &key).await?))
 }

@@ -2,9 +2,11 @@
 
 use crate::build::BuildTarget;
 use crate::cfn::change_set::{self, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
+use crate::cfn::deploy::{MAX_TEMPLATE_BODY, template_source};
 use crate::cfn::{approval, replacement, stack, template_diff};
 use crate::error::Result;
 use crate::io::Event;
+use crate::publish::AssetBucket;
 
 use super::{Context, prepare};
 
@@ -49,13 +51,18 @@ pub async fn run(ctx: &Context) -> Result<()> {
         let mut planned = None;
         if let (Some(aws), false) = (&aws, changes.is_empty()) {
             let exists = deployed.is_some();
-            let request = ChangeSetRequest {
-                stack: name,
-                create: !exists,
-                template: TemplateSource::Body(synthesized.template_body.clone()),
-                parameters: &[],
-                tags: &[],
+            // A template over the inline limit is read from the asset bucket, as `up` deploys it.
+            let bucket = if synthesized.template_body.len() > MAX_TEMPLATE_BODY {
+                Some(AssetBucket::of(&aws.account_id().await?, &aws.region))
+            } else {
+                None
             };
+            let template = if exists {
+                template_source(aws, name, &synthesized.template_body, bucket.as_ref()).await?
+            } else {
+                TemplateSource::Body(synthesized.template_body.clone())
+            };
+            let request = ChangeSetRequest { stack: name, create: !exists, template, parameters: &[], tags: &[] };
             // A change set on a missing stack would leave a REVIEW_IN_PROGRESS stack behind: only ask for updates.
             if exists
                 && let ChangeSetOutcome::Ready { name: cs, changes } =
