@@ -253,6 +253,14 @@ fn collect(value: &Value, holder: &str, found: &mut Vec<Atom>) {
     }
 }
 
+/// In a bucket's own policy, the only resources are the bucket and its objects: `NotResource` naming just the
+/// bucket's ARN means its objects, `<bucket ARN>/*`, and is compared as that.
+fn bucket_objects(holder: &str, not_resources: &[String]) -> Option<String> {
+    let bucket = holder.strip_prefix("bucket ")?;
+    let arn = format!("${{{bucket}.Arn}}");
+    (not_resources == [arn.clone()]).then(|| format!("{arn}/*"))
+}
+
 /// Splits a statement into one atom per action and resource, so that removing an action from an Allow is not
 /// mistaken for a new grant, and removing one from a Deny is seen as exactly the access it gives back.
 fn statement_atoms(statement: &serde_json::Map<String, Value>, holder: &str) -> Vec<Atom> {
@@ -271,7 +279,10 @@ fn statement_atoms(statement: &serde_json::Map<String, Value>, holder: &str) -> 
     let (action_key, actions) =
         if statement.contains_key("NotAction") { ("NotAction", list("NotAction")) } else { ("Action", list("Action")) };
     let (resource_key, resources) = if statement.contains_key("NotResource") {
-        ("NotResource", list("NotResource"))
+        match bucket_objects(holder, &list("NotResource")) {
+            Some(objects) => ("Resource", vec![objects]),
+            None => ("NotResource", list("NotResource")),
+        }
     } else if statement.contains_key("Resource") {
         ("Resource", list("Resource"))
     } else {
@@ -414,6 +425,26 @@ mod tests {
             bucket_policy(&json!([tls_deny(&json!("s3:*"), &json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]), &secure)]));
         assert!(broadening(Some(&listed), &all).is_empty());
         assert_eq!(broadening(Some(&all), &listed).len(), 2, "s3:* on the bucket and on its objects are given back");
+    }
+
+    /// The bootstrap stack's TLS policy as it was (a list of actions per statement, objects named by `NotResource`
+    /// on the bucket) and as it is (one `s3:*` Deny on the bucket and its objects): the change only narrows.
+    #[test]
+    fn the_old_listed_tls_policy_to_the_broad_one_is_not_broadening() {
+        let secure = json!({"Bool": {"aws:SecureTransport": "false"}});
+        let arn = json!({"Fn::GetAtt": ["AssetBucket", "Arn"]});
+        let policy = |statements: Value| {
+            json!({"Resources": {"AssetBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+                "Bucket": {"Ref": "AssetBucket"}, "PolicyDocument": {"Statement": statements}}}}})
+        };
+        let old = policy(json!([
+            {"Effect": "Deny", "Principal": "*", "Action": ["s3:ListBucket"], "Resource": [arn], "Condition": secure},
+            {"Effect": "Deny", "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject"], "NotResource": [arn],
+             "Condition": secure}]));
+        let new = policy(json!([{"Effect": "Deny", "Principal": "*", "Action": ["s3:*"],
+            "Resource": [arn, {"Fn::Sub": "${AssetBucket.Arn}/*"}], "Condition": secure}]));
+        assert!(broadening(Some(&old), &new).is_empty(), "{:?}", broadening(Some(&old), &new));
+        assert_eq!(broadening(Some(&new), &old).len(), 2, "s3:* on the bucket and on its objects");
     }
 
     #[test]
