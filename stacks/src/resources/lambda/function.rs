@@ -233,7 +233,9 @@ fn check_kms_key_arn(path: &str, arn: &str) -> Result<(), SynthError> {
     } else {
         Err(SynthError::invalid(
             path,
-            format!("DurableConfig.KMSKeyArn `{arn}` must be a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"),
+            format!(
+                "DurableConfig.KMSKeyArn `{arn}` must be a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"
+            ),
         ))
     }
 }
