@@ -548,3 +548,42 @@ async fn uploads_to_our_own_bucket_name_its_owner() {
     assert_eq!(published, PublishOutcome::Uploaded);
     assert_eq!(put.num_calls(), 1);
 }
+
+/// `ListObjectVersions` answering one version that never goes away (a bucket written faster than it is emptied).
+const ONE_VERSION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix></Prefix><KeyMarker></KeyMarker><VersionIdMarker></VersionIdMarker><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Version><Key>a.zip</Key><VersionId>3/L4kqtJl40Nr8X8gdRQBpUMLUo</VersionId><IsLatest>true</IsLatest><LastModified>2026-11-27T10:00:00.000Z</LastModified><ETag>"fba9dede5f27731c9771645a39863328"</ETag><Size>434234</Size><StorageClass>STANDARD</StorageClass></Version></ListVersionsResult>"#;
+
+/// `down --all` empties the bucket only if it is ours, and gives up on a bucket that never empties.
+#[tokio::test]
+async fn emptying_the_asset_bucket_checks_its_owner_and_is_bounded() {
+    let bucket = AssetBucket::of(ACCOUNT, "us-east-1");
+    let denied = mock!(S3::list_object_versions)
+        .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT))
+        .sequence()
+        .http_status(403, Some(ACCESS_DENIED.to_owned()))
+        .repeatedly()
+        .build();
+    let error = super::destroy::empty_bucket(&s3(&[&denied]), &bucket, Duration::from_mins(1)).await.unwrap_err();
+    assert!(matches!(error, DeployerError::BucketNotOwned(_)), "{error:?}");
+
+    let listed = mock!(S3::list_object_versions)
+        .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT))
+        .sequence()
+        .http_status(200, Some(ONE_VERSION.to_owned()))
+        .repeatedly()
+        .build();
+    let deleted = mock!(S3::delete_object)
+        .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT) && r.version_id().is_some())
+        .sequence()
+        .http_status(204, None)
+        .repeatedly()
+        .build();
+    let client = s3(&[&listed, &deleted]);
+    let emptied = super::destroy::empty_bucket(&client, &bucket, Duration::from_millis(300));
+    let error =
+        tokio::time::timeout(Duration::from_secs(20), emptied).await.expect("emptying never gave up").unwrap_err();
+    assert!(matches!(error, DeployerError::TimedOut(_)), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("aws s3api list-object-versions") && text.contains("down --all"), "{text}");
+    assert!(deleted.num_calls() > 0);
+}
