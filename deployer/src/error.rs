@@ -84,6 +84,18 @@ pub enum DeployerError {
     #[diagnostic(code(deployer::deploy))]
     DeployFailed(String),
 
+    /// The asset bucket does not belong to the caller's account (or the caller may not use it): nothing is sent to
+    /// it.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::bucket_not_owned))]
+    BucketNotOwned(String),
+
+    /// An AWS operation took longer than the deployer waits for it; the message says what still runs in AWS and
+    /// how to look at it.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::timed_out))]
+    TimedOut(String),
+
     /// The user refused, or could not be asked, to approve a change.
     #[error("{0}")]
     #[diagnostic(code(deployer::approval))]

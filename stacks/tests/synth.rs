@@ -215,15 +215,23 @@ fn durable_stack(config: DurableConfig) -> (Value, String) {
     (t["Resources"]["Fn"]["Properties"].clone(), version)
 }
 
-/// `DurableConfig` is create-only. Functions never carry a `FunctionName`, so CloudFormation replaces the
-/// function under a new generated name (no clash), the new version is published on it and the alias follows.
+/// Changing `DurableConfig` values is an update in place (CloudFormation: "no interruption"): the function keeps
+/// its logical id, and a new version is published because its configuration changed. A `FunctionName` is never
+/// set, so turning durability on or off (a replacement) has no name to clash on.
 #[test]
-fn durable_config_change_replaces_the_function_cleanly() {
-    let (before, v1) = durable_stack(DurableConfig { execution_timeout_seconds: 600, retention_period_in_days: 7 });
-    let (after, v2) = durable_stack(DurableConfig { execution_timeout_seconds: 900, retention_period_in_days: 7 });
+fn durable_config_value_changes_update_the_function_and_publish_a_version() {
+    let (before, v1) = durable_stack(DurableConfig::new(600, 7));
+    let (after, v2) = durable_stack(DurableConfig::new(900, 7));
     assert!(before.get("FunctionName").is_none() && after.get("FunctionName").is_none());
-    assert_ne!(before["DurableConfig"], after["DurableConfig"]);
-    assert_ne!(v1, v2, "the replacement function gets a new version");
+    assert_eq!(after["DurableConfig"], serde_json::json!({"ExecutionTimeout": 900, "RetentionPeriodInDays": 7}));
+    assert_ne!(v1, v2, "the changed configuration is published as a new version");
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let (encrypted, v3) = durable_stack(DurableConfig::new(900, 7).kms_key_arn(key));
+    assert_eq!(
+        encrypted["DurableConfig"],
+        serde_json::json!({"ExecutionTimeout": 900, "KMSKeyArn": key, "RetentionPeriodInDays": 7})
+    );
+    assert_ne!(v2, v3);
 }
 
 /// The text of an IAM element as the acceptance check reads it: literals and Sub templates; other intrinsics
@@ -255,23 +263,29 @@ fn statements<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
+/// Least privilege is about what is allowed: every Allow statement names its actions and resources (no `*` but the
+/// trailing `:*` qualifier, no `NotAction`/`NotResource`); Deny statements may be broad.
 #[test]
-fn no_iam_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
+fn no_allow_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
     let assembly = synth(&AppConfig::default());
     let mut found = Vec::new();
     for s in &assembly.stacks {
         statements(&s.template, &mut found);
     }
-    assert!(found.len() >= 6, "found only {} statements", found.len());
-    for s in found {
-        for key in ["Action", "NotAction", "Resource", "NotResource"] {
+    let allows: Vec<&&Value> = found.iter().filter(|s| s["Effect"] == "Allow").collect();
+    assert!(allows.len() >= 5, "found only {} Allow statements", allows.len());
+    for s in allows {
+        for key in ["NotAction", "NotResource"] {
+            assert!(s.get(key).is_none(), "{key} in an Allow statement: {s}");
+        }
+        for key in ["Action", "Resource"] {
             let values = match &s[key] {
                 Value::Null => vec![],
                 Value::Array(a) => a.iter().collect(),
                 one => vec![one],
             };
             for text in values.into_iter().map(iam_text) {
-                if key.ends_with("Action") {
+                if key == "Action" {
                     assert!(!text.contains('*'), "wildcard in {key}: {text}");
                 } else if text.contains('*') {
                     let qualifier = text.matches('*').count() == 1 && text.ends_with(":*") && text.len() > 20;
@@ -280,6 +294,31 @@ fn no_iam_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
             }
         }
     }
+}
+
+/// The asset bucket refuses every plain-HTTP request, on the bucket and on its objects, whatever the action: one
+/// broad Deny, as AWS Config's `s3-bucket-ssl-requests-only` rule expects (a list of actions left ACL and tagging
+/// calls open over HTTP).
+#[test]
+fn the_asset_bucket_denies_all_of_s3_without_tls() {
+    let assembly = synth(&AppConfig::default());
+    let policy = &assembly.stacks[0].template["Resources"]["AssetBucketPolicy"]["Properties"];
+    assert_eq!(policy["Bucket"], serde_json::json!({"Ref": bootstrap::BUCKET_LOGICAL_ID}));
+    let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    let deny = &statements[0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(deny["Action"], serde_json::json!(["s3:*"]));
+    assert_eq!(
+        deny["Resource"],
+        serde_json::json!([
+            {"Fn::GetAtt": [bootstrap::BUCKET_LOGICAL_ID, "Arn"]},
+            {"Fn::Sub": format!("${{{}.Arn}}/*", bootstrap::BUCKET_LOGICAL_ID)}
+        ])
+    );
+    assert!(deny.get("NotResource").is_none(), "{deny}");
+    assert_eq!(deny["Condition"], serde_json::json!({"Bool": {"aws:SecureTransport": "false"}}));
 }
 
 /// Finds an executable in `DEPLOYER_TOOLS_BIN`, then on `PATH`.

@@ -2,11 +2,30 @@
 
 pub mod retry;
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::error::{DeployerError, Result};
+
+/// How long one attempt of a CloudFormation call may take: its calls are small queries, and without a bound a
+/// connection that stalls after connecting would hang `up` past every limit of its own (the SDK only bounds the
+/// connect). A timed-out attempt is retried like a transient error.
+pub const CFN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one attempt of an S3 call may take: an upload of a few MiB on a slow link included.
+pub const S3_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(5);
+/// How long one attempt of a Lambda call may take: a synchronous invoke of a durable function waits for the whole
+/// execution, up to 15 minutes.
+pub const LAMBDA_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(16);
+/// The SDK's own connect timeout, kept when the attempt timeout is set.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
+fn attempt_timeout(limit: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_attempt_timeout(limit).build()
+}
 
 /// Where and as whom to talk to AWS.
 #[derive(Debug, Clone, Default)]
@@ -99,10 +118,17 @@ impl Aws {
         let custom_endpoint = options.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(custom_endpoint)
+            .timeout_config(attempt_timeout(S3_ATTEMPT_TIMEOUT))
             .interceptor(retry::RetryNotice)
             .build();
-        let cfn_config = aws_sdk_cloudformation::config::Builder::from(&config).interceptor(retry::RetryNotice).build();
-        let lambda_config = aws_sdk_lambda::config::Builder::from(&config).interceptor(retry::RetryNotice).build();
+        let cfn_config = aws_sdk_cloudformation::config::Builder::from(&config)
+            .timeout_config(attempt_timeout(CFN_ATTEMPT_TIMEOUT))
+            .interceptor(retry::RetryNotice)
+            .build();
+        let lambda_config = aws_sdk_lambda::config::Builder::from(&config)
+            .timeout_config(attempt_timeout(LAMBDA_ATTEMPT_TIMEOUT))
+            .interceptor(retry::RetryNotice)
+            .build();
         Ok(Self {
             cfn: aws_sdk_cloudformation::Client::from_conf(cfn_config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
@@ -187,4 +213,40 @@ fn is_credentials_rejected(message: &str) -> bool {
     ];
     let code = message.split(':').next().unwrap_or_default().trim();
     CODES.contains(&code) || message.contains("security token included in the request is expired")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    /// A CloudFormation endpoint that accepts connections and never answers: each attempt is abandoned after
+    /// [`CFN_ATTEMPT_TIMEOUT`] and the call fails after its retries, instead of hanging (time is paused: tokio
+    /// advances it whenever everything waits).
+    #[tokio::test(start_paused = true)]
+    async fn a_call_to_an_endpoint_that_never_answers_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                open.push(socket);
+            }
+        });
+        let options = AwsOptions {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(url),
+            static_credentials: Some(("AKIDEXAMPLE".into(), "secret".into())),
+            ..AwsOptions::default()
+        };
+        let aws = Aws::connect(&options).await.unwrap();
+        let started = tokio::time::Instant::now();
+        let call = aws.cfn.describe_stacks().stack_name("app").send();
+        let answer = tokio::time::timeout(Duration::from_hours(1), call).await.expect("the call hung");
+        let error = DisplayErrorContext(answer.unwrap_err()).to_string();
+        assert!(error.to_lowercase().contains("timeout"), "{error}");
+        let waited = started.elapsed();
+        assert!(waited >= CFN_ATTEMPT_TIMEOUT * retry::MAX_ATTEMPTS, "{waited:?}");
+        held.abort();
+    }
 }

@@ -27,9 +27,45 @@ pub enum ChangeSetOutcome {
     Ready {
         /// The change set's name.
         name: String,
-        /// One line per resource change.
-        changes: Vec<String>,
+        /// One entry per resource change.
+        changes: Vec<PlannedChange>,
     },
+}
+
+/// One resource change of a change set, as CloudFormation computed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedChange {
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
+    pub action: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// Logical id.
+    pub logical_id: String,
+    /// For `Modify`: `True`, `False` or `Conditional`.
+    pub replacement: Option<String>,
+}
+
+impl PlannedChange {
+    /// A change with these fields.
+    pub fn new(action: &str, resource_type: &str, logical_id: &str, replacement: Option<&str>) -> Self {
+        Self {
+            action: action.to_owned(),
+            resource_type: resource_type.to_owned(),
+            logical_id: logical_id.to_owned(),
+            replacement: replacement.map(str::to_owned),
+        }
+    }
+}
+
+impl std::fmt::Display for PlannedChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let replacement = match self.replacement.as_deref() {
+            Some("True") => " (replacement)",
+            Some("Conditional") => " (may be replaced)",
+            _ => "",
+        };
+        write!(f, "{} {} {}{replacement}", self.action, self.resource_type, self.logical_id)
+    }
 }
 
 /// Everything a change set is made of.
@@ -56,8 +92,17 @@ pub fn new_name() -> String {
     )
 }
 
-/// Creates a change set and waits until it is ready or known to hold no changes.
-pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) -> Result<ChangeSetOutcome> {
+/// The longest the deployer waits for CloudFormation to compute one change set (it usually takes seconds).
+pub const CHANGE_SET_LIMIT: Duration = Duration::from_mins(10);
+
+/// Creates a change set and waits until it is ready or known to hold no changes; after `limit`, deletes it and says
+/// so.
+pub async fn create(
+    cfn: &Client,
+    request: &ChangeSetRequest<'_>,
+    name: &str,
+    limit: Duration,
+) -> Result<ChangeSetOutcome> {
     let mut call = cfn
         .create_change_set()
         .stack_name(request.stack)
@@ -84,6 +129,7 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) ->
         }
         return Err(crate::aws::api_error("CloudFormation.CreateChangeSet", message));
     }
+    let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
         let described = cfn
@@ -100,17 +146,11 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) ->
                     .iter()
                     .filter_map(|c| c.resource_change())
                     .map(|rc| {
-                        let replacement = match rc.replacement().map(aws_sdk_cloudformation::types::Replacement::as_str)
-                        {
-                            Some("True") => " (replacement)",
-                            Some("Conditional") => " (may be replaced)",
-                            _ => "",
-                        };
-                        format!(
-                            "{} {} {}{replacement}",
+                        PlannedChange::new(
                             rc.action().map_or("Change", |a| a.as_str()),
                             rc.resource_type().unwrap_or_default(),
-                            rc.logical_resource_id().unwrap_or_default()
+                            rc.logical_resource_id().unwrap_or_default(),
+                            rc.replacement().map(aws_sdk_cloudformation::types::Replacement::as_str),
                         )
                     })
                     .collect();
@@ -127,11 +167,34 @@ pub async fn create(cfn: &Client, request: &ChangeSetRequest<'_>, name: &str) ->
                     request.stack
                 )));
             }
-            _ => {
+            status => {
+                if started.elapsed() >= limit {
+                    let status = status.map_or("unknown", ChangeSetStatus::as_str).to_owned();
+                    return Err(not_computed(cfn, request.stack, name, &status, limit).await);
+                }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(2));
             }
         }
+    }
+}
+
+/// A change set still not computed after `limit`: it is deleted, so nothing is left waiting to be executed by
+/// someone who does not know where it came from.
+async fn not_computed(cfn: &Client, stack: &str, name: &str, status: &str, limit: Duration) -> DeployerError {
+    let minutes = limit.as_secs().div_ceil(60);
+    match delete(cfn, stack, name).await {
+        Ok(()) => DeployerError::TimedOut(format!(
+            "CloudFormation did not compute change set {name} of stack {stack} within {minutes} min (status \
+             {status}); the deployer deleted it and changed nothing. Look for a problem on CloudFormation's side \
+             (`aws cloudformation describe-stacks --stack-name {stack}`, the AWS Health Dashboard), then run `up` \
+             again"
+        )),
+        Err(e) => DeployerError::TimedOut(format!(
+            "CloudFormation did not compute change set {name} of stack {stack} within {minutes} min (status \
+             {status}), and deleting it failed ({e}): it is still there, unexecuted. Delete it with `aws \
+             cloudformation delete-change-set --stack-name {stack} --change-set-name {name}`, then run `up` again"
+        )),
     }
 }
 

@@ -2,21 +2,39 @@
 //! execute and watch a change set.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::approval::{RequireApproval, broadening, needs_approval};
 use super::change_set::{self, ChangeSetOutcome, ChangeSetRequest, TemplateSource};
-use super::monitor::{EventCursor, watch};
+use super::monitor::{EventCursor, Operation, WATCH_LIMIT, watch};
+use super::replacement::durable_replacements;
 use super::stack::{self, StackInfo};
 use super::status::{StackAction, action_for, is_success};
 use crate::aws::aws_error;
 use crate::error::{DeployerError, Result};
 use crate::interrupt::Interrupt;
 use crate::io::{Event, Host};
+use crate::publish::AssetBucket;
 
 /// CloudFormation's limit for an inline template body.
 pub const MAX_TEMPLATE_BODY: usize = 51_200;
+
+/// How long the deployer waits for each kind of CloudFormation work before it stops and says what still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Computing one change set.
+    pub change_set: Duration,
+    /// One stack operation (create, update, delete, or one found running).
+    pub watch: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { change_set: change_set::CHANGE_SET_LIMIT, watch: WATCH_LIMIT }
+    }
+}
 
 /// One stack to deploy.
 #[derive(Debug, Clone)]
@@ -34,9 +52,11 @@ pub struct DeployRequest<'a> {
     /// When to ask before executing.
     pub require_approval: RequireApproval,
     /// Bucket for templates over the inline limit.
-    pub template_bucket: Option<&'a str>,
+    pub template_bucket: Option<&'a AssetBucket>,
     /// Ctrl-C: checked at every point where stopping leaves a state we can describe.
     pub interrupt: &'a Interrupt,
+    /// How long to wait for CloudFormation.
+    pub limits: Limits,
 }
 
 /// How deploying a stack ended.
@@ -91,7 +111,9 @@ pub async fn deploy_stack(
                 tokio::select! {
                     biased;
                     () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, &status)),
-                    watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+                    watched = watch(
+                        cfn, request.stack, request.stack, cursor, Operation::Running, total, request.limits.watch, host,
+                    ) => watched?,
                 };
             }
             StackAction::DeleteThenCreate => {
@@ -111,7 +133,9 @@ pub async fn deploy_stack(
                 tokio::select! {
                     biased;
                     () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, "DELETE_IN_PROGRESS")),
-                    watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+                    watched = watch(
+                        cfn, request.stack, request.stack, cursor, Operation::Delete, total, request.limits.watch, host,
+                    ) => watched?,
                 };
             }
             StackAction::Create | StackAction::Update => {
@@ -136,7 +160,7 @@ async fn execute_change(
     host: &dyn Host,
 ) -> Result<DeployOutcome> {
     let cfn = &aws.cfn;
-    let template = template_source(aws, request).await?;
+    let template = template_source(aws, request.stack, request.template_body, request.template_bucket).await?;
     let name = change_set::new_name();
     let change_set_request = ChangeSetRequest {
         stack: request.stack,
@@ -147,7 +171,7 @@ async fn execute_change(
     };
     // Not raced with Ctrl-C: a CreateChangeSet cut off in flight may still be carried out after we looked, and
     // leave a change set nobody deletes. Computing it takes seconds; the check below follows at once.
-    let outcome = change_set::create(cfn, &change_set_request, &name).await?;
+    let outcome = change_set::create(cfn, &change_set_request, &name, request.limits.change_set).await?;
     let (name, changes) = match outcome {
         ChangeSetOutcome::NoChanges => {
             host.notify(Event::NoChanges { stack: request.stack.to_owned() });
@@ -159,18 +183,25 @@ async fn execute_change(
     host.notify(Event::ChangeSet {
         stack: request.stack.to_owned(),
         change_set: name.clone(),
-        changes: changes.clone(),
+        changes: changes.iter().map(ToString::to_string).collect(),
     });
     if request.interrupt.is_requested() {
         return Err(abandon(cfn, request, &name, create).await);
     }
     let widening = broadening(deployed, request.template);
-    if needs_approval(request.require_approval, !changes.is_empty(), &widening) {
-        let question = if widening.is_empty() {
-            format!("Deploy these changes to {}?", request.stack)
-        } else {
-            format!("{} grants {} new IAM permission statement(s). Deploy?", request.stack, widening.len())
-        };
+    let replaced = durable_replacements(deployed, request.template, Some(&changes));
+    for replacement in &replaced {
+        host.notify(Event::Warning { message: replacement.warning(request.stack) });
+    }
+    if needs_approval(request.require_approval, !changes.is_empty(), &widening, &replaced) {
+        let mut lines = Vec::new();
+        if !widening.is_empty() {
+            lines.push(format!("{} widens IAM access in {} way(s):", request.stack, widening.len()));
+            lines.extend(widening.iter().map(|w| format!("  {w}")));
+        }
+        lines.extend(replaced.iter().map(|r| format!("durable function {} is {}", r.logical_id, r.why)));
+        lines.push(format!("Deploy these changes to {}?", request.stack));
+        let question = lines.join("\n");
         let approved = host.confirm(&question);
         if approved != Some(true) {
             change_set::delete(cfn, request.stack, &name).await?;
@@ -188,11 +219,22 @@ async fn execute_change(
             } else {
                 "it was not approved"
             };
+            let mut what = Vec::new();
+            if !widening.is_empty() {
+                what.push(format!("it widens IAM access in {} way(s)", widening.len()));
+            }
+            if !replaced.is_empty() {
+                let ids: Vec<&str> = replaced.iter().map(|r| r.logical_id.as_str()).collect();
+                what.push(format!("it replaces or removes durable function(s) {}", ids.join(", ")));
+            }
+            if what.is_empty() {
+                what.push("every change needs approval with --require-approval any-change".to_owned());
+            }
             return Err(DeployerError::ApprovalRequired(format!(
-                "the change to {} needs approval ({} new IAM statement(s)) and {why}; review it with `deployer diff`, \
-                 then run `up --require-approval never`",
+                "the change to {} needs approval ({}) and {why}; review it with `deployer diff`, then run `up \
+                 --require-approval never`",
                 request.stack,
-                widening.len()
+                what.join("; ")
             )));
         }
     }
@@ -211,7 +253,9 @@ async fn execute_change(
                 stack = request.stack
             )));
         }
-        watched = watch(cfn, request.stack, request.stack, cursor, total, host) => watched?,
+        watched = watch(
+            cfn, request.stack, request.stack, cursor, Operation::ChangeSet(&name), total, request.limits.watch, host,
+        ) => watched?,
     };
     if is_success(&watched.status) {
         let outputs = stack::describe(cfn, request.stack).await?.map(|i| i.outputs).unwrap_or_default();
@@ -276,28 +320,28 @@ async fn abandon(
     }
 }
 
-async fn template_source(aws: &crate::aws::Aws, request: &DeployRequest<'_>) -> Result<TemplateSource> {
-    if request.template_body.len() <= MAX_TEMPLATE_BODY {
-        return Ok(TemplateSource::Body(request.template_body.to_owned()));
+/// Where CloudFormation reads `template_body` from: inline up to [`MAX_TEMPLATE_BODY`] bytes, else uploaded to
+/// `bucket` (under its hash) and named by its URL in the region's partition.
+pub async fn template_source(
+    aws: &crate::aws::Aws,
+    stack: &str,
+    template_body: &str,
+    bucket: Option<&AssetBucket>,
+) -> Result<TemplateSource> {
+    if template_body.len() <= MAX_TEMPLATE_BODY {
+        return Ok(TemplateSource::Body(template_body.to_owned()));
     }
-    let Some(bucket) = request.template_bucket else {
+    let Some(bucket) = bucket else {
         return Err(DeployerError::DeployFailed(format!(
-            "the template of {} is {} bytes, over CloudFormation's inline limit of {MAX_TEMPLATE_BODY}, and no asset \
-             bucket is available to upload it to",
-            request.stack,
-            request.template_body.len()
+            "the template of {stack} is {} bytes, over CloudFormation's inline limit of {MAX_TEMPLATE_BODY}, and no \
+             asset bucket is available to upload it to",
+            template_body.len()
         )));
     };
-    let key = format!("templates/{}.json", crate::package::zip::sha256_hex(request.template_body.as_bytes()));
-    aws.s3
-        .put_object()
-        .bucket(bucket)
-        .key(&key)
-        .body(request.template_body.as_bytes().to_vec().into())
-        .send()
-        .await
-        .map_err(aws_error("S3.PutObject"))?;
-    Ok(TemplateSource::Url(format!("https://{bucket}.s3.{}.amazonaws.com/{key}", aws.region)))
+    let key = format!("templates/{}.json", crate::package::zip::sha256_hex(template_body.as_bytes()));
+    let body = template_body.as_bytes().to_vec().into();
+    crate::publish::s3::put(&aws.s3, bucket, &key, body, "application/json").await?;
+    Ok(TemplateSource::Url(crate::publish::s3::object_url(&bucket.name, &aws.region, &key).await?))
 }
 
 #[cfg(test)]
@@ -313,6 +357,7 @@ mod tests {
             outputs: BTreeMap::new(),
             parameters: BTreeMap::new(),
             tags: BTreeMap::new(),
+            last_changed: None,
         }
     }
 
@@ -328,6 +373,7 @@ mod tests {
             require_approval: RequireApproval::Never,
             template_bucket: None,
             interrupt: &NEVER,
+            limits: Limits::default(),
         }
     }
 

@@ -2,16 +2,24 @@
 //!
 //! New events are found by paging `DescribeStackEvents` back to the newest event seen before the operation started,
 //! so clock drift between this machine and CloudFormation cannot hide or repeat events.
+//!
+//! CloudFormation's reads are eventually consistent: right after `ExecuteChangeSet` or `DeleteStack`, the first
+//! `DescribeStacks` can still show the status the previous operation ended in (`UPDATE_COMPLETE`). A final status
+//! is therefore believed only once the operation is known to have moved: an in-progress status was seen, the stack's
+//! own event stream (newer than the cursor) reached that status, the executed change set's `ExecutionStatus` says it
+//! ran, or the stack is gone after a delete.
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::StackEvent;
 
-use super::status::{is_terminal, resource_done};
+use super::status::{is_success, is_terminal, resource_done};
 use crate::aws::{aws_error, service_message};
-use crate::error::Result;
+use crate::error::{DeployerError, Result};
 use crate::io::{Event, Host};
 
 /// Where the event stream stood before an operation.
@@ -21,6 +29,11 @@ pub struct EventCursor {
 }
 
 impl EventCursor {
+    /// A cursor standing at event `id`: only events newer than it are reported.
+    pub fn after(id: &str) -> Self {
+        Self { newest_before: Some(id.to_owned()) }
+    }
+
     /// Remembers the newest event of `stack` (none for a stack that does not exist).
     pub async fn at_now(cfn: &Client, stack: &str) -> Result<Self> {
         match cfn.describe_stack_events().stack_name(stack).send().await {
@@ -42,19 +55,75 @@ pub struct WatchOutcome {
     pub failures: Vec<(String, String, String)>,
 }
 
-/// Follows `stack` (name or id) until its status is final, reporting events and progress to `host`.
+/// The longest `watch` follows one operation before it stops and says how to go on watching: CloudFormation's own
+/// waiters give a stack operation an hour.
+pub const WATCH_LIMIT: Duration = Duration::from_hours(1);
+
+/// The operation being watched: what tells its end from a status left by an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation<'a> {
+    /// The change set of this name was just executed.
+    ChangeSet(&'a str),
+    /// `DeleteStack` was just called.
+    Delete,
+    /// An operation already seen in progress (started by someone else, or by an earlier run).
+    Running,
+}
+
+/// What is known, at one poll, about whether the watched operation has moved the stack.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// A status read during the watch was `*_IN_PROGRESS`.
+    pub saw_in_progress: bool,
+    /// The status of the newest event of the stack itself newer than the cursor.
+    pub stack_event_status: Option<String>,
+    /// The executed change set's `ExecutionStatus`, when it was asked for.
+    pub change_set_execution: Option<String>,
+}
+
+/// Whether `status`, read from `DescribeStacks`, is the end of `operation` rather than a stale read.
+pub fn settled(operation: Operation<'_>, status: &str, evidence: &Evidence) -> bool {
+    if !is_terminal(status) {
+        return false;
+    }
+    if evidence.saw_in_progress || operation == Operation::Running {
+        return true;
+    }
+    if evidence.stack_event_status.as_deref() == Some(status) {
+        return true;
+    }
+    match operation {
+        // Nothing but this delete makes a stack that existed a moment ago disappear.
+        Operation::Delete => status == "DELETE_COMPLETE",
+        // The change set's verdict must agree with the status: EXECUTE_FAILED beside a stale UPDATE_COMPLETE is the
+        // change set ahead of the stack read, not a success.
+        Operation::ChangeSet(_) => match evidence.change_set_execution.as_deref() {
+            Some("EXECUTE_COMPLETE") => is_success(status),
+            Some("EXECUTE_FAILED") => !is_success(status),
+            _ => false,
+        },
+        Operation::Running => true,
+    }
+}
+
+/// Follows `stack` (name or id) until `operation` ends, reporting events and progress to `host`. Gives up after
+/// `limit` with an error that says the operation goes on in AWS and how to look at it.
+#[allow(clippy::too_many_arguments)]
 pub async fn watch(
     cfn: &Client,
     stack: &str,
     display_name: &str,
     cursor: EventCursor,
+    operation: Operation<'_>,
     total_resources: usize,
+    limit: Duration,
     host: &dyn Host,
 ) -> Result<WatchOutcome> {
     let started = Instant::now();
     let mut seen: HashSet<String> = HashSet::new();
     let mut latest: BTreeMap<String, String> = BTreeMap::new();
     let mut failures: Vec<(String, String, String)> = Vec::new();
+    let mut evidence = Evidence { saw_in_progress: operation == Operation::Running, ..Evidence::default() };
     let mut delay = Duration::from_millis(200);
     loop {
         let fresh = new_events(cfn, stack, &cursor, &seen).await?;
@@ -68,7 +137,9 @@ pub async fn watch(
             if status.ends_with("_FAILED") && !is_stack {
                 failures.push((logical.clone(), status.clone(), reason.clone().unwrap_or_default()));
             }
-            if !is_stack {
+            if is_stack {
+                evidence.stack_event_status = Some(status.clone());
+            } else {
                 latest.insert(logical.clone(), status.clone());
             }
             host.notify(Event::StackEvent {
@@ -81,6 +152,7 @@ pub async fn watch(
             });
         }
         let status = current_status(cfn, stack).await?;
+        evidence.saw_in_progress |= !is_terminal(&status);
         let done = latest.values().filter(|s| resource_done(s)).count();
         host.notify(Event::Progress {
             stack: display_name.to_owned(),
@@ -88,7 +160,13 @@ pub async fn watch(
             total: total_resources.max(done),
             in_progress: latest.iter().filter(|(_, s)| !resource_done(s)).map(|(id, _)| id.clone()).collect(),
         });
-        if is_terminal(&status) {
+        if is_terminal(&status)
+            && !settled(operation, &status, &evidence)
+            && let Operation::ChangeSet(name) = operation
+        {
+            evidence.change_set_execution = change_set_execution(cfn, stack, name).await?;
+        }
+        if settled(operation, &status, &evidence) {
             host.notify(Event::StackDone {
                 stack: display_name.to_owned(),
                 status: status.clone(),
@@ -96,8 +174,31 @@ pub async fn watch(
             });
             return Ok(WatchOutcome { status, failures: root_cause_first(failures) });
         }
+        if started.elapsed() >= limit {
+            return Err(still_running(display_name, operation, &status, limit));
+        }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// The error for a watch that ran out of time: the operation itself goes on in CloudFormation.
+fn still_running(stack: &str, operation: Operation<'_>, status: &str, limit: Duration) -> DeployerError {
+    let next = if operation == Operation::Delete { "`deployer down`" } else { "`deployer up`" };
+    DeployerError::TimedOut(format!(
+        "stopped watching {stack} after {} min: CloudFormation is still running the operation (last status \
+         {status}) and carries on without the deployer. Follow it with `aws cloudformation describe-stack-events \
+         --stack-name {stack}` or in the CloudFormation console, and run {next} again once it has ended",
+        limit.as_secs().div_ceil(60)
+    ))
+}
+
+/// The `ExecutionStatus` of change set `name`, or `None` when CloudFormation no longer lists it.
+async fn change_set_execution(cfn: &Client, stack: &str, name: &str) -> Result<Option<String>> {
+    match cfn.describe_change_set().stack_name(stack).change_set_name(name).send().await {
+        Ok(described) => Ok(described.execution_status().map(|s| s.as_str().to_owned())),
+        Err(e) if service_message(&e).contains("ChangeSetNotFound") => Ok(None),
+        Err(e) => Err(aws_error("CloudFormation.DescribeChangeSet")(e)),
     }
 }
 
@@ -165,6 +266,27 @@ async fn new_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_final_status_is_believed_only_with_evidence_of_this_operation() {
+        let none = Evidence::default();
+        let change_set = Operation::ChangeSet("cs");
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &none), "a stale read alone");
+        assert!(!settled(change_set, "UPDATE_IN_PROGRESS", &none));
+        let moved = Evidence { saw_in_progress: true, ..Evidence::default() };
+        assert!(settled(change_set, "UPDATE_ROLLBACK_COMPLETE", &moved));
+        let event = Evidence { stack_event_status: Some("UPDATE_COMPLETE".into()), ..Evidence::default() };
+        assert!(settled(change_set, "UPDATE_COMPLETE", &event));
+        let older_event = Evidence { stack_event_status: Some("UPDATE_IN_PROGRESS".into()), ..Evidence::default() };
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &older_event));
+        let executed = |s: &str| Evidence { change_set_execution: Some(s.into()), ..Evidence::default() };
+        assert!(settled(change_set, "UPDATE_COMPLETE", &executed("EXECUTE_COMPLETE")));
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &executed("EXECUTE_FAILED")), "stack read behind");
+        assert!(!settled(change_set, "UPDATE_COMPLETE", &executed("EXECUTE_IN_PROGRESS")));
+        assert!(settled(Operation::Delete, "DELETE_COMPLETE", &none));
+        assert!(!settled(Operation::Delete, "DELETE_FAILED", &none), "a delete that failed before");
+        assert!(settled(Operation::Running, "UPDATE_COMPLETE", &none));
+    }
 
     #[test]
     fn the_cause_comes_before_the_cancellations() {

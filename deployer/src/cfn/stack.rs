@@ -22,6 +22,8 @@ pub struct StackInfo {
     pub parameters: BTreeMap<String, String>,
     /// Tags, key to value.
     pub tags: BTreeMap<String, String>,
+    /// When the stack was last created or updated.
+    pub last_changed: Option<std::time::SystemTime>,
 }
 
 /// Describes a stack; `None` when it does not exist (or only as a deleted stack).
@@ -57,6 +59,10 @@ pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackInfo>> {
             .filter_map(|p| Some((p.parameter_key()?.to_owned(), p.parameter_value().unwrap_or_default().to_owned())))
             .collect(),
         tags: stack.tags().iter().filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned()))).collect(),
+        last_changed: stack
+            .last_updated_time()
+            .or(stack.creation_time())
+            .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
     }))
 }
 

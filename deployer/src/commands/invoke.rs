@@ -1,6 +1,15 @@
 //! `invoke`: invoke the durable function's `live` alias (on AWS or the local target) and print the result.
+//!
+//! Right after `up` creates or changes the functions' roles, IAM may not have propagated their policies yet:
+//! CloudFormation's `DependsOn` only waits for the policy to be created, not for every Lambda host to see it. The
+//! durable SDK treats a denied checkpoint as retryable (the service invokes again), but a denied chained invoke of
+//! the processor fails the execution. So a synchronous `invoke` that fails on a denied permission within a few
+//! minutes of the stack's last change starts a new execution after a pause, a few times, saying so; nothing is
+//! lost, since a denied execution did no work. A named execution cannot be retried under its name: the error says
+//! to invoke again with another one.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
@@ -20,12 +29,13 @@ pub const ALIAS_OUTPUT: &str = "DurableLambdaFunctionAliasArn";
 /// Runs `invoke`.
 pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
     let payload = read_payload(&args.payload)?;
-    let (aws, outputs) = if ctx.global.local {
-        super::local::connect(ctx).await?
+    let (aws, outputs, changed) = if ctx.global.local {
+        let (aws, outputs) = super::local::connect(ctx).await?;
+        (aws, outputs, None)
     } else {
         let aws = ctx.aws().await?;
-        let outputs = deployed_outputs(&aws, &ctx.global.stack_name).await?;
-        (aws, outputs)
+        let (outputs, changed) = deployed(&aws, &ctx.global.stack_name).await?;
+        (aws, outputs, changed)
     };
     let function = outputs.get(ALIAS_OUTPUT).cloned().ok_or_else(|| {
         DeployerError::Usage(format!(
@@ -37,25 +47,120 @@ pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
     if args.asynchronous || args.wait {
         return start_async(ctx, &aws, &function, payload, args).await;
     }
-    let answer = aws
-        .lambda
-        .invoke()
-        .function_name(&function)
-        .invocation_type(InvocationType::RequestResponse)
-        .set_durable_execution_name(args.name.clone())
-        .payload(Blob::new(payload))
-        .send()
-        .await
-        .map_err(|e| durable::api::invoke_error(&e, args.name.as_deref()))?;
-    let body = answer.payload().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned()).unwrap_or_default();
-    if let Some(arn) = answer.durable_execution_arn() {
-        ctx.host.notify(Event::Info { message: format!("durable execution {arn}") });
-    }
-    if let Some(kind) = answer.function_error() {
-        return Err(DeployerError::DeployFailed(format!("the function failed ({kind}): {body}")));
-    }
+    let retry = if ctx.global.local { PropagationRetry::none() } else { PropagationRetry::after(changed) };
+    let body =
+        invoke_retrying_denials(&aws.lambda, &function, &payload, args.name.as_deref(), &retry, ctx.host.as_ref())
+            .await?;
     ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: body });
     Ok(())
+}
+
+/// How long after a stack change a denied permission is taken for IAM propagation rather than a missing grant.
+pub const PROPAGATION_WINDOW: Duration = Duration::from_mins(10);
+
+/// Pauses before each new attempt of an execution denied a permission while IAM propagates (80 s in all).
+pub const PROPAGATION_PAUSES: [Duration; 5] = [
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+    Duration::from_secs(15),
+    Duration::from_secs(20),
+    Duration::from_secs(30),
+];
+
+/// When a synchronous invoke denied a permission is tried again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropagationRetry {
+    /// The pauses before each new attempt; empty: never.
+    pub pauses: Vec<Duration>,
+}
+
+impl PropagationRetry {
+    /// No retry (the local target has no IAM).
+    pub fn none() -> Self {
+        Self { pauses: Vec::new() }
+    }
+
+    /// [`PROPAGATION_PAUSES`] when the stack changed less than [`PROPAGATION_WINDOW`] ago, else none.
+    pub fn after(changed: Option<SystemTime>) -> Self {
+        let recent =
+            changed.and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|age| age < PROPAGATION_WINDOW);
+        if recent { Self { pauses: PROPAGATION_PAUSES.to_vec() } } else { Self::none() }
+    }
+}
+
+/// Whether a failed invocation's payload says a permission was denied (IAM's and Lambda's wording).
+pub fn is_permission_denied(body: &str) -> bool {
+    body.contains("is not authorized to perform") || body.contains("AccessDenied")
+}
+
+/// Invokes `function` synchronously; an execution denied a permission is started again after each pause of
+/// `retry` (unnamed executions only), with a warning. Returns the result's text.
+pub async fn invoke_retrying_denials(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+    payload: &[u8],
+    name: Option<&str>,
+    retry: &PropagationRetry,
+    host: &dyn crate::io::Host,
+) -> Result<String> {
+    let mut pauses = retry.pauses.iter();
+    loop {
+        let answer = lambda
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::RequestResponse)
+            .set_durable_execution_name(name.map(str::to_owned))
+            .payload(Blob::new(payload.to_vec()))
+            .send()
+            .await
+            .map_err(|e| durable::api::invoke_error(&e, name))?;
+        let body = answer.payload().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned()).unwrap_or_default();
+        if let Some(arn) = answer.durable_execution_arn() {
+            host.notify(Event::Info { message: format!("durable execution {arn}") });
+        }
+        let Some(kind) = answer.function_error() else {
+            return Ok(body);
+        };
+        if !is_permission_denied(&body) {
+            return Err(DeployerError::DeployFailed(format!("the function failed ({kind}): {body}")));
+        }
+        match (name, pauses.next()) {
+            (None, Some(pause)) => {
+                host.notify(Event::Warning {
+                    message: format!(
+                        "the execution was denied a permission ({}): the stack changed minutes ago and IAM may not \
+                         have propagated the functions' new policies yet; starting a new execution in {} s",
+                        excerpt(&body),
+                        pause.as_secs()
+                    ),
+                });
+                tokio::time::sleep(*pause).await;
+            }
+            (Some(name), _) if !retry.pauses.is_empty() => {
+                return Err(DeployerError::DeployFailed(format!(
+                    "the function failed ({kind}): {body}. The stack changed minutes ago, so IAM may still be \
+                     propagating the functions' new policies; execution {name} cannot be started again under its \
+                     name: wait a minute and invoke with another `--name`"
+                )));
+            }
+            _ => {
+                return Err(DeployerError::DeployFailed(format!(
+                    "the function failed ({kind}): {body}. A permission was denied: if the stack was just deployed, \
+                     IAM may not have propagated its policies yet, so wait a minute and invoke again; otherwise check \
+                     the functions' roles (`deployer diff` shows what the template grants)"
+                )));
+            }
+        }
+    }
+}
+
+/// The first 160 characters of an error payload, for a one-line warning.
+fn excerpt(body: &str) -> String {
+    let mut text: String = body.chars().take(160).collect();
+    if text.len() < body.len() {
+        text.push_str("...");
+    }
+    text
 }
 
 /// `--async` and `--wait`: starts the execution with an `Event` invocation, then prints its ARN, or follows it
@@ -86,13 +191,23 @@ async fn start_async(ctx: &Context, aws: &Aws, function: &str, payload: Vec<u8>,
             ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: result.unwrap_or_default() });
             Ok(())
         }
-        (status, _) => Err(DeployerError::DeployFailed(format!(
-            "the durable execution {} ended {status}{}: see `deployer history {}{}`",
-            execution.name,
-            execution.error.map(|e| format!(" ({})", e.summary())).unwrap_or_default(),
-            execution.name,
-            if ctx.global.local { " --local" } else { "" },
-        ))),
+        (status, _) => {
+            let summary = execution.error.map(|e| e.summary());
+            let denied = summary.as_deref().is_some_and(is_permission_denied);
+            Err(DeployerError::DeployFailed(format!(
+                "the durable execution {} ended {status}{}: see `deployer history {}{}`{}",
+                execution.name,
+                summary.map(|s| format!(" ({s})")).unwrap_or_default(),
+                execution.name,
+                if ctx.global.local { " --local" } else { "" },
+                if denied {
+                    ". A permission was denied: if the stack was just deployed, IAM may not have propagated its \
+                     policies yet; start a new execution in a minute (a synchronous `invoke` retries this by itself)"
+                } else {
+                    ""
+                },
+            )))
+        }
     }
 }
 
@@ -114,6 +229,12 @@ pub fn read_payload(arg: &str) -> Result<Vec<u8>> {
 
 /// The outputs of a deployed stack, completed from its resources when the stack reports none.
 pub async fn deployed_outputs(aws: &Aws, name: &str) -> Result<BTreeMap<String, String>> {
+    Ok(deployed(aws, name).await?.0)
+}
+
+/// The outputs of a deployed stack (completed from its resources when the stack reports none), and when it last
+/// changed.
+pub async fn deployed(aws: &Aws, name: &str) -> Result<(BTreeMap<String, String>, Option<SystemTime>)> {
     let info = stack::describe(&aws.cfn, name).await?.ok_or_else(|| {
         DeployerError::Usage(format!("stack {name} does not exist in {}: deploy it with `up` first", aws.region))
     })?;
@@ -131,18 +252,102 @@ pub async fn deployed_outputs(aws: &Aws, name: &str) -> Result<BTreeMap<String, 
             }
         }
     }
-    Ok(outputs)
+    Ok((outputs, info.last_changed))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
     use super::*;
+    use crate::io::RecordingHost;
 
     #[test]
     fn payload_must_be_json() {
         assert!(read_payload(r#"{"values": [1]}"#).is_ok());
         let error = read_payload("{values").unwrap_err().to_string();
         assert!(error.contains("not valid JSON"), "{error}");
+    }
+
+    /// What a synchronous invoke of the alias answers when the execution failed because the orchestrator's role
+    /// was denied the chained invoke (IAM's wording, inside Lambda's function-error payload).
+    const DENIED: &str = r#"{"errorType":"AccessDeniedException","errorMessage":"User: arn:aws:sts::123456789012:assumed-role/app-OrchestratorRole-1/app-Orchestrator-1 is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:app-Processor-1:1 because no identity-based policy allows the lambda:InvokeFunction action"}"#;
+    const RESULT: &str = r#"{"statusCode": 200, "body": "{}"}"#;
+
+    fn reply(status: u16, function_error: Option<&str>, body: &str) -> HttpResponse {
+        let mut response = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body.to_owned()));
+        response.headers_mut().insert("Content-Type", "application/json");
+        if let Some(kind) = function_error {
+            response.headers_mut().insert("X-Amz-Function-Error", kind.to_owned());
+        }
+        response
+    }
+
+    fn quick() -> PropagationRetry {
+        PropagationRetry { pauses: vec![Duration::from_millis(10); 3] }
+    }
+
+    #[tokio::test]
+    async fn a_denied_execution_right_after_a_deploy_is_started_again() {
+        let invoke = mock!(aws_sdk_lambda::Client::invoke)
+            .sequence()
+            .http_response(|| reply(200, Some("Unhandled"), DENIED))
+            .times(2)
+            .http_response(|| reply(200, None, RESULT))
+            .repeatedly()
+            .build();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&invoke]);
+        let host = RecordingHost::default();
+        let result = invoke_retrying_denials(&lambda, "fn:live", b"{}", None, &quick(), &host).await.unwrap();
+        assert_eq!(result, RESULT);
+        assert_eq!(invoke.num_calls(), 3);
+        let warnings = host.events().into_iter().filter(|e| matches!(e, Event::Warning { .. })).count();
+        assert_eq!(warnings, 2, "each new attempt is announced");
+    }
+
+    #[tokio::test]
+    async fn a_denial_is_reported_with_its_cause_when_retries_run_out_or_do_not_apply() {
+        let invoke = mock!(aws_sdk_lambda::Client::invoke)
+            .sequence()
+            .http_response(|| reply(200, Some("Unhandled"), DENIED))
+            .repeatedly()
+            .build();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&invoke]);
+        let host = RecordingHost::default();
+        let error = invoke_retrying_denials(&lambda, "fn:live", b"{}", None, &quick(), &host).await.unwrap_err();
+        assert_eq!(invoke.num_calls(), 4);
+        assert!(error.to_string().contains("IAM may not have propagated"), "{error}");
+        let named = invoke_retrying_denials(&lambda, "fn:live", b"{}", Some("order-1"), &quick(), &host).await;
+        let error = named.unwrap_err().to_string();
+        assert!(error.contains("another `--name`"), "{error}");
+        assert_eq!(invoke.num_calls(), 5, "a named execution is not started again");
+    }
+
+    #[tokio::test]
+    async fn other_function_errors_are_not_retried() {
+        let invoke = mock!(aws_sdk_lambda::Client::invoke)
+            .sequence()
+            .http_response(|| reply(200, Some("Unhandled"), r#"{"errorType":"InvalidValues","errorMessage":"no"}"#))
+            .repeatedly()
+            .build();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&invoke]);
+        let error = invoke_retrying_denials(&lambda, "fn:live", b"{}", None, &quick(), &RecordingHost::default())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("InvalidValues"), "{error}");
+        assert_eq!(invoke.num_calls(), 1);
+    }
+
+    #[test]
+    fn retries_apply_only_soon_after_a_change() {
+        assert_eq!(PropagationRetry::after(Some(SystemTime::now())).pauses.len(), PROPAGATION_PAUSES.len());
+        let old = SystemTime::now() - Duration::from_hours(1);
+        assert!(PropagationRetry::after(Some(old)).pauses.is_empty());
+        assert!(PropagationRetry::after(None).pauses.is_empty());
     }
 
     #[test]

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use crate::aws::Aws;
 use crate::build::BuildTarget;
 use crate::cfn::approval::RequireApproval;
-use crate::cfn::deploy::{DeployOutcome, DeployRequest, deploy_stack};
+use crate::cfn::deploy::{DeployOutcome, DeployRequest, Limits, deploy_stack};
 use crate::cli::UpArgs;
 use crate::error::{DeployerError, Result};
 use crate::interrupt::Interrupt;
 use crate::io::Event;
-use crate::publish::{PublishOutcome, publish_asset};
+use crate::publish::{AssetBucket, PublishOutcome, publish_asset};
 
 use super::{Context, Prepared, prepare, write_templates};
 
@@ -60,9 +60,9 @@ pub async fn deploy(
         return Err(stopped_before_deploying("after building"));
     }
     let account = aws.account_id().await?;
-    let bucket = stacks::bootstrap::bucket_name(&account, &aws.region);
+    let bucket = AssetBucket::of(&account, &aws.region);
     if let Some(bootstrap) = prepared.bootstrap() {
-        host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {bucket}") });
+        host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {}", bucket.name) });
         // The bootstrap stack only narrows access (a deny-non-TLS bucket policy): it never needs approval.
         let request = DeployRequest {
             stack: &bootstrap.stack_name,
@@ -73,12 +73,13 @@ pub async fn deploy(
             require_approval: RequireApproval::Never,
             template_bucket: None,
             interrupt,
+            limits: Limits::default(),
         };
-        deploy_stack(aws, &request, host).await?;
+        deploy_stack(aws, &request, host).await.map_err(|e| name_taken(e, &bucket))?;
     }
     host.notify(Event::Stage {
         stage: "publish".into(),
-        message: format!("{} asset(s) to s3://{bucket}", prepared.assets.len()),
+        message: format!("{} asset(s) to s3://{}", prepared.assets.len(), bucket.name),
     });
     for asset in &prepared.assets {
         let key = asset.packaged.object_key();
@@ -90,9 +91,9 @@ pub async fn deploy(
         };
         let event = match published {
             PublishOutcome::Uploaded => {
-                Event::AssetUploaded { key, bucket: bucket.clone(), bytes: asset.packaged.bytes }
+                Event::AssetUploaded { key, bucket: bucket.name.clone(), bytes: asset.packaged.bytes }
             }
-            PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.clone() },
+            PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.name.clone() },
         };
         host.notify(event);
     }
@@ -114,6 +115,7 @@ pub async fn deploy(
             require_approval,
             template_bucket: Some(&bucket),
             interrupt,
+            limits: Limits::default(),
         };
         let outputs = match deploy_stack(aws, &request, host).await? {
             DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => outputs,
@@ -121,6 +123,25 @@ pub async fn deploy(
         all_outputs.insert(stack.stack_name.clone(), outputs);
     }
     Ok(all_outputs)
+}
+
+/// A bootstrap stack that failed because a bucket of the asset bucket's name already exists: in this account (left
+/// by an earlier bootstrap whose stack is gone) or in another one (the name is predictable). Both need a person.
+fn name_taken(error: DeployerError, bucket: &AssetBucket) -> DeployerError {
+    let DeployerError::DeployFailed(message) = &error else {
+        return error;
+    };
+    if !(message.contains(stacks::bootstrap::BUCKET_LOGICAL_ID) && message.contains("already exists")) {
+        return error;
+    }
+    DeployerError::BucketNotOwned(format!(
+        "{message}. The asset bucket's name {name} is taken. Run `aws s3api head-bucket --bucket {name} \
+         --expected-bucket-owner {owner}`: if it succeeds, the bucket is yours, left by an earlier bootstrap; empty \
+         and delete it (`aws s3 rb s3://{name} --force`) and run `up` again. If it answers 403, another AWS account \
+         owns that name: the deployer will not use it, so deploy in another region",
+        name = bucket.name,
+        owner = bucket.owner,
+    ))
 }
 
 /// Prints each stack's outputs and writes them all to `file` when asked.
@@ -140,4 +161,27 @@ pub fn report_outputs(
         std::fs::write(path, text + "\n").map_err(|e| DeployerError::io("write", path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_asset_bucket_name_says_how_to_tell_whose_it_is() {
+        let bucket = AssetBucket::of("123456789012", "eu-west-1");
+        let failed = DeployerError::DeployFailed(format!(
+            "deploying DurableDeployerToolkit ended in ROLLBACK_COMPLETE: AssetBucket CREATE_FAILED: {} already exists",
+            bucket.name
+        ));
+        let text = name_taken(failed, &bucket).to_string();
+        assert!(text.contains("--expected-bucket-owner 123456789012"), "{text}");
+        assert!(text.contains(&format!("aws s3 rb s3://{} --force", bucket.name)), "{text}");
+        let other =
+            DeployerError::DeployFailed("deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied".into());
+        assert_eq!(
+            name_taken(other, &bucket).to_string(),
+            "deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied"
+        );
+    }
 }

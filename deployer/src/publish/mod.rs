@@ -3,4 +3,4 @@
 
 pub mod s3;
 
-pub use s3::{PublishOutcome, publish_asset};
+pub use s3::{AssetBucket, PublishOutcome, publish_asset};

@@ -3,10 +3,15 @@
 //! Existence is checked with `ListObjectsV2` on the key as prefix rather than `HeadObject`: a listing needs only
 //! `s3:ListBucket`, answers "absent" without a 403/404 ambiguity, and gives the size, so an object cut short by a
 //! killed upload is replaced.
+//!
+//! The asset bucket's name is predictable (`durable-deployer-assets-<account>-<region>`), so anyone could create
+//! a bucket of that name in their own account once ours is gone. Every call on it carries `ExpectedBucketOwner`:
+//! S3 then refuses (403) to act on a bucket another account owns, and no code or template leaves this account.
 
+use aws_sdk_s3::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::aws::aws_error;
 use crate::error::{DeployerError, Result};
 use crate::package::PackagedAsset;
 
@@ -19,21 +24,77 @@ pub enum PublishOutcome {
     AlreadyPublished,
 }
 
-/// Whether `key` exists in `bucket` with exactly `size` bytes.
-pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, size: u64) -> Result<bool> {
-    let listing = s3.list_objects_v2().bucket(bucket).prefix(key).max_keys(1).send().await.map_err(|e| {
-        let message = crate::aws::service_message(&e);
-        if message.contains("NoSuchBucket") {
-            DeployerError::DeployFailed(format!(
-                "the asset bucket {bucket} does not exist, although its bootstrap stack {} does: it was deleted \
-                     outside CloudFormation. Run `deployer down --all` to remove the bootstrap stack, then `up` again \
-                     to re-create both",
-                stacks::bootstrap::STACK_NAME
-            ))
-        } else {
-            crate::aws::api_error("S3.ListObjectsV2", message)
+/// The bootstrap stack's asset bucket, and the account that must own it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetBucket {
+    /// The bucket's name.
+    pub name: String,
+    /// The 12-digit account id every call requires as the bucket's owner (the caller's own account).
+    pub owner: String,
+}
+
+impl AssetBucket {
+    /// The asset bucket of `account` in `region`.
+    pub fn of(account: &str, region: &str) -> Self {
+        Self { name: stacks::bootstrap::bucket_name(account, region), owner: account.to_owned() }
+    }
+
+    /// Converts an S3 error on this bucket into the deployer's: a missing bucket and a bucket owned by another
+    /// account each get their own remedy.
+    pub fn error<E, R>(&self, operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> DeployerError + '_
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        move |error| {
+            let message = crate::aws::service_message(&error);
+            let code = message.split(':').next().unwrap_or_default().trim();
+            match code {
+                "NoSuchBucket" => self.missing(),
+                "AccessDenied" => self.not_ours(operation, &message),
+                _ => crate::aws::api_error(operation, message),
+            }
         }
-    })?;
+    }
+
+    fn missing(&self) -> DeployerError {
+        DeployerError::DeployFailed(format!(
+            "the asset bucket {} does not exist, although its bootstrap stack {} does: it was deleted outside \
+             CloudFormation. Run `deployer down --all` to remove the bootstrap stack, then `up` again to re-create \
+             both",
+            self.name,
+            stacks::bootstrap::STACK_NAME
+        ))
+    }
+
+    fn not_ours(&self, operation: &str, message: &str) -> DeployerError {
+        DeployerError::BucketNotOwned(format!(
+            "S3 refused {operation} on the asset bucket {bucket} ({message}) for a request that requires the \
+             bucket to belong to account {owner}: either another AWS account owns a bucket of that name (the name is \
+             predictable, so it can be taken once this account's bucket is deleted), or these credentials may not \
+             use it. Nothing was uploaded. Run `aws s3api head-bucket --bucket {bucket} --expected-bucket-owner \
+             {owner}`: if it also answers 403 while `aws sts get-caller-identity` names {owner} and your role may \
+             use S3, the bucket is not yours; do not deploy with it, delete the bootstrap stack {stack} (`aws \
+             cloudformation delete-stack --stack-name {stack}`) and deploy in another region until the name is \
+             free. Otherwise grant the credentials s3:ListBucket and s3:PutObject on it",
+            bucket = self.name,
+            owner = self.owner,
+            stack = stacks::bootstrap::STACK_NAME,
+        ))
+    }
+}
+
+/// Whether `key` exists in `bucket` with exactly `size` bytes.
+pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &AssetBucket, key: &str, size: u64) -> Result<bool> {
+    let listing = s3
+        .list_objects_v2()
+        .bucket(&bucket.name)
+        .expected_bucket_owner(&bucket.owner)
+        .prefix(key)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(bucket.error("S3.ListObjectsV2"))?;
     Ok(listing
         .contents()
         .iter()
@@ -41,35 +102,61 @@ pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, siz
 }
 
 /// Uploads `asset` under its content key unless it is already published.
-pub async fn publish_asset(s3: &aws_sdk_s3::Client, bucket: &str, asset: &PackagedAsset) -> Result<PublishOutcome> {
+pub async fn publish_asset(
+    s3: &aws_sdk_s3::Client,
+    bucket: &AssetBucket,
+    asset: &PackagedAsset,
+) -> Result<PublishOutcome> {
     let key = asset.object_key();
     if object_exists(s3, bucket, &key, asset.bytes).await? {
         return Ok(PublishOutcome::AlreadyPublished);
     }
-    put_file(s3, bucket, &key, &asset.zip_path, "application/zip").await?;
+    let body = ByteStream::from_path(&asset.zip_path).await.map_err(|e| DeployerError::Io {
+        action: "read",
+        path: asset.zip_path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    put(s3, bucket, &key, body, "application/zip").await?;
     Ok(PublishOutcome::Uploaded)
 }
 
-/// Uploads a file.
-pub async fn put_file(
+/// Uploads `body` under `key`.
+pub async fn put(
     s3: &aws_sdk_s3::Client,
-    bucket: &str,
+    bucket: &AssetBucket,
     key: &str,
-    path: &std::path::Path,
+    body: ByteStream,
     content_type: &str,
 ) -> Result<()> {
-    let body = ByteStream::from_path(path).await.map_err(|e| DeployerError::Io {
-        action: "read",
-        path: path.into(),
-        source: std::io::Error::other(e),
-    })?;
     s3.put_object()
-        .bucket(bucket)
+        .bucket(&bucket.name)
+        .expected_bucket_owner(&bucket.owner)
         .key(key)
         .content_type(content_type)
         .body(body)
         .send()
         .await
-        .map_err(aws_error("S3.PutObject"))?;
+        .map_err(bucket.error("S3.PutObject"))?;
     Ok(())
+}
+
+/// The HTTPS URL of `key` in `bucket`, in the partition `region` belongs to (`amazonaws.com`, `amazonaws.com.cn`,
+/// ...), resolved by the S3 SDK's own endpoint rules: what CloudFormation accepts as a `TemplateURL`.
+pub async fn object_url(bucket: &str, region: &str, key: &str) -> Result<String> {
+    let cannot = |detail: String| {
+        DeployerError::DeployFailed(format!(
+            "cannot build the S3 URL of s3://{bucket}/{key} in region {region} ({detail}); check `--region`"
+        ))
+    };
+    let params = Params::builder()
+        .bucket(bucket)
+        .region(region)
+        .use_fips(false)
+        .use_dual_stack(false)
+        .force_path_style(false)
+        .accelerate(false)
+        .build()
+        .map_err(|e| cannot(e.to_string()))?;
+    let endpoint = DefaultResolver::new().resolve_endpoint(&params).await.map_err(|e| cannot(e.to_string()))?;
+    Ok(format!("{}/{key}", endpoint.url().trim_end_matches('/')))
 }

@@ -7,7 +7,7 @@
 use crate::asset::bucket_name_expr;
 use crate::construct::{Output, Stack};
 use crate::error::SynthError;
-use crate::reference::Reference;
+use crate::reference::{Reference, Sub};
 use crate::resources::iam::{PolicyDocument, Principal, Statement};
 use crate::resources::s3::{Bucket, BucketEncryption, BucketPolicy, LifecycleRule};
 use crate::synth::StackKind;
@@ -25,42 +25,6 @@ pub const VERSION_OUTPUT: &str = "BootstrapVersion";
 pub const VERSION: u32 = 1;
 /// Days a replaced asset version is kept.
 pub const NONCURRENT_VERSION_DAYS: u32 = 30;
-
-/// Bucket-level actions denied without TLS.
-const BUCKET_ACTIONS: &[&str] = &[
-    "s3:DeleteBucket",
-    "s3:DeleteBucketPolicy",
-    "s3:GetBucketLocation",
-    "s3:GetBucketPolicy",
-    "s3:GetBucketPublicAccessBlock",
-    "s3:GetBucketVersioning",
-    "s3:GetEncryptionConfiguration",
-    "s3:GetLifecycleConfiguration",
-    "s3:ListBucket",
-    "s3:ListBucketMultipartUploads",
-    "s3:ListBucketVersions",
-    "s3:PutBucketPolicy",
-    "s3:PutBucketPublicAccessBlock",
-    "s3:PutBucketVersioning",
-    "s3:PutEncryptionConfiguration",
-    "s3:PutLifecycleConfiguration",
-];
-
-/// Object-level actions denied without TLS.
-const OBJECT_ACTIONS: &[&str] = &[
-    "s3:AbortMultipartUpload",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:GetObject",
-    "s3:GetObjectAttributes",
-    "s3:GetObjectTagging",
-    "s3:GetObjectVersion",
-    "s3:GetObjectVersionAttributes",
-    "s3:ListMultipartUploadParts",
-    "s3:PutObject",
-    "s3:PutObjectTagging",
-    "s3:RestoreObject",
-];
 
 /// The asset bucket's name in `account` and `region`: what `BucketName` evaluates to there.
 pub fn bucket_name(account: &str, region: &str) -> String {
@@ -91,28 +55,22 @@ pub fn stack() -> Result<Stack, SynthError> {
         "CKV_AWS_18",
         "access logging needs a second bucket; this one only holds build outputs written by the deployer",
     )?;
-    // Deny plain-HTTP requests. The bucket statement names the bucket ARN; the object statement uses
-    // NotResource on the bucket ARN, which in a bucket policy matches exactly the bucket's objects, so no
-    // `<bucket arn>/*` wildcard is needed.
-    let insecure =
-        |statement: Statement| statement.principal(Principal::Anyone).condition("Bool", "aws:SecureTransport", "false");
+    // Plain-HTTP requests are denied whatever they ask for, on the bucket and on every object in it: the form AWS
+    // Config's `s3-bucket-ssl-requests-only` rule looks for. A list of actions would leave every action not on it
+    // (ACLs, tagging, ...) open over HTTP.
     stack.add(
         "AssetBucketPolicy",
         BucketPolicy::new(
             &bucket,
-            PolicyDocument::new()
-                .statement(insecure(
-                    Statement::deny()
-                        .sid("DenyInsecureTransportToBucket")
-                        .actions(BUCKET_ACTIONS.iter().copied())
-                        .resource(bucket.arn()),
-                ))
-                .statement(insecure(
-                    Statement::deny()
-                        .sid("DenyInsecureTransportToObjects")
-                        .actions(OBJECT_ACTIONS.iter().copied())
-                        .not_resource(bucket.arn()),
-                )),
+            PolicyDocument::new().statement(
+                Statement::deny()
+                    .sid("DenyInsecureTransport")
+                    .principal(Principal::Anyone)
+                    .actions(["s3:*"])
+                    .resource(bucket.arn())
+                    .resource(Sub::new().value(bucket.arn()).text("/*").build())
+                    .condition("Bool", "aws:SecureTransport", "false"),
+            ),
         ),
     )?;
     stack.add_output(

@@ -6,9 +6,11 @@
 //! `PROCESSOR_FUNCTION_NAME` is the processor's version ARN, so an execution that replays after a redeploy keeps
 //! calling the processor it was deployed with; callers use the orchestrator's `live` alias.
 //!
-//! `DurableConfig` can only be set when a function is created. No function here sets `FunctionName`, so a change
-//! to it makes CloudFormation create a replacement function next to the old one, publish a version of it, move
-//! the alias, and only then delete the old function: the update completes or rolls back as a whole.
+//! Durability can only be chosen when a function is created. Changing the orchestrator's `DurableConfig` values is
+//! an update in place (and publishes a new version, since the version hashes the configuration); turning
+//! durability on or off replaces the function, which deletes its versions and so cuts off executions still running
+//! on them: the deployer warns and asks before such a change. No function here sets `FunctionName`, so a
+//! replacement is created next to the old function and the update completes or rolls back as a whole.
 
 use super::AppConfig;
 use crate::asset::AssetSource;
@@ -28,8 +30,7 @@ pub const ALIAS_NAME: &str = "live";
 /// Environment variable through which the orchestrator learns the processor's version ARN.
 pub const PROCESSOR_ENV: &str = "PROCESSOR_FUNCTION_NAME";
 /// `DurableConfig` of the orchestrator.
-pub const ORCHESTRATOR_DURABLE_CONFIG: DurableConfig =
-    DurableConfig { execution_timeout_seconds: 600, retention_period_in_days: 7 };
+pub const ORCHESTRATOR_DURABLE_CONFIG: DurableConfig = DurableConfig::new(600, 7);
 
 /// Names of the stack's outputs.
 pub mod outputs {

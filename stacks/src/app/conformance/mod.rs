@@ -49,8 +49,7 @@ pub const BINARY: &str = "conformance";
 pub const HANDLER_ENV: &str = "CONFORMANCE_HANDLER";
 /// `DurableConfig` of every conformance function: two hours covers the suite's longest wait (one hour, 2-5),
 /// and one day of retention is enough to read a run's histories.
-pub const DURABLE_CONFIG: DurableConfig =
-    DurableConfig { execution_timeout_seconds: 7200, retention_period_in_days: 1 };
+pub const DURABLE_CONFIG: DurableConfig = DurableConfig::new(7200, 1);
 /// `Timeout` of one invocation of a durable handler, in seconds.
 pub const DURABLE_TIMEOUT_SECONDS: u32 = 60;
 /// `Timeout` of one invocation of an invoke target, in seconds.

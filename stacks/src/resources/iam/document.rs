@@ -1,4 +1,9 @@
-//! Policy documents and statements, checked for wildcards when rendered.
+//! Policy documents and statements, checked against the least-privilege rule when rendered.
+//!
+//! The rule is about what a policy *allows*: an `Allow` statement names each action (`service:Action`, no `*`),
+//! never uses `NotAction` or `NotResource`, and names each resource, with one exception, the trailing `:*`
+//! qualifier of one typed reference (every version or alias of one function). A `Deny` statement only takes access
+//! away, so it may be as broad as it needs to be (`s3:*` on a bucket and its objects without TLS is the norm).
 
 use std::collections::BTreeMap;
 
@@ -77,7 +82,7 @@ impl Statement {
         self
     }
 
-    /// Adds actions (`service:Action`, never a wildcard).
+    /// Adds actions: `service:Action`; a wildcard (`s3:*`) only in a `Deny` statement.
     pub fn actions<I, S>(mut self, actions: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -93,7 +98,8 @@ impl Statement {
         self
     }
 
-    /// Adds a `NotResource` entry: the statement covers every resource except these.
+    /// Adds a `NotResource` entry: the statement covers every resource except these. Only in a `Deny`
+    /// statement: an `Allow` with `NotResource` grants everything not listed, including what does not exist yet.
     pub fn not_resource(mut self, resource: impl Into<Expr>) -> Self {
         self.not_resources.push(resource.into());
         self
@@ -123,12 +129,18 @@ impl Statement {
         }
         for action in &self.actions {
             let (service, name) = action.split_once(':').unwrap_or(("", ""));
-            if action.contains('*') || service.is_empty() || name.is_empty() {
-                return Err(broad(format!("action `{action}` must be one `service:Action` without `*`")));
+            if service.is_empty() || name.is_empty() || service.contains('*') {
+                return Err(broad(format!("action `{action}` must be of the form `service:Action`")));
+            }
+            if self.effect == Effect::Allow && action.contains('*') {
+                return Err(broad(format!("allowed action `{action}` must be one `service:Action` without `*`")));
             }
         }
         if self.resources.is_empty() == self.not_resources.is_empty() {
             return Err(broad("it needs either Resource or NotResource entries, not both".to_owned()));
+        }
+        if self.effect == Effect::Allow && !self.not_resources.is_empty() {
+            return Err(broad("an Allow statement must name its resources, not use NotResource".to_owned()));
         }
         if self.effect == Effect::Allow && self.principal == Some(Principal::Anyone) {
             return Err(broad("it allows the `*` principal".to_owned()));
@@ -168,8 +180,10 @@ impl Statement {
                 continue;
             }
             let rendered = list.iter().map(|r| r.render(cx)).collect::<Result<Vec<_>, _>>()?;
-            for value in &rendered {
-                check_resource(cx.path(), &self.label(index), key, value)?;
+            if self.effect == Effect::Allow {
+                for value in &rendered {
+                    check_resource(cx.path(), &self.label(index), key, value)?;
+                }
             }
             out.insert(key.into(), Value::Array(rendered));
         }
@@ -194,7 +208,7 @@ fn resource_text(value: &Value) -> Option<&str> {
     }
 }
 
-/// A resource may hold one `*`, as the final qualifier wildcard right after a typed reference
+/// An allowed resource may hold one `*`, as the final qualifier wildcard right after a typed reference
 /// (`${Fn.Arn}:*`, `...:function:${Fn}:*`): every version or alias of one resource, never a family of resources.
 fn check_resource(path: &str, statement: &str, key: &str, value: &Value) -> Result<(), SynthError> {
     let Some(text) = resource_text(value) else {
@@ -239,7 +253,7 @@ impl PolicyDocument {
         self.statements.iter().enumerate().try_for_each(|(i, s)| s.validate(path, i))
     }
 
-    /// Renders the document, checking every resource entry for wildcards.
+    /// Renders the document, checking every allowed resource entry for wildcards.
     pub(crate) fn render(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
         let statements =
             self.statements.iter().enumerate().map(|(i, s)| s.render(cx, i)).collect::<Result<Vec<_>, _>>()?;
@@ -248,21 +262,48 @@ impl PolicyDocument {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
-    fn wildcard_actions_and_missing_resources_are_rejected() {
+    fn wildcard_actions_and_missing_resources_are_rejected_in_allow_statements() {
         let err = Statement::allow().actions(["s3:*"]).resource("arn:aws:s3:::b").validate("s/R", 0);
-        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })), "{err:?}");
+        let err = Statement::allow().actions(["s3:Get*"]).resource("arn:aws:s3:::b").validate("s/R", 0);
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })), "{err:?}");
         let err = Statement::allow().actions(["s3:GetObject"]).validate("s/R", 1);
-        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })), "{err:?}");
         let err = Statement::allow()
             .principal(Principal::Anyone)
             .actions(["s3:GetObject"])
             .resource("arn:aws:s3:::b")
             .validate("s/R", 2);
-        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })));
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn an_allow_statement_never_uses_not_resource() {
+        let err = Statement::allow().actions(["s3:GetObject"]).not_resource("arn:aws:s3:::b").validate("s/R", 0);
+        let Err(SynthError::OverlyBroadPolicy { reason, .. }) = err else {
+            unreachable!("NotResource in an Allow statement was accepted: {err:?}");
+        };
+        assert!(reason.contains("NotResource"), "{reason}");
+    }
+
+    #[test]
+    fn a_deny_statement_may_be_broad() {
+        let deny = Statement::deny()
+            .principal(Principal::Anyone)
+            .actions(["s3:*"])
+            .resource("arn:aws:s3:::b")
+            .resource("arn:aws:s3:::b/*")
+            .condition("Bool", "aws:SecureTransport", "false");
+        deny.validate("s/R", 0).unwrap();
+        Statement::deny().actions(["s3:PutObject"]).not_resource("arn:aws:s3:::b/keep").validate("s/R", 1).unwrap();
+        // Still well formed: a Deny names a service.
+        let err = Statement::deny().actions(["*"]).resource("arn:aws:s3:::b").validate("s/R", 2);
+        assert!(matches!(err, Err(SynthError::OverlyBroadPolicy { .. })), "{err:?}");
     }
 
     #[test]

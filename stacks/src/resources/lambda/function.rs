@@ -40,7 +40,7 @@ const RESERVED_ENV: &[&str] = &[
 /// An `AWS::Lambda::Function` whose code is an asset in the bootstrap bucket.
 ///
 /// There is deliberately no way to set `FunctionName`: with a generated name, changes that need a replacement
-/// (such as `DurableConfig`) are carried out by CloudFormation without a name clash.
+/// (such as turning durability on or off) are carried out by CloudFormation without a name clash.
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Function {
@@ -154,6 +154,9 @@ impl Synthesize for Function {
         if let Some(d) = &self.durable {
             range("DurableConfig.ExecutionTimeout", d.execution_timeout_seconds, EXECUTION_TIMEOUT_RANGE)?;
             range("DurableConfig.RetentionPeriodInDays", d.retention_period_in_days, RETENTION_PERIOD_RANGE)?;
+            if let Some(arn) = d.kms_key_arn.as_ref().and_then(Expr::as_literal) {
+                check_kms_key_arn(path, arn)?;
+            }
         }
         if self.handler.is_empty() || self.handler.len() > 128 {
             return Err(SynthError::invalid(path, "Handler must be 1 to 128 characters"));
@@ -192,12 +195,16 @@ impl Synthesize for Function {
             })),
             None => None,
         };
-        let durable = self.durable.map(|d| {
-            json!({
-                "ExecutionTimeout": d.execution_timeout_seconds,
-                "RetentionPeriodInDays": d.retention_period_in_days,
-            })
-        });
+        let durable = match &self.durable {
+            Some(d) => Some(
+                Props::new()
+                    .set("ExecutionTimeout", d.execution_timeout_seconds)
+                    .set_opt("KMSKeyArn", d.kms_key_arn.as_ref().map(|arn| arn.render(cx)).transpose()?)
+                    .set("RetentionPeriodInDays", d.retention_period_in_days)
+                    .build(),
+            ),
+            None => None,
+        };
         Ok(Props::new()
             .set("Architectures", json!([self.architecture.as_str()]))
             .set("Code", json!({ "S3Bucket": bucket_name_expr().render(cx)?, "S3Key": asset.object_key() }))
@@ -216,6 +223,31 @@ impl Synthesize for Function {
 
     fn asset(&self) -> Option<&AssetSource> {
         Some(&self.code)
+    }
+}
+
+/// A literal `DurableConfig.KMSKeyArn` must name a KMS key (`arn:<partition>:kms:<region>:<account>:key/<id>`):
+/// an alias ARN or a key of another service would only fail when CloudFormation creates the function.
+fn check_kms_key_arn(path: &str, arn: &str) -> Result<(), SynthError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let well_formed = matches!(
+        parts.as_slice(),
+        ["arn", partition, "kms", region, account, resource]
+            if partition.starts_with("aws")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && resource.strip_prefix("key/").is_some_and(|id| !id.is_empty())
+    );
+    if well_formed {
+        Ok(())
+    } else {
+        Err(SynthError::invalid(
+            path,
+            format!(
+                "DurableConfig.KMSKeyArn `{arn}` must be a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>"
+            ),
+        ))
     }
 }
 
@@ -243,7 +275,7 @@ mod tests {
     }
 
     fn durable(execution_timeout_seconds: u32, retention_period_in_days: u32) -> DurableConfig {
-        DurableConfig { execution_timeout_seconds, retention_period_in_days }
+        DurableConfig::new(execution_timeout_seconds, retention_period_in_days)
     }
 
     #[test]
@@ -296,6 +328,21 @@ mod tests {
             serde_json::json!({"TenantIsolationMode": "PER_TENANT"})
         );
         assert!(t["Resources"]["Shared"]["Properties"].get("TenancyConfig").is_none());
+    }
+
+    #[test]
+    fn a_kms_key_arn_is_rendered_and_a_malformed_one_rejected() {
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        add(|f| f.durable(durable(600, 7).kms_key_arn(key))).unwrap();
+        for bad in [
+            "arn:aws:kms:eu-west-1:123456789012:alias/mine",
+            "arn:aws:s3:::bucket",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:eu-west-1:1234:key/x",
+        ] {
+            let err = add(|f| f.durable(durable(600, 7).kms_key_arn(bad))).unwrap_err().to_string();
+            assert!(err.starts_with("s/Fn: ") && err.contains("KMSKeyArn") && err.contains(bad), "{err}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::reference::Expr;
+
 pub use function::Function;
 pub use version::{Alias, Version};
 
@@ -105,14 +107,35 @@ impl LogFormat {
 
 /// `DurableConfig` of a durable function.
 ///
-/// It can only be set when a function is created: a change replaces the function. [`Function`] never sets a
-/// `FunctionName`, so CloudFormation can create the replacement next to the old function and then delete it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Durability itself can only be chosen when a function is created: adding or removing `DurableConfig` makes
+/// CloudFormation replace the function, and a replaced function is deleted with all its versions, so executions
+/// still running on them cannot continue (the deployer warns before such a change). Changing the values of an
+/// existing durable function (`ExecutionTimeout`, `RetentionPeriodInDays`, `KMSKeyArn`) is an update without
+/// interruption; a changed key applies to executions started after the change.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DurableConfig {
     /// `ExecutionTimeout`: the longest a whole durable execution may take, in seconds.
     pub execution_timeout_seconds: u32,
     /// `RetentionPeriodInDays`: how long a finished execution's history is kept.
     pub retention_period_in_days: u32,
+    /// `KMSKeyArn`: a symmetric customer managed KMS key in the function's region that encrypts the executions'
+    /// payloads, checkpoints and results; `None` keeps Lambda's own encryption. The key's policy must let Lambda
+    /// and the function's callers use it.
+    pub kms_key_arn: Option<Expr>,
+}
+
+impl DurableConfig {
+    /// A durable configuration without a customer managed key.
+    pub const fn new(execution_timeout_seconds: u32, retention_period_in_days: u32) -> Self {
+        Self { execution_timeout_seconds, retention_period_in_days, kms_key_arn: None }
+    }
+
+    /// Encrypts execution data with the customer managed key `arn` (a literal ARN, a parameter or a reference).
+    #[must_use]
+    pub fn kms_key_arn(mut self, arn: impl Into<Expr>) -> Self {
+        self.kms_key_arn = Some(arn.into());
+        self
+    }
 }
 
 #[cfg(test)]
