@@ -198,7 +198,7 @@ pub struct CallbackArgs {
 pub enum CallbackAction {
     /// The callback succeeded: its result goes to the waiting operation.
     Succeed {
-        /// The callback's id (`CallbackId` in the history's CallbackStarted event).
+        /// The callback's id (`CallbackId` in the history's `CallbackStarted` event).
         callback_id: String,
         /// The result: JSON text, or @path to read it from a file.
         #[arg(long, default_value = "null")]

@@ -1,4 +1,4 @@
-//! AWS's durable execution emulator (`dex-local-runner`, PyPI `aws-durable-execution-sdk-python-testing`) beside
+//! AWS's durable execution emulator (`dex-local-runner`, `PyPI` `aws-durable-execution-sdk-python-testing`) beside
 //! our engine, as the differential oracle of the tests and the benchmark (built only with `test-hooks`).
 //!
 //! dex runs executions itself and calls our endpoint to run handlers (`X-Dex-Handler-Invoke`) and chained-invoke
@@ -95,7 +95,7 @@ impl Dex {
             let mut child = command.spawn().map_err(|e| {
                 LocalError::Service(format!("cannot start {}: {e}; run scripts/install-tools", runner.display()))
             })?;
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
             loop {
                 if let Ok(answer) = Client::new().get(&format!("{url}/health"), Duration::from_secs(2)).await
                     && answer.status.is_success()
@@ -158,7 +158,7 @@ impl Dex {
                 &format!("{}/start-durable-execution", self.url),
                 &[],
                 Bytes::from(body.to_string()),
-                Duration::from_secs(60),
+                Duration::from_mins(1),
             )
             .await?;
         let value: Value = answer.json()?;

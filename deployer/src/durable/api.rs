@@ -210,7 +210,7 @@ pub enum CallbackOutcome {
     Heartbeat,
 }
 
-/// SendDurableExecutionCallbackSuccess / Failure / Heartbeat.
+/// `SendDurableExecutionCallbackSuccess` / Failure / Heartbeat.
 pub async fn send_callback(client: &Client, callback_id: &str, outcome: CallbackOutcome) -> Result<()> {
     let advice = || {
         format!(
