@@ -1,60 +1,12 @@
 //! The real AWS CLI against the local endpoint: invoke (synchronous, asynchronous, named), the durable execution
 //! API, and the service's error codes.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::support::{Local, tool};
+use crate::support::{Aws, Local};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
 const SEED_OUTPUT: &str = r#"{"statusCode": 200, "body": "{\"message\": \"Durable orchestration completed successfully\", \"input_values\": [10, 20, 30, 40, 50], \"processing_result\": {\"operation\": \"sum_and_average\", \"count\": 5, \"sum\": 150, \"average\": 30.0, \"max\": 50, \"min\": 10}}"}"#;
-
-struct Aws<'a> {
-    local: &'a Local,
-}
-
-struct Answer {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
-    }
-}
-
-impl Aws<'_> {
-    fn run(&self, args: &[&str]) -> Answer {
-        let output = Command::new(tool("aws"))
-            .args(args)
-            .args(["--endpoint-url", &self.local.endpoint, "--output", "json"])
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .unwrap();
-        Answer {
-            ok: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-
-    /// `aws lambda invoke`; returns the CLI's answer and the response payload.
-    fn invoke(&self, function: &str, payload: &str, extra: &[&str]) -> (Answer, String) {
-        let out = self.local.dir.path().join("out.json");
-        let _ = std::fs::remove_file(&out);
-        let mut args = vec!["lambda", "invoke", "--function-name", function, "--payload", payload];
-        args.extend_from_slice(extra);
-        args.push(out.to_str().unwrap());
-        let answer = self.run(&args);
-        (answer, std::fs::read_to_string(&out).unwrap_or_default())
-    }
-}
 
 fn is_execution_arn(arn: &str, function_arn: &str, qualifier: &str) -> bool {
     let Some(rest) = arn.strip_prefix(&format!("{function_arn}:{qualifier}/durable-execution/")) else { return false };

@@ -28,7 +28,7 @@ pub fn target_dir() -> PathBuf {
 pub fn binaries() -> &'static BTreeMap<String, PathBuf> {
     static BUILT: OnceLock<BTreeMap<String, PathBuf>> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let bins = [("processor", "processor"), ("orchestrator", "orchestrator")];
+        let bins = [("processor", "processor"), ("orchestrator", "orchestrator"), ("conformance", "conformance")];
         let mut command = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         command.arg("build").arg("-q").current_dir(workspace_root()).env("CARGO_TARGET_DIR", target_dir());
         for (package, binary) in bins {
@@ -100,6 +100,14 @@ impl Local {
         let outcome = rt.block_on(target.deploy(request.clone())).unwrap();
         let outputs = outcome.outputs[&name].clone();
         Self { target, dir, endpoint: outcome.info.endpoint(), outputs, request, rt }
+    }
+
+    /// `stack` deployed with waits, retry delays and callback timeouts firing at once.
+    pub fn deploy_skipping_time(stack: &Stack) -> Self {
+        let mut local = Self::deploy(stack, |_, _| Vec::new());
+        local.request.skip_time = true;
+        local.redeploy();
+        local
     }
 
     /// Deploys the same request again (starts the service if it is not running).
@@ -190,4 +198,54 @@ pub fn processes_of(root: &Path) -> Vec<u32> {
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| local::supervisor::process::is_ours(*pid, root))
         .collect()
+}
+
+/// The real AWS CLI pointed at a local target.
+pub struct Aws<'a> {
+    pub local: &'a Local,
+}
+
+/// What the CLI printed.
+pub struct Answer {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Answer {
+    /// Its stdout as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
+    }
+}
+
+impl Aws<'_> {
+    /// `aws <args>` against the endpoint.
+    pub fn run(&self, args: &[&str]) -> Answer {
+        let output = std::process::Command::new(tool("aws"))
+            .args(args)
+            .args(["--endpoint-url", &self.local.endpoint, "--output", "json"])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        Answer {
+            ok: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// `aws lambda invoke`; returns the CLI's answer and the response payload.
+    pub fn invoke(&self, function: &str, payload: &str, extra: &[&str]) -> (Answer, String) {
+        let out = self.local.dir.path().join("out.json");
+        let _ = std::fs::remove_file(&out);
+        let mut args = vec!["lambda", "invoke", "--function-name", function, "--payload", payload];
+        args.extend_from_slice(extra);
+        args.push(out.to_str().unwrap());
+        let answer = self.run(&args);
+        (answer, std::fs::read_to_string(&out).unwrap_or_default())
+    }
 }
