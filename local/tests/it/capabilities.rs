@@ -46,7 +46,7 @@ fn stack(name: &str) -> Stack {
     stack
 }
 
-fn function(local: &Local, id: &str, stack: &str) -> String {
+fn function(id: &str, stack: &str) -> String {
     format!(
         "arn:aws:lambda:us-east-1:000000000000:function:{}",
         local::arn::Arns::new(stack, "us-east-1").function_name(id)
@@ -117,10 +117,10 @@ fn waits_retries_and_callbacks_pending_across_a_restart_of_the_service_complete(
     let mut local = Local::deploy(&stack(name), |_, _| Vec::new());
     let (wait, retry, callback, heartbeat) = {
         let aws = Aws { local: &local };
-        let wait = start(&aws, &function(&local, "Wait", name), "{}");
-        let retry = start(&aws, &function(&local, "Retry", name), "{}");
-        let callback = start(&aws, &function(&local, "Callback", name), "\"approval\"");
-        let heartbeat = start(&aws, &function(&local, "Heartbeat", name), "\"beat\"");
+        let wait = start(&aws, &function("Wait", name), "{}");
+        let retry = start(&aws, &function("Retry", name), "{}");
+        let callback = start(&aws, &function("Callback", name), "\"approval\"");
+        let heartbeat = start(&aws, &function("Heartbeat", name), "\"beat\"");
         until_event(&aws, &wait, "WaitStarted", Duration::from_secs(30));
         let failed = until_event(&aws, &retry, "StepFailed", Duration::from_secs(30));
         assert_eq!(failed["StepFailedDetails"]["RetryDetails"]["CurrentAttempt"], 1);
@@ -193,7 +193,7 @@ fn time_control_stop_timeouts_and_callback_failures() {
 
     // One hour of waiting in under five seconds, and the history still says one hour.
     let clock = Instant::now();
-    let hour = start(&aws, &function(&local, "WaitHour", name), "{}");
+    let hour = start(&aws, &function("WaitHour", name), "{}");
     let ended = until_ended(&aws, &hour, Duration::from_secs(5));
     assert_eq!(ended["Status"], "SUCCEEDED");
     assert!(clock.elapsed() < Duration::from_secs(5), "{:?}", clock.elapsed());
@@ -206,13 +206,13 @@ fn time_control_stop_timeouts_and_callback_failures() {
     assert!(types(&history).contains(&"WaitSucceeded".to_owned()));
 
     // A callback timeout fires at once under time control: CallbackTimedOut, the execution fails.
-    let cb = start(&aws, &function(&local, "CallbackTimesOut", name), "\"late\"");
+    let cb = start(&aws, &function("CallbackTimesOut", name), "\"late\"");
     assert_eq!(until_ended(&aws, &cb, Duration::from_secs(10))["Status"], "FAILED");
     let event = until_event(&aws, &cb, "CallbackTimedOut", Duration::from_secs(1));
     assert_eq!(event["CallbackTimedOutDetails"]["Error"]["Payload"]["ErrorType"], "Callback.Timeout");
 
     // A callback failure sent by the external system fails the execution with that error.
-    let fails = start(&aws, &function(&local, "CallbackFails", name), "\"rejected\"");
+    let fails = start(&aws, &function("CallbackFails", name), "\"rejected\"");
     let opened = until_event(&aws, &fails, "CallbackStarted", Duration::from_secs(30));
     let id = opened["CallbackStartedDetails"]["CallbackId"].as_str().unwrap().to_owned();
     let sent = aws.run(&[
@@ -229,7 +229,7 @@ fn time_control_stop_timeouts_and_callback_failures() {
     assert_eq!(failed["CallbackFailedDetails"]["Error"]["Payload"]["ErrorMessage"], "not approved");
 
     // Stop: a long wait is cancelled and the history says so.
-    let waiting = start(&aws, &function(&local, "Callback", name), "\"never\"");
+    let waiting = start(&aws, &function("Callback", name), "\"never\"");
     until_event(&aws, &waiting, "CallbackStarted", Duration::from_secs(30));
     let stopped = aws.run(&[
         "lambda",
@@ -253,10 +253,10 @@ fn execution_timeouts_and_chained_invokes_of_plain_and_durable_targets() {
     let name = "capabilities-timeout";
     let local = Local::deploy(&stack(name), |_, _| Vec::new());
     let aws = Aws { local: &local };
-    let echo = start(&aws, &function(&local, "InvokeEcho", name), "\"hello\"");
-    let short = start(&aws, &function(&local, "ShortLived", name), "{}");
+    let echo = start(&aws, &function("InvokeEcho", name), "\"hello\"");
+    let short = start(&aws, &function("ShortLived", name), "{}");
     // The caller of a durable function that runs out of time: its chained invoke ends TIMED_OUT.
-    let caller = start(&aws, &function(&local, "InvokeTimesOut", name), "\"ping\"");
+    let caller = start(&aws, &function("InvokeTimesOut", name), "\"ping\"");
     let done = until_ended(&aws, &echo, Duration::from_secs(30));
     assert_eq!(done["Status"], "SUCCEEDED", "{done}");
     assert_eq!(done["Result"], "\"hello\"");
@@ -268,7 +268,7 @@ fn execution_timeouts_and_chained_invokes_of_plain_and_durable_targets() {
     assert_eq!(until_ended(&aws, &caller, Duration::from_secs(30))["Status"], "FAILED");
 
     // Heartbeats push a callback's heartbeat deadline (5 s): sent every 2 s for 8 s it stays open, then it times out.
-    let beating = start(&aws, &function(&local, "Heartbeat", name), "\"beat\"");
+    let beating = start(&aws, &function("Heartbeat", name), "\"beat\"");
     let opened = until_event(&aws, &beating, "CallbackStarted", Duration::from_secs(30));
     assert_eq!(opened["CallbackStartedDetails"]["HeartbeatTimeout"], 5);
     let id = opened["CallbackStartedDetails"]["CallbackId"].as_str().unwrap().to_owned();

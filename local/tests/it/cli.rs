@@ -1,8 +1,6 @@
 //! The real AWS CLI against the local endpoint: invoke (synchronous, asynchronous, named), the durable execution
 //! API, and the service's error codes.
 
-use serde_json::Value;
-
 use crate::support::{Aws, Local};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
