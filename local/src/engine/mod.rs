@@ -455,7 +455,11 @@ impl Engine {
                     exec.status.as_str()
                 )));
             }
-            let error = error.unwrap_or_else(|| ErrorObject::new("Execution.Stopped", "The execution was stopped"));
+            // Without an error in the request, the words AWS's emulator records.
+            let error = error.unwrap_or_else(|| ErrorObject {
+                error_message: Some("Execution stopped by user request".to_owned()),
+                ..ErrorObject::default()
+            });
             lifecycle::terminate(ctx, &mut exec, ExecutionStatus::Stopped, error)?;
             store::update_execution(ctx.tx, &exec)?;
             Ok(ctx.now)

@@ -176,6 +176,31 @@ pub fn seed_stack(name: &str) -> Stack {
     stacks::app::pattern::stack(&AppConfig { stack_name: name.into(), ..AppConfig::default() }).unwrap()
 }
 
+/// A stack of conformance handlers: each `(logical id, handler, ExecutionTimeout)` a durable function, plus the
+/// plain targets `Echo` and `Failing`, whose names reach every function as `ECHO_FUNCTION_NAME` and
+/// `FAILING_FUNCTION_NAME`.
+pub fn conformance_stack(name: &str, durable: &[(&str, &str, u32)]) -> Stack {
+    use stacks::reference::Reference;
+    use stacks::resources::iam::Role;
+    use stacks::resources::lambda::{DurableConfig, Function};
+    let mut stack = Stack::new(name).unwrap();
+    let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
+    let code = || AssetSource::CargoBinary { package: "conformance".into(), binary: "conformance".into() };
+    let plain = |handler: &str| Function::new(code(), &role).timeout_seconds(30).env("CONFORMANCE_HANDLER", handler);
+    let echo = stack.add("Echo", plain("target-echo")).unwrap();
+    let failing = stack.add("Failing", plain("target-failing")).unwrap();
+    for (id, handler, timeout) in durable {
+        let function = Function::new(code(), &role)
+            .timeout_seconds(60)
+            .durable(DurableConfig::new(*timeout, 1))
+            .env("CONFORMANCE_HANDLER", *handler)
+            .env("ECHO_FUNCTION_NAME", echo.ref_())
+            .env("FAILING_FUNCTION_NAME", failing.ref_());
+        stack.add(id, function).unwrap();
+    }
+    stack
+}
+
 /// Stores the stack's binaries in the target and synthesizes the template against their hashes.
 pub fn synth(target: &LocalTarget, stack: &Stack) -> (Value, BTreeMap<String, (PathBuf, String)>) {
     let mut manifest = AssetManifest::new();
