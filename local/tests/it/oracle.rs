@@ -213,7 +213,8 @@ fn the_seed_pattern_records_the_same_history_on_dex_and_on_our_engine() {
 struct Pair {
     rt: tokio::runtime::Runtime,
     ours: Local,
-    theirs: Local,
+    /// The service running dex's handlers; kept so it stops when the pair is dropped.
+    _theirs: Local,
     dex: Dex,
     deployment: local::deployment::Deployment,
 }
@@ -232,7 +233,7 @@ impl Pair {
         });
         let (dex, deployment) = dex.unwrap();
         rt.block_on(dex.set_lambda_endpoint(&theirs.endpoint, "us-east-1")).unwrap();
-        Self { rt, ours, theirs, dex, deployment }
+        Self { rt, ours, _theirs: theirs, dex, deployment }
     }
 
     /// Starts function `id` with `input` on both engines: `(ours, dex's)` execution ARNs.
@@ -258,7 +259,7 @@ impl Pair {
                 if let Some(found) = history(endpoint, arn, &self.rt).into_iter().find(|e| e["EventType"] == kind) {
                     return found;
                 }
-                assert!(started.elapsed() < Duration::from_secs(60), "no {kind} on {endpoint}");
+                assert!(started.elapsed() < Duration::from_mins(1), "no {kind} on {endpoint}");
                 std::thread::sleep(Duration::from_millis(100));
             }
         };
