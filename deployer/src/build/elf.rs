@@ -142,6 +142,86 @@ mod tests {
         assert_eq!(inspect(b""), None);
     }
 
+    /// A minimal 64-bit little-endian ELF for `machine` whose version-needs section asks libc.so.6 for `glibc`:
+    /// the header, a string table, a `SHT_GNU_VERNEED` section, and their section headers.
+    fn fixture(machine: u16, glibc: &str) -> Vec<u8> {
+        let strings = format!("\0libc.so.6\0{glibc}\0").into_bytes();
+        let (file_name, version_name) = (1_u32, 11_u32);
+        let mut need = Vec::new();
+        need.extend(1_u16.to_le_bytes()); // vn_version
+        need.extend(1_u16.to_le_bytes()); // vn_cnt
+        need.extend(file_name.to_le_bytes()); // vn_file
+        need.extend(16_u32.to_le_bytes()); // vn_aux: the aux entry follows
+        need.extend(0_u32.to_le_bytes()); // vn_next
+        need.extend(0_u32.to_le_bytes()); // vna_hash
+        need.extend(0_u16.to_le_bytes()); // vna_flags
+        need.extend(2_u16.to_le_bytes()); // vna_other
+        need.extend(version_name.to_le_bytes()); // vna_name
+        need.extend(0_u32.to_le_bytes()); // vna_next
+        let strings_at = 64_u64;
+        let need_at = strings_at + strings.len() as u64;
+        let sections_at = need_at + need.len() as u64;
+        let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+        elf.resize(16, 0);
+        elf.extend(2_u16.to_le_bytes()); // e_type: executable
+        elf.extend(machine.to_le_bytes());
+        elf.extend(1_u32.to_le_bytes());
+        elf.extend([0; 16]); // e_entry, e_phoff
+        elf.extend(sections_at.to_le_bytes()); // e_shoff
+        elf.extend([0; 6]); // e_flags, e_ehsize
+        elf.extend([0; 4]); // e_phentsize, e_phnum
+        elf.extend(64_u16.to_le_bytes()); // e_shentsize
+        elf.extend(3_u16.to_le_bytes()); // e_shnum
+        elf.extend(1_u16.to_le_bytes()); // e_shstrndx
+        assert_eq!(elf.len(), 64);
+        elf.extend(&strings);
+        elf.extend(&need);
+        let header = |kind: u32, offset: u64, size: u64, link: u32| {
+            let mut h = Vec::new();
+            h.extend(0_u32.to_le_bytes());
+            h.extend(kind.to_le_bytes());
+            h.extend([0; 16]); // sh_flags, sh_addr
+            h.extend(offset.to_le_bytes());
+            h.extend(size.to_le_bytes());
+            h.extend(link.to_le_bytes());
+            h.extend([0; 20]); // sh_info, sh_addralign, sh_entsize
+            h
+        };
+        elf.extend(header(0, 0, 0, 0));
+        elf.extend(header(3, strings_at, strings.len() as u64, 0));
+        elf.extend(header(SHT_GNU_VERNEED, need_at, need.len() as u64, 1));
+        elf
+    }
+
+    fn check(bytes: &[u8], arch: Architecture) -> Result<()> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bootstrap");
+        std::fs::write(&path, bytes).unwrap();
+        check_lambda_binary(&path, arch)
+    }
+
+    #[test]
+    fn a_binary_for_the_right_machine_and_glibc_is_accepted() {
+        let arm = fixture(EM_AARCH64, "GLIBC_2.34");
+        assert_eq!(inspect(&arm), Some(ElfInfo { architecture: Some(Architecture::Arm64), max_glibc: Some((2, 34)) }));
+        check(&arm, Architecture::Arm64).unwrap();
+        check(&fixture(EM_X86_64, "GLIBC_2.17"), Architecture::X86_64).unwrap();
+    }
+
+    #[test]
+    fn a_binary_for_the_wrong_machine_is_refused() {
+        let error = check(&fixture(EM_X86_64, "GLIBC_2.17"), Architecture::Arm64).unwrap_err().to_string();
+        assert!(error.contains("X86_64") && error.contains("not arm64"), "{error}");
+    }
+
+    #[test]
+    fn a_binary_needing_a_glibc_newer_than_al2023_is_refused() {
+        let error = check(&fixture(EM_AARCH64, "GLIBC_2.39"), Architecture::Arm64).unwrap_err().to_string();
+        assert!(error.contains("needs GLIBC_2.39") && error.contains("2.34"), "{error}");
+        let not_elf = check(b"#!/bin/sh\n", Architecture::Arm64).unwrap_err().to_string();
+        assert!(not_elf.contains("not a 64-bit little-endian ELF"), "{not_elf}");
+    }
+
     #[test]
     fn glibc_version_names_parse() {
         assert_eq!(parse_glibc(b"GLIBC_2.34"), Some((2, 34)));
