@@ -101,6 +101,30 @@ fn synth_is_deterministic() {
     }
 }
 
+/// Every template body of the default app, one after the other.
+fn bodies() -> String {
+    synth(&AppConfig::default()).stacks.iter().map(|s| s.template_body.clone()).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn synth_is_identical_across_processes() {
+    // Run by the test below in a second process: hash maps are seeded per process, so an order that leaks from
+    // one into a template shows up here and not within one process.
+    if let Some(path) = std::env::var_os("STACKS_SYNTH_DUMP") {
+        std::fs::write(path, bodies()).unwrap();
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.json");
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["synth_is_identical_across_processes", "--exact", "--quiet"])
+        .env("STACKS_SYNTH_DUMP", &other)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read_to_string(other).unwrap() == bodies(), "another process synthesized other bytes");
+}
+
 #[test]
 fn missing_asset_is_an_error_naming_it() {
     let config = AppConfig::default();

@@ -115,6 +115,13 @@ mod tests {
     }
 
     #[test]
+    fn sha256_matches_the_standard_test_vectors() {
+        // FIPS 180-2 examples.
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
     fn same_input_same_bytes() {
         let entries = vec![("bootstrap".to_owned(), b"\x7fELF binary".to_vec(), 0o755)];
         let first = deterministic_zip(entries.clone()).unwrap();
@@ -149,7 +156,10 @@ mod tests {
         let entry = archive.by_index(0).unwrap();
         assert_eq!(entry.name(), "bootstrap");
         assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
-        assert_eq!(asset.sha256, sha256_hex(&bytes));
+        // The hash checked by another implementation: coreutils' sha256sum of the file.
+        let output = std::process::Command::new("sha256sum").arg(&asset.zip_path).output().unwrap();
+        let independent = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(Some(asset.sha256.as_str()), independent.split_whitespace().next(), "{independent}");
         assert_eq!(asset.object_key(), format!("{}.zip", asset.sha256));
         assert_eq!(asset.bytes, bytes.len() as u64);
     }
