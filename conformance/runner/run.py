@@ -407,18 +407,177 @@ def validate(
     return Outcome(requirement, "optional-failed" if result.optional else "failed", first, list(result.errors))
 
 
-def deploy_local(stacks: list[str]) -> tuple[str, Path]:
-    """Deploys ``stacks`` to the local target and returns its endpoint and a functions file.
+ROOT = HERE.parent.parent
+STATE = ROOT / ".deployer" / "local"
 
-    TODO(lead): wire this to the new local target once it is merged: for each stack, ``cargo run -p deployer --
-    up --local <stack>`` (stack selection is being added), then read the endpoint it prints and the physical
-    function names (today ``.deployer/local/deployment.json`` lists them per stack). Until then the endpoint and
-    the functions come from ``--endpoint`` and ``--functions``.
-    """
-    raise NotImplementedError(
-        "deploying the conformance stacks to the local target is not wired yet (TODO for the lead); deploy them, "
-        f"then pass --endpoint and --functions ({', '.join(stacks)})"
+
+def run_deployer(arguments: list[str], features: list[str] | None = None, env: dict[str, str] | None = None) -> str:
+    """``cargo run -p deployer -- <arguments>`` at the workspace root; returns what it printed (stdout + stderr)."""
+    import os
+    import subprocess
+
+    command = ["cargo", "run", "-q", "-p", "deployer"]
+    if features:
+        command += ["--features", ",".join(features)]
+    command += ["--", *arguments]
+    done = subprocess.run(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
     )
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise RuntimeError(f"`deployer {' '.join(arguments)}` failed ({done.returncode}):\n{output[-3000:]}")
+    return output
+
+
+def endpoint_in(output: str) -> str:
+    """The local endpoint ``up --local`` printed."""
+    found = re.search(r"http://127\.0\.0\.1:[0-9]+", output)
+    if not found:
+        raise RuntimeError(f"`up --local` printed no endpoint:\n{output[-2000:]}")
+    return found.group(0)
+
+
+def deployed_functions() -> dict[str, dict[str, str]]:
+    """Physical function names by stack and logical id, from the local target's ``deployment.json``."""
+    data = json.loads((STATE / "deployment.json").read_text())
+    return {
+        stack: {f["logical_id"]: name for name, f in deployed["functions"].items()}
+        for stack, deployed in data["stacks"].items()
+    }
+
+
+def deploy_local(stacks: list[str], env: dict[str, str] | None = None, features: list[str] | None = None) -> str:
+    """Deploys ``stacks`` to the local target with the deployer (``up --local <stack>...``); returns the endpoint."""
+    return endpoint_in(run_deployer(["up", "--local", *stacks, "--no-credentials"], features, env))
+
+
+def local_function_name(stack: str, logical_id: str) -> str:
+    """The name the local target gives a function the template does not name: ``<stack>-<LogicalId>``."""
+    return f"{stack}-{logical_id}"[:64]
+
+
+class Dex:
+    """AWS's durable execution emulator (``dex-local-runner``) as the second engine: it runs the executions and
+    calls the local target, started with ``DEPLOYER_LOCAL_DURABLE_ENDPOINT`` pointing at it, to run handlers."""
+
+    def __init__(self, runner: Path, functions: dict[str, dict[str, Any]], region: str, work: Path) -> None:
+        import socket
+        import subprocess
+        import time
+        import urllib.request
+
+        work.mkdir(parents=True, exist_ok=True)
+        configs = work / "function-configs.json"
+        configs.write_text(json.dumps(functions))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.region = region
+        self.log = open(work / "dex.log", "ab")  # noqa: SIM115: kept open for the process
+        self.process = subprocess.Popen(
+            [
+                str(runner), "start-server", "--host", "127.0.0.1", "--port", str(port),
+                "--lambda-endpoint", "http://127.0.0.1:9", "--local-runner-endpoint", self.url,
+                "--local-runner-region", region, "--store-type", "sqlite", "--store-path", str(work / "dex.sqlite"),
+                "--function-configs", f"file://{configs}",
+            ],
+            stdout=self.log,
+            stderr=self.log,
+            env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "dex", "AWS_SECRET_ACCESS_KEY": "dex",
+                 "AWS_DEFAULT_REGION": region, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"dex did not start; see {work / 'dex.log'}") from None
+                time.sleep(0.2)
+
+    def set_lambda_endpoint(self, endpoint: str) -> None:
+        """Where dex invokes handlers and targets: the local target."""
+        import urllib.request
+
+        body = json.dumps({"EndpointUrl": endpoint, "RegionName": self.region}).encode()
+        request = urllib.request.Request(f"{self.url}/lambda-endpoint", data=body, method="PUT",
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+
+
+class DexLambda:
+    """The Lambda client the validator gets for the dex column: ``invoke`` starts an execution on dex (which has no
+    Invoke route of its own) and, for ``RequestResponse``, waits for its end; every durable execution call goes to
+    dex's own API through boto3."""
+
+    def __init__(self, dex: Dex, functions: dict[str, dict[str, Any]], region: str) -> None:
+        self._dex = dex
+        self._functions = functions
+        self._client = lambda_client(dex.url, region)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def invoke(self, FunctionName: str, InvocationType: str = "RequestResponse", Qualifier: str = "$LATEST",  # noqa: N803
+               Payload: bytes = b"{}", **_: Any) -> dict[str, Any]:
+        import io
+        import time
+        import urllib.request
+
+        durable = self._functions.get(FunctionName, {}).get("DurableConfig", {})
+        body = json.dumps({
+            "AccountId": "000000000000",
+            "FunctionName": FunctionName,
+            "FunctionQualifier": Qualifier,
+            "ExecutionName": f"conformance-{time.time_ns()}",
+            "ExecutionTimeoutSeconds": durable.get("ExecutionTimeout", 900),
+            "ExecutionRetentionPeriodDays": durable.get("RetentionPeriodInDays", 1),
+            "Input": Payload.decode() if isinstance(Payload, bytes) else Payload,
+        }).encode()
+        request = urllib.request.Request(f"{self._dex.url}/start-durable-execution", data=body, method="POST",
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            arn = json.loads(answer.read())["ExecutionArn"]
+        if InvocationType == "Event":
+            return {"StatusCode": 202, "DurableExecutionArn": arn, "Payload": io.BytesIO(b"")}
+        deadline = time.time() + 900
+        while time.time() < deadline:
+            execution = self._client.get_durable_execution(DurableExecutionArn=arn)
+            if execution["Status"] != "RUNNING":
+                result = (execution.get("Result") or "null").encode()
+                return {"StatusCode": 200, "DurableExecutionArn": arn, "Payload": io.BytesIO(result)}
+            time.sleep(0.1)
+        raise RuntimeError(f"{arn} still running after 15 minutes on dex")
+
+
+def dex_function_configs(requirements: list[Requirement], targets: list[dict[str, str]], stacks: list[str]) -> dict:
+    """dex's ``--function-configs``: every function of ``stacks`` by its local name, durable ones with their
+    DurableConfig (the stacks give every durable function two hours and one day)."""
+    configs: dict[str, dict[str, Any]] = {}
+    for r in requirements:
+        if r.stack in stacks and not r.not_applicable:
+            configs[local_function_name(r.stack, r.logical_id)] = {
+                "DurableConfig": {"ExecutionTimeout": 7200, "RetentionPeriodInDays": 1}
+            }
+    for t in targets:
+        if t["stack"] in stacks:
+            configs[local_function_name(t["stack"], t["logical_id"])] = {}
+    return configs
+
+
+def tools_bin() -> Path:
+    """Where ``scripts/install-tools`` put the third-party tools (dex among them)."""
+    import os
+
+    return Path(os.environ.get("DEPLOYER_TOOLS_BIN") or ROOT / ".venv-tools" / "bin")
 
 
 # endregion
@@ -433,12 +592,17 @@ def shorten(text: str, width: int = 160) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def print_tables(outcomes: list[Outcome], out: Any = sys.stdout) -> None:
-    """One table per suite, then the totals."""
+def print_tables(outcomes: list[Outcome], out: Any = sys.stdout, others: dict[str, list[Outcome]] | None = None) -> None:
+    """One table per suite, then the totals; ``others`` adds a column per other engine (dex)."""
+    others = others or {}
+    other_status = {
+        engine: {o.requirement.id: o.status for o in results} for engine, results in others.items()
+    }
     by_suite: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_suite.setdefault(outcome.requirement.suite, []).append(outcome)
     labels = {"passed": "passed", "failed": "FAILED", "optional-failed": "failed (optional)", "not-applicable": "n/a"}
+    columns = "".join(f" {engine:<18}" for engine in other_status)
     for suite, rows in sorted(by_suite.items(), key=lambda item: sort_key(item[1][0].requirement.id)):
         rows.sort(key=lambda o: sort_key(o.requirement.id))
         counts = {status: sum(1 for o in rows if o.status == status) for status in labels}
@@ -447,17 +611,29 @@ def print_tables(outcomes: list[Outcome], out: Any = sys.stdout) -> None:
             f"{counts['not-applicable']} not applicable",
             file=out,
         )
+        if other_status:
+            print(f"  {'id':<6} {'function':<22} {'ours':<18}{columns} first mismatch / reason", file=out)
         for o in rows:
             r = o.requirement
-            print(f"  {r.id:<6} {r.logical_id:<22} {labels[o.status]:<18} {shorten(o.detail)}".rstrip(), file=out)
+            extra = "".join(f" {labels.get(s.get(r.id, ''), '-'):<18}" for s in other_status.values())
+            print(f"  {r.id:<6} {r.logical_id:<22} {labels[o.status]:<18}{extra} {shorten(o.detail)}".rstrip(), file=out)
     applicable = [o for o in outcomes if o.status != "not-applicable"]
     passed = sum(1 for o in applicable if o.status == "passed")
     rate = f"{100.0 * passed / len(applicable):.1f}%" if applicable else "n/a"
     print(
-        f"\n== total: {passed} of {len(applicable)} applicable requirements passed ({rate}); "
+        f"\n== total (ours): {passed} of {len(applicable)} applicable requirements passed ({rate}); "
         f"{len(outcomes) - len(applicable)} not applicable",
         file=out,
     )
+    ours = {o.requirement.id: o.status for o in outcomes}
+    for engine, statuses in other_status.items():
+        theirs = sum(1 for status in statuses.values() if status == "passed")
+        only_theirs = sorted((i for i, s in statuses.items() if s == "passed" and ours.get(i) != "passed"), key=sort_key)
+        print(
+            f"== total ({engine}): {theirs} of {len(applicable)} passed; passing on {engine} but not on ours: "
+            f"{', '.join(only_theirs) or 'none'}",
+            file=out,
+        )
 
 
 def read_baseline(path: Path) -> set[str]:
@@ -499,9 +675,82 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="requirements validated at once")
     parser.add_argument("--baseline", type=Path, help="exit non-zero when a requirement listed here now fails")
     parser.add_argument("--write-baseline", type=Path, help="record the requirements that passed")
-    parser.add_argument("--deploy", action="store_true", help="deploy the selected stacks first (TODO)")
+    parser.add_argument(
+        "--deploy",
+        action="store_true",
+        help="deploy the selected stacks to the local target first (cargo run -p deployer -- up --local ...), "
+        "and stop it at the end",
+    )
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=["ours", "dex"],
+        default=["ours"],
+        help="engines to validate on: ours (the local target's engine), dex (AWS's emulator, a second column)",
+    )
     parser.add_argument("--self-test", action="store_true", help="run this driver's own tests (test_run.py)")
     return parser.parse_args(argv)
+
+
+def run_outcomes(
+    selected: list[Requirement],
+    files: dict[str, str],
+    functions: dict[str, dict[str, str]],
+    clients: dict[str, Any],
+    args: argparse.Namespace,
+    history_dir: Path,
+) -> list[Outcome]:
+    """Validates every selected requirement (a few at once)."""
+    history_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = [Outcome(r, "not-applicable", r.not_applicable) for r in selected if r.not_applicable]
+    runnable = [r for r in selected if not r.not_applicable]
+    with tempfile.TemporaryDirectory(prefix="conformance-events-") as tmp_dir:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            futures = [
+                pool.submit(validate, r, files[r.id], functions, clients, args.region, tmp_dir, str(history_dir))
+                for r in runnable
+            ]
+            outcomes.extend(f.result() for f in futures)
+    return outcomes
+
+
+def run_engine(
+    engine: str,
+    args: argparse.Namespace,
+    selected: list[Requirement],
+    stacks: list[str],
+    files: dict[str, str],
+    requirements: list[Requirement],
+    targets: list[dict[str, str]],
+) -> list[Outcome]:
+    """Deploys (with ``--deploy``) and validates the selection on one engine: ``ours`` (the local target's own)
+    or ``dex`` (AWS's emulator running the same handlers through the local target)."""
+    dex = None
+    try:
+        if args.deploy:
+            print(f"conformance: deploying {len(stacks)} stack(s) to the local target for {engine}", file=sys.stderr)
+            run_deployer(["down", "--local"])
+            if engine == "dex":
+                configs = dex_function_configs(requirements, targets, stacks)
+                dex = Dex(tools_bin() / "dex-local-runner", configs, args.region, ROOT / "target/conformance/dex")
+                endpoint = deploy_local(stacks, {"DEPLOYER_LOCAL_DURABLE_ENDPOINT": dex.url}, ["test-hooks"])
+                dex.set_lambda_endpoint(endpoint)
+                lambda_ = DexLambda(dex, configs, args.region)
+            else:
+                endpoint = deploy_local(stacks)
+                lambda_ = lambda_client(endpoint, args.region)
+            functions = deployed_functions()
+            args.endpoint = endpoint
+        else:
+            functions = load_functions(args.functions, requirements)
+            lambda_ = lambda_client(args.endpoint, args.region)
+        clients = {"lambda": lambda_, "cloudformation": LocalCloudFormation(functions), "logs": logs_client(args, args.region)}
+        return run_outcomes(selected, files, functions, clients, args, args.history_dir / engine)
+    finally:
+        if args.deploy:
+            run_deployer(["down", "--local"])
+        if dex is not None:
+            dex.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -513,7 +762,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if unittest.TextTestRunner(verbosity=1).run(suite).wasSuccessful() else 1
     from aws_durable_execution_conformance_tests import config, validate as official
 
-    requirements, _targets = load_manifest()
+    requirements, targets = load_manifest()
     by_id = {r.id: r for r in requirements}
     files = official.discover_test_files(config.TESTS_DIR)
     missing = sorted(set(files) - set(by_id), key=sort_key)
@@ -548,37 +797,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     stacks = sorted({r.stack for r in selected})
-    if args.deploy:
-        endpoint, functions_file = deploy_local(stacks)
-        args.endpoint, args.functions = endpoint, [functions_file]
-    if not args.endpoint or not args.functions:
-        print("--endpoint and --functions are needed (or --dry-run)", file=sys.stderr)
+    if not args.deploy and (not args.endpoint or not args.functions):
+        print("--endpoint and --functions are needed (or --deploy, or --dry-run)", file=sys.stderr)
         return 2
-
-    functions = load_functions(args.functions, requirements)
-    cfn = LocalCloudFormation(functions)
-    clients = {"lambda": lambda_client(args.endpoint, args.region), "cloudformation": cfn}
-    clients["logs"] = logs_client(args, args.region)
-    args.history_dir.mkdir(parents=True, exist_ok=True)
-
-    outcomes: list[Outcome] = []
-    runnable = []
-    for r in selected:
-        if r.not_applicable:
-            outcomes.append(Outcome(r, "not-applicable", r.not_applicable))
-        else:
-            runnable.append(r)
-    with tempfile.TemporaryDirectory(prefix="conformance-events-") as tmp_dir:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-            futures = [
-                pool.submit(
-                    validate, r, files[r.id], functions, clients, args.region, tmp_dir, str(args.history_dir)
-                )
-                for r in runnable
-            ]
-            outcomes.extend(f.result() for f in futures)
-
-    print_tables(outcomes)
+    if "dex" in args.engines and not args.deploy:
+        print("the dex column needs --deploy (the runner starts dex and deploys the stacks for it)", file=sys.stderr)
+        return 2
+    results: dict[str, list[Outcome]] = {}
+    for engine in args.engines:
+        results[engine] = run_engine(engine, args, selected, stacks, files, requirements, targets)
+    outcomes = results.pop("ours", None)
+    if outcomes is None:
+        outcomes, results = results.popitem()[1], {}
+    print_tables(outcomes, others=results)
     if args.write_baseline:
         write_baseline(args.write_baseline, outcomes)
     if args.baseline:
