@@ -602,3 +602,34 @@ fn a_result_checkpointed_on_the_execution_is_the_result_of_an_empty_answer() {
     h.engine.invocation_ended(&arn, first, &output("SUCCEEDED", Some(""))).unwrap();
     assert_eq!(h.engine.execution(&arn).unwrap().result.as_deref(), Some("\"big\""));
 }
+
+#[test]
+fn a_state_too_large_for_one_envelope_is_paged_through_get_state() {
+    let mut h = harness(EngineConfig::default());
+    let (arn, first) = h.start("{}");
+    let mut token = h.token(&arn, first);
+    // Six steps of one MiB each: more than an invocation payload may carry.
+    for i in 0..6 {
+        let mut succeed = update(&format!("s{i}"), OperationType::Step, OperationAction::Succeed);
+        succeed.payload = Some(format!("\"{}\"", "x".repeat(1024 * 1024)));
+        token = h.checkpoint(&arn, &token, &[succeed]).0.token;
+    }
+    let mut wait = update("w", OperationType::Wait, OperationAction::Start);
+    wait.wait_options = Some(WaitOptions { wait_seconds: Some(1) });
+    h.checkpoint(&arn, &token, &[wait]);
+    h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
+    h.clock.advance(1000);
+    let second = invocations(&h.engine.timer_fired(&arn, "op:w").unwrap())[0];
+    let envelope = h.engine.envelope(&arn, second).unwrap().unwrap();
+    let marker = envelope.next_marker.clone().expect("a marker for the operations left out");
+    assert!(envelope.operations.len() < 8, "{} operations in one envelope", envelope.operations.len());
+    let mut seen: Vec<String> = envelope.operations.iter().map(|o| o.id.clone()).collect();
+    let mut next = Some(marker);
+    while let Some(marker) = next {
+        let (page, more) = h.engine.state(&arn, &envelope.token, Some(&marker), 2).unwrap();
+        seen.extend(page.iter().map(|o| o.id.clone()));
+        next = more;
+    }
+    assert_eq!(seen.len(), 8, "{seen:?}");
+    assert!(matches!(h.engine.state(&arn, "stale", None, 10), Err(EngineError::InvalidParameter(_))));
+}
