@@ -42,9 +42,30 @@ fn credentials_from_env() -> Option<Credentials> {
     Some(Credentials { access_key_id: key?, secret_access_key: secret?, session_token: token })
 }
 
+/// Takes the state folder's service lock (an OS lock, released however the process ends).
+fn lock_state(state: &StateDir) -> Result<std::fs::File, LocalError> {
+    let path = state.root.join("service.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| LocalError::io("open", &path, e))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(_) => Err(LocalError::Service(format!(
+            "another local service already runs with the state folder {}; use it, or stop it with `deployer down \
+             --local`",
+            state.root.display()
+        ))),
+    }
+}
+
 /// Runs the service until it is told to stop.
 pub async fn run(state: StateDir) -> Result<(), LocalError> {
     private_dir(&state.root)?;
+    // One service per state folder: a second one would drive the same executions twice.
+    let _lock = lock_state(&state)?;
     let request: DaemonRequest = read_json(&state.request_file())?.unwrap_or_default();
     let secret = state.secret()?;
     let left = process::kill_listed(&state.pid_file(), &state.root);

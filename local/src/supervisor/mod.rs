@@ -114,9 +114,11 @@ impl LocalTarget {
         Ok((sha, stored))
     }
 
-    /// Adds or updates `request.stacks` and makes the service run them.
+    /// Adds or updates `request.stacks` and makes the service run them. Two deployments to the same folder run
+    /// one after the other (an OS lock), so they never start two services.
     pub async fn deploy(&self, request: DeployRequest) -> Result<DeployOutcome, LocalError> {
         private_dir(&self.state.root)?;
+        let _lock = self.lock().await?;
         let mut notices = Vec::new();
         if let Some(migrated) = legacy::migrate(&self.state)? {
             notices.push(Notice::LegacyState(migrated));
@@ -178,6 +180,23 @@ impl LocalTarget {
         };
         let outputs = next.stacks.iter().map(|(name, s)| (name.clone(), s.outputs.clone())).collect();
         Ok(DeployOutcome { info, action, changed, outputs, notices })
+    }
+
+    /// Waits for the folder's deployment lock (held until the returned file is dropped).
+    async fn lock(&self) -> Result<std::fs::File, LocalError> {
+        let path = self.state.root.join("deploy.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| LocalError::io("open", &path, e))?;
+        tokio::task::spawn_blocking(move || {
+            rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map(|()| file)
+        })
+        .await
+        .map_err(|e| LocalError::Service(format!("cannot wait for the deployment lock: {e}")))?
+        .map_err(|e| LocalError::io("lock", &path, e.into()))
     }
 
     /// Removes stacks from the running deployment; returns the names that were deployed.

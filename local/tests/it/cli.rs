@@ -113,3 +113,22 @@ fn the_aws_cli_invokes_lists_reads_and_gets_the_services_errors() {
     assert!(plain.ok, "{}", plain.stderr);
     assert!(result.contains("\"sum\": 6"), "{result}");
 }
+
+#[test]
+fn deployments_started_at_once_share_one_service() {
+    let local = Local::seed("cli-concurrent");
+    let target = local.target.clone();
+    let request = local.request.clone();
+    let first = local.daemon_pid();
+    local.rt.block_on(target.down()).unwrap();
+    // Two deployments at the same moment, into a stopped target: one starts the service, the other finds it.
+    let (a, b) = local.rt.block_on(async {
+        let (a, b) = tokio::join!(target.deploy(request.clone()), target.deploy(request.clone()));
+        (a.unwrap(), b.unwrap())
+    });
+    assert_eq!(a.info.pid, b.info.pid, "two services started");
+    assert_ne!(a.info.pid, first);
+    let actions = [a.action, b.action];
+    assert!(actions.contains(&local::ServiceAction::Started), "{actions:?}");
+    assert!(actions.contains(&local::ServiceAction::Unchanged), "{actions:?}");
+}
