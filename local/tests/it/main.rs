@@ -6,5 +6,7 @@
 mod capabilities;
 mod cli;
 mod crash;
+mod hardening;
 mod oracle;
+mod runtime;
 mod support;
