@@ -76,6 +76,16 @@ fn the_orchestrator_killed_at_three_moments_still_succeeds_with_the_processor_ru
     }
 }
 
+/// An unrelated program, killed when dropped (also when the test fails).
+struct Stranger(std::process::Child);
+
+impl Drop for Stranger {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn a_stale_pid_file_and_a_taken_port_are_survived_and_the_state_stays_private_and_on_loopback() {
     use std::os::unix::process::CommandExt as _;
@@ -85,21 +95,14 @@ fn a_stale_pid_file_and_a_taken_port_are_survived_and_the_state_stays_private_an
     local.rt.block_on(local::supervisor::client::stop(&state)).unwrap();
     // Two unrelated programs whose pids a stale daemon.json names, and another program on its port; killed at the
     // end whatever happens.
-    struct Stranger(std::process::Child);
-    impl Drop for Stranger {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let spawn = || Stranger(std::process::Command::new("sleep").arg("600").process_group(0).spawn().unwrap());
-    let (mut stranger, mut other) = (spawn(), spawn());
+    let (mut stranger, mut bystander) = (spawn(), spawn());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     std::fs::create_dir_all(&state.root).unwrap();
     let stale = json!({"pid": stranger.0.id(), "port": port, "instance": "old"});
     std::fs::write(state.daemon_file(), stale.to_string()).unwrap();
-    std::fs::write(state.pid_file(), format!("{}\n", other.0.id())).unwrap();
+    std::fs::write(state.pid_file(), format!("{}\n", bystander.0.id())).unwrap();
     let outcome = local.redeploy();
     assert_eq!(outcome.action, local::ServiceAction::Started);
     assert!(outcome.notices.contains(&local::Notice::PortMoved { previous: port, now: outcome.info.port }));
@@ -138,7 +141,7 @@ fn a_stale_pid_file_and_a_taken_port_are_survived_and_the_state_stays_private_an
 
     local.rt.block_on(local.target.down()).unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    for process in [&mut stranger.0, &mut other.0] {
+    for process in [&mut stranger.0, &mut bystander.0] {
         assert!(process.try_wait().unwrap().is_none(), "an unrelated process {} was signalled", process.id());
     }
     drop(taken);
