@@ -100,8 +100,8 @@ fn a_stale_pid_file_and_a_taken_port_are_survived_and_the_state_stays_private_an
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     std::fs::create_dir_all(&state.root).unwrap();
-    let stale = json!({"pid": stranger.0.id(), "port": port, "instance": "old"});
-    std::fs::write(state.daemon_file(), stale.to_string()).unwrap();
+    let daemon_json = json!({"pid": stranger.0.id(), "port": port, "instance": "old"});
+    std::fs::write(state.daemon_file(), daemon_json.to_string()).unwrap();
     std::fs::write(state.pid_file(), format!("{}\n", bystander.0.id())).unwrap();
     let outcome = local.redeploy();
     assert_eq!(outcome.action, local::ServiceAction::Started);
