@@ -143,7 +143,7 @@ pub fn cargo_niced() -> Command {
 pub fn copy_workspace(to: &Path) -> Result<()> {
     let root = workspace_root();
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in ["Cargo.toml", "Cargo.lock", "functions", "stacks", "deployer", "bench"] {
+    for entry in ["Cargo.toml", "Cargo.lock", "functions", "stacks", "deployer", "local", "bench"] {
         copy_tree(&root.join(entry), &to.join(entry))?;
     }
     Ok(())

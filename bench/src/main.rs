@@ -1,6 +1,7 @@
 //! `bench`: measures what users of this workspace feel — deploy overhead against moto, incremental deploys, build
-//! times and zip sizes, local end-to-end latency, and the functions' cold start and memory — and prints a table
-//! (median and spread over N runs) and writes every sample as JSON.
+//! times and zip sizes, local end-to-end latency (our durable engine against AWS's emulator in the same run), and
+//! the functions' cold start and memory — and prints a table (median and spread over N runs) and writes every sample
+//! as JSON. `bench local-service --state-dir <folder>` is internal: the `local` suite's dex side runs it.
 //!
 //! ```sh
 //! cargo run -p bench --release -- functions noop-up --runs 5 [--json-out target/bench/latest.json]
@@ -9,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests"))]
 
 mod deployer;
+mod dex_service;
 mod env;
 mod error;
 mod http;
@@ -24,18 +26,24 @@ use std::process::ExitCode;
 use error::{Error, Result};
 use suites::Options;
 
-const USAGE: &str = "usage: bench <suite>... [--runs N] [--build-runs N] [--json-out PATH] [--cold] [--deployer PATH] [--requests N] [--concurrency N]
+const USAGE: &str = "usage: bench <suite>... [--runs N] [--build-runs N] [--json-out PATH] [--cold] [--deployer PATH] [--requests N] [--concurrency N] [--dex-poll-ms N]
 suites: noop-up incremental-up build local functions (or `all`: every suite but the cold builds)
   --runs N         runs per figure (default 5)
   --build-runs N   runs per figure of incremental-up and build, which compile (default: --runs)
   --json-out PATH  where the JSON goes (default target/bench/latest.json)
   --cold           build: also time cold builds (separate CARGO_TARGET_DIR; ~10 min each on 2 cores)
   --deployer PATH  the deployer binary (default target/release/deployer, built with `cargo build -p deployer --release` when missing)
-  --requests N     local: executions per load level (default 50)
-  --concurrency N  local: concurrent clients of the parallel level (default 16)";
+  --requests N     local: executions per load level and engine in each run (default 50)
+  --concurrency N  local: concurrent clients of the parallel level (default 16)
+  --dex-poll-ms N  local: how often a dex client asks whether its execution ended (default 5)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some((first, rest)) = args.split_first()
+        && first == dex_service::SUBCOMMAND
+    {
+        return dex_service::run(rest);
+    }
     match parse(&args).and_then(|(suites, options)| run(&suites, &options, &args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -69,6 +77,10 @@ fn parse(args: &[String]) -> Result<(Vec<String>, Options)> {
             "--requests" => options.requests = number("--requests", value("--requests")?)?,
             "--concurrency" => {
                 options.concurrency = number("--concurrency", value("--concurrency")?)?;
+            }
+            "--dex-poll-ms" => {
+                options.dex_poll_ms =
+                    u64::try_from(number("--dex-poll-ms", value("--dex-poll-ms")?)?).unwrap_or(u64::MAX);
             }
             "-h" | "--help" => return Err(Error::msg(USAGE)),
             "all" => suites.extend(suites::ALL.iter().map(|s| (*s).to_owned())),

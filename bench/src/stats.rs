@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 pub enum Target {
     /// The median must be at most this.
     AtMost(f64),
+    /// The median must be at least this (throughput ratios).
+    AtLeast(f64),
     /// The median must be exactly this (counts: zero uploads).
     Exactly(f64),
 }
@@ -15,6 +17,7 @@ impl Target {
     fn met(self, median: f64) -> bool {
         match self {
             Self::AtMost(limit) => median <= limit,
+            Self::AtLeast(limit) => median >= limit,
             Self::Exactly(value) => (median - value).abs() < f64::EPSILON,
         }
     }
@@ -22,6 +25,7 @@ impl Target {
     fn text(self) -> String {
         match self {
             Self::AtMost(limit) => format!("≤ {}", number(limit)),
+            Self::AtLeast(limit) => format!("≥ {}", number(limit)),
             Self::Exactly(value) => format!("= {}", number(value)),
         }
     }
@@ -196,5 +200,7 @@ mod tests {
         let zero = Figure::new("s", "n", "count", vec![0.0, 1.0, 1.0]).target(Target::Exactly(0.0));
         assert_eq!(zero.met(), Some(false));
         assert_eq!(Figure::new("s", "n", "ms", vec![]).target(Target::AtMost(1.0)).met(), None);
+        let ratio = Figure::new("s", "n", "x", vec![9.0, 12.0, 15.0]).target(Target::AtLeast(10.0));
+        assert_eq!((ratio.met(), ratio.target_text().as_str()), (Some(true), "≥ 10"));
     }
 }

@@ -32,6 +32,8 @@ pub struct Options {
     pub requests: usize,
     /// `local`: clients of the concurrent level.
     pub concurrency: usize,
+    /// `local`: ms between two polls of dex for the end of an execution.
+    pub dex_poll_ms: u64,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             deployer: None,
             requests: 50,
             concurrency: 16,
+            dex_poll_ms: 5,
         }
     }
 }
