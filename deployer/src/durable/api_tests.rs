@@ -187,13 +187,6 @@ fn selectors_tell_arns_names_and_latest_apart() {
     assert!(Selector::parse(&"a".repeat(65)).is_err());
 }
 
-#[test]
-fn function_names_come_out_of_arns() {
-    assert_eq!(api::function_name("arn:aws:lambda:us-east-1:000000000000:function:orch"), "orch");
-    assert_eq!(api::function_name("arn:aws:lambda:us-east-1:000000000000:function:orch:live"), "orch");
-    assert_eq!(api::function_name("orch"), "orch");
-}
-
 #[tokio::test]
 async fn the_history_is_read_across_pages_in_event_order() {
     let first = mock!(Client::get_durable_execution_history)

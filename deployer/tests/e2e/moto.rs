@@ -124,7 +124,7 @@ async fn up_no_op_change_and_down_against_moto() {
     // The Lambda binaries start on Amazon Linux 2023: aarch64, glibc at most 2.34.
     for function in ["processor", "orchestrator"] {
         let bytes = std::fs::read(target.join("lambda").join(function).join("bootstrap")).unwrap();
-        let info = deployer::build::elf::inspect(&bytes).unwrap();
+        let info = deployer::inspect_elf(&bytes).unwrap();
         assert_eq!(info.architecture, Some(stacks::Architecture::Arm64), "{function}");
         assert!(info.max_glibc.is_none_or(|v| v <= (2, 34)), "{function} needs {:?}", info.max_glibc);
     }
