@@ -7,7 +7,6 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::error::{DeployerError, Result};
 
@@ -118,7 +117,7 @@ impl Aws {
         };
         aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
             .await
-            .map_err(|e| no_credentials(&DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| no_credentials(&one_line(&e)))?;
         let custom_endpoint = options.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(custom_endpoint)
@@ -189,6 +188,22 @@ impl Aws {
     }
 }
 
+/// An error and its causes on one line (`a: b: c`), the chain's own line breaks folded: error messages are read in
+/// logs and JSON lines, where a line break splits a message.
+fn one_line(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let more = next.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = next.source();
+    }
+    text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
 fn no_credentials(detail: &str) -> DeployerError {
     DeployerError::AwsConfig(format!(
         "no usable AWS credentials ({detail}): run `aws configure` or `aws sso login`, pass `--profile <name>`, or set \
@@ -208,10 +223,10 @@ where
             match (err.code(), err.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_owned(),
-                _ => DisplayErrorContext(error).to_string(),
+                _ => one_line(error),
             }
         }
-        _ => DisplayErrorContext(error).to_string(),
+        _ => one_line(error),
     }
 }
 
@@ -251,6 +266,8 @@ fn is_credentials_rejected(message: &str) -> bool {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 mod tests {
+    use aws_smithy_types::error::display::DisplayErrorContext;
+
     use super::*;
 
     /// A CloudFormation endpoint that accepts connections and never answers: each attempt is abandoned after

@@ -283,8 +283,8 @@ pub(crate) struct FunctionStatus {
     pub name: Option<String>,
     /// Whether it is durable.
     pub durable: bool,
-    /// Published version numbers, oldest first.
-    pub versions: Vec<String>,
+    /// The version the stack published of it (earlier ones are retained outside the stack); `None` when unknown.
+    pub version: Option<String>,
     /// Its alias and the version it points at, when the stack declares one.
     pub alias: Option<AliasStatus>,
 }

@@ -126,15 +126,15 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
     }
 }
 
-/// `Orchestrator (durable): durable-invoke-lambda-Orchestrator-1A2B, versions 1, 2; alias live -> 2`.
+/// `Orchestrator (durable): durable-invoke-lambda-Orchestrator-1A2B, version 2; alias live -> 2`.
 fn function_line(function: &FunctionStatus) -> String {
     let mut text = function.logical_id.clone();
     if function.durable {
         text.push_str(" (durable)");
     }
     let _ = write!(text, ": {}", function.name.as_deref().unwrap_or("not in the stack"));
-    if !function.versions.is_empty() {
-        let _ = write!(text, ", versions {}", function.versions.join(", "));
+    if let Some(version) = &function.version {
+        let _ = write!(text, ", version {version}");
     }
     if let Some(alias) = &function.alias {
         match &alias.version {

@@ -10,8 +10,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
-
 use super::LogsRequest;
 use crate::aws::{Aws, api_error, service_message};
 use crate::commands::Context;
@@ -101,7 +99,13 @@ async fn read(aws: &Aws, function: &str, group: &str, from: i64) -> Result<Vec<L
             .await
         {
             Ok(page) => page,
-            Err(error) if error.code() == Some("ResourceNotFoundException") => return Ok(lines),
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsError::is_resource_not_found_exception,
+                ) =>
+            {
+                return Ok(lines);
+            }
             Err(error) => return Err(api_error("CloudWatchLogs.FilterLogEvents", service_message(&error))),
         };
         for event in page.events() {
