@@ -42,11 +42,13 @@ pub(crate) fn acquire(dir: &Path, stack: &str) -> Result<DeployLock> {
         Err(TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
-            return Err(DeployerError::Usage(format!(
-                "another deployment of stack {stack} is running on this machine ({}); wait for it to finish, then \
-                 run the command again",
-                if holder.trim().is_empty() { "holder unknown".to_owned() } else { holder.trim().to_owned() }
-            )));
+            return Err(DeployerError::Conflict {
+                what: format!(
+                    "another deployment of stack {stack} is running on this machine ({})",
+                    if holder.trim().is_empty() { "holder unknown".to_owned() } else { holder.trim().to_owned() }
+                ),
+                remedy: "wait for it to finish, then run the command again".to_owned(),
+            });
         }
         Err(TryLockError::Error(e)) => return Err(DeployerError::io("lock", &path, e)),
     }

@@ -103,7 +103,7 @@ pub(crate) async fn list_executions(
             .send()
             .await
             .map_err(not_found_or("Lambda.ListDurableExecutionsByFunction", || {
-                format!("no function {function}: deploy the stack first with `deployer up`")
+                (format!("no function {function}"), "deploy the stack first with `deployer up`".to_owned())
             }))?;
         found.extend(page.durable_executions().iter().map(convert::summary).filter(|e| wanted(e, options)));
         marker = next_marker(marker.as_deref(), page.next_marker());
@@ -145,10 +145,10 @@ pub(crate) async fn resolve(client: &Client, function: &str, selector: &Selector
         ),
     };
     let newest = list_executions(client, function, &options).await?;
-    newest.into_iter().next().map(|e| e.arn).ok_or_else(|| {
-        DeployerError::Usage(format!(
-            "{what} of {function}: list them with `deployer executions`, or start one with `deployer invoke`"
-        ))
+    newest.into_iter().next().map(|e| e.arn).ok_or_else(|| DeployerError::NotFound {
+        what: format!("{what} of {function}"),
+        remedy: "list them with `deployer executions`, or start one with `deployer invoke`".to_owned(),
+        source: None,
     })
 }
 
@@ -219,9 +219,9 @@ pub(crate) enum CallbackOutcome {
 /// `SendDurableExecutionCallbackSuccess` / Failure / Heartbeat.
 pub(crate) async fn send_callback(client: &Client, callback_id: &str, outcome: CallbackOutcome) -> Result<()> {
     let advice = || {
-        format!(
-            "no open callback {callback_id}: check the id in `deployer history` (CallbackStarted), and that the \
-             execution is still running"
+        (
+            format!("no open callback {callback_id}"),
+            "check the id in `deployer history` (CallbackStarted), and that the execution is still running".to_owned(),
         )
     };
     match outcome {
@@ -261,15 +261,20 @@ pub(crate) async fn send_callback(client: &Client, callback_id: &str, outcome: C
 /// A callback the service does not know, or one already completed, gets advice; anything else is an API error.
 fn callback_error<E>(
     operation: &'static str,
-    advice: impl FnOnce() -> String,
+    advice: impl FnOnce() -> (String, String),
 ) -> impl FnOnce(SdkError<E, HttpResponse>) -> DeployerError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     move |error| {
         let code = error.code().map(str::to_owned);
         if matches!(code.as_deref(), Some("ResourceNotFoundException" | "InvalidParameterValueException")) {
-            DeployerError::Usage(format!("{}: {}", advice(), service_message(&error)))
+            let (what, remedy) = advice();
+            DeployerError::NotFound {
+                what: format!("{what} ({})", service_message(&error)),
+                remedy,
+                source: Some(Box::new(error)),
+            }
         } else {
             crate::aws::api_error(operation, service_message(&error))
         }
@@ -303,32 +308,34 @@ where
     R: std::fmt::Debug,
 {
     if error.code() == Some("DurableExecutionAlreadyStartedException") {
-        return DeployerError::Usage(format!(
-            "an execution named `{}` already started with another payload: pass another `--name`, or follow the \
-             existing one with `deployer history {0}`",
-            name.unwrap_or_default()
-        ));
+        let name = name.unwrap_or_default();
+        return DeployerError::Conflict {
+            what: format!("an execution named `{name}` already started with another payload"),
+            remedy: format!("pass another `--name`, or follow the existing one with `deployer history {name}`"),
+        };
     }
     crate::aws::api_error("Lambda.Invoke", service_message(error))
 }
 
-fn no_execution(arn: &str) -> String {
-    format!("no durable execution {arn}: list the executions with `deployer executions`")
+fn no_execution(arn: &str) -> (String, String) {
+    (format!("no durable execution {arn}"), "list the executions with `deployer executions`".to_owned())
 }
 
 /// Converts an SDK error, turning "not found" (the error code, or a bare 404 from an engine that names its errors
-/// differently) into a usage error that says what to do.
+/// differently) into [`DeployerError::NotFound`] with `advice` (what was not found, what to do) and the service's
+/// answer as its source.
 fn not_found_or<E>(
     operation: &'static str,
-    advice: impl FnOnce() -> String,
+    advice: impl FnOnce() -> (String, String),
 ) -> impl FnOnce(SdkError<E, HttpResponse>) -> DeployerError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     move |error| {
         let status = error.raw_response().map(|r| r.status().as_u16());
         if error.code() == Some("ResourceNotFoundException") || status == Some(404) {
-            DeployerError::Usage(advice())
+            let (what, remedy) = advice();
+            DeployerError::NotFound { what, remedy, source: Some(Box::new(error)) }
         } else {
             crate::aws::api_error(operation, service_message(&error))
         }

@@ -26,7 +26,7 @@ pub(crate) async fn follow(client: &Client, arn: &str, host: &dyn Host) -> Resul
         // State first, history second: when the state says it ended, the history read after it is complete.
         let detail = match api::get_execution(client, arn).await {
             Ok(detail) => Some(detail),
-            Err(DeployerError::Usage(_)) if misses < NOT_YET_VISIBLE => {
+            Err(DeployerError::NotFound { .. }) if misses < NOT_YET_VISIBLE => {
                 misses += 1;
                 None
             }

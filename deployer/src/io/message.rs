@@ -58,6 +58,8 @@ pub(crate) enum Event {
     },
     /// An asset was uploaded.
     AssetUploaded {
+        /// The construct path of the (first) asset it is the object of.
+        asset: String,
         /// Object key.
         key: String,
         /// Bucket.

@@ -15,7 +15,7 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
         Event::AssetPackaged { asset, path, bytes, fingerprint, .. } => {
             format!("packaged {asset}: {path} ({bytes} bytes, fingerprint {})", short(fingerprint))
         }
-        Event::AssetUploaded { key, bucket, bytes } => format!("uploaded s3://{bucket}/{key} ({bytes} bytes)"),
+        Event::AssetUploaded { key, bucket, bytes, .. } => format!("uploaded s3://{bucket}/{key} ({bytes} bytes)"),
         Event::AssetSkipped { key, bucket } => format!("s3://{bucket}/{key} already published, not uploaded"),
         Event::NoChanges { stack } => format!("{stack}: no changes"),
         Event::ChangeSet { stack, change_set, changes } => {

@@ -123,7 +123,9 @@ impl AwsTarget {
                 }
             };
             host.notify(match outcome {
-                PublishOutcome::Uploaded => Event::AssetUploaded { key, bucket: bucket.name.clone(), bytes },
+                PublishOutcome::Uploaded => {
+                    Event::AssetUploaded { asset: object.asset_id.clone(), key, bucket: bucket.name.clone(), bytes }
+                }
                 PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.name.clone() },
             });
         }
