@@ -117,34 +117,8 @@ impl LocalTarget {
             stage: "build".into(),
             message: format!("compiling {} function binary(ies) for this machine", binaries.len()),
         });
-        let mut manifest = AssetManifest::new();
-        let mut code = BTreeMap::new();
-        // Every conformance function runs one binary of 250 MB: hash and store it once, not once per function.
-        let mut stored: BTreeMap<PathBuf, ResolvedAsset> = BTreeMap::new();
-        for output in build::build(&ctx.workspace, &specs, BuildTarget::Host)? {
-            match output {
-                BuildOutput::Binary(binary) => {
-                    let resolved = if let Some(resolved) = stored.get(&binary.bootstrap) {
-                        resolved.clone()
-                    } else {
-                        let (sha256, path) = self.target.store_binary(&binary.bootstrap)?;
-                        let resolved = ResolvedAsset { sha256: sha256.clone() };
-                        code.insert(resolved.object_key(), (path, sha256));
-                        stored.insert(binary.bootstrap.clone(), resolved.clone());
-                        resolved
-                    };
-                    manifest.0.insert(binary.asset_id, resolved);
-                }
-                BuildOutput::Zip { asset_id, path } => {
-                    return Err(DeployerError::Unsupported {
-                        what: format!("asset {asset_id} is a prebuilt zip ({})", path.display()),
-                        remedy: "the local target runs only functions built from this workspace's cargo binaries; \
-                                 deploy this stack to AWS"
-                            .into(),
-                    });
-                }
-            }
-        }
+        let outputs = build::build(&ctx.workspace, &specs, BuildTarget::Host)?;
+        let (manifest, code) = store_each_once(outputs, |bootstrap| Ok(self.target.store_binary(bootstrap)?))?;
         let assembly = selection.synth(&manifest)?;
         let stacks = assembly.stacks.into_iter().filter(|s| s.kind == StackKind::App).collect();
         Ok((stacks, code))
@@ -284,6 +258,43 @@ impl LocalTarget {
     }
 }
 
+/// Stores each built binary in the local target's state folder (`store` returns its SHA-256 and the stored copy)
+/// and names each asset by its binary's SHA-256. Every conformance function runs one binary of 250 MB: it is hashed
+/// and stored once, however many functions run it.
+fn store_each_once(
+    outputs: Vec<BuildOutput>,
+    mut store: impl FnMut(&Path) -> Result<(String, PathBuf)>,
+) -> Result<(AssetManifest, CodeByKey)> {
+    let mut manifest = AssetManifest::new();
+    let mut code = BTreeMap::new();
+    let mut stored: BTreeMap<PathBuf, ResolvedAsset> = BTreeMap::new();
+    for output in outputs {
+        match output {
+            BuildOutput::Binary(binary) => {
+                let resolved = if let Some(resolved) = stored.get(&binary.bootstrap) {
+                    resolved.clone()
+                } else {
+                    let (sha256, path) = store(&binary.bootstrap)?;
+                    let resolved = ResolvedAsset { sha256: sha256.clone() };
+                    code.insert(resolved.object_key(), (path, sha256));
+                    stored.insert(binary.bootstrap.clone(), resolved.clone());
+                    resolved
+                };
+                manifest.0.insert(binary.asset_id, resolved);
+            }
+            BuildOutput::Zip { asset_id, path } => {
+                return Err(DeployerError::Unsupported {
+                    what: format!("asset {asset_id} is a prebuilt zip ({})", path.display()),
+                    remedy: "the local target runs only functions built from this workspace's cargo binaries; \
+                             deploy this stack to AWS"
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok((manifest, code))
+}
+
 /// Reports one log line, unless `execution` is given and the line does not name it.
 fn emit(ctx: &Context, function: &str, timestamp: Option<Timestamp>, message: String, execution: Option<&str>) {
     if execution.is_some_and(|arn| !names_execution(&message, arn)) {
@@ -407,6 +418,36 @@ mod tests {
         .unwrap();
         assert_eq!(read_from(&path, end).unwrap().0, ["partial line"]);
         assert_eq!(read_from(&path, 10_000).unwrap().0.len(), 3, "a log that shrank is read again from its start");
+    }
+
+    #[test]
+    fn a_binary_run_by_many_functions_is_stored_once() {
+        let binary = |asset: &str, path: &str| {
+            BuildOutput::Binary(build::BuiltBinary {
+                asset_id: asset.into(),
+                binary: "b".into(),
+                bootstrap: PathBuf::from(path),
+            })
+        };
+        let outputs = vec![
+            binary("s/A", "/t/shared"),
+            binary("s/B", "/t/shared"),
+            binary("s/C", "/t/other"),
+            binary("s/D", "/t/shared"),
+        ];
+        let mut stored = Vec::new();
+        let (manifest, code) = store_each_once(outputs, |path| {
+            stored.push(path.to_path_buf());
+            Ok((format!("{:0>64}", stored.len()), PathBuf::from("/state/code").join(stored.len().to_string())))
+        })
+        .unwrap();
+        assert_eq!(stored, [PathBuf::from("/t/shared"), PathBuf::from("/t/other")], "each binary stored once");
+        assert_eq!(manifest.0.len(), 4, "every asset named");
+        assert_eq!(manifest.0["s/D"], manifest.0["s/A"]);
+        assert_eq!(code.len(), 2);
+        let zip = BuildOutput::Zip { asset_id: "s/Z".into(), path: "z.zip".into() };
+        let error = store_each_once(vec![zip], |_| unreachable!()).unwrap_err().to_string();
+        assert!(error.contains("s/Z") && error.contains("deploy this stack to AWS"), "{error}");
     }
 
     #[test]
