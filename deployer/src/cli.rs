@@ -10,7 +10,7 @@ use crate::cfn::approval::RequireApproval;
 /// Build, deploy, run and watch AWS Lambda durable functions.
 #[derive(Debug, Parser)]
 #[command(name = "deployer", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Options every command takes.
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -21,15 +21,15 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// AWS named profile (else the standard credential chain).
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
     /// AWS region (else `AWS_REGION` or the profile's region).
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// Name of the app stack.
-    #[arg(long, global = true, default_value = "durable-invoke-lambda", value_parser = parse_stack_name)]
+    /// CloudFormation name of the pattern's stack (construct id `Pattern`).
+    #[arg(long, global = true, default_value = stacks::app::DEFAULT_STACK_NAME, value_parser = parse_stack_name)]
     pub stack_name: String,
     /// Lambda architecture of the functions.
     #[arg(long, global = true, default_value = "arm64", value_parser = parse_arch)]
@@ -47,18 +47,20 @@ pub struct GlobalArgs {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Synthesize the stacks' CloudFormation templates into a folder (builds the functions to know their hashes).
+pub(crate) enum Command {
+    /// Write the selected stacks' CloudFormation templates (and the bootstrap stack's) into a folder, without
+    /// building anything: an asset is named by the fingerprint of its build inputs.
     Synth(SynthArgs),
-    /// Build, package, publish and deploy the stacks (or start them locally with --local).
+    /// Build, package, publish and deploy the selected stacks (or run them locally with --local).
     Up(UpArgs),
-    /// Delete the app stack (with --all also the bootstrap stack and its assets; with --local stop the local target).
+    /// Delete the selected stacks (--all: every stack of the app and the bootstrap stack with its assets; with
+    /// --local and no stack: stop the local target and remove its state).
     Down(DownArgs),
-    /// Show what `up` would change.
-    Diff,
-    /// Invoke the durable function's `live` alias with a payload and print its result.
+    /// Show what `up` would change in the selected stacks, without building anything.
+    Diff(DiffArgs),
+    /// Invoke a function (by default the stack's durable function, through its alias) and print its result.
     Invoke(InvokeArgs),
-    /// List the durable function's executions, newest first.
+    /// List a durable function's executions, newest first.
     Executions(ExecutionsArgs),
     /// Show one execution's operations and invocations in order.
     History(HistoryArgs),
@@ -66,29 +68,73 @@ pub enum Command {
     Stop(StopArgs),
     /// Complete a durable execution's callback as the external system would: succeed, fail or heartbeat.
     Callback(CallbackArgs),
-    /// Show the local target's state: endpoint, process, functions.
-    Status,
-    /// Print the local target's function logs.
+    /// Show the selected stacks as deployed: status, functions, versions and aliases (with --local also the
+    /// local service).
+    Status(StatusArgs),
+    /// Print the functions' logs: CloudWatch Logs on AWS, the local target's log files with --local.
     Logs(LogsArgs),
     /// Run the local target's service in the foreground (started in the background by `up --local`).
     #[command(hide = true, name = LOCAL_DAEMON)]
     LocalDaemon(LocalDaemonArgs),
 }
 
+/// Stacks by construct id or CloudFormation name, globs `*` and `?` allowed (quote them); none: the pattern's stack.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct StackSelectors {
+    /// Stacks by construct id (`Pattern`, `ToolkitFixture`, `ConformanceStep`) or stack name
+    /// (`durable-conformance-*`); default: the pattern's stack.
+    #[arg(value_name = "STACK")]
+    pub stacks: Vec<String>,
+}
+
+/// Which function of which stack.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct FunctionArgs {
+    /// The stack holding the function (construct id or name); default: the pattern's stack.
+    #[arg(long, value_name = "STACK")]
+    pub stack: Option<String>,
+    /// The function: its construct id or path, logical id, deployed name, alias, or a stack output naming it;
+    /// default: the stack's durable function, when it has exactly one.
+    #[arg(long, value_name = "FUNCTION")]
+    pub function: Option<String>,
+}
+
 /// `synth`.
 #[derive(Debug, Clone, Args)]
-pub struct SynthArgs {
+pub(crate) struct SynthArgs {
+    /// The stacks to synthesize.
+    #[command(flatten)]
+    pub selectors: StackSelectors,
     /// Folder for the templates (default: target/deployer/synth).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
+/// `diff`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DiffArgs {
+    /// The stacks to compare.
+    #[command(flatten)]
+    pub selectors: StackSelectors,
+}
+
+/// `status`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct StatusArgs {
+    /// The stacks to show.
+    #[command(flatten)]
+    pub selectors: StackSelectors,
+}
+
 /// The hidden subcommand that runs the local service.
-pub const LOCAL_DAEMON: &str = "local-daemon";
+pub(crate) const LOCAL_DAEMON: &str = "local-daemon";
 
 /// `up`.
 #[derive(Debug, Clone, Args)]
-pub struct UpArgs {
+pub(crate) struct UpArgs {
+    /// The stacks to deploy (the bootstrap stack comes first whatever the selection).
+    #[command(flatten)]
+    pub selectors: StackSelectors,
     /// When to ask before deploying.
     #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
     pub require_approval: RequireApproval,
@@ -107,18 +153,26 @@ pub struct UpArgs {
 
 /// `down`.
 #[derive(Debug, Clone, Args)]
-pub struct DownArgs {
-    /// Also delete the bootstrap stack, after emptying its asset bucket (every version).
-    #[arg(long)]
+pub(crate) struct DownArgs {
+    /// The stacks to delete (with --local and none named: everything, and the local state).
+    #[command(flatten)]
+    pub selectors: StackSelectors,
+    /// Delete every stack of the app this tool deployed, then the bootstrap stack after emptying its asset bucket
+    /// (every version); with --local, stop the local target.
+    #[arg(long, conflicts_with = "stacks")]
     pub all: bool,
 }
 
 /// `invoke`.
 #[derive(Debug, Clone, Args)]
-pub struct InvokeArgs {
-    /// The event: JSON text, or @path to read it from a file.
-    #[arg(long, default_value = r#"{"values": [10, 20, 30, 40, 50]}"#)]
-    pub payload: String,
+pub(crate) struct InvokeArgs {
+    /// The function to invoke.
+    #[command(flatten)]
+    pub target: FunctionArgs,
+    /// The event: JSON text, or @path to read it from a file; default: the function's example event, as its stack
+    /// declares it.
+    #[arg(long)]
+    pub payload: Option<String>,
     /// Start the execution and return at once (an `Event` invocation); prints the execution's ARN.
     #[arg(long = "async")]
     pub asynchronous: bool,
@@ -133,7 +187,10 @@ pub struct InvokeArgs {
 
 /// `executions`.
 #[derive(Debug, Clone, Args)]
-pub struct ExecutionsArgs {
+pub(crate) struct ExecutionsArgs {
+    /// The durable function.
+    #[command(flatten)]
+    pub target: FunctionArgs,
     /// Only executions with this status (repeat for several).
     #[arg(long, value_enum)]
     pub status: Vec<ExecutionStatusArg>,
@@ -144,7 +201,7 @@ pub struct ExecutionsArgs {
 
 /// A durable execution status, as `--status` takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExecutionStatusArg {
+pub(crate) enum ExecutionStatusArg {
     /// Still running.
     Running,
     /// Ended with a result.
@@ -159,7 +216,7 @@ pub enum ExecutionStatusArg {
 
 impl ExecutionStatusArg {
     /// The API's spelling: `RUNNING`, `TIMED_OUT`, ...
-    pub fn as_api(self) -> &'static str {
+    pub(crate) fn as_api(self) -> &'static str {
         match self {
             Self::Running => "RUNNING",
             Self::Succeeded => "SUCCEEDED",
@@ -172,7 +229,10 @@ impl ExecutionStatusArg {
 
 /// `history`.
 #[derive(Debug, Clone, Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
+    /// The durable function whose executions a name or `latest` refers to.
+    #[command(flatten)]
+    pub target: FunctionArgs,
     /// The execution: its ARN, its name, or `latest`.
     #[arg(default_value = "latest")]
     pub execution: String,
@@ -180,14 +240,17 @@ pub struct HistoryArgs {
 
 /// `stop`.
 #[derive(Debug, Clone, Args)]
-pub struct StopArgs {
+pub(crate) struct StopArgs {
+    /// The durable function whose executions a name or `latest` refers to.
+    #[command(flatten)]
+    pub target: FunctionArgs,
     /// The execution: its ARN, its name, or `latest`.
     pub execution: String,
 }
 
 /// `callback`.
 #[derive(Debug, Clone, Args)]
-pub struct CallbackArgs {
+pub(crate) struct CallbackArgs {
     /// What to send.
     #[command(subcommand)]
     pub action: CallbackAction,
@@ -195,7 +258,7 @@ pub struct CallbackArgs {
 
 /// What `callback` sends.
 #[derive(Debug, Clone, Subcommand)]
-pub enum CallbackAction {
+pub(crate) enum CallbackAction {
     /// The callback succeeded: its result goes to the waiting operation.
     Succeed {
         /// The callback's id (`CallbackId` in the history's `CallbackStarted` event).
@@ -227,14 +290,28 @@ pub enum CallbackAction {
 
 /// `logs`.
 #[derive(Debug, Clone, Args)]
-pub struct LogsArgs {
-    /// Only this function (its logical id or local name).
+pub(crate) struct LogsArgs {
+    /// The stack (construct id or name); default: the pattern's stack.
+    #[arg(long, value_name = "STACK")]
+    pub stack: Option<String>,
+    /// Only this function (as for `invoke`); default: every function of the stack.
+    #[arg(long, value_name = "FUNCTION")]
     pub function: Option<String>,
+    /// Only lines of this long ago or newer: `30s`, `10m`, `2h`, `1d` (default on AWS: 10m; on the local target:
+    /// the whole log).
+    #[arg(long, value_parser = parse_duration)]
+    pub since: Option<std::time::Duration>,
+    /// Keep printing new lines as they come, until Ctrl-C.
+    #[arg(long)]
+    pub follow: bool,
+    /// Only lines that name this durable execution (its ARN, or its name among the stack's durable functions).
+    #[arg(long, value_name = "ARN or NAME")]
+    pub execution: Option<String>,
 }
 
 /// `local-daemon`.
 #[derive(Debug, Clone, Args)]
-pub struct LocalDaemonArgs {
+pub(crate) struct LocalDaemonArgs {
     /// The state folder the daemon keeps its files in.
     #[arg(long)]
     pub state_dir: PathBuf,
@@ -252,8 +329,25 @@ fn parse_execution_name(text: &str) -> Result<String, String> {
     }
 }
 
+/// A duration as `--since` takes it: a number and a unit, `s`, `m`, `h` or `d`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let invalid = || format!("`{text}` is not a duration: write a number and a unit, as in `30s`, `10m`, `2h` or `1d`");
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| invalid())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(invalid()),
+    };
+    number.checked_mul(seconds).map(std::time::Duration::from_secs).ok_or_else(invalid)
+}
+
 /// CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128 characters.
-pub fn parse_stack_name(text: &str) -> Result<String, String> {
+pub(crate) fn parse_stack_name(text: &str) -> Result<String, String> {
     let valid = text.len() <= 128
         && text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
@@ -269,6 +363,9 @@ pub fn parse_stack_name(text: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use clap::Parser;
+
     use super::*;
 
     #[test]
@@ -278,6 +375,30 @@ mod tests {
         assert!(parse_stack_name("my_stack").is_err());
         assert!(parse_stack_name("").is_err());
         assert!(parse_stack_name(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn durations_take_a_number_and_a_unit() {
+        assert_eq!(parse_duration("10m"), Ok(std::time::Duration::from_mins(10)));
+        assert_eq!(parse_duration("1d"), Ok(std::time::Duration::from_hours(24)));
+        for bad in ["", "10", "m", "10x", "-1m", "99999999999999999999d"] {
+            assert!(parse_duration(bad).unwrap_err().contains("`10m`"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stack_selectors_and_functions_parse() {
+        let cli = Cli::try_parse_from(["deployer", "up", "--local", "Pattern", "durable-conformance-*"]).unwrap();
+        let Command::Up(args) = cli.command else { panic!() };
+        assert_eq!(args.selectors.stacks, ["Pattern", "durable-conformance-*"]);
+        let cli = Cli::try_parse_from(["deployer", "invoke", "--stack", "ToolkitFixture", "--function", "First"]);
+        let Command::Invoke(args) = cli.unwrap().command else { panic!() };
+        assert_eq!(
+            (args.target.stack.as_deref(), args.target.function.as_deref()),
+            (Some("ToolkitFixture"), Some("First"))
+        );
+        assert!(args.payload.is_none(), "the payload defaults to the stack's example event, not to a CLI value");
+        assert!(Cli::try_parse_from(["deployer", "down", "--all", "Pattern"]).is_err(), "--all names no stack");
     }
 
     #[test]

@@ -111,16 +111,76 @@ pub enum DeployerError {
     #[diagnostic(code(deployer::usage))]
     Usage(String),
 
-    /// The local target failed.
-    #[error("{0}")]
-    #[diagnostic(code(deployer::local))]
-    Local(String),
+    /// A stack, function, execution or callback that does not exist where the command looked.
+    #[error("{what}: {remedy}")]
+    #[diagnostic(code(deployer::not_found))]
+    NotFound {
+        /// What was looked for, and where.
+        what: String,
+        /// What to do: the choices there are, or the command that creates it.
+        remedy: String,
+        /// The service's answer, when a service said so.
+        #[source]
+        source: Option<BoxError>,
+    },
 
-    /// The local target's own error.
+    /// A function answered its invocation with an error.
+    #[error("the function {function} failed ({error_type}): {payload}{remedy}")]
+    #[diagnostic(code(deployer::function_failed))]
+    FunctionFailed {
+        /// The function (name and qualifier) that was invoked.
+        function: String,
+        /// Lambda's `X-Amz-Function-Error` (`Unhandled`, `Handled`).
+        error_type: String,
+        /// The error payload the function returned.
+        payload: String,
+        /// What to do, as a sentence starting with `. `, or empty.
+        remedy: String,
+    },
+
+    /// A durable execution ended in another state than SUCCEEDED.
+    #[error("the durable execution {execution} ended {status}{}: {remedy}", error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default())]
+    #[diagnostic(code(deployer::execution_failed))]
+    ExecutionFailed {
+        /// The execution's name.
+        execution: String,
+        /// Its final status.
+        status: String,
+        /// Its error, summarized.
+        error: Option<String>,
+        /// What to do next.
+        remedy: String,
+    },
+
+    /// The request contradicts the state things are in: a deployment of the stack is running, an execution already
+    /// ended, a name is already used.
+    #[error("{what}: {remedy}")]
+    #[diagnostic(code(deployer::conflict))]
+    Conflict {
+        /// What is in the way.
+        what: String,
+        /// What to do.
+        remedy: String,
+    },
+
+    /// The command cannot do this on this target, or with this kind of function or asset.
+    #[error("{what}: {remedy}")]
+    #[diagnostic(code(deployer::unsupported))]
+    Unsupported {
+        /// What cannot be done.
+        what: String,
+        /// What to do instead.
+        remedy: String,
+    },
+
+    /// The local target's own error, whose message says what to do.
     #[error(transparent)]
     #[diagnostic(code(deployer::local))]
     LocalTarget(#[from] local::LocalError),
 }
+
+/// A cause kept as an error's source.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl DeployerError {
     /// Wraps an I/O error with the action and path it happened on.

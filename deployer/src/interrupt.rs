@@ -5,11 +5,11 @@
 use tokio::sync::watch;
 
 /// Exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// Whether the user asked to stop. Cheap to clone; every clone sees the same request.
 #[derive(Debug, Clone)]
-pub struct Interrupt {
+pub(crate) struct Interrupt {
     requested: watch::Receiver<bool>,
     /// For [`Interrupt::never`]: the sender, kept so the channel never closes.
     _never: Option<std::sync::Arc<watch::Sender<bool>>>,
@@ -18,7 +18,7 @@ pub struct Interrupt {
 impl Interrupt {
     /// Listens for Ctrl-C (SIGINT) from now on. `on_first` runs once, when the first one arrives, to tell the user
     /// what happens next. Must be called inside a tokio runtime.
-    pub fn listen(on_first: impl FnOnce() + Send + 'static) -> Self {
+    pub(crate) fn listen(on_first: impl FnOnce() + Send + 'static) -> Self {
         let (tell, requested) = watch::channel(false);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_err() {
@@ -35,19 +35,20 @@ impl Interrupt {
         Self { requested, _never: None }
     }
 
-    /// An interrupt that never fires, for callers that do not handle Ctrl-C.
-    pub fn never() -> Self {
+    /// An interrupt that never fires, for tests.
+    #[cfg(test)]
+    pub(crate) fn never() -> Self {
         let (tell, requested) = watch::channel(false);
         Self { requested, _never: Some(std::sync::Arc::new(tell)) }
     }
 
     /// Whether Ctrl-C was pressed.
-    pub fn is_requested(&self) -> bool {
+    pub(crate) fn is_requested(&self) -> bool {
         *self.requested.borrow()
     }
 
     /// Resolves once Ctrl-C is pressed (at once if it already was); never resolves otherwise.
-    pub async fn requested(&self) {
+    pub(crate) async fn requested(&self) {
         let mut requested = self.requested.clone();
         if requested.wait_for(|pressed| *pressed).await.is_err() {
             std::future::pending::<()>().await;

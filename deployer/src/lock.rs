@@ -11,7 +11,7 @@ use crate::error::{DeployerError, Result};
 
 /// Opens `path` (created if missing) and takes an exclusive OS lock on it, calling `on_wait` first when another
 /// process holds it and then waiting for it. The lock lasts as long as the returned file.
-pub fn wait_exclusive(path: &Path, on_wait: impl FnOnce()) -> std::io::Result<File> {
+pub(crate) fn wait_exclusive(path: &Path, on_wait: impl FnOnce()) -> std::io::Result<File> {
     let file = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
     if file.try_lock().is_err() {
         on_wait();
@@ -22,12 +22,12 @@ pub fn wait_exclusive(path: &Path, on_wait: impl FnOnce()) -> std::io::Result<Fi
 
 /// A held deployment lock; dropping it releases the lock.
 #[derive(Debug)]
-pub struct DeployLock {
+pub(crate) struct DeployLock {
     _file: File,
 }
 
 /// Takes the lock for `stack` in `dir`, or explains who holds it.
-pub fn acquire(dir: &Path, stack: &str) -> Result<DeployLock> {
+pub(crate) fn acquire(dir: &Path, stack: &str) -> Result<DeployLock> {
     std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
     let path = dir.join(format!("{stack}.lock"));
     let mut file = OpenOptions::new()
@@ -42,11 +42,13 @@ pub fn acquire(dir: &Path, stack: &str) -> Result<DeployLock> {
         Err(TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
-            return Err(DeployerError::Usage(format!(
-                "another deployment of stack {stack} is running on this machine ({}); wait for it to finish, then \
-                 run the command again",
-                if holder.trim().is_empty() { "holder unknown".to_owned() } else { holder.trim().to_owned() }
-            )));
+            return Err(DeployerError::Conflict {
+                what: format!(
+                    "another deployment of stack {stack} is running on this machine ({})",
+                    if holder.trim().is_empty() { "holder unknown".to_owned() } else { holder.trim().to_owned() }
+                ),
+                remedy: "wait for it to finish, then run the command again".to_owned(),
+            });
         }
         Err(TryLockError::Error(e)) => return Err(DeployerError::io("lock", &path, e)),
     }

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde::Deserialize;
+
 use crate::error::{DeployerError, Result};
 
 /// The cargo workspace the deployer works on.
@@ -12,6 +14,43 @@ pub struct Workspace {
     pub root: PathBuf,
     /// Cargo's target directory (honours `CARGO_TARGET_DIR` and `.cargo/config.toml`).
     pub target_dir: PathBuf,
+    /// The workspace's packages, as `cargo metadata --no-deps` describes them.
+    pub(crate) packages: Vec<Package>,
+}
+
+/// A workspace package: what the asset fingerprints read.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Package {
+    /// The package's name.
+    pub(crate) name: String,
+    /// Its `Cargo.toml`.
+    pub(crate) manifest_path: PathBuf,
+    /// Its dependencies (path dependencies carry their folder).
+    pub(crate) dependencies: Vec<Dependency>,
+    /// Its targets.
+    pub(crate) targets: Vec<CargoTarget>,
+}
+
+/// One dependency of a package.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Dependency {
+    /// The package it names.
+    pub(crate) name: String,
+    /// `dev`, `build`, or none for a normal dependency.
+    pub(crate) kind: Option<String>,
+    /// The folder of a path dependency.
+    pub(crate) path: Option<PathBuf>,
+}
+
+/// One target of a package.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CargoTarget {
+    /// `lib`, `bin`, `test`, `custom-build`, ...
+    pub(crate) kind: Vec<String>,
+    /// The target's name.
+    pub(crate) name: String,
+    /// Its root source file.
+    pub(crate) src_path: PathBuf,
 }
 
 impl Workspace {
@@ -46,7 +85,14 @@ impl Workspace {
                 .map(PathBuf::from)
                 .ok_or_else(|| DeployerError::Workspace(format!("`cargo metadata` did not report `{name}`")))
         };
-        Ok(Self { root: field("workspace_root")?, target_dir: field("target_directory")? })
+        let packages = meta
+            .get("packages")
+            .cloned()
+            .map(serde_json::from_value::<Vec<Package>>)
+            .transpose()
+            .map_err(|e| DeployerError::Workspace(format!("`cargo metadata` described packages unexpectedly: {e}")))?
+            .unwrap_or_default();
+        Ok(Self { root: field("workspace_root")?, target_dir: field("target_directory")?, packages })
     }
 
     /// The folder synthesized templates are written to.
@@ -71,6 +117,6 @@ impl Workspace {
 }
 
 /// The cargo binary to run: the one that runs us when there is one.
-pub fn cargo() -> String {
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }

@@ -23,9 +23,9 @@ impl App {
         Self::default()
     }
 
-    /// Adds a stack; its name must be unique in the app.
+    /// Adds a stack; its name and its construct id must be unique in the app.
     pub fn add_stack(&mut self, stack: Stack) -> Result<(), SynthError> {
-        if self.stacks.iter().any(|s| s.name == stack.name) {
+        if self.stacks.iter().any(|s| s.name == stack.name || s.id == stack.id) {
             return Err(SynthError::DuplicateStack { name: stack.name });
         }
         self.stacks.push(stack);
@@ -62,8 +62,12 @@ impl App {
 }
 
 /// One CloudFormation stack: resources by construct path, and outputs.
+///
+/// A stack has a construct id, which names it in the app and stays when the stack is deployed under another name
+/// (the pattern's stack is `Pattern` whatever `--stack-name` says), and a CloudFormation stack name.
 #[derive(Debug)]
 pub struct Stack {
+    pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) kind: StackKind,
     pub(crate) description: Option<String>,
@@ -125,7 +129,32 @@ impl Stack {
         if !valid {
             return Err(SynthError::InvalidStackName { name: name.to_owned() });
         }
-        Ok(Self { name: name.to_owned(), kind, description: None, nodes: Vec::new(), outputs: Vec::new() })
+        Ok(Self {
+            id: name.to_owned(),
+            name: name.to_owned(),
+            kind,
+            description: None,
+            nodes: Vec::new(),
+            outputs: Vec::new(),
+        })
+    }
+
+    /// Sets the stack's construct id (by default its name): 1 to 128 letters, digits and hyphens, starting with a
+    /// letter, so that it can be typed on a command line and never reads as a glob.
+    pub fn set_id(&mut self, id: &str) -> Result<(), SynthError> {
+        let valid = (1..=128).contains(&id.len())
+            && id.starts_with(|c: char| c.is_ascii_alphabetic())
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid {
+            return Err(SynthError::InvalidConstructId { path: self.name.clone(), id: id.to_owned() });
+        }
+        id.clone_into(&mut self.id);
+        Ok(())
+    }
+
+    /// The stack's construct id.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// Sets the template's `Description`.

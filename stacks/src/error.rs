@@ -89,10 +89,10 @@ pub enum SynthError {
         /// The rejected name.
         name: String,
     },
-    /// Two stacks with one name in an app.
-    #[error("stack {name} is defined twice in the app")]
+    /// Two stacks with one name or one construct id in an app.
+    #[error("stack {name} is defined twice in the app (same name or same construct id): rename one")]
     DuplicateStack {
-        /// The name used twice.
+        /// The name of the stack added second.
         name: String,
     },
     /// A reference to a resource of another stack, or to one that is not defined before its use.

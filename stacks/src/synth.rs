@@ -43,6 +43,8 @@ impl CloudAssembly {
 /// One synthesized stack.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SynthesizedStack {
+    /// The stack's construct id in the app (stable when the stack is deployed under another name).
+    pub id: String,
     /// The CloudFormation stack name.
     pub stack_name: String,
     /// Bootstrap or application stack.
@@ -51,6 +53,9 @@ pub struct SynthesizedStack {
     pub template: Value,
     /// The template as deterministic pretty JSON with a trailing newline: the bytes to write and to deploy.
     pub template_body: String,
+    /// The example event of each function that declares one, by the function's logical ID: what a caller sends
+    /// when it names no payload. Kept out of the template, so changing an example never updates a stack.
+    pub example_events: BTreeMap<String, Value>,
 }
 
 impl SynthesizedStack {
@@ -99,9 +104,13 @@ impl Resolve for RenderContext<'_> {
 pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<SynthesizedStack, SynthError> {
     let ids = resolve_logical_ids(stack, assets)?;
     let mut template = Template::new(stack.description.clone());
+    let mut example_events = BTreeMap::new();
     for (node, id) in stack.nodes.iter().zip(&ids) {
         let cx = RenderContext { stack, ids: &ids, path: &node.path, assets };
         let id = id.clone().ok_or_else(|| SynthError::invalid(&node.path, "the logical id is unresolved"))?;
+        if let Some(event) = node.resource.example_event() {
+            example_events.insert(id.clone(), event.clone());
+        }
         template.resources.insert(id, render_node(node, &cx)?);
     }
     for (name, output) in &stack.outputs {
@@ -123,7 +132,14 @@ pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<Synth
     let render = |source| SynthError::Render { stack: stack.name.clone(), source };
     let value = template.to_value().map_err(render)?;
     let body = to_pretty_json(&value).map_err(render)?;
-    Ok(SynthesizedStack { stack_name: stack.name.clone(), kind: stack.kind, template: value, template_body: body })
+    Ok(SynthesizedStack {
+        id: stack.id.clone(),
+        stack_name: stack.name.clone(),
+        kind: stack.kind,
+        template: value,
+        template_body: body,
+        example_events,
+    })
 }
 
 /// Logical IDs in declaration order. A resource hashed from another (a version from its function) gets the

@@ -60,10 +60,23 @@ fn snapshot_app_template() {
 }
 
 #[test]
-fn assembly_has_bootstrap_first_then_app() {
+fn assembly_has_bootstrap_first_then_the_pattern_the_fixture_and_the_conformance_stacks() {
     let assembly = synth(&AppConfig::default());
-    let names: Vec<(&str, StackKind)> = assembly.stacks.iter().map(|s| (s.stack_name.as_str(), s.kind)).collect();
-    assert_eq!(names, [(bootstrap::STACK_NAME, StackKind::Bootstrap), ("durable-invoke-lambda", StackKind::App)]);
+    let names: Vec<(&str, &str, StackKind)> =
+        assembly.stacks.iter().map(|s| (s.id.as_str(), s.stack_name.as_str(), s.kind)).collect();
+    assert_eq!(names.len(), 3 + 10, "{names:?}");
+    assert_eq!(
+        names[..4],
+        [
+            (bootstrap::STACK_NAME, bootstrap::STACK_NAME, StackKind::Bootstrap),
+            ("Pattern", "durable-invoke-lambda", StackKind::App),
+            ("ToolkitFixture", "durable-toolkit-fixture", StackKind::App),
+            ("ConformanceStep", "durable-conformance-step", StackKind::App),
+        ]
+    );
+    assert!(names[3..].iter().all(|(id, name, kind)| id.starts_with("Conformance")
+        && name.starts_with("durable-conformance-")
+        && *kind == StackKind::App));
     let boot = &assembly.stacks[0].template;
     assert_eq!(boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Type"], "AWS::S3::Bucket");
     assert_eq!(
@@ -78,17 +91,33 @@ fn assembly_has_bootstrap_first_then_app() {
 }
 
 #[test]
-fn assets_are_the_two_functions_by_construct_path() {
-    let assets = app(&AppConfig::default()).unwrap().assets();
+fn the_pattern_s_assets_are_its_two_functions_by_construct_path() {
+    let assets = app(&AppConfig::default()).unwrap().stack("durable-invoke-lambda").unwrap().assets();
     let ids: Vec<(&str, &AssetSource)> = assets.iter().map(|a| (a.id.as_str(), &a.source)).collect();
     let bin = |name: &str| AssetSource::CargoBinary { package: name.into(), binary: name.into() };
     assert_eq!(
         ids,
         [
-            ("durable-invoke-lambda/Orchestrator", &bin("orchestrator")),
             ("durable-invoke-lambda/Processor", &bin("processor")),
+            ("durable-invoke-lambda/Orchestrator", &bin("orchestrator")),
         ]
     );
+}
+
+/// The example events travel beside the templates, never in them: `invoke` finds its default payload there, and
+/// changing an example updates no stack.
+#[test]
+fn example_events_are_beside_the_template_not_in_it() {
+    let assembly = synth(&AppConfig::default());
+    let pattern = assembly.stack("durable-invoke-lambda").unwrap();
+    let seed = serde_json::json!({"values": [10, 20, 30, 40, 50]});
+    assert_eq!(pattern.example_events.get(ORCHESTRATOR_ID), Some(&seed));
+    assert_eq!(pattern.example_events.get(PROCESSOR_ID), Some(&seed));
+    assert!(!pattern.template_body.contains("\"values\""), "an example event leaked into the template");
+    let fixture = assembly.stack("durable-toolkit-fixture").unwrap();
+    let functions = resources_of_type(&fixture.template, "AWS::Lambda::Function");
+    let durable = functions.iter().filter(|(_, f)| f["Properties"].get("DurableConfig").is_some()).count();
+    assert_eq!((functions.len(), durable), (4, 2), "the fixture has two durable and two plain functions");
 }
 
 #[test]

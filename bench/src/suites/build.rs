@@ -83,7 +83,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
                 Figure::new(SUITE, format!("{arch}: {function} zip"), "MiB", vec![bytes / MIB])
                     .target(Target::AtMost(limit))
                     .note(
-                        "deterministic zip the deployer publishes (`deployer synth`), deflate of the stripped binary",
+                        "deterministic zip the deployer publishes (`deployer up` against moto), deflate of the stripped binary",
                     ),
             );
         }
@@ -124,20 +124,18 @@ fn zigbuild(work: &Path, target_dir: &Path, triple: &str) -> Result<f64> {
     Ok(ms(run_timed(&mut command, "cargo zigbuild")?.check("cargo zigbuild")?.elapsed))
 }
 
-/// `(function, zip bytes)` from `deployer synth --arch <arch>` (its build is a no-op by now).
+/// `(function, zip bytes)` of the zips `deployer up --arch <arch>` uploads to a moto server of its own (its build
+/// is a no-op by now; `synth` builds nothing since assets are named by the fingerprint of their build inputs).
 fn zip_sizes(binary: &Path, work: &Path, target_dir: &Path, arch: &str) -> Result<Vec<(String, f64)>> {
-    let out = workspace_root().join("target/bench/synth").join(arch);
-    let out_text = out.display().to_string();
-    let envs = [("CARGO_TARGET_DIR", target_dir.display().to_string())];
-    let run = deployer::run(binary, work, &["synth", "--arch", arch, "--out", &out_text], &envs)?;
+    let moto = crate::moto::Moto::start()?;
+    let mut envs = deployer::moto_env(&moto.url);
+    envs.push(("CARGO_TARGET_DIR", target_dir.display().to_string()));
+    let args = ["up", "--require-approval", "never", "--stack-name", "bench-build", "--arch", arch];
+    let run = deployer::run(binary, work, &args, &envs)?;
     let mut sizes = Vec::new();
-    for (_, event) in run.named("asset_packaged") {
-        let path = event.get("path").and_then(serde_json::Value::as_str).unwrap_or_default();
-        let function = Path::new(path)
-            .parent()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for (_, event) in run.named("asset_uploaded") {
+        let asset = event.get("asset").and_then(serde_json::Value::as_str).unwrap_or_default();
+        let function = asset.rsplit('/').next().unwrap_or_default().to_lowercase();
         #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
         let bytes = event.get("bytes").and_then(serde_json::Value::as_u64).unwrap_or(0) as f64;
         sizes.push((function, bytes));

@@ -1,16 +1,16 @@
-//! `noop-up`: a second `up` against moto with nothing changed — wall time, our own time without cargo's build
-//! check, and the AWS API calls, uploads and change sets it makes (targets: < 1 s own time, 0 uploads, 0 change
-//! sets).
+//! `noop-up`: a second `up` against moto with nothing changed — wall time (no cargo runs: the assets are named by
+//! the fingerprint of their build inputs and already published), and the AWS API calls, uploads and change sets it
+//! makes (targets: < 1 s, nothing built, 0 uploads, 0 change sets).
 
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
 use crate::deployer::{self, DeployerRun, moto_env};
-use crate::env::{ms, run_timed, tools_path, workspace_root};
+use crate::env::{ms, run_timed, workspace_root};
 use crate::error::Result;
 use crate::moto::{Logged, Moto};
-use crate::stats::{Figure, Target, summarize};
+use crate::stats::{Figure, Target};
 
 use super::Options;
 
@@ -29,19 +29,15 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     let args = ["up", "--require-approval", "never", "--stack-name", STACK];
     eprintln!("noop-up: first up (creates the bootstrap and app stacks; builds if needed)");
     let first = deployer::run(&binary, &root, &args, &env)?;
-    let cargo_noop = time_cargo_noop(options.runs)?;
     let metadata = time_cargo_metadata(options.runs)?;
     let mut wall = Vec::new();
     let mut calls = Vec::new();
     let mut uploads = Vec::new();
     let mut change_sets = Vec::new();
     let mut startup = Vec::new();
-    let mut build = Vec::new();
     let mut deploy = Vec::new();
-    let mut second_zip = Vec::new();
-    let mut first_zip = Vec::new();
+    let mut built = Vec::new();
     let mut last_calls = Vec::new();
-    let mut zip_order = String::new();
     for i in 0..options.runs {
         let before = moto.requests()?.len();
         let run = deployer::run(&binary, &root, &args, &env)?;
@@ -52,47 +48,24 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         calls.push(count(new.len()));
         uploads.push(count(new.iter().filter(|r| r.is_upload()).count() + run.named("asset_uploaded").count()));
         change_sets.push(count(run.named("change_set").count()));
-        let phases = phases(&run);
-        startup.push(phases.0);
-        build.push(phases.1);
-        deploy.push(phases.2);
-        if let (Some(first), Some(last)) = (run.named("asset_packaged").next(), run.last("asset_packaged")) {
-            second_zip.push(ms(last.saturating_sub(first.0)));
-            first_zip.push(ms(first.0) - phases.0);
-        }
-        zip_order = run
-            .named("asset_packaged")
-            .map(|(_, e)| {
-                format!(
-                    "{} ({} bytes)",
-                    e.get("path").and_then(serde_json::Value::as_str).unwrap_or("?"),
-                    e.get("bytes").and_then(serde_json::Value::as_u64).unwrap_or(0)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", then ");
+        built.push(count(run.named("asset_packaged").count()));
+        let (to_bootstrap, _, rest) = phases(&run);
+        startup.push(to_bootstrap);
+        deploy.push(rest);
         last_calls = new;
     }
-    let cargo_median = summarize(&cargo_noop).median;
-    let first_zip: Vec<f64> = first_zip.iter().map(|t| t - cargo_median).collect();
-    let own: Vec<f64> = wall.iter().map(|w| w - cargo_median).collect();
     Ok(vec![
         Figure::new(SUITE, "first up (create both stacks)", "ms", vec![ms(first.elapsed)]).note(format!("deployer: {how}")),
-        Figure::new(SUITE, "no-op up: wall time", "ms", wall),
-        Figure::new(SUITE, "cargo zigbuild no-op alone", "ms", cargo_noop)
-            .note("`cargo zigbuild --release --locked --target aarch64-unknown-linux-gnu.2.34` of both functions, timed alone"),
-        Figure::new(SUITE, "no-op up: own time (wall − cargo no-op)", "ms", own).target(Target::AtMost(1000.0)),
-        Figure::new(SUITE, "  phase: start-up to build stage", "ms", startup)
-            .note("process start, `cargo metadata`, synthesizing the app (from the first --json event's arrival)"),
-        Figure::new(SUITE, "  phase: build + package", "ms", build)
-            .note("build stage event to the last asset_packaged event: cargo's no-op check, ELF check, copy, zip + SHA-256 of both binaries"),
-        Figure::new(SUITE, "    of which: packaging the first asset (≈)", "ms", first_zip)
-            .note("build stage event to the first asset_packaged event, minus the median of cargo's no-op alone"),
-        Figure::new(SUITE, "    of which: packaging the second asset", "ms", second_zip)
-            .note(format!("between the two asset_packaged events: read, deflate level 9, SHA-256, write; order: {zip_order}")),
-        Figure::new(SUITE, "  phase: publish + deploy checks", "ms", deploy)
-            .note(format!("last asset_packaged to exit; moto calls of the last run: {}", describe(&last_calls))),
+        Figure::new(SUITE, "no-op up: wall time", "ms", wall).target(Target::AtMost(1000.0)).note(
+            "a no-op up runs no cargo: every asset is named by the fingerprint of its build inputs and already published",
+        ),
+        Figure::new(SUITE, "  phase: start-up to the bootstrap stage", "ms", startup).note(
+            "process start, `cargo metadata`, `rustc -vV`, fingerprints, synthesis, AWS config, the asset listing (from the --json events' arrival)",
+        ),
+        Figure::new(SUITE, "  phase: bootstrap, publish and deploy checks", "ms", deploy)
+            .note(format!("bootstrap stage event to exit; moto calls of the last run: {}", describe(&last_calls))),
         Figure::new(SUITE, "  cargo metadata alone", "ms", metadata),
+        Figure::new(SUITE, "assets built", "count", built).target(Target::Exactly(0.0)),
         Figure::new(SUITE, "AWS API calls", "count", calls).note("requests in moto's log during the run"),
         Figure::new(SUITE, "uploads", "count", uploads).target(Target::Exactly(0.0)),
         Figure::new(SUITE, "change sets executed", "count", change_sets).target(Target::Exactly(0.0)),
@@ -104,14 +77,17 @@ fn count(n: usize) -> f64 {
     n as f64
 }
 
-/// `(start-up, build + package, deploy)` in ms from the events' arrival times.
+/// `(start-up, build + package, the rest)` in ms from the events' arrival times: up to the build stage (or, when
+/// nothing is built, the bootstrap stage), from there to the last packaged asset, and from there to the exit.
 pub fn phases(run: &DeployerRun) -> (f64, f64, f64) {
-    let build_stage = run
-        .named("stage")
-        .find(|(_, e)| e.get("stage").and_then(serde_json::Value::as_str) == Some("build"))
-        .map_or(Duration::ZERO, |(t, _)| *t);
-    let packaged = run.last("asset_packaged").unwrap_or(build_stage);
-    (ms(build_stage), ms(packaged.saturating_sub(build_stage)), ms(run.elapsed.saturating_sub(packaged)))
+    let stage = |name: &str| {
+        run.named("stage")
+            .find(|(_, e)| e.get("stage").and_then(serde_json::Value::as_str) == Some(name))
+            .map(|(t, _)| *t)
+    };
+    let start = stage("build").or_else(|| stage("bootstrap")).unwrap_or(Duration::ZERO);
+    let packaged = run.last("asset_packaged").unwrap_or(start);
+    (ms(start), ms(packaged.saturating_sub(start)), ms(run.elapsed.saturating_sub(packaged)))
 }
 
 /// `POST / ×7, GET /bucket?list-type=2… ×2` (query strings cut).
@@ -125,35 +101,7 @@ pub fn describe(requests: &[Logged]) -> String {
     counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The deployer's build command for arm64, alone, `runs` times (after one warm-up run).
-fn time_cargo_noop(runs: usize) -> Result<Vec<f64>> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut times = Vec::new();
-    for i in 0..=runs {
-        let mut command = Command::new(&cargo);
-        command.current_dir(workspace_root()).env("PATH", tools_path()).args([
-            "zigbuild",
-            "--release",
-            "--locked",
-            "--target",
-            "aarch64-unknown-linux-gnu.2.34",
-            "--package",
-            "processor",
-            "--bin",
-            "processor",
-            "--package",
-            "orchestrator",
-            "--bin",
-            "orchestrator",
-        ]);
-        let finished = run_timed(&mut command, "cargo zigbuild")?.check("cargo zigbuild (no-op)")?;
-        if i > 0 {
-            times.push(ms(finished.elapsed));
-        }
-    }
-    Ok(times)
-}
-
+/// `cargo metadata --no-deps` alone, `runs` times (after one warm-up run).
 fn time_cargo_metadata(runs: usize) -> Result<Vec<f64>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut times = Vec::new();

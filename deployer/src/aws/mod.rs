@@ -1,25 +1,26 @@
 //! The one layer that talks to AWS: configuration, clients and error conversion.
 
-pub mod retry;
+pub(crate) mod retry;
 
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use crate::error::{DeployerError, Result};
 
 /// How long one attempt of a CloudFormation call may take: its calls are small queries, and without a bound a
 /// connection that stalls after connecting would hang `up` past every limit of its own (the SDK only bounds the
 /// connect). A timed-out attempt is retried like a transient error.
-pub const CFN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const CFN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one attempt of an S3 call may take: an upload of a few MiB on a slow link included.
-pub const S3_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(5);
+pub(crate) const S3_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(5);
 /// How long one attempt of a Lambda call may take: a synchronous invoke of a durable function waits for the whole
 /// execution, up to 15 minutes.
-pub const LAMBDA_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(16);
+pub(crate) const LAMBDA_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(16);
+/// How long one attempt of a CloudWatch Logs call may take: a page of log events.
+pub(crate) const LOGS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The SDK's own connect timeout, kept when the attempt timeout is set.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
@@ -29,7 +30,7 @@ fn attempt_timeout(limit: Duration) -> TimeoutConfig {
 
 /// Where and as whom to talk to AWS.
 #[derive(Debug, Clone, Default)]
-pub struct AwsOptions {
+pub(crate) struct AwsOptions {
     /// Named profile (`--profile`), else the standard chain.
     pub profile: Option<String>,
     /// Region (`--region`), else the standard chain.
@@ -42,7 +43,7 @@ pub struct AwsOptions {
 
 /// Configured clients.
 #[derive(Debug, Clone)]
-pub struct Aws {
+pub(crate) struct Aws {
     /// The shared SDK configuration.
     pub config: SdkConfig,
     /// CloudFormation.
@@ -51,13 +52,15 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     /// Lambda.
     pub lambda: aws_sdk_lambda::Client,
+    /// CloudWatch Logs.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     /// The region in use.
     pub region: String,
 }
 
 /// The user's credentials from the standard chain (or `profile`), for functions on the local target to call the
 /// real AWS services; `None` when there are none (or they take more than a few seconds to find).
-pub async fn user_credentials(profile: Option<&str>) -> Option<local::service::Credentials> {
+pub(crate) async fn user_credentials(profile: Option<&str>) -> Option<local::service::Credentials> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
@@ -80,7 +83,7 @@ pub async fn user_credentials(profile: Option<&str>) -> Option<local::service::C
 
 impl Aws {
     /// Loads configuration through the standard chain and checks that a region and credentials exist.
-    pub async fn connect(options: &AwsOptions) -> Result<Self> {
+    pub(crate) async fn connect(options: &AwsOptions) -> Result<Self> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(retry::MAX_ATTEMPTS));
         if let Some(profile) = &options.profile {
@@ -114,7 +117,7 @@ impl Aws {
         };
         aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider)
             .await
-            .map_err(|e| no_credentials(&DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| no_credentials(&one_line(&e)))?;
         let custom_endpoint = options.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(custom_endpoint)
@@ -129,7 +132,12 @@ impl Aws {
             .timeout_config(attempt_timeout(LAMBDA_ATTEMPT_TIMEOUT))
             .interceptor(retry::RetryNotice)
             .build();
+        let logs_config = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
+            .timeout_config(attempt_timeout(LOGS_ATTEMPT_TIMEOUT))
+            .interceptor(retry::RetryNotice)
+            .build();
         Ok(Self {
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs_config),
             cfn: aws_sdk_cloudformation::Client::from_conf(cfn_config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             lambda: aws_sdk_lambda::Client::from_conf(lambda_config),
@@ -139,7 +147,7 @@ impl Aws {
     }
 
     /// The account the credentials belong to.
-    pub async fn account_id(&self) -> Result<String> {
+    pub(crate) async fn account_id(&self) -> Result<String> {
         let sts = aws_sdk_sts::Client::new(&self.config);
         let identity = sts.get_caller_identity().send().await.map_err(|e| {
             let text = service_message(&e);
@@ -156,6 +164,46 @@ impl Aws {
     }
 }
 
+#[cfg(test)]
+impl Aws {
+    /// Clients that reach nothing, for tests to replace the ones they mock.
+    pub(crate) fn unconfigured(region: &str) -> Self {
+        use aws_sdk_lambda::config::BehaviorVersion;
+        Self {
+            config: SdkConfig::builder().build(),
+            cfn: aws_sdk_cloudformation::Client::from_conf(
+                aws_sdk_cloudformation::Config::builder().behavior_version(BehaviorVersion::latest()).build(),
+            ),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::Config::builder().behavior_version(BehaviorVersion::latest()).build(),
+            ),
+            lambda: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::Config::builder().behavior_version(BehaviorVersion::latest()).build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::Config::builder().behavior_version(BehaviorVersion::latest()).build(),
+            ),
+            region: region.to_owned(),
+        }
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), the chain's own line breaks folded: error messages are read in
+/// logs and JSON lines, where a line break splits a message.
+fn one_line(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let more = next.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = next.source();
+    }
+    text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+}
+
 fn no_credentials(detail: &str) -> DeployerError {
     DeployerError::AwsConfig(format!(
         "no usable AWS credentials ({detail}): run `aws configure` or `aws sso login`, pass `--profile <name>`, or set \
@@ -164,7 +212,7 @@ fn no_credentials(detail: &str) -> DeployerError {
 }
 
 /// The service's error code and message, or the whole error chain for transport errors.
-pub fn service_message<E, R>(error: &SdkError<E, R>) -> String
+pub(crate) fn service_message<E, R>(error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -175,15 +223,15 @@ where
             match (err.code(), err.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_owned(),
-                _ => DisplayErrorContext(error).to_string(),
+                _ => one_line(error),
             }
         }
-        _ => DisplayErrorContext(error).to_string(),
+        _ => one_line(error),
     }
 }
 
 /// Converts an SDK error into the deployer's, naming the operation.
-pub fn aws_error<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> DeployerError
+pub(crate) fn aws_error<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> DeployerError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -193,7 +241,7 @@ where
 
 /// The error for a failed API call: [`DeployerError::Aws`], or the credentials error with its remedy when the
 /// service refused the credentials themselves.
-pub fn api_error(operation: &'static str, message: String) -> DeployerError {
+pub(crate) fn api_error(operation: &'static str, message: String) -> DeployerError {
     if is_credentials_rejected(&message) {
         no_credentials(&format!("{operation}: {message}"))
     } else {
@@ -218,6 +266,8 @@ fn is_credentials_rejected(message: &str) -> bool {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 mod tests {
+    use aws_smithy_types::error::display::DisplayErrorContext;
+
     use super::*;
 
     /// A CloudFormation endpoint that accepts connections and never answers: each attempt is abandoned after

@@ -10,11 +10,11 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// How many times one call is attempted before its error is reported.
-pub const MAX_ATTEMPTS: u32 = 5;
+pub(crate) const MAX_ATTEMPTS: u32 = 5;
 
 /// Logs a warning before every retry attempt.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RetryNotice;
+pub(crate) struct RetryNotice;
 
 impl Intercept for RetryNotice {
     fn name(&self) -> &'static str {

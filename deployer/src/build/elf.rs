@@ -97,7 +97,7 @@ fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
 }
 
 /// Fails unless the binary at `path` is an ELF for `arch` needing at most glibc 2.34.
-pub fn check_lambda_binary(path: &Path, arch: Architecture) -> Result<()> {
+pub(crate) fn check_lambda_binary(path: &Path, arch: Architecture) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| DeployerError::io("read", path, e))?;
     let info = inspect(&bytes).ok_or_else(|| {
         DeployerError::Build(format!("{} is not a 64-bit little-endian ELF executable", path.display()))

@@ -4,8 +4,9 @@
 //! `cargo zigbuild` (zig as the C compiler and linker), so the same command works from an `x86_64` or an arm64 host.
 //! Output follows cargo-lambda's layout, `target/lambda/<binary>/bootstrap`.
 
-pub mod elf;
-pub mod toolchain;
+pub(crate) mod elf;
+pub(crate) mod fingerprint;
+pub(crate) mod toolchain;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,11 +17,11 @@ use crate::error::{DeployerError, Result};
 use crate::workspace::{Workspace, cargo};
 
 /// The glibc of Amazon Linux 2023, the newest a Lambda binary may need.
-pub const LAMBDA_GLIBC: (u32, u32) = (2, 34);
+pub(crate) const LAMBDA_GLIBC: (u32, u32) = (2, 34);
 
 /// What to build for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BuildTarget {
+pub(crate) enum BuildTarget {
     /// The Lambda `provided.al2023` runtime on the given architecture.
     Lambda(Architecture),
     /// This machine, for the local target: the dev profile, so the edit-run loop reuses the incremental build
@@ -30,7 +31,7 @@ pub enum BuildTarget {
 
 /// One built binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuiltBinary {
+pub(crate) struct BuiltBinary {
     /// The asset's construct path.
     pub asset_id: String,
     /// The binary's name.
@@ -41,7 +42,7 @@ pub struct BuiltBinary {
 
 /// An asset ready to package: either built now or a prebuilt zip named by the stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BuildOutput {
+pub(crate) enum BuildOutput {
     /// A binary to zip.
     Binary(BuiltBinary),
     /// A zip the stack points at.
@@ -54,7 +55,7 @@ pub enum BuildOutput {
 }
 
 /// The Rust target triple of a Lambda architecture.
-pub fn lambda_triple(arch: Architecture) -> &'static str {
+pub(crate) fn lambda_triple(arch: Architecture) -> &'static str {
     match arch {
         Architecture::Arm64 => "aarch64-unknown-linux-gnu",
         Architecture::X86_64 => "x86_64-unknown-linux-gnu",
@@ -63,7 +64,7 @@ pub fn lambda_triple(arch: Architecture) -> &'static str {
 
 /// Builds every cargo asset in `assets` with one cargo invocation (release for Lambda) and lays them out as
 /// `bootstrap` files. Prebuilt zips are passed through.
-pub fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -> Result<Vec<BuildOutput>> {
+pub(crate) fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTarget) -> Result<Vec<BuildOutput>> {
     let mut packages: Vec<(&str, &str)> = Vec::new();
     for asset in assets {
         if let AssetSource::CargoBinary { package, binary } = &asset.source
@@ -195,7 +196,7 @@ fn run_cargo(mut command: Command) -> Result<()> {
 }
 
 /// `PATH` with the deployer's tool virtualenv first, so a project-local `cargo-zigbuild` and `zig` are found.
-pub fn path_with_tools(workspace: &Workspace) -> std::ffi::OsString {
+pub(crate) fn path_with_tools(workspace: &Workspace) -> std::ffi::OsString {
     let venv_bin = workspace.tools_dir().join("venv").join("bin");
     let mut paths = vec![venv_bin];
     if let Some(path) = std::env::var_os("PATH") {
@@ -226,7 +227,7 @@ fn ensure_rust_target(triple: &str) -> Result<()> {
 }
 
 /// Whether `cargo-zigbuild` is on the build's search path (the tools folder's virtualenv, then `PATH`).
-pub fn zigbuild_found(workspace: &Workspace) -> bool {
+pub(crate) fn zigbuild_found(workspace: &Workspace) -> bool {
     std::env::split_paths(&path_with_tools(workspace)).any(|dir| is_executable(&dir.join("cargo-zigbuild")))
 }
 
@@ -268,7 +269,8 @@ mod tests {
     #[test]
     fn a_binary_shared_by_many_assets_is_laid_out_and_checked_once() {
         let dir = tempfile::tempdir().unwrap();
-        let workspace = Workspace { root: dir.path().to_path_buf(), target_dir: dir.path().join("target") };
+        let workspace =
+            Workspace { root: dir.path().to_path_buf(), target_dir: dir.path().join("target"), packages: vec![] };
         let built = workspace.target_dir.join("debug");
         std::fs::create_dir_all(&built).unwrap();
         std::fs::write(built.join("shared"), b"shared binary").unwrap();

@@ -10,11 +10,11 @@ use crate::error::{DeployerError, Result};
 use crate::workspace::Workspace;
 
 /// The pinned packages: `cargo-zigbuild` brings the cargo subcommand, `ziglang` the zig it links with.
-pub const PACKAGES: [&str; 2] = ["cargo-zigbuild==0.24.1", "ziglang==0.17.1"];
+pub(crate) const PACKAGES: [&str; 2] = ["cargo-zigbuild==0.24.1", "ziglang==0.17.1"];
 
 /// Makes sure `cargo zigbuild` can run: already on the search path, or installed now (reported through
 /// `progress`).
-pub fn ensure(workspace: &Workspace, progress: &dyn Fn(String)) -> Result<()> {
+pub(crate) fn ensure(workspace: &Workspace, progress: &dyn Fn(String)) -> Result<()> {
     if super::zigbuild_found(workspace) {
         return Ok(());
     }

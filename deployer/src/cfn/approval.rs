@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// `--require-approval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum RequireApproval {
+pub(crate) enum RequireApproval {
     /// Never ask.
     Never,
     /// Ask when the change widens IAM access or replaces a durable function (the default).
@@ -27,7 +27,7 @@ pub enum RequireApproval {
 ///   conditions: removing a Deny statement, an action or a resource from it, or narrowing its condition all give
 ///   back access that was denied;
 /// - a managed policy newly attached to a holder widens.
-pub fn broadening(old: Option<&Value>, new: &Value) -> Vec<String> {
+pub(crate) fn broadening(old: Option<&Value>, new: &Value) -> Vec<String> {
     let before = atoms(old.unwrap_or(&Value::Null));
     let after = atoms(new);
     let mut widened = Vec::new();
@@ -325,7 +325,7 @@ fn statement_atoms(statement: &serde_json::Map<String, Value>, holder: &str) -> 
 
 /// Whether the deployment must be approved before it runs: in the default mode, when it widens IAM access or
 /// replaces a durable function (which cuts off its running executions).
-pub fn needs_approval(
+pub(crate) fn needs_approval(
     mode: RequireApproval,
     has_changes: bool,
     broadening: &[String],

@@ -11,7 +11,7 @@ use crate::error::{DeployerError, Result};
 
 /// Where the template comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateSource {
+pub(crate) enum TemplateSource {
     /// Inline, up to CloudFormation's 51,200 bytes.
     Body(String),
     /// Uploaded to S3 first.
@@ -20,7 +20,7 @@ pub enum TemplateSource {
 
 /// What CloudFormation made of a change set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeSetOutcome {
+pub(crate) enum ChangeSetOutcome {
     /// The template, parameters and tags match the stack: nothing to do (the change set is deleted).
     NoChanges,
     /// Ready to execute.
@@ -33,8 +33,8 @@ pub enum ChangeSetOutcome {
 }
 
 /// One resource change of a change set, as CloudFormation computed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedChange {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct PlannedChange {
     /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
     pub action: String,
     /// Resource type.
@@ -47,7 +47,7 @@ pub struct PlannedChange {
 
 impl PlannedChange {
     /// A change with these fields.
-    pub fn new(action: &str, resource_type: &str, logical_id: &str, replacement: Option<&str>) -> Self {
+    pub(crate) fn new(action: &str, resource_type: &str, logical_id: &str, replacement: Option<&str>) -> Self {
         Self {
             action: action.to_owned(),
             resource_type: resource_type.to_owned(),
@@ -70,7 +70,7 @@ impl std::fmt::Display for PlannedChange {
 
 /// Everything a change set is made of.
 #[derive(Debug, Clone)]
-pub struct ChangeSetRequest<'a> {
+pub(crate) struct ChangeSetRequest<'a> {
     /// Stack name.
     pub stack: &'a str,
     /// Create or update.
@@ -85,7 +85,7 @@ pub struct ChangeSetRequest<'a> {
 
 /// A fresh change set name, `deployer-<epoch ms>`: chosen before the change set is created, so a run interrupted
 /// while CloudFormation computes it can still delete it by name.
-pub fn new_name() -> String {
+pub(crate) fn new_name() -> String {
     format!(
         "deployer-{}",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
@@ -93,11 +93,11 @@ pub fn new_name() -> String {
 }
 
 /// The longest the deployer waits for CloudFormation to compute one change set (it usually takes seconds).
-pub const CHANGE_SET_LIMIT: Duration = Duration::from_mins(10);
+pub(crate) const CHANGE_SET_LIMIT: Duration = Duration::from_mins(10);
 
 /// Creates a change set and waits until it is ready or known to hold no changes; after `limit`, deletes it and says
 /// so.
-pub async fn create(
+pub(crate) async fn create(
     cfn: &Client,
     request: &ChangeSetRequest<'_>,
     name: &str,
@@ -199,7 +199,7 @@ async fn not_computed(cfn: &Client, stack: &str, name: &str, status: &str, limit
 }
 
 /// Starts executing a ready change set.
-pub async fn execute(cfn: &Client, stack: &str, name: &str) -> Result<()> {
+pub(crate) async fn execute(cfn: &Client, stack: &str, name: &str) -> Result<()> {
     cfn.execute_change_set()
         .stack_name(stack)
         .change_set_name(name)
@@ -210,7 +210,7 @@ pub async fn execute(cfn: &Client, stack: &str, name: &str) -> Result<()> {
 }
 
 /// Deletes a change set that will not be executed.
-pub async fn delete(cfn: &Client, stack: &str, name: &str) -> Result<()> {
+pub(crate) async fn delete(cfn: &Client, stack: &str, name: &str) -> Result<()> {
     cfn.delete_change_set()
         .stack_name(stack)
         .change_set_name(name)

@@ -19,11 +19,11 @@ use crate::io::{Event, Host};
 use crate::publish::AssetBucket;
 
 /// CloudFormation's limit for an inline template body.
-pub const MAX_TEMPLATE_BODY: usize = 51_200;
+pub(crate) const MAX_TEMPLATE_BODY: usize = 51_200;
 
 /// How long the deployer waits for each kind of CloudFormation work before it stops and says what still runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Computing one change set.
     pub change_set: Duration,
     /// One stack operation (create, update, delete, or one found running).
@@ -38,7 +38,7 @@ impl Default for Limits {
 
 /// One stack to deploy.
 #[derive(Debug, Clone)]
-pub struct DeployRequest<'a> {
+pub(crate) struct DeployRequest<'a> {
     /// Stack name.
     pub stack: &'a str,
     /// The template as JSON (compared with the deployed one).
@@ -61,7 +61,7 @@ pub struct DeployRequest<'a> {
 
 /// How deploying a stack ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeployOutcome {
+pub(crate) enum DeployOutcome {
     /// The stack already matched: nothing was created or executed.
     NoChanges {
         /// Its outputs.
@@ -77,7 +77,7 @@ pub enum DeployOutcome {
 }
 
 /// Whether the deployed stack already is what `request` asks for.
-pub fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: &DeployRequest<'_>) -> bool {
+pub(crate) fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: &DeployRequest<'_>) -> bool {
     let params: BTreeMap<String, String> = request.parameters.iter().cloned().collect();
     let tags: BTreeMap<String, String> = request.tags.iter().cloned().collect();
     action_for(request.stack, Some(&info.status)) == StackAction::Update
@@ -87,7 +87,7 @@ pub fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: &Deploy
 }
 
 /// Deploys one stack through a change set, reporting to `host`.
-pub async fn deploy_stack(
+pub(crate) async fn deploy_stack(
     aws: &crate::aws::Aws,
     request: &DeployRequest<'_>,
     host: &dyn Host,
@@ -322,7 +322,7 @@ async fn abandon(
 
 /// Where CloudFormation reads `template_body` from: inline up to [`MAX_TEMPLATE_BODY`] bytes, else uploaded to
 /// `bucket` (under its hash) and named by its URL in the region's partition.
-pub async fn template_source(
+pub(crate) async fn template_source(
     aws: &crate::aws::Aws,
     stack: &str,
     template_body: &str,

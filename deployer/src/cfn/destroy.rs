@@ -13,7 +13,7 @@ use crate::publish::AssetBucket;
 
 /// How a delete ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DestroyOutcome {
+pub(crate) enum DestroyOutcome {
     /// The stack was deleted.
     Deleted,
     /// There was no such stack.
@@ -21,7 +21,7 @@ pub enum DestroyOutcome {
 }
 
 /// Deletes `name` and waits until it is gone, at most `limit`.
-pub async fn destroy_stack(
+pub(crate) async fn destroy_stack(
     cfn: &aws_sdk_cloudformation::Client,
     name: &str,
     limit: std::time::Duration,
@@ -54,11 +54,11 @@ pub async fn destroy_stack(
 }
 
 /// The longest `down --all` spends emptying the asset bucket before it stops and says how far it got.
-pub const EMPTY_BUCKET_LIMIT: Duration = Duration::from_mins(30);
+pub(crate) const EMPTY_BUCKET_LIMIT: Duration = Duration::from_mins(30);
 
 /// Deletes every object version and delete marker in `bucket`, so CloudFormation can delete it; gives up after
 /// `limit` saying how many versions it removed and how to go on.
-pub async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &AssetBucket, limit: Duration) -> Result<usize> {
+pub(crate) async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &AssetBucket, limit: Duration) -> Result<usize> {
     let started = tokio::time::Instant::now();
     let mut removed = 0;
     loop {

@@ -3,15 +3,15 @@
 //! Pure decisions ([`status`], [`approval`], [`replacement`], [`template_diff`]) are kept apart from the calls that act on them
 //! ([`stack`], [`change_set`], [`monitor`]) and from the orchestration ([`deploy`], [`destroy`]).
 
-pub mod approval;
-pub mod change_set;
-pub mod deploy;
-pub mod destroy;
-pub mod monitor;
-pub mod replacement;
-pub mod stack;
-pub mod status;
-pub mod template_diff;
+pub(crate) mod approval;
+pub(crate) mod change_set;
+pub(crate) mod deploy;
+pub(crate) mod destroy;
+pub(crate) mod monitor;
+pub(crate) mod replacement;
+pub(crate) mod stack;
+pub(crate) mod status;
+pub(crate) mod template_diff;
 
 #[cfg(test)]
 mod replay_tests;

@@ -24,18 +24,19 @@ use crate::io::{Event, Host};
 
 /// Where the event stream stood before an operation.
 #[derive(Debug, Clone, Default)]
-pub struct EventCursor {
+pub(crate) struct EventCursor {
     newest_before: Option<String>,
 }
 
 impl EventCursor {
     /// A cursor standing at event `id`: only events newer than it are reported.
-    pub fn after(id: &str) -> Self {
+    #[cfg(test)]
+    pub(crate) fn after(id: &str) -> Self {
         Self { newest_before: Some(id.to_owned()) }
     }
 
     /// Remembers the newest event of `stack` (none for a stack that does not exist).
-    pub async fn at_now(cfn: &Client, stack: &str) -> Result<Self> {
+    pub(crate) async fn at_now(cfn: &Client, stack: &str) -> Result<Self> {
         match cfn.describe_stack_events().stack_name(stack).send().await {
             Ok(page) => {
                 Ok(Self { newest_before: page.stack_events().first().and_then(|e| e.event_id()).map(str::to_owned) })
@@ -48,7 +49,7 @@ impl EventCursor {
 
 /// How a watched operation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchOutcome {
+pub(crate) struct WatchOutcome {
     /// The stack's final status (`DELETE_COMPLETE` when it is gone).
     pub status: String,
     /// Failed resources, root cause first: `(logical id, status, reason)`.
@@ -57,11 +58,11 @@ pub struct WatchOutcome {
 
 /// The longest `watch` follows one operation before it stops and says how to go on watching: CloudFormation's own
 /// waiters give a stack operation an hour.
-pub const WATCH_LIMIT: Duration = Duration::from_hours(1);
+pub(crate) const WATCH_LIMIT: Duration = Duration::from_hours(1);
 
 /// The operation being watched: what tells its end from a status left by an earlier one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation<'a> {
+pub(crate) enum Operation<'a> {
     /// The change set of this name was just executed.
     ChangeSet(&'a str),
     /// `DeleteStack` was just called.
@@ -72,7 +73,7 @@ pub enum Operation<'a> {
 
 /// What is known, at one poll, about whether the watched operation has moved the stack.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// A status read during the watch was `*_IN_PROGRESS`.
     pub saw_in_progress: bool,
     /// The status of the newest event of the stack itself newer than the cursor.
@@ -82,7 +83,7 @@ pub struct Evidence {
 }
 
 /// Whether `status`, read from `DescribeStacks`, is the end of `operation` rather than a stale read.
-pub fn settled(operation: Operation<'_>, status: &str, evidence: &Evidence) -> bool {
+pub(crate) fn settled(operation: Operation<'_>, status: &str, evidence: &Evidence) -> bool {
     if !is_terminal(status) {
         return false;
     }
@@ -109,7 +110,7 @@ pub fn settled(operation: Operation<'_>, status: &str, evidence: &Evidence) -> b
 /// Follows `stack` (name or id) until `operation` ends, reporting events and progress to `host`. Gives up after
 /// `limit` with an error that says the operation goes on in AWS and how to look at it.
 #[allow(clippy::too_many_arguments)]
-pub async fn watch(
+pub(crate) async fn watch(
     cfn: &Client,
     stack: &str,
     display_name: &str,
@@ -203,7 +204,7 @@ async fn change_set_execution(cfn: &Client, stack: &str, name: &str) -> Result<O
 }
 
 /// Orders failures so the first one is the cause: CloudFormation cancels the others because of it.
-pub fn root_cause_first(mut failures: Vec<(String, String, String)>) -> Vec<(String, String, String)> {
+pub(crate) fn root_cause_first(mut failures: Vec<(String, String, String)>) -> Vec<(String, String, String)> {
     let is_consequence = |reason: &str| {
         reason.contains("Resource creation cancelled")
             || reason.contains("Resource update cancelled")

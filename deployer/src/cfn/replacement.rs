@@ -14,7 +14,7 @@ const CREATE_ONLY: &[&str] = &["FunctionName", "PackageType"];
 
 /// A durable function that a change replaces or removes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DurableReplacement {
+pub(crate) struct DurableReplacement {
     /// The function's logical id.
     pub logical_id: String,
     /// Why it goes: `replaced (DurableConfig added or removed)`, `removed`, ...
@@ -25,7 +25,7 @@ pub struct DurableReplacement {
 
 impl DurableReplacement {
     /// What the user is told before such a change is deployed.
-    pub fn warning(&self, stack: &str) -> String {
+    pub(crate) fn warning(&self, stack: &str) -> String {
         let lifetime =
             self.execution_timeout_seconds.map_or_else(String::new, |s| format!(" (an execution may run up to {s} s)"));
         format!(
@@ -40,7 +40,7 @@ impl DurableReplacement {
 
 /// The durable functions of `old` that deploying `new` replaces or removes. `planned` is CloudFormation's change
 /// set when there is one: its `Replacement` verdict is authoritative; the templates alone decide otherwise.
-pub fn durable_replacements(
+pub(crate) fn durable_replacements(
     old: Option<&Value>,
     new: &Value,
     planned: Option<&[PlannedChange]>,

@@ -378,15 +378,9 @@ async fn a_template_over_the_inline_limit_deploys_from_its_url_in_the_partition(
         .repeatedly()
         .build();
     let aws = crate::aws::Aws {
-        config: aws_config::SdkConfig::builder().build(),
         cfn: cfn(&[&stacks, &create, &describe, &events, &execute]),
         s3: s3(&[&put]),
-        lambda: aws_sdk_lambda::Client::from_conf(
-            aws_sdk_lambda::Config::builder()
-                .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-                .build(),
-        ),
-        region: "cn-north-1".into(),
+        ..crate::aws::Aws::unconfigured("cn-north-1")
     };
     let interrupt = Interrupt::never();
     let request = DeployRequest {
@@ -409,17 +403,7 @@ async fn a_template_over_the_inline_limit_deploys_from_its_url_in_the_partition(
 }
 
 fn aws_with(cfn_client: Cfn, region: &str) -> crate::aws::Aws {
-    crate::aws::Aws {
-        config: aws_config::SdkConfig::builder().build(),
-        cfn: cfn_client,
-        s3: s3(&[]),
-        lambda: aws_sdk_lambda::Client::from_conf(
-            aws_sdk_lambda::Config::builder()
-                .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-                .build(),
-        ),
-        region: region.into(),
-    }
+    crate::aws::Aws { cfn: cfn_client, s3: s3(&[]), ..crate::aws::Aws::unconfigured(region) }
 }
 
 /// A change set that replaces the durable function: `up` warns what it does to running executions, and in the
@@ -501,10 +485,11 @@ const ACCESS_DENIED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 const EMPTY_LISTING: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>k</Prefix><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>"#;
 
-fn asset(dir: &std::path::Path) -> crate::package::PackagedAsset {
+/// A 6-byte zip on disk, and the key it is published under.
+fn asset(dir: &std::path::Path) -> (String, std::path::PathBuf) {
     let zip_path = dir.join("bootstrap.zip");
     std::fs::write(&zip_path, b"PK zip").unwrap();
-    crate::package::PackagedAsset { sha256: "ab".repeat(32), bytes: 6, zip_path }
+    (format!("{}.zip", "ab".repeat(32)), zip_path)
 }
 
 /// Every call on the asset bucket names its owner; a bucket of that name in another account is refused with what
@@ -520,7 +505,8 @@ async fn an_asset_bucket_owned_by_another_account_is_refused() {
         .repeatedly()
         .build();
     let put = mock!(S3::put_object).sequence().http_status(200, None).repeatedly().build();
-    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &asset(dir.path())).await.unwrap_err();
+    let (key, zip) = asset(dir.path());
+    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6).await.unwrap_err();
     assert!(matches!(error, DeployerError::BucketNotOwned(_)), "{error:?}");
     let text = error.to_string();
     assert!(text.contains(&bucket.name) && text.contains("another AWS account"), "{text}");
@@ -544,7 +530,8 @@ async fn uploads_to_our_own_bucket_name_its_owner() {
         .http_status(200, None)
         .repeatedly()
         .build();
-    let published = publish_asset(&s3(&[&listed, &put]), &bucket, &asset(dir.path())).await.unwrap();
+    let (key, zip) = asset(dir.path());
+    let published = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6).await.unwrap();
     assert_eq!(published, PublishOutcome::Uploaded);
     assert_eq!(put.num_calls(), 1);
 }

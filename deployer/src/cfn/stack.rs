@@ -11,7 +11,7 @@ use crate::error::Result;
 
 /// What the deployer needs to know about a deployed stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StackInfo {
+pub(crate) struct StackInfo {
     /// The stack's id (ARN).
     pub id: String,
     /// Current status.
@@ -27,7 +27,7 @@ pub struct StackInfo {
 }
 
 /// Describes a stack; `None` when it does not exist (or only as a deleted stack).
-pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackInfo>> {
+pub(crate) async fn describe(cfn: &Client, name: &str) -> Result<Option<StackInfo>> {
     let answer = match cfn.describe_stacks().stack_name(name).send().await {
         Ok(answer) => answer,
         Err(e) => {
@@ -67,7 +67,7 @@ pub async fn describe(cfn: &Client, name: &str) -> Result<Option<StackInfo>> {
 }
 
 /// The template a stack was deployed with, as JSON.
-pub async fn deployed_template(cfn: &Client, name: &str) -> Result<Option<Value>> {
+pub(crate) async fn deployed_template(cfn: &Client, name: &str) -> Result<Option<Value>> {
     let answer = cfn
         .get_template()
         .stack_name(name)
@@ -80,7 +80,7 @@ pub async fn deployed_template(cfn: &Client, name: &str) -> Result<Option<Value>
 }
 
 /// The physical id of one resource of a stack.
-pub async fn physical_id(cfn: &Client, stack: &str, logical_id: &str) -> Result<Option<String>> {
+pub(crate) async fn physical_id(cfn: &Client, stack: &str, logical_id: &str) -> Result<Option<String>> {
     match cfn.describe_stack_resource().stack_name(stack).logical_resource_id(logical_id).send().await {
         Ok(answer) => Ok(answer.stack_resource_detail().and_then(|d| d.physical_resource_id()).map(str::to_owned)),
         Err(e) => {

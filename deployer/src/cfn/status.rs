@@ -2,7 +2,7 @@
 
 /// The next step for a deployment, decided from the stack's current status.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StackAction {
+pub(crate) enum StackAction {
     /// No stack: create it through a CREATE change set.
     Create,
     /// A stable stack: update it through an UPDATE change set (after the no-op check).
@@ -16,7 +16,7 @@ pub enum StackAction {
 }
 
 /// Decides what `up` does with a stack in `status` (`None`: the stack does not exist).
-pub fn action_for(stack: &str, status: Option<&str>) -> StackAction {
+pub(crate) fn action_for(stack: &str, status: Option<&str>) -> StackAction {
     let Some(status) = status else {
         return StackAction::Create;
     };
@@ -47,22 +47,22 @@ pub fn action_for(stack: &str, status: Option<&str>) -> StackAction {
 }
 
 /// Whether a status ends an operation (nothing is running on the stack).
-pub fn is_terminal(status: &str) -> bool {
+pub(crate) fn is_terminal(status: &str) -> bool {
     !status.ends_with("_IN_PROGRESS")
 }
 
 /// Whether a final status means the last operation succeeded.
-pub fn is_success(status: &str) -> bool {
+pub(crate) fn is_success(status: &str) -> bool {
     matches!(status, "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE" | "IMPORT_COMPLETE")
 }
 
 /// Whether a resource status is final for progress counting.
-pub fn resource_done(status: &str) -> bool {
+pub(crate) fn resource_done(status: &str) -> bool {
     status.ends_with("_COMPLETE") || status.ends_with("_FAILED") || status.ends_with("_SKIPPED")
 }
 
 /// Whether CloudFormation's reason for a failed change set means "nothing to change".
-pub fn is_no_change_reason(reason: &str) -> bool {
+pub(crate) fn is_no_change_reason(reason: &str) -> bool {
     reason.contains("didn't contain changes")
         || reason.contains("No updates are to be performed")
         || reason.contains("The submitted information didn't contain changes")

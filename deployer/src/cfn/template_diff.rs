@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 /// One resource-level difference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResourceChange {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub(crate) enum ResourceChange {
     /// A resource only in the new template.
     Added {
         /// Logical id.
@@ -43,7 +44,7 @@ impl std::fmt::Display for ResourceChange {
 }
 
 /// Differences between sections of two templates: resources, then outputs, each sorted by logical id.
-pub fn diff(old: Option<&Value>, new: &Value) -> Vec<ResourceChange> {
+pub(crate) fn diff(old: Option<&Value>, new: &Value) -> Vec<ResourceChange> {
     let mut changes = section(old, new, "Resources");
     changes.extend(section(old, new, "Outputs"));
     changes

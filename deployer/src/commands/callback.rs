@@ -10,7 +10,7 @@ use super::Context;
 use super::invoke::read_payload;
 
 /// Runs `callback`.
-pub async fn run(ctx: &Context, args: &CallbackArgs) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, args: &CallbackArgs) -> Result<()> {
     let (callback_id, outcome, action) = match &args.action {
         CallbackAction::Succeed { callback_id, result } => {
             (callback_id, CallbackOutcome::Succeed(read_payload(result)?), "succeed")
@@ -26,7 +26,7 @@ pub async fn run(ctx: &Context, args: &CallbackArgs) -> Result<()> {
         ),
         CallbackAction::Heartbeat { callback_id } => (callback_id, CallbackOutcome::Heartbeat, "heartbeat"),
     };
-    let aws = if ctx.global.local { super::local::connect(ctx).await?.0 } else { ctx.aws().await? };
+    let aws = ctx.target.connect().await?;
     api::send_callback(&aws.lambda, callback_id, outcome).await?;
     ctx.host.notify(Event::CallbackSent { callback_id: callback_id.clone(), action: action.to_owned() });
     Ok(())

@@ -1,66 +1,39 @@
 //! `executions`: the durable function's executions, newest first, on AWS or the local target.
 
-use std::collections::BTreeMap;
-
-use crate::aws::Aws;
-use crate::cli::ExecutionsArgs;
-use crate::durable::{ListOptions, api};
-use crate::error::{DeployerError, Result};
+use crate::cli::{ExecutionsArgs, FunctionArgs};
+use crate::durable::{ListOptions, Selector, api};
+use crate::error::Result;
+use crate::functions::Want;
 use crate::io::Event;
 
-use super::Context;
-use super::invoke::{ALIAS_OUTPUT, deployed_outputs};
+use super::{Context, resolve_function};
+use crate::aws::Aws;
 
-/// The output that names the durable function.
-pub const FUNCTION_OUTPUT: &str = "DurableLambdaFunctionArn";
-
-/// Connects to the target (AWS, or the local target with `--local`) and reads the app stack's outputs.
-pub async fn connect(ctx: &Context) -> Result<(Aws, BTreeMap<String, String>)> {
-    if ctx.global.local {
-        super::local::connect(ctx).await
-    } else {
-        let aws = ctx.aws().await?;
-        let outputs = deployed_outputs(&aws, &ctx.global.stack_name).await?;
-        Ok((aws, outputs))
+/// Connects to the target and turns an execution selector into the execution's ARN: an ARN as it is, a name or
+/// `latest` among the executions of the durable function `target` names.
+pub(crate) async fn resolve_execution(
+    ctx: &Context,
+    target: &FunctionArgs,
+    selector: &Selector,
+) -> Result<(Aws, String)> {
+    if let Selector::Arn(arn) = selector {
+        return Ok((ctx.target.connect().await?, arn.clone()));
     }
-}
-
-/// Connects to the target and turns an execution selector (ARN, name or `latest`) into the execution's ARN.
-pub async fn resolve_execution(ctx: &Context, selector: &crate::durable::Selector) -> Result<(Aws, String)> {
-    let (aws, outputs) = connect(ctx).await?;
-    let arn = match selector {
-        crate::durable::Selector::Arn(arn) => arn.clone(),
-        _ => api::resolve(&aws.lambda, &function_name(ctx, &outputs)?, selector).await?,
-    };
-    Ok((aws, arn))
-}
-
-/// The durable function's name, from the `DurableLambdaFunctionArn` output (else the alias ARN).
-pub fn function_name(ctx: &Context, outputs: &BTreeMap<String, String>) -> Result<String> {
-    outputs
-        .get(FUNCTION_OUTPUT)
-        .or_else(|| outputs.get(ALIAS_OUTPUT))
-        .map(|arn| api::function_name(arn).to_owned())
-        .ok_or_else(|| {
-            DeployerError::Usage(format!(
-                "stack {} has no output {FUNCTION_OUTPUT}: deploy it first with `deployer up{}`",
-                ctx.global.stack_name,
-                if ctx.global.local { " --local" } else { "" }
-            ))
-        })
+    let resolved = resolve_function(ctx, target, Want::Durable).await?;
+    let arn = api::resolve(&resolved.aws.lambda, &resolved.name, selector).await?;
+    Ok((resolved.aws, arn))
 }
 
 /// Runs `executions`.
-pub async fn run(ctx: &Context, args: &ExecutionsArgs) -> Result<()> {
-    let (aws, outputs) = connect(ctx).await?;
-    let function = function_name(ctx, &outputs)?;
+pub(crate) async fn run(ctx: &Context, args: &ExecutionsArgs) -> Result<()> {
+    let resolved = resolve_function(ctx, &args.target, Want::Durable).await?;
     let options = ListOptions {
         statuses: args.status.iter().map(|s| s.as_api().to_owned()).collect(),
         name: None,
         limit: usize::from(args.limit),
     };
-    let executions = api::list_executions(&aws.lambda, &function, &options).await?;
-    ctx.host.notify(Event::Executions { function, statuses: options.statuses, executions });
+    let executions = api::list_executions(&resolved.aws.lambda, &resolved.name, &options).await?;
+    ctx.host.notify(Event::Executions { function: resolved.name, statuses: options.statuses, executions });
     Ok(())
 }
 

@@ -9,11 +9,12 @@ use super::Context;
 use super::executions::resolve_execution;
 
 /// Runs `history`.
-pub async fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
     let selector = Selector::parse(&args.execution)?;
-    let (aws, arn) = resolve_execution(ctx, &selector).await?;
-    let execution = api::get_execution(&aws.lambda, &arn).await?;
-    let events = api::history(&aws.lambda, &arn).await?;
+    let (aws, arn) = resolve_execution(ctx, &args.target, &selector).await?;
+    let lambda = &aws.lambda;
+    let execution = api::get_execution(lambda, &arn).await?;
+    let events = api::history(lambda, &arn).await?;
     let rows = timeline::timeline(&events, execution.is_done());
     ctx.host.notify(Event::History { execution, rows });
     Ok(())

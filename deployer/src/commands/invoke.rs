@@ -8,58 +8,80 @@
 //! lost, since a denied execution did no work. A named execution cannot be retried under its name: the error says
 //! to invoke again with another one.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 
-use crate::aws::Aws;
-use crate::cfn::stack;
 use crate::cli::InvokeArgs;
 use crate::durable;
 use crate::error::{DeployerError, Result};
+use crate::functions::Want;
 use crate::io::Event;
 
-use super::Context;
-
-/// The output that names what `invoke` calls.
-pub const ALIAS_OUTPUT: &str = "DurableLambdaFunctionAliasArn";
+use super::{Context, Resolved, resolve_function};
 
 /// Runs `invoke`.
-pub async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
-    let payload = read_payload(&args.payload)?;
-    let (aws, outputs, changed) = if ctx.global.local {
-        let (aws, outputs) = super::local::connect(ctx).await?;
-        (aws, outputs, None)
-    } else {
-        let aws = ctx.aws().await?;
-        let (outputs, changed) = deployed(&aws, &ctx.global.stack_name).await?;
-        (aws, outputs, changed)
+pub(crate) async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
+    // A payload the user named is checked before anything is looked up.
+    let given = args.payload.as_deref().map(read_payload).transpose()?;
+    let resolved = resolve_function(ctx, &args.target, Want::Any).await?;
+    let payload = match given {
+        Some(payload) => payload,
+        None => example_event(&resolved)?,
     };
-    let function = outputs.get(ALIAS_OUTPUT).cloned().ok_or_else(|| {
-        DeployerError::Usage(format!(
-            "stack {} has no output {ALIAS_OUTPUT}: deploy it first with `up`{}",
-            ctx.global.stack_name,
-            if ctx.global.local { " --local" } else { "" }
-        ))
-    })?;
-    if args.asynchronous || args.wait {
-        return start_async(ctx, &aws, &function, payload, args).await;
+    let function = resolved.invocation_target();
+    if !resolved.spec.durable && (args.asynchronous || args.wait || args.name.is_some()) {
+        return Err(DeployerError::Unsupported {
+            what: format!(
+                "{} is not a durable function: `--async`, `--wait` and `--name` start and follow durable executions",
+                resolved.spec.construct_id
+            ),
+            remedy: "invoke it without them".into(),
+        });
     }
-    let retry = if ctx.global.local { PropagationRetry::none() } else { PropagationRetry::after(changed) };
-    let body =
-        invoke_retrying_denials(&aws.lambda, &function, &payload, args.name.as_deref(), &retry, ctx.host.as_ref())
-            .await?;
-    ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: body });
+    if args.asynchronous || args.wait {
+        return start_async(ctx, &resolved, &function, payload, args).await;
+    }
+    let retry = if ctx.target.retries_denials() {
+        PropagationRetry::after(resolved.deployed.last_changed)
+    } else {
+        PropagationRetry::none()
+    };
+    let (text, execution) = invoke_retrying_denials(
+        &resolved.aws.lambda,
+        &function,
+        &payload,
+        args.name.as_deref(),
+        &retry,
+        ctx.host.as_ref(),
+    )
+    .await?;
+    ctx.host.notify(Event::InvokeResult { function, execution, result: as_json(&text), text });
     Ok(())
 }
 
+/// The function's example event, as its stack declares it.
+fn example_event(resolved: &Resolved) -> Result<Vec<u8>> {
+    let event = resolved.spec.example_event.as_ref().ok_or_else(|| {
+        DeployerError::Usage(format!(
+            "{} declares no example event to send: pass `--payload <json>` (or `--payload @file.json`)",
+            resolved.spec.construct_id
+        ))
+    })?;
+    Ok(event.to_string().into_bytes())
+}
+
+/// An answer as JSON data, or as a string when it is not JSON.
+fn as_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned()))
+}
+
 /// How long after a stack change a denied permission is taken for IAM propagation rather than a missing grant.
-pub const PROPAGATION_WINDOW: Duration = Duration::from_mins(10);
+pub(crate) const PROPAGATION_WINDOW: Duration = Duration::from_mins(10);
 
 /// Pauses before each new attempt of an execution denied a permission while IAM propagates (80 s in all).
-pub const PROPAGATION_PAUSES: [Duration; 5] = [
+pub(crate) const PROPAGATION_PAUSES: [Duration; 5] = [
     Duration::from_secs(5),
     Duration::from_secs(10),
     Duration::from_secs(15),
@@ -69,19 +91,19 @@ pub const PROPAGATION_PAUSES: [Duration; 5] = [
 
 /// When a synchronous invoke denied a permission is tried again.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PropagationRetry {
+pub(crate) struct PropagationRetry {
     /// The pauses before each new attempt; empty: never.
-    pub pauses: Vec<Duration>,
+    pub(crate) pauses: Vec<Duration>,
 }
 
 impl PropagationRetry {
     /// No retry (the local target has no IAM).
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self { pauses: Vec::new() }
     }
 
     /// [`PROPAGATION_PAUSES`] when the stack changed less than [`PROPAGATION_WINDOW`] ago, else none.
-    pub fn after(changed: Option<SystemTime>) -> Self {
+    pub(crate) fn after(changed: Option<SystemTime>) -> Self {
         let recent =
             changed.and_then(|t| SystemTime::now().duration_since(t).ok()).is_some_and(|age| age < PROPAGATION_WINDOW);
         if recent { Self { pauses: PROPAGATION_PAUSES.to_vec() } } else { Self::none() }
@@ -89,20 +111,20 @@ impl PropagationRetry {
 }
 
 /// Whether a failed invocation's payload says a permission was denied (IAM's and Lambda's wording).
-pub fn is_permission_denied(body: &str) -> bool {
+pub(crate) fn is_permission_denied(body: &str) -> bool {
     body.contains("is not authorized to perform") || body.contains("AccessDenied")
 }
 
 /// Invokes `function` synchronously; an execution denied a permission is started again after each pause of
-/// `retry` (unnamed executions only), with a warning. Returns the result's text.
-pub async fn invoke_retrying_denials(
+/// `retry` (unnamed executions only), with a warning. Returns the result's text and the durable execution's ARN.
+pub(crate) async fn invoke_retrying_denials(
     lambda: &aws_sdk_lambda::Client,
     function: &str,
     payload: &[u8],
     name: Option<&str>,
     retry: &PropagationRetry,
     host: &dyn crate::io::Host,
-) -> Result<String> {
+) -> Result<(String, Option<String>)> {
     let mut pauses = retry.pauses.iter();
     loop {
         let answer = lambda
@@ -115,14 +137,21 @@ pub async fn invoke_retrying_denials(
             .await
             .map_err(|e| durable::api::invoke_error(&e, name))?;
         let body = answer.payload().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned()).unwrap_or_default();
-        if let Some(arn) = answer.durable_execution_arn() {
+        let execution = answer.durable_execution_arn().map(str::to_owned);
+        if let Some(arn) = &execution {
             host.notify(Event::Info { message: format!("durable execution {arn}") });
         }
         let Some(kind) = answer.function_error() else {
-            return Ok(body);
+            return Ok((body, execution));
+        };
+        let failed = |remedy: String| DeployerError::FunctionFailed {
+            function: function.to_owned(),
+            error_type: kind.to_owned(),
+            payload: body.clone(),
+            remedy,
         };
         if !is_permission_denied(&body) {
-            return Err(DeployerError::DeployFailed(format!("the function failed ({kind}): {body}")));
+            return Err(failed(String::new()));
         }
         match (name, pauses.next()) {
             (None, Some(pause)) => {
@@ -137,18 +166,19 @@ pub async fn invoke_retrying_denials(
                 tokio::time::sleep(*pause).await;
             }
             (Some(name), _) if !retry.pauses.is_empty() => {
-                return Err(DeployerError::DeployFailed(format!(
-                    "the function failed ({kind}): {body}. The stack changed minutes ago, so IAM may still be \
-                     propagating the functions' new policies; execution {name} cannot be started again under its \
-                     name: wait a minute and invoke with another `--name`"
+                return Err(failed(format!(
+                    ". The stack changed minutes ago, so IAM may still be propagating the functions' new policies; \
+                     execution {name} cannot be started again under its name: wait a minute and invoke with another \
+                     `--name`"
                 )));
             }
             _ => {
-                return Err(DeployerError::DeployFailed(format!(
-                    "the function failed ({kind}): {body}. A permission was denied: if the stack was just deployed, \
-                     IAM may not have propagated its policies yet, so wait a minute and invoke again; otherwise check \
-                     the functions' roles (`deployer diff` shows what the template grants)"
-                )));
+                return Err(failed(
+                    ". A permission was denied: if the stack was just deployed, IAM may not have propagated its \
+                     policies yet, so wait a minute and invoke again; otherwise check the functions' roles (`deployer \
+                     diff` shows what the template grants)"
+                        .to_owned(),
+                ));
             }
         }
     }
@@ -165,13 +195,19 @@ fn excerpt(body: &str) -> String {
 
 /// `--async` and `--wait`: starts the execution with an `Event` invocation, then prints its ARN, or follows it
 /// until it ends and prints its result.
-async fn start_async(ctx: &Context, aws: &Aws, function: &str, payload: Vec<u8>, args: &InvokeArgs) -> Result<()> {
-    let started = durable::api::start(&aws.lambda, function, payload, args.name.as_deref()).await?;
+async fn start_async(
+    ctx: &Context,
+    resolved: &Resolved,
+    function: &str,
+    payload: Vec<u8>,
+    args: &InvokeArgs,
+) -> Result<()> {
+    let lambda = &resolved.aws.lambda;
+    let started = durable::api::start(lambda, function, payload, args.name.as_deref()).await?;
     let arn = match (started, &args.name) {
         (Some(arn), _) => arn,
         (None, Some(name)) => {
-            let selector = durable::Selector::Name(name.clone());
-            durable::api::resolve(&aws.lambda, durable::api::function_name(function), &selector).await?
+            durable::api::resolve(lambda, &resolved.name, &durable::Selector::Name(name.clone())).await?
         }
         (None, None) => {
             return Err(DeployerError::Aws {
@@ -185,34 +221,47 @@ async fn start_async(ctx: &Context, aws: &Aws, function: &str, payload: Vec<u8>,
         return Ok(());
     }
     ctx.host.notify(Event::Info { message: format!("durable execution {arn}") });
-    let execution = durable::follow::follow(&aws.lambda, &arn, ctx.host.as_ref()).await?;
-    match (execution.status.as_str(), execution.result) {
-        ("SUCCEEDED", result) => {
-            ctx.host.notify(Event::Value { kind: "invoke_result".into(), text: result.unwrap_or_default() });
-            Ok(())
-        }
-        (status, _) => {
-            let summary = execution.error.map(|e| e.summary());
-            let denied = summary.as_deref().is_some_and(is_permission_denied);
-            Err(DeployerError::DeployFailed(format!(
-                "the durable execution {} ended {status}{}: see `deployer history {}{}`{}",
-                execution.name,
-                summary.map(|s| format!(" ({s})")).unwrap_or_default(),
-                execution.name,
-                if ctx.global.local { " --local" } else { "" },
-                if denied {
-                    ". A permission was denied: if the stack was just deployed, IAM may not have propagated its \
-                     policies yet; start a new execution in a minute (a synchronous `invoke` retries this by itself)"
-                } else {
-                    ""
-                },
-            )))
-        }
+    let execution = durable::follow::follow(lambda, &arn, ctx.host.as_ref()).await?;
+    if execution.status == "SUCCEEDED" {
+        let text = execution.result.unwrap_or_default();
+        ctx.host.notify(Event::InvokeResult {
+            function: function.to_owned(),
+            execution: Some(arn),
+            result: as_json(&text),
+            text,
+        });
+        return Ok(());
     }
+    let summary = execution.error.map(|e| e.summary());
+    let denied = summary.as_deref().is_some_and(is_permission_denied);
+    Err(DeployerError::ExecutionFailed {
+        remedy: format!(
+            "see `deployer history {}{}{}`{}",
+            execution.name,
+            stack_and_function(args),
+            ctx.target.flag(),
+            if denied {
+                ". A permission was denied: if the stack was just deployed, IAM may not have propagated its policies \
+                 yet; start a new execution in a minute (a synchronous `invoke` retries this by itself)"
+            } else {
+                ""
+            },
+        ),
+        execution: execution.name,
+        status: execution.status,
+        error: summary,
+    })
+}
+
+/// The `--stack` and `--function` options of `args`, to repeat in advice.
+fn stack_and_function(args: &InvokeArgs) -> String {
+    let stack = args.target.stack.as_ref().map(|s| format!(" --stack {s}"));
+    let function = args.target.function.as_ref().map(|f| format!(" --function {f}"));
+    [stack, function].into_iter().flatten().collect()
 }
 
 /// Reads `--payload`: JSON text, or `@path`. Either must be valid JSON.
-pub fn read_payload(arg: &str) -> Result<Vec<u8>> {
+pub(crate) fn read_payload(arg: &str) -> Result<Vec<u8>> {
     let bytes = match arg.strip_prefix('@') {
         Some(path) => std::fs::read(path).map_err(|e| {
             DeployerError::Usage(format!("cannot read the payload file {path}: {e}; pass an existing file after @"))
@@ -225,34 +274,6 @@ pub fn read_payload(arg: &str) -> Result<Vec<u8>> {
         ))
     })?;
     Ok(bytes)
-}
-
-/// The outputs of a deployed stack, completed from its resources when the stack reports none.
-pub async fn deployed_outputs(aws: &Aws, name: &str) -> Result<BTreeMap<String, String>> {
-    Ok(deployed(aws, name).await?.0)
-}
-
-/// The outputs of a deployed stack (completed from its resources when the stack reports none), and when it last
-/// changed.
-pub async fn deployed(aws: &Aws, name: &str) -> Result<(BTreeMap<String, String>, Option<SystemTime>)> {
-    let info = stack::describe(&aws.cfn, name).await?.ok_or_else(|| {
-        DeployerError::Usage(format!("stack {name} does not exist in {}: deploy it with `up` first", aws.region))
-    })?;
-    let mut outputs = info.outputs;
-    if !outputs.contains_key(ALIAS_OUTPUT) {
-        // Without outputs (an older stack, or an emulator), the alias resource still names the ARN.
-        if let Some(template) = stack::deployed_template(&aws.cfn, name).await? {
-            let alias = template.get("Resources").and_then(serde_json::Value::as_object).and_then(|r| {
-                r.iter().find(|(_, v)| v.get("Type").and_then(serde_json::Value::as_str) == Some("AWS::Lambda::Alias"))
-            });
-            if let Some((logical, _)) = alias
-                && let Some(arn) = stack::physical_id(&aws.cfn, name, logical).await?
-            {
-                outputs.insert(ALIAS_OUTPUT.to_owned(), arn);
-            }
-        }
-    }
-    Ok((outputs, info.last_changed))
 }
 
 #[cfg(test)]
@@ -302,7 +323,7 @@ mod tests {
             .build();
         let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&invoke]);
         let host = RecordingHost::default();
-        let result = invoke_retrying_denials(&lambda, "fn:live", b"{}", None, &quick(), &host).await.unwrap();
+        let (result, _) = invoke_retrying_denials(&lambda, "fn:live", b"{}", None, &quick(), &host).await.unwrap();
         assert_eq!(result, RESULT);
         assert_eq!(invoke.num_calls(), 3);
         let warnings = host.events().into_iter().filter(|e| matches!(e, Event::Warning { .. })).count();

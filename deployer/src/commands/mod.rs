@@ -1,220 +1,191 @@
-//! One module per verb, each with a `run`. The shared pipeline (synthesize the app, build, package) lives here.
+//! One module per verb, each with a `run`; what several of them share lives here.
 
-pub mod callback;
-pub mod diff;
-pub mod down;
-pub mod executions;
-pub mod history;
-pub mod invoke;
-pub mod local;
-pub mod stop;
-pub mod synth;
-pub mod up;
+pub(crate) mod callback;
+pub(crate) mod diff;
+pub(crate) mod down;
+pub(crate) mod executions;
+pub(crate) mod history;
+pub(crate) mod invoke;
+pub(crate) mod logs;
+pub(crate) mod status;
+pub(crate) mod stop;
+pub(crate) mod synth;
+pub(crate) mod up;
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use stacks::{AppConfig, AssetManifest, CloudAssembly, ResolvedAsset, StackKind, SynthesizedStack};
+use stacks::{AppConfig, CloudAssembly};
 
+use crate::app::Selection;
 use crate::aws::{Aws, AwsOptions};
-use crate::build::{self, BuildOutput, BuildTarget};
-use crate::cli::GlobalArgs;
+use crate::cli::{FunctionArgs, GlobalArgs};
 use crate::error::{DeployerError, Result};
+use crate::functions::{self, FunctionSpec, Want};
 use crate::io::{Event, Host};
-use crate::package::{self, PackagedAsset};
+use crate::package;
+use crate::target::{Deployed, Target};
 use crate::workspace::Workspace;
 
 /// What every command runs with.
-#[derive(Clone)]
-pub struct Context {
+pub(crate) struct Context {
     /// Global options.
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     /// Where output goes.
-    pub host: Arc<dyn Host>,
+    pub(crate) host: Arc<dyn Host>,
     /// The cargo workspace.
-    pub workspace: Workspace,
+    pub(crate) workspace: Workspace,
+    /// AWS or the local target, as `--local` chose.
+    pub(crate) target: Target,
 }
 
 impl Context {
+    /// The context of one run.
+    pub(crate) fn new(global: GlobalArgs, host: Arc<dyn Host>, workspace: Workspace) -> Self {
+        let options =
+            AwsOptions { profile: global.profile.clone(), region: global.region.clone(), ..AwsOptions::default() };
+        let target = Target::new(global.local, &workspace, options);
+        Self { global, host, workspace, target }
+    }
+
     /// The app configuration the options describe.
-    pub fn app_config(&self) -> AppConfig {
+    pub(crate) fn app_config(&self) -> AppConfig {
         AppConfig { stack_name: self.global.stack_name.clone(), architecture: self.global.arch, ..AppConfig::default() }
     }
 
-    /// AWS options from the command line.
-    pub fn aws_options(&self) -> AwsOptions {
-        AwsOptions { profile: self.global.profile.clone(), region: self.global.region.clone(), ..AwsOptions::default() }
+    /// The stacks `selectors` name (the pattern's when none).
+    pub(crate) fn selection(&self, selectors: &[String]) -> Result<Selection> {
+        Selection::new(stacks::app::app(&self.app_config())?, selectors, stacks::app::DEFAULT_STACK_ID)
     }
 
-    /// Connects to AWS.
-    pub async fn aws(&self) -> Result<Aws> {
-        Aws::connect(&self.aws_options()).await
-    }
-}
-
-/// One asset after build and package.
-#[derive(Debug, Clone)]
-pub struct PreparedAsset {
-    /// Construct path of the asset.
-    pub asset_id: String,
-    /// The built `bootstrap`, for cargo assets.
-    pub bootstrap: Option<PathBuf>,
-    /// The zip.
-    pub packaged: PackagedAsset,
-}
-
-/// The app, built, packaged and synthesized.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// The templates.
-    pub assembly: CloudAssembly,
-    /// The assets.
-    pub assets: Vec<PreparedAsset>,
-}
-
-impl Prepared {
-    /// The bootstrap stack.
-    pub fn bootstrap(&self) -> Option<&SynthesizedStack> {
-        self.assembly.stacks.iter().find(|s| s.kind == StackKind::Bootstrap)
-    }
-
-    /// The app stacks, in deployment order.
-    pub fn app_stacks(&self) -> impl Iterator<Item = &SynthesizedStack> {
-        self.assembly.stacks.iter().filter(|s| s.kind == StackKind::App)
+    /// Every stack of the app.
+    pub(crate) fn everything(&self) -> Result<Selection> {
+        Ok(Selection::all(stacks::app::app(&self.app_config())?))
     }
 }
 
-/// Synthesizes the app: builds every function the stacks declare for `target`, packages each as a deterministic
-/// zip and synthesizes the templates with the zips' hashes, then writes the templates to the synth folder.
-pub fn prepare(ctx: &Context, target: BuildTarget) -> Result<Prepared> {
-    let app = stacks::app::app(&ctx.app_config())?;
-    let specs = app.assets();
-    ctx.host.notify(Event::Stage {
-        stage: "build".into(),
-        message: format!("compiling {} function(s) for {}", specs.len(), describe_target(target)),
-    });
-    if matches!(target, BuildTarget::Lambda(_)) {
-        let host = ctx.host.clone();
-        build::toolchain::ensure(&ctx.workspace, &move |message| host.notify(Event::Info { message }))?;
-    }
-    let outputs = build::build(&ctx.workspace, &specs, target)?;
-    let assets = package_outputs(outputs, &ctx.workspace.target_dir, package::package_bootstrap)?;
-    for prepared in &assets {
-        ctx.host.notify(Event::AssetPackaged {
-            asset: prepared.asset_id.clone(),
-            path: prepared.packaged.zip_path.display().to_string(),
-            bytes: prepared.packaged.bytes,
-            sha256: prepared.packaged.sha256.clone(),
-        });
-    }
-    let manifest = AssetManifest(
-        assets.iter().map(|a| (a.asset_id.clone(), ResolvedAsset { sha256: a.packaged.sha256.clone() })).collect(),
-    );
-    let assembly = app.synth(&manifest)?;
-    Ok(Prepared { assembly, assets })
+/// A stack of the app as the target holds it: what it declares about its functions, and their deployed names.
+pub(crate) struct StackOnTarget {
+    /// The stack's name.
+    pub(crate) stack: String,
+    /// Its functions, as synthesized.
+    pub(crate) catalog: Vec<FunctionSpec>,
+    /// Clients of the target.
+    pub(crate) aws: Aws,
+    /// The stack as deployed.
+    pub(crate) deployed: Deployed,
+    /// Each deployed function's name, by logical id.
+    pub(crate) names: BTreeMap<String, String>,
 }
 
-/// Packages the build outputs: one zip per distinct `bootstrap` (`package(bootstrap, out_dir)`), shared by every
-/// asset built from that binary (every conformance function runs the same one), and prebuilt zips as they are.
-/// Returns one prepared asset per output, in order.
-fn package_outputs(
-    outputs: Vec<BuildOutput>,
-    target_dir: &std::path::Path,
-    mut package: impl FnMut(&std::path::Path, &std::path::Path) -> Result<PackagedAsset>,
-) -> Result<Vec<PreparedAsset>> {
-    let mut zips: Vec<(PathBuf, PackagedAsset)> = Vec::new();
-    let mut assets = Vec::new();
-    for output in outputs {
-        let prepared = match output {
-            BuildOutput::Binary(binary) => {
-                let packaged = if let Some((_, zip)) = zips.iter().find(|(path, _)| *path == binary.bootstrap) {
-                    zip.clone()
-                } else {
-                    let dir = binary.bootstrap.parent().map_or_else(|| target_dir.to_path_buf(), PathBuf::from);
-                    let zip = package(&binary.bootstrap, &dir)?;
-                    zips.push((binary.bootstrap.clone(), zip.clone()));
-                    zip
-                };
-                PreparedAsset { asset_id: binary.asset_id, bootstrap: Some(binary.bootstrap), packaged }
-            }
-            BuildOutput::Zip { asset_id, path } => {
-                let bytes = std::fs::read(&path).map_err(|e| DeployerError::io("read", &path, e))?;
-                let packaged = PackagedAsset {
-                    sha256: package::zip::sha256_hex(&bytes),
-                    bytes: bytes.len() as u64,
-                    zip_path: path,
-                };
-                PreparedAsset { asset_id, bootstrap: None, packaged }
-            }
+impl StackOnTarget {
+    /// Finds the stack `stack` names (the pattern's by default) and connects to it on the target. When a function
+    /// is named (`function`), or meant by default (`want_default`), the stack's own names are checked first, so
+    /// an unknown function is reported with the choices even when the target cannot be reached.
+    pub(crate) async fn find(
+        ctx: &Context,
+        stack: Option<&str>,
+        function: Option<&str>,
+        want: Want,
+        want_default: bool,
+    ) -> Result<Self> {
+        let app = stacks::app::app(&ctx.app_config())?;
+        let selection = Selection::one(app, stack, stacks::app::DEFAULT_STACK_ID)?;
+        let assembly = selection.synth_for_names()?;
+        let stack = selection.first().map(|s| s.name().to_owned()).unwrap_or_default();
+        let catalog = assembly.stack(&stack).map(functions::catalog).unwrap_or_default();
+        let known = if function.is_some() || want_default {
+            functions::choose(&catalog, &stack, function, &BTreeMap::new(), want).map(|_| ())
+        } else {
+            Ok(())
         };
-        assets.push(prepared);
+        let aws = match (ctx.target.connect().await, known) {
+            (Ok(aws), _) => aws,
+            (Err(_), Err(unknown @ (DeployerError::NotFound { .. } | DeployerError::Unsupported { .. }))) => {
+                return Err(unknown);
+            }
+            (Err(error), _) => return Err(error),
+        };
+        let deployed = ctx.target.deployed(&aws, &stack).await?;
+        let names = catalog
+            .iter()
+            .filter_map(|f| Some((f.logical_id.clone(), deployed.physical.get(&f.logical_id)?.clone())))
+            .collect();
+        Ok(Self { stack, catalog, aws, deployed, names })
     }
-    Ok(assets)
+
+    /// The function `selector` names (the stack's durable function by default), with its deployed name.
+    pub(crate) fn function(&self, ctx: &Context, selector: Option<&str>, want: Want) -> Result<(FunctionSpec, String)> {
+        let spec = functions::choose(&self.catalog, &self.stack, selector, &self.names, want)?.clone();
+        let name = self.names.get(&spec.logical_id).cloned().ok_or_else(|| DeployerError::NotFound {
+            what: format!("function {} is not deployed in stack {}", spec.construct_id, self.stack),
+            remedy: format!("deploy the stack again with `deployer up{} {}`", ctx.target.flag(), self.stack),
+            source: None,
+        })?;
+        Ok((spec, name))
+    }
+}
+
+/// A function a command acts on, found by name in its stack and on the target.
+pub(crate) struct Resolved {
+    /// What the stack declares about it.
+    pub(crate) spec: FunctionSpec,
+    /// Its deployed name.
+    pub(crate) name: String,
+    /// Its stack as deployed.
+    pub(crate) deployed: Deployed,
+    /// Clients of the target.
+    pub(crate) aws: Aws,
+}
+
+impl Resolved {
+    /// What to invoke: the alias of a function that has one, `$LATEST` of a durable one without (a durable
+    /// function cannot be invoked unqualified), else the function itself.
+    pub(crate) fn invocation_target(&self) -> String {
+        match (&self.spec.alias, self.spec.durable) {
+            (Some((_, alias)), _) => format!("{}:{alias}", self.name),
+            (None, true) => format!("{}:$LATEST", self.name),
+            (None, false) => self.name.clone(),
+        }
+    }
+}
+
+/// Connects to the target and finds the function `args` names (the stack's durable function by default).
+pub(crate) async fn resolve_function(ctx: &Context, args: &FunctionArgs, want: Want) -> Result<Resolved> {
+    let on_target = StackOnTarget::find(ctx, args.stack.as_deref(), args.function.as_deref(), want, true).await?;
+    let (spec, name) = on_target.function(ctx, args.function.as_deref(), want)?;
+    Ok(Resolved { spec, name, deployed: on_target.deployed, aws: on_target.aws })
 }
 
 /// Writes each template as `<stack>.template.json` into `dir` and returns the paths.
-pub fn write_templates(assembly: &CloudAssembly, dir: &std::path::Path) -> Result<Vec<(String, PathBuf)>> {
+pub(crate) fn write_templates(assembly: &CloudAssembly, dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
     let mut written = Vec::new();
     for stack in &assembly.stacks {
-        let path = dir.join(format!("{}.template.json", stack.stack_name));
+        let path = dir.join(stack.file_name());
         package::zip::write_atomically(&path, stack.template_body.as_bytes())?;
         written.push((stack.stack_name.clone(), path));
     }
     Ok(written)
 }
 
-fn describe_target(target: BuildTarget) -> String {
-    match target {
-        BuildTarget::Lambda(arch) => format!("provided.al2023 ({arch})"),
-        BuildTarget::Host => "this machine".into(),
+/// Prints each stack's outputs and writes them all to `file` when asked.
+pub(crate) fn report_outputs(
+    ctx: &Context,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+    file: Option<&Path>,
+) -> Result<()> {
+    for (stack, values) in outputs {
+        ctx.host.notify(Event::Outputs { stack: stack.clone(), outputs: values.clone() });
     }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use std::path::{Path, PathBuf};
-
-    use super::package_outputs;
-    use crate::build::{BuildOutput, BuiltBinary};
-    use crate::package::PackagedAsset;
-
-    fn binary(asset: &str, bootstrap: &str) -> BuildOutput {
-        BuildOutput::Binary(BuiltBinary {
-            asset_id: asset.into(),
-            binary: "b".into(),
-            bootstrap: PathBuf::from(bootstrap),
-        })
+    if let Some(path) = file {
+        let mut text = serde_json::to_string_pretty(outputs).unwrap_or_default();
+        text.push('\n');
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
+        }
+        std::fs::write(path, text).map_err(|e| DeployerError::io("write", path, e))?;
     }
-
-    #[test]
-    fn assets_built_from_one_binary_share_one_zip() {
-        let outputs = vec![
-            binary("s/A", "/t/lambda/shared/bootstrap"),
-            binary("s/B", "/t/lambda/shared/bootstrap"),
-            binary("s/C", "/t/lambda/other/bootstrap"),
-            binary("s/D", "/t/lambda/shared/bootstrap"),
-        ];
-        let mut packaged: Vec<(PathBuf, PathBuf)> = Vec::new();
-        let assets = package_outputs(outputs, Path::new("/t"), |bootstrap, dir| {
-            packaged.push((bootstrap.to_path_buf(), dir.to_path_buf()));
-            Ok(PackagedAsset {
-                zip_path: dir.join("bootstrap.zip"),
-                sha256: format!("{:0>64}", packaged.len()),
-                bytes: 1,
-            })
-        })
-        .unwrap();
-        assert_eq!(
-            packaged,
-            [
-                (PathBuf::from("/t/lambda/shared/bootstrap"), PathBuf::from("/t/lambda/shared")),
-                (PathBuf::from("/t/lambda/other/bootstrap"), PathBuf::from("/t/lambda/other")),
-            ],
-            "one zip per distinct binary"
-        );
-        let ids: Vec<(&str, &str)> = assets.iter().map(|a| (a.asset_id.as_str(), &a.packaged.sha256[63..])).collect();
-        assert_eq!(ids, [("s/A", "1"), ("s/B", "1"), ("s/C", "2"), ("s/D", "1")], "every asset, in order");
-    }
+    Ok(())
 }

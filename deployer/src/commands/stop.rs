@@ -9,20 +9,18 @@ use super::Context;
 use super::executions::resolve_execution;
 
 /// Runs `stop`.
-pub async fn run(ctx: &Context, args: &StopArgs) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, args: &StopArgs) -> Result<()> {
     let selector = Selector::parse(&args.execution)?;
-    let (aws, arn) = resolve_execution(ctx, &selector).await?;
-    let execution = api::get_execution(&aws.lambda, &arn).await?;
+    let (aws, arn) = resolve_execution(ctx, &args.target, &selector).await?;
+    let lambda = &aws.lambda;
+    let execution = api::get_execution(lambda, &arn).await?;
     if execution.is_done() {
-        return Err(DeployerError::Usage(format!(
-            "execution {} already ended ({}): nothing to stop; see it with `deployer history {}{}`",
-            execution.name,
-            execution.status,
-            execution.name,
-            if ctx.global.local { " --local" } else { "" }
-        )));
+        return Err(DeployerError::Conflict {
+            what: format!("execution {} already ended ({})", execution.name, execution.status),
+            remedy: format!("nothing to stop; see it with `deployer history {}{}`", execution.name, ctx.target.flag()),
+        });
     }
-    let stopped_at = api::stop(&aws.lambda, &arn).await?;
+    let stopped_at = api::stop(lambda, &arn).await?;
     ctx.host.notify(Event::ExecutionStopped { execution: arn, stopped_at });
     Ok(())
 }

@@ -16,13 +16,13 @@ use crate::aws::service_message;
 use crate::error::{DeployerError, Result};
 
 /// Executions asked for per page (the service's default).
-pub const PAGE_SIZE: i32 = 100;
+pub(crate) const PAGE_SIZE: i32 = 100;
 /// Pages read at most in one listing (a guard against a service that never stops paging).
-pub const MAX_PAGES: usize = 100;
+pub(crate) const MAX_PAGES: usize = 100;
 
 /// Which executions to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListOptions {
+pub(crate) struct ListOptions {
     /// Only these statuses (`RUNNING`, `SUCCEEDED`, ...); all when empty.
     pub statuses: Vec<String>,
     /// Only executions with this name.
@@ -33,7 +33,7 @@ pub struct ListOptions {
 
 /// How a command names an execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selector {
+pub(crate) enum Selector {
     /// The newest execution of the function.
     Latest,
     /// An execution ARN, used as-is.
@@ -44,7 +44,7 @@ pub enum Selector {
 
 impl Selector {
     /// Parses `latest`, an ARN (anything with `:` or `/`, which names cannot hold) or a name.
-    pub fn parse(text: &str) -> Result<Self> {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
         let text = text.trim();
         if text == "latest" {
             Ok(Self::Latest)
@@ -61,24 +61,30 @@ impl Selector {
     }
 }
 
-/// Whether `text` is a valid durable execution name: 1 to 64 of `[A-Za-z0-9_-]`.
-pub fn is_execution_name(text: &str) -> bool {
-    (1..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Latest => f.write_str("`latest`"),
+            Self::Arn(arn) => write!(f, "{arn}"),
+            Self::Name(name) => write!(f, "`{name}`"),
+        }
+    }
 }
 
-/// The function name in a function ARN (`arn:...:function:<name>[:<qualifier>]`), or `text` if it is a name.
-pub fn function_name(text: &str) -> &str {
-    match text.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None => text,
-    }
+/// Whether `text` is a valid durable execution name: 1 to 64 of `[A-Za-z0-9_-]`.
+pub(crate) fn is_execution_name(text: &str) -> bool {
+    (1..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Executions of `function` (a bare function name), newest first, at most `options.limit`.
 ///
 /// Reads pages until it has `limit` executions in newest-first order, or to the end when the service lists oldest
 /// first; then sorts by start time, newest first.
-pub async fn list_executions(client: &Client, function: &str, options: &ListOptions) -> Result<Vec<ExecutionSummary>> {
+pub(crate) async fn list_executions(
+    client: &Client,
+    function: &str,
+    options: &ListOptions,
+) -> Result<Vec<ExecutionSummary>> {
     let mut found: Vec<ExecutionSummary> = Vec::new();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_PAGES {
@@ -97,7 +103,7 @@ pub async fn list_executions(client: &Client, function: &str, options: &ListOpti
             .send()
             .await
             .map_err(not_found_or("Lambda.ListDurableExecutionsByFunction", || {
-                format!("no function {function}: deploy the stack first with `deployer up`")
+                (format!("no function {function}"), "deploy the stack first with `deployer up`".to_owned())
             }))?;
         found.extend(page.durable_executions().iter().map(convert::summary).filter(|e| wanted(e, options)));
         marker = next_marker(marker.as_deref(), page.next_marker());
@@ -129,7 +135,7 @@ fn newest_first(found: &[ExecutionSummary]) -> bool {
 }
 
 /// The ARN of the execution `selector` names among the executions of `function`.
-pub async fn resolve(client: &Client, function: &str, selector: &Selector) -> Result<String> {
+pub(crate) async fn resolve(client: &Client, function: &str, selector: &Selector) -> Result<String> {
     let (options, what) = match selector {
         Selector::Arn(arn) => return Ok(arn.clone()),
         Selector::Latest => (ListOptions { limit: 1, ..ListOptions::default() }, "no executions".to_owned()),
@@ -139,15 +145,15 @@ pub async fn resolve(client: &Client, function: &str, selector: &Selector) -> Re
         ),
     };
     let newest = list_executions(client, function, &options).await?;
-    newest.into_iter().next().map(|e| e.arn).ok_or_else(|| {
-        DeployerError::Usage(format!(
-            "{what} of {function}: list them with `deployer executions`, or start one with `deployer invoke`"
-        ))
+    newest.into_iter().next().map(|e| e.arn).ok_or_else(|| DeployerError::NotFound {
+        what: format!("{what} of {function}"),
+        remedy: "list them with `deployer executions`, or start one with `deployer invoke`".to_owned(),
+        source: None,
     })
 }
 
 /// One execution in full.
-pub async fn get_execution(client: &Client, arn: &str) -> Result<ExecutionDetail> {
+pub(crate) async fn get_execution(client: &Client, arn: &str) -> Result<ExecutionDetail> {
     let output = client
         .get_durable_execution()
         .durable_execution_arn(arn)
@@ -158,7 +164,7 @@ pub async fn get_execution(client: &Client, arn: &str) -> Result<ExecutionDetail
 }
 
 /// The whole history of one execution, with inputs and results, in event order.
-pub async fn history(client: &Client, arn: &str) -> Result<Vec<HistoryEvent>> {
+pub(crate) async fn history(client: &Client, arn: &str) -> Result<Vec<HistoryEvent>> {
     let mut events: Vec<HistoryEvent> = Vec::new();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_PAGES {
@@ -182,7 +188,7 @@ pub async fn history(client: &Client, arn: &str) -> Result<Vec<HistoryEvent>> {
 }
 
 /// Stops a running execution; returns when the service recorded the stop.
-pub async fn stop(client: &Client, arn: &str) -> Result<Option<Timestamp>> {
+pub(crate) async fn stop(client: &Client, arn: &str) -> Result<Option<Timestamp>> {
     let output = client
         .stop_durable_execution()
         .durable_execution_arn(arn)
@@ -194,7 +200,7 @@ pub async fn stop(client: &Client, arn: &str) -> Result<Option<Timestamp>> {
 
 /// What to tell a callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CallbackOutcome {
+pub(crate) enum CallbackOutcome {
     /// It succeeded with this result (JSON text).
     Succeed(Vec<u8>),
     /// It failed with this error.
@@ -211,11 +217,11 @@ pub enum CallbackOutcome {
 }
 
 /// `SendDurableExecutionCallbackSuccess` / Failure / Heartbeat.
-pub async fn send_callback(client: &Client, callback_id: &str, outcome: CallbackOutcome) -> Result<()> {
+pub(crate) async fn send_callback(client: &Client, callback_id: &str, outcome: CallbackOutcome) -> Result<()> {
     let advice = || {
-        format!(
-            "no open callback {callback_id}: check the id in `deployer history` (CallbackStarted), and that the \
-             execution is still running"
+        (
+            format!("no open callback {callback_id}"),
+            "check the id in `deployer history` (CallbackStarted), and that the execution is still running".to_owned(),
         )
     };
     match outcome {
@@ -255,15 +261,20 @@ pub async fn send_callback(client: &Client, callback_id: &str, outcome: Callback
 /// A callback the service does not know, or one already completed, gets advice; anything else is an API error.
 fn callback_error<E>(
     operation: &'static str,
-    advice: impl FnOnce() -> String,
+    advice: impl FnOnce() -> (String, String),
 ) -> impl FnOnce(SdkError<E, HttpResponse>) -> DeployerError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     move |error| {
         let code = error.code().map(str::to_owned);
         if matches!(code.as_deref(), Some("ResourceNotFoundException" | "InvalidParameterValueException")) {
-            DeployerError::Usage(format!("{}: {}", advice(), service_message(&error)))
+            let (what, remedy) = advice();
+            DeployerError::NotFound {
+                what: format!("{what} ({})", service_message(&error)),
+                remedy,
+                source: Some(Box::new(error)),
+            }
         } else {
             crate::aws::api_error(operation, service_message(&error))
         }
@@ -272,7 +283,12 @@ where
 
 /// Starts an execution without waiting for it (an `Event` invocation of `function`, a qualified ARN); returns the
 /// execution's ARN when the service sent it.
-pub async fn start(client: &Client, function: &str, payload: Vec<u8>, name: Option<&str>) -> Result<Option<String>> {
+pub(crate) async fn start(
+    client: &Client,
+    function: &str,
+    payload: Vec<u8>,
+    name: Option<&str>,
+) -> Result<Option<String>> {
     let output = client
         .invoke()
         .function_name(function)
@@ -286,38 +302,40 @@ pub async fn start(client: &Client, function: &str, payload: Vec<u8>, name: Opti
 }
 
 /// Explains an `Invoke` error; a name already used for another payload gets its own advice.
-pub fn invoke_error<E, R>(error: &SdkError<E, R>, name: Option<&str>) -> DeployerError
+pub(crate) fn invoke_error<E, R>(error: &SdkError<E, R>, name: Option<&str>) -> DeployerError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     if error.code() == Some("DurableExecutionAlreadyStartedException") {
-        return DeployerError::Usage(format!(
-            "an execution named `{}` already started with another payload: pass another `--name`, or follow the \
-             existing one with `deployer history {0}`",
-            name.unwrap_or_default()
-        ));
+        let name = name.unwrap_or_default();
+        return DeployerError::Conflict {
+            what: format!("an execution named `{name}` already started with another payload"),
+            remedy: format!("pass another `--name`, or follow the existing one with `deployer history {name}`"),
+        };
     }
     crate::aws::api_error("Lambda.Invoke", service_message(error))
 }
 
-fn no_execution(arn: &str) -> String {
-    format!("no durable execution {arn}: list the executions with `deployer executions`")
+fn no_execution(arn: &str) -> (String, String) {
+    (format!("no durable execution {arn}"), "list the executions with `deployer executions`".to_owned())
 }
 
 /// Converts an SDK error, turning "not found" (the error code, or a bare 404 from an engine that names its errors
-/// differently) into a usage error that says what to do.
+/// differently) into [`DeployerError::NotFound`] with `advice` (what was not found, what to do) and the service's
+/// answer as its source.
 fn not_found_or<E>(
     operation: &'static str,
-    advice: impl FnOnce() -> String,
+    advice: impl FnOnce() -> (String, String),
 ) -> impl FnOnce(SdkError<E, HttpResponse>) -> DeployerError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     move |error| {
         let status = error.raw_response().map(|r| r.status().as_u16());
         if error.code() == Some("ResourceNotFoundException") || status == Some(404) {
-            DeployerError::Usage(advice())
+            let (what, remedy) = advice();
+            DeployerError::NotFound { what, remedy, source: Some(Box::new(error)) }
         } else {
             crate::aws::api_error(operation, service_message(&error))
         }

@@ -171,7 +171,7 @@ async fn an_unknown_name_says_how_to_find_one() {
         .build();
     let error = api::resolve(&client(&[&empty]), FUNCTION, &Selector::Name("nope".into())).await.unwrap_err();
     let text = error.to_string();
-    assert!(matches!(error, DeployerError::Usage(_)), "{text}");
+    assert!(matches!(error, DeployerError::NotFound { .. }), "{text}");
     assert!(text.contains("no execution named `nope`") && text.contains("deployer executions"), "{text}");
 }
 
@@ -185,13 +185,6 @@ fn selectors_tell_arns_names_and_latest_apart() {
     let error = Selector::parse("two words").unwrap_err().to_string();
     assert!(error.contains("deployer executions"), "{error}");
     assert!(Selector::parse(&"a".repeat(65)).is_err());
-}
-
-#[test]
-fn function_names_come_out_of_arns() {
-    assert_eq!(api::function_name("arn:aws:lambda:us-east-1:000000000000:function:orch"), "orch");
-    assert_eq!(api::function_name("arn:aws:lambda:us-east-1:000000000000:function:orch:live"), "orch");
-    assert_eq!(api::function_name("orch"), "orch");
 }
 
 #[tokio::test]
@@ -249,7 +242,10 @@ async fn an_unknown_execution_says_what_to_do_even_without_an_error_code() {
     let body = r#"{"Type":"ResourceNotFoundException","Message":"Durable Execution does not exist"}"#;
     let get = mock!(Client::get_durable_execution).sequence().http_status(404, Some(body.into())).repeatedly().build();
     let error = api::get_execution(&client(&[&get]), "nope/nope").await.unwrap_err();
-    assert!(matches!(&error, DeployerError::Usage(m) if m.contains("deployer executions")), "{error}");
+    assert!(
+        matches!(&error, DeployerError::NotFound { remedy, source: Some(_), .. } if remedy.contains("deployer executions")),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use aws_sdk_lambda::types::{ErrorObject, Event, EventError, EventInput, EventRes
 use super::model::{ErrorInfo, ExecutionDetail, ExecutionSummary, HistoryEvent, InvocationTimes, Timestamp};
 
 /// A listed execution.
-pub fn summary(execution: &Execution) -> ExecutionSummary {
+pub(crate) fn summary(execution: &Execution) -> ExecutionSummary {
     let started = Timestamp::from_smithy(execution.start_timestamp());
     let ended = execution.end_timestamp().map(Timestamp::from_smithy);
     ExecutionSummary {
@@ -21,7 +21,7 @@ pub fn summary(execution: &Execution) -> ExecutionSummary {
 }
 
 /// A `GetDurableExecution` answer.
-pub fn detail(output: &GetDurableExecutionOutput) -> ExecutionDetail {
+pub(crate) fn detail(output: &GetDurableExecutionOutput) -> ExecutionDetail {
     let started = Timestamp::from_smithy(output.start_timestamp());
     let ended = output.end_timestamp().map(Timestamp::from_smithy);
     ExecutionDetail {
@@ -40,7 +40,7 @@ pub fn detail(output: &GetDurableExecutionOutput) -> ExecutionDetail {
 }
 
 /// A service error object.
-pub fn error_object(error: &ErrorObject) -> ErrorInfo {
+pub(crate) fn error_object(error: &ErrorObject) -> ErrorInfo {
     ErrorInfo {
         error_type: error.error_type().map(str::to_owned),
         message: error.error_message().map(str::to_owned),
@@ -50,7 +50,7 @@ pub fn error_object(error: &ErrorObject) -> ErrorInfo {
 }
 
 /// One history event with its per-type details flattened.
-pub fn history_event(event: &Event) -> HistoryEvent {
+pub(crate) fn history_event(event: &Event) -> HistoryEvent {
     let mut out = HistoryEvent {
         id: event.event_id(),
         event_type: event.event_type().map_or_else(|| "Unknown".to_owned(), |t| t.as_str().to_owned()),

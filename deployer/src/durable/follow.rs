@@ -10,15 +10,15 @@ use crate::error::{DeployerError, Result};
 use crate::io::{Event, Host};
 
 /// The first pause between polls; it doubles up to [`MAX_POLL`].
-pub const FIRST_POLL: Duration = Duration::from_millis(100);
+pub(crate) const FIRST_POLL: Duration = Duration::from_millis(100);
 /// The longest pause between polls.
-pub const MAX_POLL: Duration = Duration::from_secs(2);
+pub(crate) const MAX_POLL: Duration = Duration::from_secs(2);
 /// Polls that may find no execution yet (a service that records the start a moment after answering the invoke).
 const NOT_YET_VISIBLE: u32 = 10;
 
 /// Reports every history event of execution `arn` as an [`Event::ExecutionActivity`], as it happens, until the
 /// execution ends; returns its final state.
-pub async fn follow(client: &Client, arn: &str, host: &dyn Host) -> Result<ExecutionDetail> {
+pub(crate) async fn follow(client: &Client, arn: &str, host: &dyn Host) -> Result<ExecutionDetail> {
     let mut reported = 0;
     let mut delay = FIRST_POLL;
     let mut misses = 0;
@@ -26,7 +26,7 @@ pub async fn follow(client: &Client, arn: &str, host: &dyn Host) -> Result<Execu
         // State first, history second: when the state says it ended, the history read after it is complete.
         let detail = match api::get_execution(client, arn).await {
             Ok(detail) => Some(detail),
-            Err(DeployerError::Usage(_)) if misses < NOT_YET_VISIBLE => {
+            Err(DeployerError::NotFound { .. }) if misses < NOT_YET_VISIBLE => {
                 misses += 1;
                 None
             }

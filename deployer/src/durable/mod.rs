@@ -2,21 +2,18 @@
 //! live, stop one. The same calls serve AWS and the local target.
 //!
 //! [`api`] is the only module that calls the service; it returns the plain types of [`model`]. [`timeline`] turns a
-//! history into the operations and invocations a reader follows, [`render`] draws them as tables, and [`follow`]
-//! polls a running execution until it ends.
+//! history into the operations and invocations a reader follows, and [`follow`] polls a running execution until it
+//! ends. Drawing them is the output hosts' business (`crate::io::durable`).
 
-pub mod api;
-pub mod convert;
-pub mod follow;
-pub mod model;
-pub mod render;
-pub mod timeline;
+pub(crate) mod api;
+pub(crate) mod convert;
+pub(crate) mod follow;
+pub(crate) mod model;
+pub(crate) mod timeline;
 
-pub use api::{ListOptions, Selector};
-pub use model::{ErrorInfo, ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
-pub use timeline::{InvocationOutcome, InvocationRow, OperationRow, Row};
+pub(crate) use api::{ListOptions, Selector};
+pub(crate) use model::{ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
+pub(crate) use timeline::Row;
 
 #[cfg(test)]
-mod api_tests;
-#[cfg(test)]
-mod render_tests;
+pub(crate) mod api_tests;

@@ -4,20 +4,29 @@ use serde::{Serialize, Serializer};
 
 /// A point in time, in milliseconds since the Unix epoch (UTC). Serialized as RFC 3339 with milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(pub i64);
+pub(crate) struct Timestamp(pub i64);
 
 impl Timestamp {
     /// Converts the SDK's timestamp, to the nearest millisecond (the API sends epoch seconds as a decimal number,
     /// so `.063` arrives as `.062999…`).
-    pub fn from_smithy(time: &aws_smithy_types::DateTime) -> Self {
+    pub(crate) fn from_smithy(time: &aws_smithy_types::DateTime) -> Self {
         let millis = i64::from((time.subsec_nanos() + 500_000) / 1_000_000);
         Self(time.secs().saturating_mul(1000).saturating_add(millis))
     }
 
-    /// The current time.
-    pub fn now() -> Self {
-        let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        Self(i64::try_from(nanos).unwrap_or(i64::MAX))
+    /// A system time.
+    pub(crate) fn from_system(time: std::time::SystemTime) -> Self {
+        let millis = match time.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+            Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+        };
+        Self(millis)
+    }
+
+    /// Parses RFC 3339 (`2026-11-26T21:40:26.614Z`); `None` when it is not.
+    pub(crate) fn parse_rfc3339(text: &str) -> Option<Self> {
+        let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        i64::try_from(time.unix_timestamp_nanos() / 1_000_000).ok().map(Self)
     }
 
     fn date_time(self) -> Option<time::OffsetDateTime> {
@@ -29,24 +38,24 @@ impl Timestamp {
     }
 
     /// `2026-11-26T21:40:26.614Z`.
-    pub fn rfc3339(self) -> String {
+    pub(crate) fn rfc3339(self) -> String {
         self.format(time::macros::format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         ))
     }
 
     /// `2026-11-26 21:40:26`, for tables of executions.
-    pub fn date_and_time(self) -> String {
+    pub(crate) fn date_and_time(self) -> String {
         self.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
     }
 
     /// `21:40:26.614`, for the operations of one execution.
-    pub fn clock(self) -> String {
+    pub(crate) fn clock(self) -> String {
         self.format(time::macros::format_description!("[hour]:[minute]:[second].[subsecond digits:3]"))
     }
 
     /// Milliseconds from `self` to `later`, when `later` is known and not earlier.
-    pub fn until(self, later: Option<Self>) -> Option<i64> {
+    pub(crate) fn until(self, later: Option<Self>) -> Option<i64> {
         later.map(|end| end.0 - self.0).filter(|ms| *ms >= 0)
     }
 }
@@ -59,7 +68,7 @@ impl Serialize for Timestamp {
 
 /// An error the service recorded for an execution or an operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ErrorInfo {
+pub(crate) struct ErrorInfo {
     /// The error's type, e.g. `InvalidValues`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
@@ -76,7 +85,7 @@ pub struct ErrorInfo {
 
 impl ErrorInfo {
     /// `Type: message`, or whichever of the two is known.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         match (&self.error_type, &self.message) {
             (Some(kind), Some(message)) if message.contains(kind.as_str()) => message.clone(),
             (Some(kind), Some(message)) => format!("{kind}: {message}"),
@@ -89,7 +98,7 @@ impl ErrorInfo {
 
 /// One execution, as listed by `ListDurableExecutionsByFunction`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExecutionSummary {
+pub(crate) struct ExecutionSummary {
     /// The execution's ARN.
     pub arn: String,
     /// Its name (given with `--name`, else generated).
@@ -108,7 +117,7 @@ pub struct ExecutionSummary {
 
 /// One execution in full, as `GetDurableExecution` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExecutionDetail {
+pub(crate) struct ExecutionDetail {
     /// The execution's ARN.
     pub arn: String,
     /// Its name.
@@ -135,14 +144,14 @@ pub struct ExecutionDetail {
 
 impl ExecutionDetail {
     /// Whether the execution has ended.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.status != "RUNNING"
     }
 }
 
 /// When one invocation of the durable function ran (`InvocationCompleted` details, when the service sends them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InvocationTimes {
+pub(crate) struct InvocationTimes {
     /// When it started.
     pub started: Option<Timestamp>,
     /// When it ended.
@@ -154,7 +163,7 @@ pub struct InvocationTimes {
 
 /// One event of an execution's history, flattened from the service's per-type details.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct HistoryEvent {
+pub(crate) struct HistoryEvent {
     /// Position in the history, from 1.
     pub id: i32,
     /// The event type, e.g. `StepSucceeded`, `InvocationCompleted`.

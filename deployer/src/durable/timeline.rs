@@ -9,7 +9,7 @@ use super::model::{ErrorInfo, HistoryEvent, Timestamp};
 /// One row of an execution's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "row", rename_all = "snake_case")]
-pub enum Row {
+pub(crate) enum Row {
     /// An operation the handler ran.
     Operation(OperationRow),
     /// An invocation of the durable function that completed.
@@ -18,7 +18,7 @@ pub enum Row {
 
 /// One operation and its latest state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OperationRow {
+pub(crate) struct OperationRow {
     /// The operation id the SDK derived.
     pub id: String,
     /// The name the handler gave it.
@@ -61,7 +61,7 @@ pub struct OperationRow {
 /// How an invocation of the durable function ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum InvocationOutcome {
+pub(crate) enum InvocationOutcome {
     /// It returned with work pending; a later invocation resumed the execution.
     Suspended,
     /// It was the last: the execution ended with it.
@@ -72,7 +72,7 @@ pub enum InvocationOutcome {
 
 impl InvocationOutcome {
     /// `SUSPENDED`, `COMPLETED`, `FAILED`: the status column.
-    pub fn as_status(self) -> &'static str {
+    pub(crate) fn as_status(self) -> &'static str {
         match self {
             Self::Suspended => "SUSPENDED",
             Self::Completed => "COMPLETED",
@@ -83,7 +83,7 @@ impl InvocationOutcome {
 
 /// One completed invocation of the durable function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InvocationRow {
+pub(crate) struct InvocationRow {
     /// 1 for the first invocation.
     pub number: usize,
     /// When it started, when the service says.
@@ -113,7 +113,7 @@ const KINDS: [(&str, &str); 5] = [
 
 /// Splits an operation event type: `StepSucceeded` → (`step`, `SUCCEEDED`). `None` for execution and invocation
 /// events.
-pub fn operation_event(event_type: &str) -> Option<(&'static str, String)> {
+pub(crate) fn operation_event(event_type: &str) -> Option<(&'static str, String)> {
     KINDS.iter().find_map(|(prefix, kind)| event_type.strip_prefix(prefix).map(|phase| (*kind, screaming(phase))))
 }
 
@@ -131,7 +131,7 @@ fn screaming(phase: &str) -> String {
 
 /// Builds the rows from the history (in event order). `execution_done` tells whether the last invocation ended
 /// the execution.
-pub fn timeline(events: &[HistoryEvent], execution_done: bool) -> Vec<Row> {
+pub(crate) fn timeline(events: &[HistoryEvent], execution_done: bool) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
     let mut invocations = 0;
     for (index, event) in events.iter().enumerate() {

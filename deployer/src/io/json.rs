@@ -6,7 +6,7 @@ use super::{Event, Host};
 
 /// Prints each event as a JSON line with its code and level.
 #[derive(Debug, Default)]
-pub struct JsonHost;
+pub(crate) struct JsonHost;
 
 impl Host for JsonHost {
     fn notify(&self, event: Event) {

@@ -1,15 +1,18 @@
-//! The events the deployer reports, each with a stable code, a level and a one-line text.
+//! The events the deployer reports, each with a stable code and a level, carrying data only: how an event reads is
+//! the output hosts' business (`super::text` for people, `super::json` for programs).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::durable;
+use crate::cfn::change_set::PlannedChange;
+use crate::cfn::template_diff::ResourceChange;
+use crate::durable::Timestamp;
 
 /// How an event is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     /// Progress, on stderr.
     Info,
     /// Something the user should look at, on stderr.
@@ -22,7 +25,7 @@ pub enum Level {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Event {
+pub(crate) enum Event {
     /// A pipeline stage starts.
     Stage {
         /// `build`, `package`, `publish`, `deploy`, `destroy`, `local`.
@@ -50,9 +53,13 @@ pub enum Event {
         bytes: u64,
         /// Lowercase hex SHA-256 of the zip.
         sha256: String,
+        /// The fingerprint of the build's inputs, which names the asset (`<fingerprint>.zip`).
+        fingerprint: String,
     },
     /// An asset was uploaded.
     AssetUploaded {
+        /// The construct path of the (first) asset it is the object of.
+        asset: String,
         /// Object key.
         key: String,
         /// Bucket.
@@ -82,6 +89,7 @@ pub enum Event {
         changes: Vec<String>,
     },
     /// One CloudFormation stack event.
+    #[expect(clippy::enum_variant_names, reason = "`stack_event` is the JSON name programs match on")]
     StackEvent {
         /// Stack name.
         stack: String,
@@ -142,12 +150,85 @@ pub enum Event {
         /// Stack name.
         stack: String,
     },
-    /// A result value (invoke output, diff text).
-    Value {
-        /// What it is.
-        kind: String,
-        /// The text itself.
+    /// What a function answered to `invoke`.
+    InvokeResult {
+        /// The function invoked (name, with the qualifier for a durable one).
+        function: String,
+        /// The durable execution it ran, when it is durable.
+        execution: Option<String>,
+        /// The answer as JSON (a string when it is not JSON).
+        result: serde_json::Value,
+        /// The answer's bytes as the function sent them, for people (spacing kept).
+        #[serde(skip)]
         text: String,
+    },
+    /// The local target's endpoint.
+    Endpoint {
+        /// `http://127.0.0.1:<port>`.
+        url: String,
+    },
+    /// How a synthesized template differs from the deployed one.
+    TemplateDiff {
+        /// Stack name.
+        stack: String,
+        /// Whether the stack is deployed (without, the diff is against an empty stack).
+        deployed: bool,
+        /// Resource and output changes, sorted by logical id.
+        changes: Vec<ResourceChange>,
+        /// The ways the new template widens IAM access.
+        widening: Vec<String>,
+    },
+    /// The change set CloudFormation computed for `diff` (deleted again, never executed).
+    ChangeSetPreview {
+        /// Stack name.
+        stack: String,
+        /// One entry per resource change.
+        changes: Vec<PlannedChange>,
+    },
+    /// A stack as deployed on AWS.
+    StackStatus {
+        /// Stack name.
+        stack: String,
+        /// CloudFormation's status; `None` when the stack is not deployed.
+        status: Option<String>,
+        /// When the stack was last created or updated.
+        last_changed: Option<Timestamp>,
+        /// Its functions.
+        functions: Vec<FunctionStatus>,
+    },
+    /// The local target: its service and the functions of the selected stacks.
+    LocalStatus {
+        /// The endpoint.
+        endpoint: String,
+        /// The service's process id.
+        pid: u32,
+        /// Whether waits, retry delays and callback timeouts fire at once.
+        skip_time: bool,
+        /// Executions in the store.
+        executions: i64,
+        /// Running executions.
+        running: usize,
+        /// The functions, by stack then name.
+        functions: Vec<LocalFunctionStatus>,
+    },
+    /// One line of a function's log.
+    LogLine {
+        /// The function's logical id.
+        function: String,
+        /// When it was written, when known.
+        timestamp: Option<Timestamp>,
+        /// The line.
+        message: String,
+    },
+    /// A stack was removed from the local target, the others keep running.
+    LocalStackRemoved {
+        /// Stack name.
+        stack: String,
+    },
+    /// The local target was stopped and its state removed.
+    LocalStopped {
+        /// The state folder removed.
+        state_dir: String,
     },
     /// Durable executions of a function, newest first.
     Executions {
@@ -195,9 +276,54 @@ pub enum Event {
     },
 }
 
+/// One function of a stack deployed on AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct FunctionStatus {
+    /// Logical id.
+    pub logical_id: String,
+    /// Deployed name; `None` when the stack does not hold it.
+    pub name: Option<String>,
+    /// Whether it is durable.
+    pub durable: bool,
+    /// The version the stack published of it (earlier ones are retained outside the stack); `None` when unknown.
+    pub version: Option<String>,
+    /// Its alias and the version it points at, when the stack declares one.
+    pub alias: Option<AliasStatus>,
+}
+
+/// An alias and its target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct AliasStatus {
+    /// The alias's name.
+    pub name: String,
+    /// The version it points at; `None` when the alias does not exist.
+    pub version: Option<String>,
+}
+
+/// One function on the local target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct LocalFunctionStatus {
+    /// Its stack.
+    pub stack: String,
+    /// Its logical id.
+    pub logical_id: String,
+    /// Its name.
+    pub name: String,
+    /// Whether it is durable.
+    pub durable: bool,
+    /// Invocations since the service started.
+    pub invocations: u64,
+    /// Published versions.
+    pub versions: Vec<u64>,
+    /// Aliases to version numbers.
+    pub aliases: BTreeMap<String, u64>,
+    /// Processes running it.
+    pub processes: usize,
+}
+
 impl Event {
     /// The event's stable code.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Self::Stage { .. } => "DEPLOYER_I0001",
             Self::Info { .. } => "DEPLOYER_I0002",
@@ -214,7 +340,15 @@ impl Event {
             Self::Outputs { .. } => "DEPLOYER_R5001",
             Self::TemplateWritten { .. } => "DEPLOYER_R5002",
             Self::NothingToDelete { .. } => "DEPLOYER_I3003",
-            Self::Value { .. } => "DEPLOYER_R5003",
+            Self::InvokeResult { .. } => "DEPLOYER_R5003",
+            Self::Endpoint { .. } => "DEPLOYER_R5004",
+            Self::TemplateDiff { .. } => "DEPLOYER_R5005",
+            Self::ChangeSetPreview { .. } => "DEPLOYER_R5006",
+            Self::StackStatus { .. } => "DEPLOYER_R7001",
+            Self::LocalStatus { .. } => "DEPLOYER_R7002",
+            Self::LogLine { .. } => "DEPLOYER_R7003",
+            Self::LocalStackRemoved { .. } => "DEPLOYER_R7004",
+            Self::LocalStopped { .. } => "DEPLOYER_R7005",
             Self::Executions { .. } => "DEPLOYER_R6001",
             Self::History { .. } => "DEPLOYER_R6002",
             Self::ExecutionActivity { .. } => "DEPLOYER_I6003",
@@ -225,12 +359,20 @@ impl Event {
     }
 
     /// How it is shown.
-    pub fn level(&self) -> Level {
+    pub(crate) fn level(&self) -> Level {
         match self {
             Self::Warning { .. } | Self::FailureRecap { .. } => Level::Warn,
             Self::Outputs { .. }
             | Self::TemplateWritten { .. }
-            | Self::Value { .. }
+            | Self::InvokeResult { .. }
+            | Self::Endpoint { .. }
+            | Self::TemplateDiff { .. }
+            | Self::ChangeSetPreview { .. }
+            | Self::StackStatus { .. }
+            | Self::LocalStatus { .. }
+            | Self::LogLine { .. }
+            | Self::LocalStackRemoved { .. }
+            | Self::LocalStopped { .. }
             | Self::Executions { .. }
             | Self::History { .. }
             | Self::ExecutionStarted { .. }
@@ -239,74 +381,4 @@ impl Event {
             _ => Level::Info,
         }
     }
-
-    /// The event as prose, one or more lines.
-    pub fn text(&self) -> String {
-        match self {
-            Self::Stage { stage, message } => format!("{stage}: {message}"),
-            Self::Info { message } => message.clone(),
-            Self::Warning { message } => format!("warning: {message}"),
-            Self::AssetPackaged { asset, path, bytes, sha256 } => {
-                format!("packaged {asset}: {path} ({bytes} bytes, sha256 {})", short(sha256))
-            }
-            Self::AssetUploaded { key, bucket, bytes } => format!("uploaded s3://{bucket}/{key} ({bytes} bytes)"),
-            Self::AssetSkipped { key, bucket } => format!("s3://{bucket}/{key} already published, not uploaded"),
-            Self::NoChanges { stack } => format!("{stack}: no changes"),
-            Self::ChangeSet { stack, change_set, changes } => {
-                let mut text = format!("{stack}: change set {change_set} with {} change(s)", changes.len());
-                for change in changes {
-                    text.push_str("\n  ");
-                    text.push_str(change);
-                }
-                text
-            }
-            Self::StackEvent { stack, logical_id, resource_type, status, reason, .. } => {
-                let mut text = format!("{stack} | {status} | {resource_type} | {logical_id}");
-                if let Some(reason) = reason.as_deref().filter(|r| !r.is_empty()) {
-                    text.push_str(" | ");
-                    text.push_str(reason);
-                }
-                text
-            }
-            Self::Progress { stack, done, total, in_progress } => {
-                format!("{stack}: {done}/{total} resources done; in progress: {}", in_progress.join(", "))
-            }
-            Self::StackDone { stack, status, seconds } => format!("{stack}: {status} in {seconds:.1}s"),
-            Self::FailureRecap { stack, failures } => {
-                let lines: Vec<String> =
-                    failures.iter().map(|(id, status, reason)| format!("\n  {id} {status}: {reason}")).collect();
-                format!("{stack}: the deployment failed; failed resources, root cause first:{}", lines.concat())
-            }
-            Self::Outputs { stack, outputs } if outputs.is_empty() => format!("{stack}: the stack reports no outputs"),
-            Self::Outputs { stack, outputs } => {
-                let lines: Vec<String> = outputs.iter().map(|(key, value)| format!("\n{key} = {value}")).collect();
-                format!("Outputs of {stack}:{}", lines.concat())
-            }
-            Self::TemplateWritten { stack, path } => format!("{stack}: {path}"),
-            Self::NothingToDelete { stack } => format!("{stack}: does not exist, nothing to delete"),
-            Self::Value { text, .. } => text.clone(),
-            // Tables go to stdout: colours and truncated cells only when it is a terminal.
-            Self::Executions { function, statuses, executions } => {
-                durable::render::executions(function, statuses, executions, durable::render::Style::for_stdout())
-            }
-            Self::History { execution, rows } => {
-                durable::render::history(execution, rows, durable::render::Style::for_stdout())
-            }
-            Self::ExecutionActivity { activity, .. } => durable::render::activity(activity),
-            Self::ExecutionStarted { execution, .. } => execution.clone(),
-            Self::CallbackSent { callback_id, action } => match action.as_str() {
-                "succeed" => format!("callback {callback_id} succeeded"),
-                "fail" => format!("callback {callback_id} failed"),
-                _ => format!("callback {callback_id}: heartbeat sent"),
-            },
-            Self::ExecutionStopped { execution, stopped_at } => match stopped_at {
-                Some(at) => format!("stopped {execution} at {}", at.rfc3339()),
-                None => format!("stopped {execution}"),
-            },
-        }
-    }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
 }

@@ -3,18 +3,22 @@
 //! Three hosts: [`tty::TtyHost`] (progress bar, for a person at a terminal), [`plain::PlainHost`] (timestamped lines,
 //! for CI logs and pipes) and [`json::JsonHost`] (one JSON object per line on stdout, for programs).
 
-pub mod json;
-pub mod message;
-pub mod plain;
-pub mod tty;
+pub(crate) mod durable;
+#[cfg(test)]
+mod durable_tests;
+pub(crate) mod json;
+pub(crate) mod message;
+pub(crate) mod plain;
+pub(crate) mod text;
+pub(crate) mod tty;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-pub use message::{Event, Level};
+pub(crate) use message::{Event, Level};
 
 /// Where events go. Implementations decide the rendering; callers decide only what happened.
-pub trait Host: Send + Sync {
+pub(crate) trait Host: Send + Sync {
     /// Reports something that happened.
     fn notify(&self, event: Event);
 
@@ -24,7 +28,7 @@ pub trait Host: Send + Sync {
 
 /// Which host to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputMode {
+pub(crate) enum OutputMode {
     /// Live progress for a terminal.
     Tty,
     /// Timestamped lines.
@@ -35,7 +39,7 @@ pub enum OutputMode {
 
 impl OutputMode {
     /// Picks the mode: JSON when asked, the live view only on a terminal outside CI and when not verbose.
-    pub fn detect(json: bool, verbose: bool) -> Self {
+    pub(crate) fn detect(json: bool, verbose: bool) -> Self {
         if json {
             Self::Json
         } else if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && !verbose {
@@ -47,7 +51,7 @@ impl OutputMode {
 }
 
 /// Builds the host for a mode.
-pub fn host(mode: OutputMode) -> Arc<dyn Host> {
+pub(crate) fn host(mode: OutputMode) -> Arc<dyn Host> {
     match mode {
         OutputMode::Tty => Arc::new(tty::TtyHost::new()),
         OutputMode::Plain => Arc::new(plain::PlainHost::new()),
@@ -56,20 +60,23 @@ pub fn host(mode: OutputMode) -> Arc<dyn Host> {
 }
 
 /// A host that records events, for tests.
+#[cfg(test)]
 #[derive(Default)]
-pub struct RecordingHost {
+pub(crate) struct RecordingHost {
     events: std::sync::Mutex<Vec<Event>>,
     /// What `confirm` answers.
-    pub answer: Option<bool>,
+    pub(crate) answer: Option<bool>,
 }
 
+#[cfg(test)]
 impl RecordingHost {
     /// The events seen so far.
-    pub fn events(&self) -> Vec<Event> {
+    pub(crate) fn events(&self) -> Vec<Event> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
     }
 }
 
+#[cfg(test)]
 impl Host for RecordingHost {
     fn notify(&self, event: Event) {
         if let Ok(mut events) = self.events.lock() {

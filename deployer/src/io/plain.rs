@@ -2,15 +2,16 @@
 
 use std::io::Write;
 
-use super::{Event, Host, Level};
+use super::durable::Style;
+use super::{Event, Host, Level, text};
 
 /// Prints each event as one timestamped line.
 #[derive(Debug, Default)]
-pub struct PlainHost;
+pub(crate) struct PlainHost;
 
 impl PlainHost {
     /// A new plain host.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self
     }
 }
@@ -27,10 +28,11 @@ impl Host for PlainHost {
         if matches!(event, Event::Progress { .. }) {
             return;
         }
-        let text = event.text();
         if event.level() == Level::Result {
+            let text = text::render(&event, Style::for_stdout());
             let _ = writeln!(std::io::stdout().lock(), "{text}");
         } else {
+            let text = text::render(&event, Style::PLAIN);
             let _ = writeln!(std::io::stderr().lock(), "[{}] {text}", clock());
         }
     }

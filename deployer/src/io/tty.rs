@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Event, Host, Level};
+use super::durable::Style;
+use super::{Event, Host, Level, text};
 
 /// Draws stack progress as a bar and prints the rest as lines.
-pub struct TtyHost {
+pub(crate) struct TtyHost {
     bar: Mutex<Option<ProgressBar>>,
 }
 
 impl TtyHost {
     /// A new terminal host.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { bar: Mutex::new(None) }
     }
 
@@ -58,14 +59,14 @@ impl Host for TtyHost {
                 if let Some(bar) = self.bar.lock().ok().and_then(|mut slot| slot.take()) {
                     bar.finish_and_clear();
                 }
-                self.println(&event.text());
+                self.println(&text::render(&event, Style::PLAIN));
             }
             // Individual events feed the bar; only failures are worth a line of their own.
             Event::StackEvent { status, .. } if !status.contains("FAILED") => {}
             _ if event.level() == Level::Result => {
-                let _ = writeln!(std::io::stdout().lock(), "{}", event.text());
+                let _ = writeln!(std::io::stdout().lock(), "{}", text::render(&event, Style::for_stdout()));
             }
-            _ => self.println(&event.text()),
+            _ => self.println(&text::render(&event, Style::PLAIN)),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Packaging: each function binary becomes a deterministic zip, named by its content hash.
 
-pub mod zip;
+pub(crate) mod zip;
 
-pub use self::zip::{PackagedAsset, package_bootstrap};
+pub(crate) use self::zip::package_bootstrap;

@@ -1,8 +1,8 @@
 //! Deterministic zips: the same binary always gives the same bytes, whatever the clock, time zone or umask.
 //!
 //! Entries are sorted, every timestamp is 1980-01-01 00:00 (the zip epoch), `bootstrap` is mode 0755, the
-//! compression method and level are fixed and no extra fields are written. That is what makes the SHA-256 of the
-//! zip a valid asset key: an unchanged function maps to an object already in the bucket.
+//! compression method and level are fixed and no extra fields are written: a binary always packs into the same
+//! bytes, whose SHA-256 is reported beside the object's name (the fingerprint of its build inputs).
 
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use crate::error::{DeployerError, Result};
 
 /// A packaged function.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackagedAsset {
+pub(crate) struct PackagedAsset {
     /// The zip on disk.
     pub zip_path: PathBuf,
     /// Lowercase hex SHA-256 of the zip's bytes.
@@ -24,15 +24,8 @@ pub struct PackagedAsset {
     pub bytes: u64,
 }
 
-impl PackagedAsset {
-    /// The object key the asset is published under.
-    pub fn object_key(&self) -> String {
-        format!("{}.zip", self.sha256)
-    }
-}
-
 /// Zips `(name, contents, mode)` entries deterministically.
-pub fn deterministic_zip(mut entries: Vec<(String, Vec<u8>, u32)>) -> Result<Vec<u8>, std::io::Error> {
+pub(crate) fn deterministic_zip(mut entries: Vec<(String, Vec<u8>, u32)>) -> Result<Vec<u8>, std::io::Error> {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, contents, mode) in entries {
@@ -48,56 +41,26 @@ pub fn deterministic_zip(mut entries: Vec<(String, Vec<u8>, u32)>) -> Result<Vec
     Ok(writer.finish().map_err(std::io::Error::other)?.into_inner())
 }
 
-/// Packages the binary at `bootstrap` as `<out_dir>/bootstrap.zip` with the single entry `bootstrap` (mode 0755).
-///
-/// A stamp beside the zip records the binary's size and modification time with the zip's hash: an unchanged
-/// binary reuses its zip without compressing again, which keeps a no-op `up` fast.
-pub fn package_bootstrap(bootstrap: &Path, out_dir: &Path) -> Result<PackagedAsset> {
-    let zip_path = out_dir.join("bootstrap.zip");
-    let stamp_path = out_dir.join("bootstrap.zip.stamp");
-    let source_id = source_id(bootstrap)?;
-    if let Some(cached) = cached(&zip_path, &stamp_path, &source_id) {
-        return Ok(cached);
-    }
+/// Packages the binary at `bootstrap` as the zip `zip_path` with the single entry `bootstrap` (mode 0755).
+pub(crate) fn package_bootstrap(bootstrap: &Path, zip_path: &Path) -> Result<PackagedAsset> {
     let contents =
         std::fs::read(bootstrap).map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
     let bytes = deterministic_zip(vec![("bootstrap".to_owned(), contents, 0o755)])
         .map_err(|source| DeployerError::Package { path: bootstrap.into(), source })?;
-    std::fs::create_dir_all(out_dir).map_err(|e| DeployerError::io("create", out_dir, e))?;
-    write_atomically(&zip_path, &bytes)?;
-    let asset = PackagedAsset { zip_path, sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 };
-    // The stamp is only a cache: failing to write it costs a re-zip next time, nothing else.
-    let _ = std::fs::write(&stamp_path, format!("{source_id} {} {}", asset.sha256, asset.bytes));
-    Ok(asset)
-}
-
-/// Size and modification time of a file, as a cache key.
-fn source_id(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|source| DeployerError::Package { path: path.into(), source })?;
-    let modified =
-        meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-    Ok(format!("{}:{modified}", meta.len()))
-}
-
-fn cached(zip_path: &Path, stamp_path: &Path, source_id: &str) -> Option<PackagedAsset> {
-    let stamp = std::fs::read_to_string(stamp_path).ok()?;
-    let mut fields = stamp.split_whitespace();
-    let (id, sha256, bytes) = (fields.next()?, fields.next()?, fields.next()?.parse::<u64>().ok()?);
-    let on_disk = std::fs::metadata(zip_path).ok()?.len();
-    (id == source_id && on_disk == bytes && sha256.len() == 64).then(|| PackagedAsset {
-        zip_path: zip_path.to_path_buf(),
-        sha256: sha256.to_owned(),
-        bytes,
-    })
+    if let Some(dir) = zip_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
+    }
+    write_atomically(zip_path, &bytes)?;
+    Ok(PackagedAsset { zip_path: zip_path.to_path_buf(), sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
 }
 
 /// Lowercase hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves half a zip behind.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|e| DeployerError::io("write", &tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| DeployerError::io("write", path, e))
@@ -145,7 +108,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin");
         std::fs::write(&bin, vec![42_u8; 4096]).unwrap();
-        let asset = package_bootstrap(&bin, dir.path()).unwrap();
+        let asset = package_bootstrap(&bin, &dir.path().join("bootstrap.zip")).unwrap();
         let bytes = std::fs::read(&asset.zip_path).unwrap();
         let (method, mtime, mdate, extra) = local_header(&bytes);
         assert_eq!(method, 8, "deflate");
@@ -160,34 +123,19 @@ mod tests {
         let output = std::process::Command::new("sha256sum").arg(&asset.zip_path).output().unwrap();
         let independent = String::from_utf8(output.stdout).unwrap();
         assert_eq!(Some(asset.sha256.as_str()), independent.split_whitespace().next(), "{independent}");
-        assert_eq!(asset.object_key(), format!("{}.zip", asset.sha256));
         assert_eq!(asset.bytes, bytes.len() as u64);
     }
 
     #[test]
-    fn an_unchanged_binary_reuses_its_zip_and_a_changed_one_does_not() {
+    fn the_zip_s_hash_follows_the_binary() {
         let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("bin");
-        std::fs::write(&bin, vec![7_u8; 1000]).unwrap();
-        let first = package_bootstrap(&bin, dir.path()).unwrap();
-        let written = std::fs::metadata(&first.zip_path).unwrap().modified().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        assert_eq!(package_bootstrap(&bin, dir.path()).unwrap(), first);
-        assert_eq!(std::fs::metadata(&first.zip_path).unwrap().modified().unwrap(), written, "not rewritten");
-        std::fs::write(&bin, vec![8_u8; 1001]).unwrap();
-        assert_ne!(package_bootstrap(&bin, dir.path()).unwrap().sha256, first.sha256);
-    }
-
-    #[test]
-    fn asset_key_changes_with_the_binary() {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("bin");
+        let (bin, zip) = (dir.path().join("bin"), dir.path().join("out/b.zip"));
         std::fs::write(&bin, b"one").unwrap();
-        let one = package_bootstrap(&bin, dir.path()).unwrap();
+        let one = package_bootstrap(&bin, &zip).unwrap();
         std::fs::write(&bin, b"three").unwrap();
-        let two = package_bootstrap(&bin, dir.path()).unwrap();
-        assert_ne!(one.object_key(), two.object_key());
+        let two = package_bootstrap(&bin, &zip).unwrap();
+        assert_ne!(one.sha256, two.sha256);
         std::fs::write(&bin, b"one").unwrap();
-        assert_eq!(package_bootstrap(&bin, dir.path()).unwrap().sha256, one.sha256);
+        assert_eq!(package_bootstrap(&bin, &zip).unwrap(), one, "same binary, same bytes");
     }
 }

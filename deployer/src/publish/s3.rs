@@ -13,11 +13,10 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::error::{DeployerError, Result};
-use crate::package::PackagedAsset;
 
 /// What publishing one asset did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PublishOutcome {
+pub(crate) enum PublishOutcome {
     /// The object was uploaded.
     Uploaded,
     /// An identical object was already there.
@@ -26,7 +25,7 @@ pub enum PublishOutcome {
 
 /// The bootstrap stack's asset bucket, and the account that must own it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssetBucket {
+pub(crate) struct AssetBucket {
     /// The bucket's name.
     pub name: String,
     /// The 12-digit account id every call requires as the bucket's owner (the caller's own account).
@@ -35,13 +34,13 @@ pub struct AssetBucket {
 
 impl AssetBucket {
     /// The asset bucket of `account` in `region`.
-    pub fn of(account: &str, region: &str) -> Self {
+    pub(crate) fn of(account: &str, region: &str) -> Self {
         Self { name: stacks::bootstrap::bucket_name(account, region), owner: account.to_owned() }
     }
 
     /// Converts an S3 error on this bucket into the deployer's: a missing bucket and a bucket owned by another
     /// account each get their own remedy.
-    pub fn error<E, R>(&self, operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> DeployerError + '_
+    pub(crate) fn error<E, R>(&self, operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> DeployerError + '_
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -58,13 +57,17 @@ impl AssetBucket {
     }
 
     fn missing(&self) -> DeployerError {
-        DeployerError::DeployFailed(format!(
-            "the asset bucket {} does not exist, although its bootstrap stack {} does: it was deleted outside \
-             CloudFormation. Run `deployer down --all` to remove the bootstrap stack, then `up` again to re-create \
-             both",
-            self.name,
-            stacks::bootstrap::STACK_NAME
-        ))
+        DeployerError::NotFound {
+            what: format!(
+                "the asset bucket {} does not exist, although its bootstrap stack {} does: it was deleted outside \
+                 CloudFormation",
+                self.name,
+                stacks::bootstrap::STACK_NAME
+            ),
+            remedy: "run `deployer down --all` to remove the bootstrap stack, then `up` again to re-create both"
+                .to_owned(),
+            source: None,
+        }
     }
 
     fn not_ours(&self, operation: &str, message: &str) -> DeployerError {
@@ -84,8 +87,13 @@ impl AssetBucket {
     }
 }
 
-/// Whether `key` exists in `bucket` with exactly `size` bytes.
-pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &AssetBucket, key: &str, size: u64) -> Result<bool> {
+/// Whether `key` exists in `bucket` (with exactly `size` bytes, when the size is known).
+pub(crate) async fn object_exists(
+    s3: &aws_sdk_s3::Client,
+    bucket: &AssetBucket,
+    key: &str,
+    size: Option<u64>,
+) -> Result<bool> {
     let listing = s3
         .list_objects_v2()
         .bucket(&bucket.name)
@@ -95,33 +103,33 @@ pub async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &AssetBucket, key: &
         .send()
         .await
         .map_err(bucket.error("S3.ListObjectsV2"))?;
-    Ok(listing
-        .contents()
-        .iter()
-        .any(|o| o.key() == Some(key) && o.size().and_then(|s| u64::try_from(s).ok()) == Some(size)))
+    Ok(listing.contents().iter().any(|o| {
+        o.key() == Some(key) && size.is_none_or(|size| o.size().and_then(|s| u64::try_from(s).ok()) == Some(size))
+    }))
 }
 
-/// Uploads `asset` under its content key unless it is already published.
-pub async fn publish_asset(
+/// Uploads the zip at `zip_path` (`bytes` long) under `key` unless an object of that size is already there.
+pub(crate) async fn publish_asset(
     s3: &aws_sdk_s3::Client,
     bucket: &AssetBucket,
-    asset: &PackagedAsset,
+    key: &str,
+    zip_path: &std::path::Path,
+    bytes: u64,
 ) -> Result<PublishOutcome> {
-    let key = asset.object_key();
-    if object_exists(s3, bucket, &key, asset.bytes).await? {
+    if object_exists(s3, bucket, key, Some(bytes)).await? {
         return Ok(PublishOutcome::AlreadyPublished);
     }
-    let body = ByteStream::from_path(&asset.zip_path).await.map_err(|e| DeployerError::Io {
+    let body = ByteStream::from_path(zip_path).await.map_err(|e| DeployerError::Io {
         action: "read",
-        path: asset.zip_path.clone(),
+        path: zip_path.to_path_buf(),
         source: std::io::Error::other(e),
     })?;
-    put(s3, bucket, &key, body, "application/zip").await?;
+    put(s3, bucket, key, body, "application/zip").await?;
     Ok(PublishOutcome::Uploaded)
 }
 
 /// Uploads `body` under `key`.
-pub async fn put(
+pub(crate) async fn put(
     s3: &aws_sdk_s3::Client,
     bucket: &AssetBucket,
     key: &str,
@@ -142,7 +150,7 @@ pub async fn put(
 
 /// The HTTPS URL of `key` in `bucket`, in the partition `region` belongs to (`amazonaws.com`, `amazonaws.com.cn`,
 /// ...), resolved by the S3 SDK's own endpoint rules: what CloudFormation accepts as a `TemplateURL`.
-pub async fn object_url(bucket: &str, region: &str, key: &str) -> Result<String> {
+pub(crate) async fn object_url(bucket: &str, region: &str, key: &str) -> Result<String> {
     let cannot = |detail: String| {
         DeployerError::DeployFailed(format!(
             "cannot build the S3 URL of s3://{bucket}/{key} in region {region} ({detail}); check `--region`"

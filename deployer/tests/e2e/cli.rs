@@ -151,20 +151,30 @@ fn throttling_is_retried_with_backoff_visibly_then_reported() {
     assert!(took >= std::time::Duration::from_millis(500), "5 attempts in {took:?}");
 }
 
+/// `up` with functions to build, on a machine that has no `cargo-zigbuild` and cannot install it, says so before it
+/// asks AWS anything (no region or credentials here); `synth` on the same machine needs no toolchain at all.
 #[test]
 fn a_toolchain_that_cannot_be_installed_says_how_to_install_it() {
     let work = tempfile::tempdir().unwrap();
     crate::support::copy_workspace(work.path());
+    // An empty target folder: nothing is packaged yet, so `up` has functions to build.
+    let target = tempfile::tempdir().unwrap();
     // Only the system and cargo on PATH: no cargo-zigbuild anywhere, and a Python that cannot make a virtualenv.
     let cargo_bin = std::env::var_os("CARGO").map(std::path::PathBuf::from).and_then(|c| c.parent().map(Into::into));
     let mut paths = vec![std::path::PathBuf::from("/usr/bin"), std::path::PathBuf::from("/bin")];
     paths.extend(cargo_bin);
-    let output = crate::support::deployer_command(work.path(), &["synth"], &[])
-        .env("PATH", std::env::join_paths(paths).unwrap())
-        .env("DEPLOYER_PYTHON", "/bin/false")
-        .env("CARGO_TARGET_DIR", crate::support::target_dir())
-        .output()
-        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        crate::support::deployer_command(work.path(), args, &bare_env(home.path()))
+            .env("PATH", std::env::join_paths(&paths).unwrap())
+            .env("DEPLOYER_PYTHON", "/bin/false")
+            .env("CARGO_TARGET_DIR", target.path())
+            .output()
+            .unwrap()
+    };
+    let synth = run(&["synth"]);
+    assert!(synth.status.success(), "synth needs no toolchain: {}", String::from_utf8_lossy(&synth.stderr));
+    let output = run(&["up"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(stderr.contains("`cargo-zigbuild` is not available"), "{stderr}");

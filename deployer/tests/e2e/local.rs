@@ -95,7 +95,7 @@ fn up_local_serves_the_seed_survives_a_kill_and_down_leaves_nothing() {
     // status and logs answer from the local target.
     let status = run(dir, &["status", "--local"]);
     assert!(status.stdout.contains("durable-invoke-lambda-Processor: 1 invocation(s)"), "{}", status.all());
-    let logs = run(dir, &["logs", "--local", "Processor"]);
+    let logs = run(dir, &["logs", "--local", "--function", "Processor"]);
     assert!(logs.stdout.contains("START RequestId:") && logs.stdout.contains("REPORT RequestId:"), "{}", logs.all());
 
     // Killed with SIGKILL: the next `up` starts the service again on the same port, and it serves.

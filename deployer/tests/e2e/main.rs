@@ -14,4 +14,5 @@ mod history;
 mod local;
 mod moto;
 mod support;
+mod toolkit;
 mod workflow;

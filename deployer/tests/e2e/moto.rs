@@ -124,7 +124,7 @@ async fn up_no_op_change_and_down_against_moto() {
     // The Lambda binaries start on Amazon Linux 2023: aarch64, glibc at most 2.34.
     for function in ["processor", "orchestrator"] {
         let bytes = std::fs::read(target.join("lambda").join(function).join("bootstrap")).unwrap();
-        let info = deployer::build::elf::inspect(&bytes).unwrap();
+        let info = deployer::inspect_elf(&bytes).unwrap();
         assert_eq!(info.architecture, Some(stacks::Architecture::Arm64), "{function}");
         assert!(info.max_glibc.is_none_or(|v| v <= (2, 34)), "{function} needs {:?}", info.max_glibc);
     }
@@ -301,4 +301,145 @@ fn replace_in_processor(root: &Path, from: &str, to: &str) {
         }
     }
     panic!("the processor's sources no longer contain {from:?}, the text this test edits");
+}
+
+/// `status` and `logs` on AWS, against moto: before `up` the stack is reported as not deployed; after it, its
+/// status and functions (moto keeps no aliases, so the alias reads as missing; the versions and the alias target
+/// are read as AWS answers in `target::aws_status::tests`); `logs` reads the
+/// function's own log group, filters by execution and by age, and `--follow` prints a line written after it
+/// started.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_and_logs_read_the_deployed_stack_on_aws() {
+    let moto = start_moto();
+    let c = clients(&moto);
+    let work = tempfile::tempdir().unwrap();
+    copy_workspace(work.path());
+    let env = envs(&moto, &crate::support::target_dir());
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let run = deployer(work.path(), &all, &env);
+        assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
+        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+    };
+    let status_of = |events: &[serde_json::Value]| -> serde_json::Value {
+        events.iter().find(|e| e["event"] == "stack_status").cloned().expect("no stack_status event")
+    };
+
+    let before = status_of(&json(&["status"]));
+    assert_eq!((&before["stack"], &before["status"]), (&"durable-invoke-lambda".into(), &serde_json::Value::Null));
+    let logs = deployer(work.path(), &["logs"], &env);
+    assert!(
+        !logs.ok && logs.stderr.contains("does not exist") && logs.stderr.contains("deployer up"),
+        "{}",
+        logs.all()
+    );
+
+    let first = up(work.path(), &env);
+    assert!(first.ok, "up failed:\n{}", first.all());
+    let after = status_of(&json(&["status"]));
+    assert!(after["status"].as_str().unwrap().ends_with("_COMPLETE"), "{after:#}");
+    let functions = after["functions"].as_array().unwrap();
+    let find = |id: &str| functions.iter().find(|f| f["logical_id"] == id).unwrap_or_else(|| panic!("{after:#}"));
+    let (orchestrator, processor) = (find("Orchestrator"), find("Processor"));
+    assert_eq!(orchestrator["durable"], true);
+    assert!(processor["name"].as_str().unwrap().contains("Processor"), "{after:#}");
+    // moto gives versions no physical id (on AWS it is the version's ARN): the version reads as unknown.
+    assert!(processor.get("version").is_some(), "{after:#}");
+    assert_eq!(orchestrator["alias"]["name"], "live");
+    assert_eq!(orchestrator["alias"]["version"], serde_json::Value::Null, "moto creates no alias: {after:#}");
+
+    // Lines in the processor's own log group, as Lambda would write them.
+    let resources = c.cfn.list_stack_resources().stack_name("durable-invoke-lambda").send().await.unwrap();
+    let group = resources
+        .stack_resource_summaries()
+        .iter()
+        .find(|r| r.logical_resource_id() == Some("ProcessorLogGroup"))
+        .and_then(|r| r.physical_resource_id())
+        .unwrap()
+        .to_owned();
+    let logs_client = cloudwatch_logs(&moto);
+    logs_client.create_log_stream().log_group_name(&group).log_stream_name("s1").send().await.unwrap();
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:orch:1/durable-execution/run-7/0a1b2c3d4e5f";
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let now = i64::try_from(now).unwrap();
+    let lines = [
+        (now - 3_600_000, "an hour old".to_owned()),
+        (now - 2000, "START RequestId: r1 Version: 1".to_owned()),
+        (now - 1000, format!(r#"{{"level":"INFO","executionArn":"{arn}","message":"computed"}}"#)),
+        (now - 500, "REPORT RequestId: r1 Duration: 1.00 ms".to_owned()),
+    ];
+    put_lines(&logs_client, &group, &lines).await;
+
+    let messages = |events: &[serde_json::Value]| -> Vec<String> {
+        events.iter().filter(|e| e["event"] == "log_line").map(|e| e["message"].as_str().unwrap().to_owned()).collect()
+    };
+    let recent = json(&["logs", "--function", "Processor"]);
+    assert_eq!(messages(&recent), lines[1..].iter().map(|(_, m)| m.clone()).collect::<Vec<_>>(), "10 minutes back");
+    assert!(recent.iter().filter(|e| e["event"] == "log_line").all(|e| e["function"] == "Processor"));
+    assert_eq!(messages(&json(&["logs", "--function", "Processor", "--since", "2h"])).len(), 4);
+    assert_eq!(messages(&json(&["logs", "--function", "Processor", "--execution", arn])), [lines[2].1.clone()]);
+    let everything = json(&["logs"]);
+    assert_eq!(messages(&everything).len(), 3, "every function of the stack, the orchestrator's group empty");
+
+    // --follow: the lines so far, then one written after it started.
+    let mut follow =
+        crate::support::deployer_command(work.path(), &["logs", "--function", "Processor", "--follow", "--json"], &env)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut follow_guard = crate::support::Guard(follow);
+    let next = |what: &str| {
+        rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("logs --follow printed no {what}"))
+    };
+    for _ in 0..3 {
+        next("line already written");
+    }
+    put_lines(&logs_client, &group, &[(now + 100, "written later".to_owned())]).await;
+    let late: serde_json::Value = serde_json::from_str(&next("line written later")).unwrap();
+    assert_eq!(late["message"], "written later");
+    let _ = follow_guard.0.kill();
+}
+
+fn cloudwatch_logs(moto: &Moto) -> aws_sdk_cloudwatchlogs::Client {
+    let config = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .endpoint_url(&moto.url)
+        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+            "testing",
+            "testing-secret",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    aws_sdk_cloudwatchlogs::Client::from_conf(config)
+}
+
+async fn put_lines(client: &aws_sdk_cloudwatchlogs::Client, group: &str, lines: &[(i64, String)]) {
+    let events: Vec<_> = lines
+        .iter()
+        .map(|(at, message)| {
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*at).message(message).build().unwrap()
+        })
+        .collect();
+    client
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name("s1")
+        .set_log_events(Some(events))
+        .send()
+        .await
+        .unwrap();
 }

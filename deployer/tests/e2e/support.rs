@@ -12,7 +12,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// Cargo's target directory for this workspace (honours `CARGO_TARGET_DIR`), shared by the copies tests build in.
 pub fn target_dir() -> PathBuf {
-    deployer::workspace::Workspace::discover_from(&workspace_root()).unwrap().target_dir
+    deployer::Workspace::discover_from(&workspace_root()).unwrap().target_dir
 }
 
 /// A third-party tool, from `DEPLOYER_TOOLS_BIN` or `PATH`. A missing tool fails the test: it is never skipped.

@@ -1,9 +1,13 @@
-//! This project's app: the bootstrap stack (the asset bucket) and the durable-invoke-lambda pattern stack.
+//! This project's app: the bootstrap stack (the asset bucket), the durable-invoke-lambda pattern stack, the
+//! conformance stacks and the deployer's test fixture.
 //!
 //! The deployer calls [`app`] and nothing else: adding a function is a change here and a crate in `functions/`.
+//! Commands act on the pattern's stack unless told otherwise ([`DEFAULT_STACK_ID`]); the others are chosen by
+//! name or construct id.
 
 pub mod bootstrap;
 pub mod conformance;
+pub mod fixture;
 pub mod pattern;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +18,8 @@ pub use crate::resources::lambda::Architecture;
 
 /// Stack name of the pattern stack unless configured otherwise.
 pub const DEFAULT_STACK_NAME: &str = "durable-invoke-lambda";
+/// Construct id of the stack commands act on when given no stack: the pattern's.
+pub const DEFAULT_STACK_ID: &str = pattern::STACK_ID;
 /// Days the functions' log groups keep events unless configured otherwise.
 pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 14;
 
@@ -39,7 +45,8 @@ impl Default for AppConfig {
     }
 }
 
-/// The project's app: the bootstrap stack, then the pattern stack named `config.stack_name`.
+/// The project's app: the bootstrap stack, the pattern stack named `config.stack_name`, the fixture stack, then
+/// one conformance stack per suite.
 ///
 /// # Examples
 ///
@@ -58,6 +65,10 @@ pub fn app(config: &AppConfig) -> Result<App, SynthError> {
     let mut app = App::new();
     app.add_stack(bootstrap::stack()?)?;
     app.add_stack(pattern::stack(config)?)?;
+    app.add_stack(fixture::stack(config)?)?;
+    for stack in conformance::stacks(config)? {
+        app.add_stack(stack)?;
+    }
     Ok(app)
 }
 

@@ -121,29 +121,55 @@ fn rust_function(
     Ok(RustFunction { role, function })
 }
 
-/// The pattern's stack, named `config.stack_name`.
-pub fn stack(config: &AppConfig) -> Result<Stack, SynthError> {
-    let mut stack = Stack::new(&config.stack_name)?;
-    stack.set_description("Lambda durable function (orchestrator) invoking a standard Lambda function (processor)");
+/// Construct id of the pattern's stack: it names the stack on the command line whatever its stack name.
+pub const STACK_ID: &str = "Pattern";
 
-    let processor = rust_function(&mut stack, config, PROCESSOR_ID, "processor", |f| {
-        f.timeout_seconds(30).description("Computes statistics over a list of numbers")
+/// The event the pattern's README sends, and what `invoke` sends to either function when given no payload.
+pub fn example_event() -> serde_json::Value {
+    serde_json::json!({"values": [10, 20, 30, 40, 50]})
+}
+
+/// The functions and versions of one orchestrator–processor pair.
+pub(crate) struct Pair {
+    /// The orchestrator (durable).
+    pub(crate) orchestrator: FunctionRef,
+    /// The version behind the alias.
+    pub(crate) orchestrator_version: crate::reference::VersionRef,
+    /// The `live` alias.
+    pub(crate) alias: crate::reference::AliasRef,
+    /// The processor (plain).
+    pub(crate) processor: FunctionRef,
+    /// The processor version the orchestrator calls.
+    pub(crate) processor_version: crate::reference::VersionRef,
+}
+
+/// Adds a durable orchestrator `orchestrator_id` calling a processor `processor_id`, each with its log group, role
+/// and published version, the orchestrator's policy and its `live` alias: the pattern, under the given ids.
+pub(crate) fn add_pair(
+    stack: &mut Stack,
+    config: &AppConfig,
+    orchestrator_id: &str,
+    processor_id: &str,
+) -> Result<Pair, SynthError> {
+    let processor = rust_function(stack, config, processor_id, "processor", |f| {
+        f.timeout_seconds(30).description("Computes statistics over a list of numbers").example_event(example_event())
     })?;
     let processor_version = stack.add(
-        &format!("{PROCESSOR_ID}Version"),
+        &format!("{processor_id}Version"),
         Version::of(&processor.function).description("Processor version the orchestrator calls"),
     )?;
 
-    let orchestrator = rust_function(&mut stack, config, ORCHESTRATOR_ID, "orchestrator", |f| {
+    let orchestrator = rust_function(stack, config, orchestrator_id, "orchestrator", |f| {
         f.timeout_seconds(600)
             .durable(ORCHESTRATOR_DURABLE_CONFIG)
             .env(PROCESSOR_ENV, processor_version.ref_())
             .description("Durable function: validates input in a step, then invokes the processor")
+            .example_event(example_event())
     })?;
     // A separate policy, because it names the orchestrator's own ARN: inline in the role it would make the role
     // depend on the function that depends on the role.
     let policy = stack.add(
-        &format!("{ORCHESTRATOR_ID}Policy"),
+        &format!("{orchestrator_id}Policy"),
         Policy::new(
             "durable-execution-and-invoke",
             PolicyDocument::new()
@@ -170,35 +196,46 @@ pub fn stack(config: &AppConfig) -> Result<Stack, SynthError> {
     stack.skip_check(&orchestrator.function, ENVIRONMENT_SKIP.0, ENVIRONMENT_SKIP.1)?;
 
     let orchestrator_version = stack.add(
-        &format!("{ORCHESTRATOR_ID}Version"),
+        &format!("{orchestrator_id}Version"),
         Version::of(&orchestrator.function).description("Orchestrator version behind the live alias"),
     )?;
     // The function cannot depend on the policy (the policy names the function's ARN), so the published version,
     // and through it the alias callers use, waits for the permissions instead.
     stack.add_dependency(&orchestrator_version, &policy)?;
     let alias = stack.add(
-        &format!("{ORCHESTRATOR_ID}LiveAlias"),
+        &format!("{orchestrator_id}LiveAlias"),
         Alias::new(ALIAS_NAME, &orchestrator_version).description("What callers invoke"),
     )?;
+    Ok(Pair {
+        orchestrator: orchestrator.function,
+        orchestrator_version,
+        alias,
+        processor: processor.function,
+        processor_version,
+    })
+}
+
+/// The pattern's stack, named `config.stack_name`, construct id [`STACK_ID`].
+pub fn stack(config: &AppConfig) -> Result<Stack, SynthError> {
+    let mut stack = Stack::new(&config.stack_name)?;
+    stack.set_id(STACK_ID)?;
+    stack.set_description("Lambda durable function (orchestrator) invoking a standard Lambda function (processor)");
+    let pair = add_pair(&mut stack, config, ORCHESTRATOR_ID, PROCESSOR_ID)?;
 
     let outputs: [(&str, crate::reference::Expr, &str); 7] = [
-        (
-            outputs::DURABLE_FUNCTION_ARN,
-            orchestrator.function.arn(),
-            "Durable function ARN (invoke it through the alias)",
-        ),
-        (outputs::DURABLE_FUNCTION_ALIAS_ARN, alias.ref_(), "Durable function alias ARN: invoke this"),
-        (outputs::DURABLE_FUNCTION_NAME, orchestrator.function.ref_(), "Durable function name"),
+        (outputs::DURABLE_FUNCTION_ARN, pair.orchestrator.arn(), "Durable function ARN (invoke it through the alias)"),
+        (outputs::DURABLE_FUNCTION_ALIAS_ARN, pair.alias.ref_(), "Durable function alias ARN: invoke this"),
+        (outputs::DURABLE_FUNCTION_NAME, pair.orchestrator.ref_(), "Durable function name"),
         (
             outputs::DURABLE_FUNCTION_VERSION_ARN,
-            orchestrator_version.ref_(),
+            pair.orchestrator_version.ref_(),
             "Durable function version behind the alias",
         ),
-        (outputs::PROCESSOR_FUNCTION_ARN, processor.function.arn(), "Processor function ARN"),
-        (outputs::PROCESSOR_FUNCTION_NAME, processor.function.ref_(), "Processor function name"),
+        (outputs::PROCESSOR_FUNCTION_ARN, pair.processor.arn(), "Processor function ARN"),
+        (outputs::PROCESSOR_FUNCTION_NAME, pair.processor.ref_(), "Processor function name"),
         (
             outputs::PROCESSOR_FUNCTION_VERSION_ARN,
-            processor_version.ref_(),
+            pair.processor_version.ref_(),
             "Processor version the durable function invokes",
         ),
     ];

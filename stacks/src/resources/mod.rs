@@ -43,6 +43,10 @@ pub(crate) mod sealed {
         fn hashed_from(&self) -> Option<&ResourceHandle> {
             None
         }
+        /// The event a caller sends when it names none (functions only).
+        fn example_event(&self) -> Option<&Value> {
+            None
+        }
     }
 
     /// Makes the typed reference of a resource once it has a handle.

@@ -19,8 +19,9 @@
 //!   resource beyond a function's qualifier.
 //!
 //! [`stacks`] builds them; [`mapping`] lists which requirement runs where; [`manifest`] is that mapping as the
-//! runner reads it (`conformance/runner/manifest.json`). They are not part of [`super::app`]: deploying them is
-//! an explicit choice of stacks.
+//! runner reads it (`conformance/runner/manifest.json`). They are part of [`super::app`] under the construct ids
+//! `Conformance<Suite>` (`ConformanceStep`), and never of a default selection: deploying them is an explicit
+//! choice of stacks (`deployer up --local 'durable-conformance-*'`).
 
 pub mod catalog;
 
@@ -160,6 +161,7 @@ fn code() -> AssetSource {
 /// The stack of one suite.
 pub fn stack(config: &AppConfig, suite: Suite) -> Result<Stack, SynthError> {
     let mut stack = Stack::new(&suite.stack_name())?;
+    stack.set_id(&format!("Conformance{}", suite.logical_prefix()))?;
     stack.set_description(format!(
         "AWS durable-execution conformance suite `{}`: one durable function per requirement, running the shared \
          conformance binary",

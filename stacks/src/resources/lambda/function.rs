@@ -56,6 +56,7 @@ pub struct Function {
     durable: Option<DurableConfig>,
     tenant_isolated: bool,
     description: Option<String>,
+    example_event: Option<Value>,
 }
 
 impl Function {
@@ -74,6 +75,7 @@ impl Function {
             durable: None,
             tenant_isolated: false,
             description: None,
+            example_event: None,
         }
     }
 
@@ -136,6 +138,13 @@ impl Function {
     /// Sets the description.
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.description = Some(text.into());
+        self
+    }
+
+    /// Gives the function an example event: what the deployer's `invoke` sends when no payload is named. It is
+    /// not part of the template (see [`crate::SynthesizedStack::example_events`]).
+    pub fn example_event(mut self, event: Value) -> Self {
+        self.example_event = Some(event);
         self
     }
 }
@@ -223,6 +232,10 @@ impl Synthesize for Function {
 
     fn asset(&self) -> Option<&AssetSource> {
         Some(&self.code)
+    }
+
+    fn example_event(&self) -> Option<&Value> {
+        self.example_event.as_ref()
     }
 }
 

@@ -8,13 +8,13 @@ use aws_sdk_lambda::operation::get_durable_execution_history::GetDurableExecutio
 use aws_sdk_lambda::operation::list_durable_executions_by_function::ListDurableExecutionsByFunctionOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
-use super::api_tests::{
+use super::durable::{self as render, Style};
+use crate::durable::api_tests::{
     FAILED_GET, FAILED_HISTORY, LIST_PAGE1, LIST_PAGE2, SUCCEEDED_GET, SUCCEEDED_HISTORY1, SUCCEEDED_HISTORY2,
 };
-use super::model::{ExecutionDetail, ExecutionSummary, HistoryEvent};
-use super::render::{self, Style};
-use super::timeline::{InvocationOutcome, Row, timeline};
-use super::{api, convert};
+use crate::durable::convert;
+use crate::durable::model::{ExecutionDetail, ExecutionSummary, HistoryEvent};
+use crate::durable::timeline::{InvocationOutcome, Row, timeline};
 use crate::io::Event;
 
 /// Lets the real SDK deserialize a recorded body, through a mocked client.
@@ -259,10 +259,4 @@ async fn live_progress_lines_name_the_operation_and_its_outcome() {
     assert_eq!(lines[4], "21:40:26.810  invocation ended");
     assert!(lines[5].starts_with("21:40:26.833  chained invoke invoke_processor succeeded: {\"operation\""));
     assert!(lines[7].starts_with("21:40:26.899  execution succeeded: "), "{}", lines[7]);
-}
-
-#[tokio::test]
-async fn listed_function_arns_reduce_to_the_bare_name() {
-    // `api::function_name` feeds the list call the bare name the local engine filters on.
-    assert_eq!(api::function_name(&listed().await[0].function_arn), "durable-invoke-lambda-Orchestrator");
 }

@@ -3,17 +3,17 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use super::model::{ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
-use super::timeline::{InvocationOutcome, OperationRow, Row, operation_event};
+use crate::durable::model::{ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
+use crate::durable::timeline::{InvocationOutcome, OperationRow, Row, operation_event};
 
 /// Characters a result, input or error cell keeps on a terminal.
-pub const TERMINAL_CELL: usize = 60;
+pub(crate) const TERMINAL_CELL: usize = 60;
 /// Characters a live progress line keeps of a result or error.
-pub const ACTIVITY_CELL: usize = 80;
+pub(crate) const ACTIVITY_CELL: usize = 80;
 
 /// How to render: colours and cell truncation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Style {
+pub(crate) struct Style {
     /// ANSI colours.
     pub color: bool,
     /// Longest result, input or error cell, in characters; whole when `None`.
@@ -22,16 +22,16 @@ pub struct Style {
 
 impl Style {
     /// No colours, nothing truncated: for pipes and files.
-    pub const PLAIN: Self = Self { color: false, max_cell: None };
+    pub(crate) const PLAIN: Self = Self { color: false, max_cell: None };
 
     /// For a person at a terminal: cells truncated, colours unless `NO_COLOR` says otherwise.
-    pub fn terminal(no_color: bool) -> Self {
+    pub(crate) fn terminal(no_color: bool) -> Self {
         Self { color: !no_color, max_cell: Some(TERMINAL_CELL) }
     }
 
     /// For stdout as it is now: a terminal gets [`Style::terminal`] (colours unless `NO_COLOR` is set and not
     /// empty), anything else [`Style::PLAIN`].
-    pub fn for_stdout() -> Self {
+    pub(crate) fn for_stdout() -> Self {
         if std::io::stdout().is_terminal() {
             Self::terminal(std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()))
         } else {
@@ -52,7 +52,7 @@ impl Style {
 }
 
 /// One line of `text` (line breaks become spaces), cut to `max` characters with an ellipsis.
-pub fn clip(text: &str, max: Option<usize>) -> String {
+pub(crate) fn clip(text: &str, max: Option<usize>) -> String {
     let flat: String = text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
     match max {
         Some(max) if flat.chars().count() > max => {
@@ -65,7 +65,7 @@ pub fn clip(text: &str, max: Option<usize>) -> String {
 }
 
 /// `31ms`, `1.2s`, `2m03s`, `1h02m`.
-pub fn duration(ms: i64) -> String {
+pub(crate) fn duration(ms: i64) -> String {
     match ms {
         ..1_000 => format!("{ms}ms"),
         1_000..60_000 => format!("{}.{}s", ms / 1000, ms % 1000 / 100),
@@ -132,7 +132,7 @@ fn took(ms: Option<i64>) -> String {
 }
 
 /// The executions table: name, status, start and duration, newest first.
-pub fn executions(function: &str, statuses: &[String], list: &[ExecutionSummary], style: Style) -> String {
+pub(crate) fn executions(function: &str, statuses: &[String], list: &[ExecutionSummary], style: Style) -> String {
     if list.is_empty() {
         let filter =
             if statuses.is_empty() { String::new() } else { format!(" with status {}", statuses.join(" or ")) };
@@ -153,7 +153,7 @@ pub fn executions(function: &str, statuses: &[String], list: &[ExecutionSummary]
 }
 
 /// One execution: its error first when it failed, then what it is, then its operations and invocations in order.
-pub fn history(execution: &ExecutionDetail, rows: &[Row], style: Style) -> String {
+pub(crate) fn history(execution: &ExecutionDetail, rows: &[Row], style: Style) -> String {
     let mut out = String::new();
     if let Some(error) = &execution.error {
         let _ = writeln!(out, "{}  {}", style.paint(Some("31;1"), "error"), clip(&error.summary(), None));
@@ -191,7 +191,7 @@ pub fn history(execution: &ExecutionDetail, rows: &[Row], style: Style) -> Strin
 }
 
 /// `step`, `chained invoke`, ...
-pub fn kind_label(kind: &str) -> String {
+pub(crate) fn kind_label(kind: &str) -> String {
     kind.replace('_', " ")
 }
 
@@ -244,7 +244,7 @@ fn operation_detail(op: &OperationRow, style: Style) -> Cell {
 }
 
 /// One history event as a progress line, for `invoke --wait`.
-pub fn activity(event: &HistoryEvent) -> String {
+pub(crate) fn activity(event: &HistoryEvent) -> String {
     let at = clock(event.at);
     let name = event.name.as_deref().unwrap_or("");
     let detail = match (&event.error, &event.result) {

@@ -1,0 +1,165 @@
+//! Events as prose, for the terminal and plain hosts: the only place that decides how an event reads.
+
+use std::fmt::Write as _;
+
+use super::Event;
+use super::durable::{self, Style};
+use super::message::{FunctionStatus, LocalFunctionStatus};
+
+/// The event as prose, one or more lines; `style` applies to the durable tables (colours, truncated cells).
+pub(crate) fn render(event: &Event, style: Style) -> String {
+    match event {
+        Event::Stage { stage, message } => format!("{stage}: {message}"),
+        Event::Info { message } => message.clone(),
+        Event::Warning { message } => format!("warning: {message}"),
+        Event::AssetPackaged { asset, path, bytes, fingerprint, .. } => {
+            format!("packaged {asset}: {path} ({bytes} bytes, fingerprint {})", short(fingerprint))
+        }
+        Event::AssetUploaded { key, bucket, bytes, .. } => format!("uploaded s3://{bucket}/{key} ({bytes} bytes)"),
+        Event::AssetSkipped { key, bucket } => format!("s3://{bucket}/{key} already published, not uploaded"),
+        Event::NoChanges { stack } => format!("{stack}: no changes"),
+        Event::ChangeSet { stack, change_set, changes } => {
+            let mut text = format!("{stack}: change set {change_set} with {} change(s)", changes.len());
+            for change in changes {
+                text.push_str("\n  ");
+                text.push_str(change);
+            }
+            text
+        }
+        Event::StackEvent { stack, logical_id, resource_type, status, reason, .. } => {
+            let mut text = format!("{stack} | {status} | {resource_type} | {logical_id}");
+            if let Some(reason) = reason.as_deref().filter(|r| !r.is_empty()) {
+                text.push_str(" | ");
+                text.push_str(reason);
+            }
+            text
+        }
+        Event::Progress { stack, done, total, in_progress } => {
+            format!("{stack}: {done}/{total} resources done; in progress: {}", in_progress.join(", "))
+        }
+        Event::StackDone { stack, status, seconds } => format!("{stack}: {status} in {seconds:.1}s"),
+        Event::FailureRecap { stack, failures } => {
+            let lines: Vec<String> =
+                failures.iter().map(|(id, status, reason)| format!("\n  {id} {status}: {reason}")).collect();
+            format!("{stack}: the deployment failed; failed resources, root cause first:{}", lines.concat())
+        }
+        Event::Outputs { stack, outputs } if outputs.is_empty() => format!("{stack}: the stack reports no outputs"),
+        Event::Outputs { stack, outputs } => {
+            let lines: Vec<String> = outputs.iter().map(|(key, value)| format!("\n{key} = {value}")).collect();
+            format!("Outputs of {stack}:{}", lines.concat())
+        }
+        Event::TemplateWritten { stack, path } => format!("{stack}: {path}"),
+        Event::NothingToDelete { stack } => format!("{stack}: does not exist, nothing to delete"),
+        Event::InvokeResult { text, .. } => text.clone(),
+        Event::Endpoint { url } => {
+            format!("Endpoint = {url} (use it as --endpoint-url; logs: `deployer logs --local`)")
+        }
+        Event::TemplateDiff { stack, changes, widening, .. } => {
+            let mut text = if changes.is_empty() {
+                format!("Stack {stack}: no differences")
+            } else {
+                let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                format!("Stack {stack}:\n  {}", lines.join("\n  "))
+            };
+            if !widening.is_empty() {
+                let _ = write!(text, "\n  IAM: widens access in {} way(s):", widening.len());
+                for grant in widening {
+                    text.push_str("\n    ");
+                    text.push_str(grant);
+                }
+            }
+            text
+        }
+        Event::ChangeSetPreview { stack, changes } => {
+            let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            format!("CloudFormation's change set for {stack}:\n  {}", lines.join("\n  "))
+        }
+        Event::StackStatus { stack, status: None, .. } => {
+            format!("{stack}: not deployed (deploy it with `deployer up`)")
+        }
+        Event::StackStatus { stack, status: Some(status), last_changed, functions } => {
+            let mut text = format!("{stack}: {status}");
+            if let Some(at) = last_changed {
+                let _ = write!(text, " (last changed {})", at.rfc3339());
+            }
+            for function in functions {
+                text.push_str("\n  ");
+                text.push_str(&function_line(function));
+            }
+            text
+        }
+        Event::LocalStatus { endpoint, pid, skip_time, executions, running, functions } => {
+            let mut text = format!(
+                "local target running: endpoint {endpoint} (pid {pid}{}); {executions} execution(s) stored, {running} \
+                 running",
+                if *skip_time { ", time control on" } else { "" },
+            );
+            for function in functions {
+                text.push_str("\n  ");
+                text.push_str(&local_function_line(function));
+            }
+            text
+        }
+        Event::LogLine { function, timestamp, message } => match timestamp {
+            Some(at) => format!("{} {function}  {message}", at.clock()),
+            None => format!("{function}  {message}"),
+        },
+        Event::LocalStackRemoved { stack } => {
+            format!("{stack}: removed from the local target; the other stacks keep running")
+        }
+        Event::LocalStopped { state_dir } => format!("local target stopped; removed {state_dir}"),
+        Event::Executions { function, statuses, executions } => {
+            durable::executions(function, statuses, executions, style)
+        }
+        Event::History { execution, rows } => durable::history(execution, rows, style),
+        Event::ExecutionActivity { activity, .. } => durable::activity(activity),
+        Event::ExecutionStarted { execution, .. } => execution.clone(),
+        Event::CallbackSent { callback_id, action } => match action.as_str() {
+            "succeed" => format!("callback {callback_id} succeeded"),
+            "fail" => format!("callback {callback_id} failed"),
+            _ => format!("callback {callback_id}: heartbeat sent"),
+        },
+        Event::ExecutionStopped { execution, stopped_at } => match stopped_at {
+            Some(at) => format!("stopped {execution} at {}", at.rfc3339()),
+            None => format!("stopped {execution}"),
+        },
+    }
+}
+
+/// `Orchestrator (durable): durable-invoke-lambda-Orchestrator-1A2B, version 2; alias live -> 2`.
+fn function_line(function: &FunctionStatus) -> String {
+    let mut text = function.logical_id.clone();
+    if function.durable {
+        text.push_str(" (durable)");
+    }
+    let _ = write!(text, ": {}", function.name.as_deref().unwrap_or("not in the stack"));
+    if let Some(version) = &function.version {
+        let _ = write!(text, ", version {version}");
+    }
+    if let Some(alias) = &function.alias {
+        match &alias.version {
+            Some(version) => {
+                let _ = write!(text, "; alias {} -> {version}", alias.name);
+            }
+            None => {
+                let _ = write!(text, "; alias {} missing", alias.name);
+            }
+        }
+    }
+    text
+}
+
+/// `durable-invoke-lambda-Processor: 1 invocation(s), 1 process(es)`.
+fn local_function_line(function: &LocalFunctionStatus) -> String {
+    format!(
+        "{}: {} invocation(s), {} process(es){}",
+        function.name,
+        function.invocations,
+        function.processes,
+        if function.durable { ", durable" } else { "" }
+    )
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}

@@ -1,0 +1,406 @@
+//! The AWS target: `up` (name the assets → build what is not published → bootstrap → publish → deploy → watch),
+//! `down`, `diff`, and what the other commands read from CloudFormation.
+
+use std::collections::BTreeMap;
+
+use stacks::{AssetSource, AssetSpec};
+
+use super::{Deployed, DownScope};
+use crate::app::Selection;
+use crate::assets::{self, PlannedAsset};
+use crate::aws::{Aws, AwsOptions, aws_error};
+use crate::build::{self, BuildOutput, BuildTarget};
+use crate::cfn::approval::{self, RequireApproval};
+use crate::cfn::change_set::{self, ChangeSetOutcome, ChangeSetRequest};
+use crate::cfn::deploy::{DeployOutcome, DeployRequest, Limits, MAX_TEMPLATE_BODY, deploy_stack, template_source};
+use crate::cfn::destroy::{EMPTY_BUCKET_LIMIT, destroy_stack, empty_bucket};
+use crate::cfn::monitor::WATCH_LIMIT;
+use crate::cfn::{replacement, stack, template_diff};
+use crate::cli::UpArgs;
+use crate::commands::{Context, report_outputs, write_templates};
+use crate::error::{DeployerError, Result};
+use crate::interrupt::Interrupt;
+use crate::io::Event;
+use crate::package;
+use crate::publish::s3::object_exists;
+use crate::publish::{AssetBucket, PublishOutcome, publish_asset};
+
+/// AWS, as the standard credential chain and the command line describe it.
+pub(crate) struct AwsTarget {
+    options: AwsOptions,
+}
+
+impl AwsTarget {
+    /// The target for these options.
+    pub(crate) fn new(options: AwsOptions) -> Self {
+        Self { options }
+    }
+
+    /// Connects, checking that a region and credentials exist.
+    pub(crate) async fn connect(&self) -> Result<Aws> {
+        Aws::connect(&self.options).await
+    }
+
+    /// `up`.
+    pub(crate) async fn up(&self, ctx: &Context, selection: &Selection, args: &UpArgs) -> Result<()> {
+        let _locks = selection
+            .names()
+            .iter()
+            .map(|name| crate::lock::acquire(&ctx.workspace.lock_dir(), name))
+            .collect::<Result<Vec<_>>>()?;
+        let host = ctx.host.clone();
+        let interrupt = Interrupt::listen(move || {
+            host.notify(Event::Warning {
+                message: "Ctrl-C: stopping at the next safe point (a change set not executed yet is deleted; one \
+                          being executed is left to CloudFormation). Press Ctrl-C again to exit at once"
+                    .into(),
+            });
+        });
+        let target = BuildTarget::Lambda(ctx.global.arch);
+        let planned = assets::plan(&ctx.workspace, &selection.assets(), target)?;
+        let assembly = selection.synth(&assets::manifest(&planned))?;
+        write_templates(&assembly, &ctx.workspace.synth_dir())?;
+        let objects = assets::objects(&planned);
+        let unpackaged = objects.iter().filter(|o| assets::packaged(&ctx.workspace, o).is_none()).count();
+        if unpackaged > 0 {
+            // Before connecting: a machine that cannot build should hear so first, whatever AWS holds.
+            let host = ctx.host.clone();
+            build::toolchain::ensure(&ctx.workspace, &move |message| host.notify(Event::Info { message }))?;
+        }
+        let aws = self.connect().await?;
+        let bucket = AssetBucket::of(&aws.account_id().await?, &aws.region);
+        let published = published(&aws, &bucket, &ctx.workspace, &objects).await?;
+        let built = match build_missing(ctx, &objects, &published, target) {
+            // cargo got the same Ctrl-C from the terminal and stopped: say so rather than report a failed build.
+            Err(_) if interrupt.is_requested() => return Err(stopped_before_deploying("while building")),
+            built => built?,
+        };
+        if interrupt.is_requested() {
+            return Err(stopped_before_deploying("after building"));
+        }
+        let host = ctx.host.as_ref();
+        if let Some(bootstrap) = assembly.stacks.iter().find(|s| s.kind == stacks::StackKind::Bootstrap) {
+            host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {}", bucket.name) });
+            // The bootstrap stack only narrows access (a deny-non-TLS bucket policy): it never needs approval.
+            let request = DeployRequest {
+                stack: &bootstrap.stack_name,
+                template: &bootstrap.template,
+                template_body: &bootstrap.template_body,
+                parameters: vec![],
+                tags: vec![],
+                require_approval: RequireApproval::Never,
+                template_bucket: None,
+                interrupt: &interrupt,
+                limits: Limits::default(),
+            };
+            deploy_stack(&aws, &request, host).await.map_err(|e| name_taken(e, &bucket))?;
+        }
+        host.notify(Event::Stage {
+            stage: "publish".into(),
+            message: format!("{} asset(s) to s3://{}", objects.len(), bucket.name),
+        });
+        for object in &objects {
+            let key = object.key();
+            let local = built.get(&object.name).cloned().or_else(|| assets::packaged(&ctx.workspace, object));
+            let bytes = local.as_ref().map_or(0, |(_, bytes)| *bytes);
+            let outcome = match (published.get(&object.name), local) {
+                (Some(true), _) => PublishOutcome::AlreadyPublished,
+                (_, Some((path, bytes))) => {
+                    // An upload cut off by Ctrl-C leaves no object: S3 stores an object only once all of it
+                    // has arrived.
+                    tokio::select! {
+                        biased;
+                        () = interrupt.requested() => return Err(stopped_before_deploying("while uploading assets")),
+                        published = publish_asset(&aws.s3, &bucket, &key, &path, bytes) => published?,
+                    }
+                }
+                (_, None) => {
+                    return Err(DeployerError::Build(format!(
+                        "asset {} ({key}) is neither published nor packaged on this machine; run `deployer up` \
+                         again, which builds it",
+                        object.asset_id
+                    )));
+                }
+            };
+            host.notify(match outcome {
+                PublishOutcome::Uploaded => {
+                    Event::AssetUploaded { asset: object.asset_id.clone(), key, bucket: bucket.name.clone(), bytes }
+                }
+                PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.name.clone() },
+            });
+        }
+        let mut all_outputs = BTreeMap::new();
+        for stack in assembly.stacks.iter().filter(|s| s.kind == stacks::StackKind::App) {
+            if interrupt.is_requested() {
+                return Err(DeployerError::Interrupted(format!(
+                    "stopped before deploying {}; the stacks before it are deployed. Run `deployer up` again to \
+                     continue",
+                    stack.stack_name
+                )));
+            }
+            host.notify(Event::Stage { stage: "deploy".into(), message: format!("stack {}", stack.stack_name) });
+            let request = DeployRequest {
+                stack: &stack.stack_name,
+                template: &stack.template,
+                template_body: &stack.template_body,
+                parameters: vec![],
+                tags: vec![],
+                require_approval: args.require_approval,
+                template_bucket: Some(&bucket),
+                interrupt: &interrupt,
+                limits: Limits::default(),
+            };
+            let outputs = match deploy_stack(&aws, &request, host).await? {
+                DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => outputs,
+            };
+            all_outputs.insert(stack.stack_name.clone(), outputs);
+        }
+        report_outputs(ctx, &all_outputs, args.outputs_file.as_deref())
+    }
+
+    /// `down`: the selected stacks (the pattern's by default), or with `--all` every stack of the app that exists,
+    /// then the asset bucket's objects and the bootstrap stack.
+    pub(crate) async fn down(&self, ctx: &Context, selection: &Selection, scope: DownScope) -> Result<()> {
+        // Region and credentials first: a configuration error is the same whoever else is deploying, and checking
+        // it takes no lock another run would then have to wait for.
+        let aws = self.connect().await?;
+        let names = selection.names();
+        let _locks = names
+            .iter()
+            .map(|name| crate::lock::acquire(&ctx.workspace.lock_dir(), name))
+            .collect::<Result<Vec<_>>>()?;
+        let host = ctx.host.as_ref();
+        // In reverse order of deployment, so a stack goes before those it was deployed after.
+        for name in names.iter().rev() {
+            if scope == DownScope::All && stack::describe(&aws.cfn, name).await?.is_none() {
+                continue;
+            }
+            host.notify(Event::Stage { stage: "destroy".into(), message: format!("stack {name}") });
+            destroy_stack(&aws.cfn, name, WATCH_LIMIT, host).await?;
+        }
+        if scope == DownScope::All {
+            let name = stacks::bootstrap::STACK_NAME;
+            if let Some(name) = stack::physical_id(&aws.cfn, name, stacks::bootstrap::BUCKET_LOGICAL_ID).await? {
+                let bucket = AssetBucket { name, owner: aws.account_id().await? };
+                let removed = empty_bucket(&aws.s3, &bucket, EMPTY_BUCKET_LIMIT).await?;
+                host.notify(Event::Info {
+                    message: format!("emptied s3://{} ({removed} object version(s))", bucket.name),
+                });
+            }
+            host.notify(Event::Stage { stage: "destroy".into(), message: format!("stack {name}") });
+            destroy_stack(&aws.cfn, name, WATCH_LIMIT, host).await?;
+        }
+        Ok(())
+    }
+
+    /// `diff`: each template against the deployed one and, with credentials, CloudFormation's change set (created
+    /// and deleted, never executed). Nothing is built: the assets are named by their fingerprints.
+    pub(crate) async fn diff(&self, ctx: &Context, selection: &Selection) -> Result<()> {
+        let planned = assets::plan(&ctx.workspace, &selection.assets(), BuildTarget::Lambda(ctx.global.arch))?;
+        let assembly = selection.synth(&assets::manifest(&planned))?;
+        let aws = match self.connect().await {
+            Ok(aws) => Some(aws),
+            Err(e) => {
+                ctx.host.notify(Event::Warning {
+                    message: format!("{e}; showing the templates' diff against an empty account"),
+                });
+                None
+            }
+        };
+        for synthesized in &assembly.stacks {
+            let name = &synthesized.stack_name;
+            let deployed = match &aws {
+                Some(aws) if stack::describe(&aws.cfn, name).await?.is_some() => {
+                    stack::deployed_template(&aws.cfn, name).await?
+                }
+                _ => None,
+            };
+            let changes = template_diff::diff(deployed.as_ref(), &synthesized.template);
+            let widening = approval::broadening(deployed.as_ref(), &synthesized.template);
+            ctx.host.notify(Event::TemplateDiff {
+                stack: name.clone(),
+                deployed: deployed.is_some(),
+                changes: changes.clone(),
+                widening,
+            });
+            let mut planned_changes = None;
+            if let (Some(aws), Some(_), false) = (&aws, &deployed, changes.is_empty()) {
+                // A template over the inline limit is read from the asset bucket, as `up` deploys it.
+                let bucket = if synthesized.template_body.len() > MAX_TEMPLATE_BODY {
+                    Some(AssetBucket::of(&aws.account_id().await?, &aws.region))
+                } else {
+                    None
+                };
+                let template = template_source(aws, name, &synthesized.template_body, bucket.as_ref()).await?;
+                // Only for a stack that exists: a change set on a missing stack would leave a
+                // REVIEW_IN_PROGRESS stack behind.
+                let request = ChangeSetRequest { stack: name, create: false, template, parameters: &[], tags: &[] };
+                if let ChangeSetOutcome::Ready { name: cs, changes } =
+                    change_set::create(&aws.cfn, &request, &change_set::new_name(), change_set::CHANGE_SET_LIMIT)
+                        .await?
+                {
+                    change_set::delete(&aws.cfn, name, &cs).await?;
+                    ctx.host.notify(Event::ChangeSetPreview { stack: name.clone(), changes: changes.clone() });
+                    planned_changes = Some(changes);
+                }
+            }
+            for replacement in
+                replacement::durable_replacements(deployed.as_ref(), &synthesized.template, planned_changes.as_deref())
+            {
+                ctx.host.notify(Event::Warning { message: replacement.warning(name) });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The physical id of every resource of `stack` (`ListStackResources`), and when it last changed.
+pub(crate) async fn deployed(aws: &Aws, name: &str) -> Result<Deployed> {
+    let info = stack::describe(&aws.cfn, name).await?.ok_or_else(|| DeployerError::NotFound {
+        what: format!("stack {name} does not exist in {}", aws.region),
+        remedy: "deploy it with `deployer up` first".to_owned(),
+        source: None,
+    })?;
+    let mut physical = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = aws
+            .cfn
+            .list_stack_resources()
+            .stack_name(name)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(aws_error("CloudFormation.ListStackResources"))?;
+        for resource in page.stack_resource_summaries() {
+            if let (Some(logical), Some(id)) = (resource.logical_resource_id(), resource.physical_resource_id()) {
+                physical.insert(logical.to_owned(), id.to_owned());
+            }
+        }
+        token = page.next_token().filter(|t| !t.is_empty() && Some(*t) != token.as_deref()).map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(Deployed { physical, last_changed: info.last_changed })
+}
+
+/// Ctrl-C before any stack was touched.
+fn stopped_before_deploying(when: &str) -> DeployerError {
+    DeployerError::Interrupted(format!(
+        "stopped {when}; no stack was changed. Run `deployer up` again to continue (assets already uploaded are \
+         reused)"
+    ))
+}
+
+/// Which objects the asset bucket already holds whole, by name. A bucket that does not exist yet (no bootstrap
+/// stack) holds none; one missing although its bootstrap stack exists is an error with its remedy.
+async fn published(
+    aws: &Aws,
+    bucket: &AssetBucket,
+    workspace: &crate::workspace::Workspace,
+    objects: &[&PlannedAsset],
+) -> Result<BTreeMap<String, bool>> {
+    let mut found = BTreeMap::new();
+    for object in objects {
+        // The size of a zip packaged here is known: an object of another size was cut short, and is replaced.
+        let size = assets::packaged(workspace, object).map(|(_, bytes)| bytes);
+        match object_exists(&aws.s3, bucket, &object.key(), size).await {
+            Ok(exists) => {
+                found.insert(object.name.clone(), exists);
+            }
+            Err(error @ DeployerError::NotFound { .. }) => {
+                if stack::describe(&aws.cfn, stacks::bootstrap::STACK_NAME).await?.is_some() {
+                    return Err(error);
+                }
+                // No bootstrap stack yet: nothing is published, and `up` creates the bucket.
+                return Ok(BTreeMap::new());
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(found)
+}
+
+/// Builds, in one cargo invocation, every cargo object that is neither published nor packaged here, and packages
+/// each as `target/deployer/assets/<name>.zip`. Returns the new zips and their sizes, by object name.
+fn build_missing(
+    ctx: &Context,
+    objects: &[&PlannedAsset],
+    published: &BTreeMap<String, bool>,
+    target: BuildTarget,
+) -> Result<BTreeMap<String, (std::path::PathBuf, u64)>> {
+    let missing: Vec<&PlannedAsset> = objects
+        .iter()
+        .copied()
+        .filter(|o| !published.get(&o.name).copied().unwrap_or(false))
+        .filter(|o| matches!(o.source, AssetSource::CargoBinary { .. }))
+        .filter(|o| assets::packaged(&ctx.workspace, o).is_none())
+        .collect();
+    let mut built = BTreeMap::new();
+    if missing.is_empty() {
+        return Ok(built);
+    }
+    ctx.host.notify(Event::Stage {
+        stage: "build".into(),
+        message: format!("compiling {} function binary(ies) for provided.al2023 ({})", missing.len(), ctx.global.arch),
+    });
+    let specs: Vec<AssetSpec> =
+        missing.iter().map(|o| AssetSpec { id: o.asset_id.clone(), source: o.source.clone() }).collect();
+    for (object, output) in missing.iter().zip(build::build(&ctx.workspace, &specs, target)?) {
+        let BuildOutput::Binary(binary) = output else { continue };
+        let zip = assets::packaged_path(&ctx.workspace, &object.name);
+        let packaged = package::package_bootstrap(&binary.bootstrap, &zip)?;
+        ctx.host.notify(Event::AssetPackaged {
+            asset: object.asset_id.clone(),
+            path: packaged.zip_path.display().to_string(),
+            bytes: packaged.bytes,
+            sha256: packaged.sha256.clone(),
+            fingerprint: object.name.clone(),
+        });
+        built.insert(object.name.clone(), (packaged.zip_path, packaged.bytes));
+    }
+    Ok(built)
+}
+
+/// A bootstrap stack that failed because a bucket of the asset bucket's name already exists: in this account (left
+/// by an earlier bootstrap whose stack is gone) or in another one (the name is predictable). Both need a person.
+fn name_taken(error: DeployerError, bucket: &AssetBucket) -> DeployerError {
+    let DeployerError::DeployFailed(message) = &error else {
+        return error;
+    };
+    if !(message.contains(stacks::bootstrap::BUCKET_LOGICAL_ID) && message.contains("already exists")) {
+        return error;
+    }
+    DeployerError::BucketNotOwned(format!(
+        "{message}. The asset bucket's name {name} is taken. Run `aws s3api head-bucket --bucket {name} \
+         --expected-bucket-owner {owner}`: if it succeeds, the bucket is yours, left by an earlier bootstrap; empty \
+         and delete it (`aws s3 rb s3://{name} --force`) and run `up` again. If it answers 403, another AWS account \
+         owns that name: the deployer will not use it, so deploy in another region",
+        name = bucket.name,
+        owner = bucket.owner,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_asset_bucket_name_says_how_to_tell_whose_it_is() {
+        let bucket = AssetBucket::of("123456789012", "eu-west-1");
+        let failed = DeployerError::DeployFailed(format!(
+            "deploying DurableDeployerToolkit ended in ROLLBACK_COMPLETE: AssetBucket CREATE_FAILED: {} already exists",
+            bucket.name
+        ));
+        let text = name_taken(failed, &bucket).to_string();
+        assert!(text.contains("--expected-bucket-owner 123456789012"), "{text}");
+        assert!(text.contains(&format!("aws s3 rb s3://{} --force", bucket.name)), "{text}");
+        let other =
+            DeployerError::DeployFailed("deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied".into());
+        assert_eq!(
+            name_taken(other, &bucket).to_string(),
+            "deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied"
+        );
+    }
+}
