@@ -411,15 +411,24 @@ ROOT = HERE.parent.parent
 STATE = ROOT / ".deployer" / "local"
 
 
+DEPLOYER: Path | None = None
+"""A built deployer to run instead of ``cargo run`` (``--deployer``); for dex it must have the ``test-hooks`` feature."""
+
+
 def run_deployer(arguments: list[str], features: list[str] | None = None, env: dict[str, str] | None = None) -> str:
-    """``cargo run -p deployer -- <arguments>`` at the workspace root; returns what it printed (stdout + stderr)."""
+    """``cargo run -p deployer -- <arguments>`` at the workspace root (or the ``--deployer`` binary); returns what it
+    printed (stdout + stderr)."""
     import os
     import subprocess
 
-    command = ["cargo", "run", "-q", "-p", "deployer"]
-    if features:
-        command += ["--features", ",".join(features)]
-    command += ["--", *arguments]
+    if DEPLOYER is not None:
+        command = [str(DEPLOYER)]
+    else:
+        command = ["cargo", "run", "-q", "-p", "deployer"]
+        if features:
+            command += ["--features", ",".join(features)]
+        command += ["--"]
+    command += arguments
     done = subprocess.run(
         command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
     )
@@ -642,6 +651,11 @@ def read_baseline(path: Path) -> set[str]:
     return set(data["passed"] if isinstance(data, dict) else data)
 
 
+def regressions_from(before: set[str], outcomes: list[Outcome]) -> list[str]:
+    """Requirements of this run that passed before (``before``) and do not pass now, in the suite's order."""
+    return sorted((o.requirement.id for o in outcomes if o.requirement.id in before and o.status != "passed"), key=sort_key)
+
+
 def write_baseline(path: Path, outcomes: list[Outcome]) -> None:
     """Records this run's passes, keeping the previous entries of requirements this run did not select."""
     previous: set[str] = set()
@@ -678,8 +692,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--deploy",
         action="store_true",
-        help="deploy the selected stacks to the local target first (cargo run -p deployer -- up --local ...), "
-        "and stop it at the end",
+        help="deploy the selected stacks to a fresh local target of this workspace first (down --local, then "
+        "cargo run -p deployer -- up --local ...), and take it down at the end",
     )
     parser.add_argument(
         "--engines",
@@ -687,6 +701,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=["ours", "dex"],
         default=["ours"],
         help="engines to validate on: ours (the local target's engine), dex (AWS's emulator, a second column)",
+    )
+    parser.add_argument(
+        "--deployer",
+        type=Path,
+        help="with --deploy: this deployer binary instead of `cargo run -p deployer` (built with --features "
+        "test-hooks for the dex column)",
     )
     parser.add_argument("--self-test", action="store_true", help="run this driver's own tests (test_run.py)")
     return parser.parse_args(argv)
@@ -755,6 +775,8 @@ def run_engine(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    global DEPLOYER
+    DEPLOYER = args.deployer.resolve() if args.deployer else None
     if args.self_test:
         import unittest
 
@@ -813,11 +835,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_baseline:
         write_baseline(args.write_baseline, outcomes)
     if args.baseline:
-        before = read_baseline(args.baseline)
-        regressions = sorted(
-            (o.requirement.id for o in outcomes if o.requirement.id in before and o.status != "passed"),
-            key=sort_key,
-        )
+        regressions = regressions_from(read_baseline(args.baseline), outcomes)
         if regressions:
             print(f"\nregressions (passed in {args.baseline}, fail now): {', '.join(regressions)}", file=sys.stderr)
             return 1

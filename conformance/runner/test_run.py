@@ -112,5 +112,28 @@ class Manifest(unittest.TestCase):
         )
 
 
+class Baseline(unittest.TestCase):
+    def test_a_requirement_that_passed_before_and_fails_now_is_a_regression(self) -> None:
+        requirements, _ = run.load_manifest()
+        by_id = {r.id: r for r in requirements}
+        outcomes = [
+            run.Outcome(by_id["1-1"], "passed"),
+            run.Outcome(by_id["1-2"], "failed", "mismatch"),
+            run.Outcome(by_id["1-3"], "optional-failed", "mismatch"),
+            run.Outcome(by_id["5-1"], "failed", "never passed"),
+        ]
+        self.assertEqual(run.regressions_from({"1-1", "1-2", "1-3", "2-1"}, outcomes), ["1-2", "1-3"])
+        self.assertEqual(run.regressions_from(set(), outcomes), [])
+
+    def test_a_written_baseline_keeps_what_this_run_did_not_select(self) -> None:
+        requirements, _ = run.load_manifest()
+        by_id = {r.id: r for r in requirements}
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d, "baseline.json")
+            path.write_text(json.dumps(["2-1", "1-2"]))
+            run.write_baseline(path, [run.Outcome(by_id["1-1"], "passed"), run.Outcome(by_id["1-2"], "failed", "x")])
+            self.assertEqual(run.read_baseline(path), {"1-1", "2-1"})
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -10,6 +10,7 @@
 )]
 
 mod cli;
+mod conformance;
 mod history;
 mod local;
 mod moto;
