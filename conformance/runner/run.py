@@ -643,6 +643,21 @@ def print_tables(outcomes: list[Outcome], out: Any = sys.stdout, others: dict[st
             f"{', '.join(only_theirs) or 'none'}",
             file=out,
         )
+        reasons = failure_reasons(others[engine])
+        if reasons:
+            print(f"== first mismatches on {engine}, by kind:", file=out)
+            for reason, count in reasons:
+                print(f"  {count:>4}  {shorten(reason, 140)}", file=out)
+
+
+def failure_reasons(outcomes: list[Outcome]) -> list[tuple[str, int]]:
+    """The first mismatch of each failed requirement with event ids and numbers blanked, counted, most common first."""
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        if o.status in ("failed", "optional-failed"):
+            reason = re.sub(r"\d+", "N", o.detail)
+            counts[reason] = counts.get(reason, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def read_baseline(path: Path) -> set[str]:

@@ -125,6 +125,20 @@ class Baseline(unittest.TestCase):
         self.assertEqual(run.regressions_from({"1-1", "1-2", "1-3", "2-1"}, outcomes), ["1-2", "1-3"])
         self.assertEqual(run.regressions_from(set(), outcomes), [])
 
+    def test_failures_are_counted_by_their_first_mismatch(self) -> None:
+        requirements, _ = run.load_manifest()
+        by_id = {r.id: r for r in requirements}
+        outcomes = [
+            run.Outcome(by_id["1-1"], "failed", "Event[EventId=4].InvocationCompletedDetails: key missing"),
+            run.Outcome(by_id["1-2"], "failed", "Event[EventId=7].InvocationCompletedDetails: key missing"),
+            run.Outcome(by_id["1-3"], "passed"),
+            run.Outcome(by_id["1-4"], "optional-failed", "Name: expected 'a'"),
+        ]
+        self.assertEqual(
+            run.failure_reasons(outcomes),
+            [("Event[EventId=N].InvocationCompletedDetails: key missing", 2), ("Name: expected 'a'", 1)],
+        )
+
     def test_a_written_baseline_keeps_what_this_run_did_not_select(self) -> None:
         requirements, _ = run.load_manifest()
         by_id = {r.id: r for r in requirements}
