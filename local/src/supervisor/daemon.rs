@@ -3,6 +3,7 @@
 //! shutdown.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -42,8 +43,14 @@ fn credentials_from_env() -> Option<Credentials> {
     Some(Credentials { access_key_id: key?, secret_access_key: secret?, session_token: token })
 }
 
-/// Takes the state folder's service lock (an OS lock, released however the process ends).
-fn lock_state(state: &StateDir) -> Result<std::fs::File, LocalError> {
+/// How long a starting service waits for the state folder's lock. A service killed a moment ago can hold it
+/// for a few milliseconds more: until the kernel has finished its exit, and through any child it was forking (a
+/// forked child shares the lock until it execs).
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Takes the state folder's service lock (an OS lock, released however the process ends), waiting a bounded time
+/// for a service that is still dying.
+async fn lock_state(state: &StateDir) -> Result<std::fs::File, LocalError> {
     let path = state.root.join("service.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -51,13 +58,22 @@ fn lock_state(state: &StateDir) -> Result<std::fs::File, LocalError> {
         .write(true)
         .open(&path)
         .map_err(|e| LocalError::io("open", &path, e))?;
-    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(file),
-        Err(_) => Err(LocalError::Service(format!(
-            "another local service already runs with the state folder {}; use it, or stop it with `deployer down \
-             --local`",
-            state.root.display()
-        ))),
+    let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(rustix::io::Errno::WOULDBLOCK) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(LocalError::Service(format!(
+                    "another local service already runs with the state folder {}; use it, or stop it with \
+                     `deployer down --local`",
+                    state.root.display()
+                )));
+            }
+            Err(e) => return Err(LocalError::io("lock", &path, e.into())),
+        }
     }
 }
 
@@ -65,7 +81,7 @@ fn lock_state(state: &StateDir) -> Result<std::fs::File, LocalError> {
 pub async fn run(state: StateDir) -> Result<(), LocalError> {
     private_dir(&state.root)?;
     // One service per state folder: a second one would drive the same executions twice.
-    let _lock = lock_state(&state)?;
+    let _lock = lock_state(&state).await?;
     let request: DaemonRequest = read_json(&state.request_file())?.unwrap_or_default();
     let secret = state.secret()?;
     let left = process::kill_listed(&state.pid_file(), &state.root);
