@@ -13,6 +13,7 @@ mod cli;
 mod history;
 mod local;
 mod moto;
+mod running;
 mod support;
 mod toolkit;
 mod workflow;
