@@ -78,7 +78,7 @@ fn callback_id(dir: &Path, function: &str, name: &str) -> String {
             assert_eq!(history["execution"]["status"], "RUNNING", "{history:#}");
             return id;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "no callback opened by {name}: {history:#}");
+        assert!(started.elapsed() < Duration::from_mins(1), "no callback opened by {name}: {history:#}");
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -91,7 +91,7 @@ fn ended(dir: &Path, function: &str, name: &str) -> Value {
         if history["execution"]["status"] != "RUNNING" {
             return history;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "{name} still RUNNING: {history:#}");
+        assert!(started.elapsed() < Duration::from_mins(1), "{name} still RUNNING: {history:#}");
         std::thread::sleep(Duration::from_millis(200));
     }
 }

@@ -103,32 +103,53 @@ pub fn signal_group_if_ours(leader: u32, state_root: &Path, signal: Signal) -> b
 mod tests {
     use super::*;
 
+    /// A child process killed and reaped when dropped, also when the test panics.
+    struct Child(std::process::Child);
+
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// One process (no grandchild to outlive it) sleeping 30 s with `args` on its command line, once it runs
+    /// (its command line is no longer the test's).
+    fn spawn(args: &[&str]) -> Child {
+        let child = std::process::Command::new("python3")
+            .args(["-c", "import time; time.sleep(30)"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        while !command_line(child.id()).is_some_and(|c| c.contains("time.sleep")) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Child(child)
+    }
+
     #[test]
     fn a_listening_socket_is_found_on_its_owner_only() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         assert_eq!(listens_on(std::process::id(), port), Some(true));
-        let mut other = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-        assert_eq!(listens_on(other.id(), port), Some(false));
+        let other = spawn(&[]);
+        assert_eq!(listens_on(other.0.id(), port), Some(false));
         drop(listener);
         assert_eq!(listens_on(std::process::id(), port), Some(false));
-        let _ = other.kill();
-        let _ = other.wait();
     }
 
     #[test]
     fn only_processes_naming_the_state_folder_are_signalled() {
         let root = tempfile::tempdir().unwrap();
-        let spawn = |args: &[&str]| std::process::Command::new("sh").args(args).spawn().unwrap();
         // A stranger: its command line does not name the folder.
-        let mut stranger = spawn(&["-c", "sleep 30; :"]);
+        let mut stranger = spawn(&[]);
         // Ours: the folder is one of its arguments.
-        let mut ours = spawn(&["-c", "sleep 30; :", &*root.path().to_string_lossy()]);
-        assert!(!signal_if_ours(stranger.id(), root.path(), Signal::KILL));
-        assert!(signal_if_ours(ours.id(), root.path(), Signal::KILL));
-        assert!(ours.wait().unwrap().code().is_none(), "ours was killed");
-        assert!(stranger.try_wait().unwrap().is_none(), "the stranger was signalled");
-        let _ = stranger.kill();
-        let _ = stranger.wait();
+        let mut ours = spawn(&[&*root.path().to_string_lossy()]);
+        assert!(!signal_if_ours(stranger.0.id(), root.path(), Signal::KILL));
+        assert!(signal_if_ours(ours.0.id(), root.path(), Signal::KILL));
+        assert!(ours.0.wait().unwrap().code().is_none(), "ours was killed");
+        assert!(stranger.0.try_wait().unwrap().is_none(), "the stranger was signalled");
     }
 }
