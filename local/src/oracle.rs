@@ -100,6 +100,14 @@ impl Dex {
                 if let Ok(answer) = Client::new().get(&format!("{url}/health"), Duration::from_secs(2)).await
                     && answer.status.is_success()
                 {
+                    // The answer proves something listens, not that it is this dex: another program may have taken
+                    // the port between its release above and dex's bind.
+                    let pid = child.id().unwrap_or_default();
+                    if crate::supervisor::process::listens_on(pid, port) == Some(false) {
+                        last_error = format!("another program answered on port {port}, which dex was started on");
+                        let _ = child.kill().await;
+                        break;
+                    }
                     return Ok(Self { url, log, _child: child });
                 }
                 if let Ok(Some(status)) = child.try_wait() {

@@ -1,25 +1,84 @@
 //! Bad input on the command line gets a clear answer and a non-zero exit, before anything is built or called.
+//!
+//! Each test runs in a copy of the workspace of its own and names a stack of its own: `down` takes the per-stack
+//! lock in the workspace's `.deployer/`, and must never race a developer's `up` or another test for the real one.
 
-use crate::support::{deployer, workspace_root};
+use std::path::{Path, PathBuf};
 
-/// An environment with no AWS configuration at all.
-fn bare_env(home: &std::path::Path) -> Vec<(&'static str, String)> {
-    vec![
+use crate::support::{Run, copy_workspace, deployer};
+
+/// The variables of the AWS SDK's credential and configuration chain that `bare_env` removes whatever the caller
+/// set; every other `AWS_*` variable of the caller's environment is removed too.
+const CHAIN_VARIABLES: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_SDK_LOAD_CONFIG",
+];
+
+/// An environment with no AWS configuration at all: a fresh `HOME`, no config or credentials file, no instance
+/// metadata, and none of the caller's `AWS_*` variables (web identity, container credentials, profiles).
+fn bare_env(home: &Path) -> Vec<(&'static str, String)> {
+    let inherited = std::env::vars_os()
+        .filter_map(|(key, _)| key.into_string().ok())
+        .filter(|key| key.starts_with("AWS_") && !CHAIN_VARIABLES.contains(&key.as_str()))
+        .map(|key| -> &'static str { Box::leak(key.into_boxed_str()) });
+    let mut env: Vec<(&'static str, String)> =
+        CHAIN_VARIABLES.iter().copied().chain(inherited).map(|key| (key, String::new())).collect();
+    env.extend([
         ("HOME", home.display().to_string()),
         ("AWS_CONFIG_FILE", home.join("none").display().to_string()),
         ("AWS_SHARED_CREDENTIALS_FILE", home.join("none").display().to_string()),
-        ("AWS_REGION", String::new()),
-        ("AWS_DEFAULT_REGION", String::new()),
-        ("AWS_ACCESS_KEY_ID", String::new()),
-        ("AWS_SECRET_ACCESS_KEY", String::new()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
-    ]
+    ]);
+    env
+}
+
+/// A copy of the workspace for one test, and a `HOME` with nothing in it.
+struct Sandbox {
+    work: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        let work = tempfile::tempdir().unwrap();
+        copy_workspace(work.path());
+        Self { work, home: tempfile::tempdir().unwrap() }
+    }
+
+    fn dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// The deployer in the copy, with no AWS configuration but `extra`.
+    fn bare(&self, args: &[&str], extra: &[(&'static str, String)]) -> Run {
+        let mut env = bare_env(self.home.path());
+        env.extend(extra.iter().cloned());
+        deployer(self.dir(), args, &env)
+    }
+
+    /// The deployer in the copy, with the caller's environment.
+    fn run(&self, args: &[&str]) -> Run {
+        deployer(self.dir(), args, &[])
+    }
 }
 
 #[test]
 fn missing_region_says_how_to_set_one() {
-    let home = tempfile::tempdir().unwrap();
-    let run = deployer(&workspace_root(), &["down"], &bare_env(home.path()));
+    let run = Sandbox::new().bare(&["down", "--stack-name", "cli-missing-region"], &[]);
     assert!(!run.ok);
     assert!(run.stderr.contains("no AWS region is set"), "{}", run.all());
     assert!(run.stderr.contains("--region"), "{}", run.all());
@@ -27,10 +86,8 @@ fn missing_region_says_how_to_set_one() {
 
 #[test]
 fn missing_credentials_say_how_to_configure_them() {
-    let home = tempfile::tempdir().unwrap();
-    let mut env = bare_env(home.path());
-    env.push(("AWS_REGION", "eu-west-1".into()));
-    let run = deployer(&workspace_root(), &["down"], &env);
+    let run = Sandbox::new()
+        .bare(&["down", "--stack-name", "cli-missing-credentials"], &[("AWS_REGION", "eu-west-1".into())]);
     assert!(!run.ok);
     assert!(run.stderr.contains("no usable AWS credentials"), "{}", run.all());
     assert!(run.stderr.contains("aws configure"), "{}", run.all());
@@ -38,31 +95,33 @@ fn missing_credentials_say_how_to_configure_them() {
 
 #[test]
 fn an_arch_typo_lists_the_valid_values() {
-    let run = deployer(&workspace_root(), &["synth", "--arch", "amd64"], &[]);
+    let run = Sandbox::new().run(&["synth", "--arch", "amd64"]);
     assert!(!run.ok);
     assert!(run.stderr.contains("unknown architecture `amd64`: use `arm64` or `x86_64`"), "{}", run.all());
 }
 
 #[test]
 fn an_invalid_stack_name_is_refused_with_the_rule() {
-    let run = deployer(&workspace_root(), &["down", "--stack-name", "my_stack!"], &[]);
+    let run = Sandbox::new().run(&["down", "--stack-name", "my_stack!"]);
     assert!(!run.ok);
     assert!(run.stderr.contains("is not a valid stack name"), "{}", run.all());
 }
 
 #[test]
 fn a_payload_file_that_does_not_exist_is_named() {
-    let run = deployer(&workspace_root(), &["invoke", "--payload", "@/no/such/payload.json"], &[]);
+    let run =
+        Sandbox::new().run(&["invoke", "--stack-name", "cli-payload-missing", "--payload", "@/no/such/payload.json"]);
     assert!(!run.ok);
     assert!(run.stderr.contains("cannot read the payload file /no/such/payload.json"), "{}", run.all());
 }
 
 #[test]
 fn a_payload_that_is_not_json_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("payload.json");
+    let sandbox = Sandbox::new();
+    let file = sandbox.dir().join("payload.json");
     std::fs::write(&file, "values: [1, 2]").unwrap();
-    let run = deployer(&workspace_root(), &["invoke", "--payload", &format!("@{}", file.display())], &[]);
+    let run =
+        sandbox.run(&["invoke", "--stack-name", "cli-payload-not-json", "--payload", &format!("@{}", file.display())]);
     assert!(!run.ok);
     assert!(run.stderr.contains("the payload is not valid JSON"), "{}", run.all());
 }
@@ -110,17 +169,14 @@ fn error_endpoint(status: &'static str, code: &'static str, message: &'static st
 
 #[test]
 fn expired_credentials_say_to_renew_them() {
-    let home = tempfile::tempdir().unwrap();
-    let mut env = bare_env(home.path());
-    env.extend([
+    let env = [
         ("AWS_REGION", "eu-west-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "ASIAEXPIREDEXAMPLE00".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "expired-secret-never-printed".to_owned()),
         ("AWS_SESSION_TOKEN", "expired-session".to_owned()),
         ("AWS_ENDPOINT_URL", expired_token_endpoint()),
-    ]);
-    // Its own stack name: `down` locks the stack, and the other tests here run `down` on the default one.
-    let run = deployer(&workspace_root(), &["down", "--stack-name", "expired-credentials"], &env);
+    ];
+    let run = Sandbox::new().bare(&["down", "--stack-name", "cli-expired-credentials"], &env);
     assert!(!run.ok);
     assert!(run.stderr.contains("no usable AWS credentials"), "{}", run.all());
     assert!(run.stderr.contains("ExpiredToken"), "{}", run.all());
@@ -130,16 +186,15 @@ fn expired_credentials_say_to_renew_them() {
 
 #[test]
 fn throttling_is_retried_with_backoff_visibly_then_reported() {
-    let home = tempfile::tempdir().unwrap();
-    let mut env = bare_env(home.path());
-    env.extend([
+    let env = [
         ("AWS_REGION", "eu-west-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "AKIATHROTTLED0000000".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "throttled-secret".to_owned()),
         ("AWS_ENDPOINT_URL", error_endpoint("400 Bad Request", "Throttling", "Rate exceeded")),
-    ]);
+    ];
+    let sandbox = Sandbox::new();
     let started = std::time::Instant::now();
-    let run = deployer(&workspace_root(), &["down", "--stack-name", "throttled"], &env);
+    let run = sandbox.bare(&["down", "--stack-name", "cli-throttled"], &env);
     let took = started.elapsed();
     assert!(!run.ok);
     for attempt in 2..=5 {
@@ -153,31 +208,43 @@ fn throttling_is_retried_with_backoff_visibly_then_reported() {
 
 /// `up` with functions to build, on a machine that has no `cargo-zigbuild` and cannot install it, says so before it
 /// asks AWS anything (no region or credentials here); `synth` on the same machine needs no toolchain at all.
+///
+/// `PATH` holds one folder with only `cargo` and `rustc` in it: not the folder cargo lives in (`~/.cargo/bin`, where
+/// `cargo install cargo-zigbuild` puts it), not `/usr/bin` (a system package).
 #[test]
 fn a_toolchain_that_cannot_be_installed_says_how_to_install_it() {
-    let work = tempfile::tempdir().unwrap();
-    crate::support::copy_workspace(work.path());
+    let sandbox = Sandbox::new();
     // An empty target folder: nothing is packaged yet, so `up` has functions to build.
     let target = tempfile::tempdir().unwrap();
-    // Only the system and cargo on PATH: no cargo-zigbuild anywhere, and a Python that cannot make a virtualenv.
-    let cargo_bin = std::env::var_os("CARGO").map(std::path::PathBuf::from).and_then(|c| c.parent().map(Into::into));
-    let mut paths = vec![std::path::PathBuf::from("/usr/bin"), std::path::PathBuf::from("/bin")];
-    paths.extend(cargo_bin);
-    let home = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        crate::support::deployer_command(work.path(), args, &bare_env(home.path()))
-            .env("PATH", std::env::join_paths(&paths).unwrap())
+    let bin = tempfile::tempdir().unwrap();
+    for tool in ["cargo", "rustc"] {
+        std::os::unix::fs::symlink(which(tool), bin.path().join(tool)).unwrap();
+    }
+    let run = |args: &[&str]| -> Run {
+        crate::support::deployer_command(sandbox.dir(), args, &bare_env(sandbox.home.path()))
+            .env("PATH", bin.path())
             .env("DEPLOYER_PYTHON", "/bin/false")
             .env("CARGO_TARGET_DIR", target.path())
             .output()
             .unwrap()
+            .into()
     };
     let synth = run(&["synth"]);
-    assert!(synth.status.success(), "synth needs no toolchain: {}", String::from_utf8_lossy(&synth.stderr));
-    let output = run(&["up"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(stderr.contains("`cargo-zigbuild` is not available"), "{stderr}");
-    assert!(stderr.contains("installing them failed"), "{stderr}");
-    assert!(stderr.contains("python3 -m pip install cargo-zigbuild"), "{stderr}");
+    assert!(synth.ok, "synth needs no toolchain: {}", synth.all());
+    let up = run(&["up", "--stack-name", "cli-no-toolchain"]);
+    assert!(!up.ok);
+    assert!(up.stderr.contains("`cargo-zigbuild` is not available"), "{}", up.all());
+    assert!(up.stderr.contains("installing them failed"), "{}", up.all());
+    assert!(up.stderr.contains("python3 -m pip install cargo-zigbuild"), "{}", up.all());
+}
+
+/// The executable `name` that this test's cargo runs: next to `$CARGO` (rustup's proxies), else on `PATH`.
+fn which(name: &str) -> PathBuf {
+    let beside_cargo = std::env::var_os("CARGO").map(PathBuf::from).and_then(|c| Some(c.parent()?.join(name)));
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
+    beside_cargo
+        .into_iter()
+        .chain(on_path.map(|dir| dir.join(name)))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("no `{name}` next to $CARGO or on PATH"))
 }

@@ -52,8 +52,8 @@ fn history_latest_shows_the_step_then_the_chained_invoke_with_the_processor_resu
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     copy_workspace(dir);
-    let up = deployer(dir, &["up", "--local"], &envs());
     let _down = Down(dir);
+    let up = deployer(dir, &["up", "--local"], &envs());
     assert!(up.ok, "up --local failed:\n{}", up.all());
     run(dir, &["invoke", "--local", "--payload", SEED_PAYLOAD]);
 

@@ -71,8 +71,9 @@ fn up_local_serves_the_seed_survives_a_kill_and_down_leaves_nothing() {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     copy_workspace(dir);
-    let up = run(dir, &["up", "--local"]);
+    // Armed before `up`: an `up` that fails half-way may have started the service.
     let _down = Down(dir);
+    let up = run(dir, &["up", "--local"]);
     let alias = output_value(&up, "DurableLambdaFunctionAliasArn");
     let endpoint = output_value(&up, "Endpoint");
     let (payload, meta) = aws_invoke(dir, &endpoint, &alias, SEED_PAYLOAD);
@@ -100,7 +101,13 @@ fn up_local_serves_the_seed_survives_a_kill_and_down_leaves_nothing() {
 
     // Killed with SIGKILL: the next `up` starts the service again on the same port, and it serves.
     let port = daemon(dir)["port"].as_u64().unwrap();
-    assert!(Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+    // The pid comes from the state folder: signalled only when it is ours, as the product checks.
+    let root = dir.join(".deployer/local");
+    let pid_u32 = u32::try_from(pid).unwrap();
+    assert!(
+        local::supervisor::process::signal_if_ours(pid_u32, &root, rustix::process::Signal::KILL),
+        "daemon.json's pid {pid} is not the local target's service"
+    );
     while local::supervisor::process::is_alive(u32::try_from(pid).unwrap()) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -109,7 +116,6 @@ fn up_local_serves_the_seed_survives_a_kill_and_down_leaves_nothing() {
     assert_eq!(daemon(dir)["port"].as_u64().unwrap(), port, "the endpoint moved");
     assert_eq!(aws_invoke(dir, &endpoint, &alias, SEED_PAYLOAD).0, SEED_OUTPUT);
 
-    let root = dir.join(".deployer/local");
     run(dir, &["down", "--local"]);
     assert!(!listening(port), "port {port} still listening after down --local");
     assert!(!root.exists(), "down --local left {}", root.display());
@@ -138,8 +144,9 @@ fn the_state_of_the_earlier_dex_based_target_is_carried_over() {
         r#"{"stack": "durable-invoke-lambda", "region": "us-east-1", "functions": {}, "version_numbers": {"OrchestratorVersionX": 4}, "outputs": {}}"#,
     )
     .unwrap();
-    let up = run(dir, &["up", "--local"]);
+    // Armed before `up`: an `up` that fails half-way may have started the service.
     let _down = Down(dir);
+    let up = run(dir, &["up", "--local"]);
     assert!(up.stderr.contains("earlier local target"), "{}", up.all());
     let kept: Vec<String> = std::fs::read_dir(&state)
         .unwrap()
@@ -189,9 +196,9 @@ fn functions_get_the_users_credentials_and_only_the_lambda_api_is_local() {
         ("AWS_SECRET_ACCESS_KEY", "user-secret".to_owned()),
         ("AWS_SESSION_TOKEN", "user-token".to_owned()),
     ]);
+    let _down = Down(dir);
     let up = deployer(dir, &["up", "--local"], &env);
     assert!(up.ok, "{}", up.all());
-    let _down = Down(dir);
     let endpoint = output_value(&up, "Endpoint");
     let processor = output_value(&up, "ProcessorFunctionName");
     aws_invoke(dir, &endpoint, &output_value(&up, "DurableLambdaFunctionAliasArn"), SEED_PAYLOAD);

@@ -14,6 +14,7 @@ mod conformance;
 mod history;
 mod local;
 mod moto;
+mod running;
 mod support;
 mod toolkit;
 mod workflow;

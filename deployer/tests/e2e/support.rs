@@ -37,9 +37,46 @@ pub fn tool(name: &str) -> PathBuf {
     panic!("`{name}` is not installed: run the tests with `scripts/test`, which installs it");
 }
 
-/// A free TCP port on loopback.
+/// A TCP port on loopback that was free a moment ago: another program may take it before the caller binds it.
+/// To start a server on it, use [`spawn_listening`], which proves the server got the port.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `command(port)` (a server told to listen on loopback `port`) on a free port, and waits until that very
+/// process listens there: an answer on the port from another program that took it first does not count. When the
+/// server exits at start (the port was taken), it is started again on another port. Killed when the guard drops,
+/// also when the test panics.
+#[allow(dead_code, reason = "for the moto tests' server, whose module another change owns")]
+pub fn spawn_listening(command: impl FnMut(u16) -> Command, timeout: Duration) -> (Guard, u16) {
+    spawn_listening_on(std::iter::repeat_with(free_port), command, timeout)
+}
+
+/// [`spawn_listening`] trying the ports of `ports` in turn (at most five).
+pub fn spawn_listening_on(
+    ports: impl IntoIterator<Item = u16>,
+    mut command: impl FnMut(u16) -> Command,
+    timeout: Duration,
+) -> (Guard, u16) {
+    let mut tried = Vec::new();
+    for port in ports.into_iter().take(5) {
+        let mut guard = Guard(command(port).spawn().unwrap());
+        let start = Instant::now();
+        loop {
+            if local::supervisor::process::listens_on(guard.0.id(), port).unwrap_or(true)
+                && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                return (guard, port);
+            }
+            if let Some(status) = guard.0.try_wait().unwrap() {
+                tried.push(format!("port {port}: exited at start ({status})"));
+                break;
+            }
+            assert!(start.elapsed() < timeout, "{:?} did not listen on port {port} within {timeout:?}", guard.0.id());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("no port to start the server on: {}", tried.join("; "));
 }
 
 /// A process killed when dropped.
@@ -137,4 +174,25 @@ fn copy_tree(from: &Path, to: &Path) {
         let modified = std::fs::metadata(from).unwrap().modified().unwrap();
         std::fs::File::options().write(true).open(to).unwrap().set_modified(modified).unwrap();
     }
+}
+
+/// A server started on a port another program holds (a listener that answers every connection) is not taken for
+/// started: it is started again on a port of its own.
+#[test]
+fn a_server_whose_port_was_taken_is_started_on_another() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let ports = std::iter::once(taken_port).chain(std::iter::repeat_with(free_port));
+    let (guard, port) = spawn_listening_on(
+        ports,
+        |port| {
+            let mut command = Command::new(tool("python3"));
+            command.args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()]);
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+            command
+        },
+        Duration::from_secs(30),
+    );
+    assert_ne!(port, taken_port, "the other program's port was taken for the server's");
+    assert_eq!(local::supervisor::process::listens_on(guard.0.id(), port), Some(true));
 }

@@ -65,8 +65,9 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
     let dir = temp.path();
     copy_workspace(dir);
     let mut walked = Vec::new();
-    let up = run(dir, &["up", "--local", FIXTURE, "--json"], &mut walked);
+    // Armed before `up`: an `up` that fails half-way may have started the service.
     let _down = Down(dir);
+    let up = run(dir, &["up", "--local", FIXTURE, "--json"], &mut walked);
     assert!(one(&up, "endpoint")["url"].as_str().unwrap().starts_with("http://127.0.0.1:"), "{}", up.all());
     // The pattern's stack next to it: the fixture keeps running.
     let pattern = run(dir, &["up", "--local", "--json"], &mut walked);

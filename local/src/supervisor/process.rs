@@ -58,3 +58,98 @@ pub fn kill_listed(pid_file: &Path, state_root: &Path) -> usize {
     let _ = std::fs::write(pid_file, "");
     killed
 }
+
+/// Whether `process` itself holds the socket listening on loopback TCP `port`, so an answer on that port comes
+/// from it and not from another program that took the port meanwhile. `None` where the system cannot tell (no
+/// `/proc`).
+pub fn listens_on(process: u32, port: u16) -> Option<bool> {
+    let tables = ["/proc/net/tcp", "/proc/net/tcp6"].map(std::fs::read_to_string);
+    if tables.iter().all(Result::is_err) {
+        return None;
+    }
+    // Each row: `sl local_address rem_address st ... inode`, the address as hex `IP:PORT`, LISTEN as state 0A.
+    let inodes: Vec<String> = tables
+        .iter()
+        .flatten()
+        .flat_map(|table| table.lines().skip(1))
+        .filter_map(|row| {
+            let fields: Vec<&str> = row.split_whitespace().collect();
+            let local_port = fields.get(1)?.rsplit(':').next()?;
+            let listening = *fields.get(3)? == "0A";
+            let inode = fields.get(9)?;
+            (listening && u16::from_str_radix(local_port, 16).ok()? == port).then(|| (*inode).to_owned())
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{process}/fd")) else { return Some(false) };
+    Some(fds.filter_map(Result::ok).filter_map(|fd| std::fs::read_link(fd.path()).ok()).any(|link| {
+        let link = link.to_string_lossy();
+        inodes.iter().any(|inode| link == format!("socket:[{inode}]"))
+    }))
+}
+
+/// Sends `signal` to `process` only when it is ours (see [`is_ours`]); whether it was sent. What tests use to
+/// kill a pid read from the state folder, as the product does.
+pub fn signal_if_ours(process: u32, state_root: &Path, signal: Signal) -> bool {
+    is_ours(process, state_root) && self::signal(process, signal)
+}
+
+/// Sends `signal` to the process group `leader` leads, only when the leader is ours; whether it was sent.
+pub fn signal_group_if_ours(leader: u32, state_root: &Path, signal: Signal) -> bool {
+    is_ours(leader, state_root) && pid(leader).is_some_and(|p| rustix::process::kill_process_group(p, signal).is_ok())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A child process killed and reaped when dropped, also when the test panics.
+    struct Child(std::process::Child);
+
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// One process (no grandchild to outlive it) sleeping 30 s with `args` on its command line, once it runs
+    /// (its command line is no longer the test's).
+    fn spawn(args: &[&str]) -> Child {
+        let child = std::process::Command::new("python3")
+            .args(["-c", "import time; time.sleep(30)"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        while !command_line(child.id()).is_some_and(|c| c.contains("time.sleep")) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Child(child)
+    }
+
+    #[test]
+    fn a_listening_socket_is_found_on_its_owner_only() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(listens_on(std::process::id(), port), Some(true));
+        let other = spawn(&[]);
+        assert_eq!(listens_on(other.0.id(), port), Some(false));
+        drop(listener);
+        assert_eq!(listens_on(std::process::id(), port), Some(false));
+    }
+
+    #[test]
+    fn only_processes_naming_the_state_folder_are_signalled() {
+        let root = tempfile::tempdir().unwrap();
+        // A stranger: its command line does not name the folder.
+        let mut stranger = spawn(&[]);
+        // Ours: the folder is one of its arguments.
+        let mut ours = spawn(&[&*root.path().to_string_lossy()]);
+        assert!(!signal_if_ours(stranger.0.id(), root.path(), Signal::KILL));
+        assert!(signal_if_ours(ours.0.id(), root.path(), Signal::KILL));
+        assert!(ours.0.wait().unwrap().code().is_none(), "ours was killed");
+        assert!(stranger.0.try_wait().unwrap().is_none(), "the stranger was signalled");
+    }
+}

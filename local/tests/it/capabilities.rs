@@ -104,7 +104,12 @@ fn until_ended(aws: &Aws<'_>, arn: &str, timeout: Duration) -> Value {
 /// Kills the service (SIGKILL) and starts it again.
 fn restart(local: &mut Local) {
     let pid = local.daemon_pid();
-    assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+    let root = &local.target.state().root;
+    assert!(
+        local::supervisor::process::signal_if_ours(pid, root, rustix::process::Signal::KILL),
+        "daemon.json's pid {pid} is not the service of {}",
+        root.display()
+    );
     while local::supervisor::process::is_alive(pid) {
         std::thread::sleep(Duration::from_millis(20));
     }

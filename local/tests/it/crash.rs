@@ -79,9 +79,14 @@ fn every_accepted_execution_succeeds_whatever_moment_the_service_is_killed() {
         let before: Vec<u32> = processes_of(&root);
         let endpoint = local.endpoint.clone();
         let started = local.rt.block_on(start_and_kill(&endpoint, &alias, trial, delay, || {
-            let target = if whole_group { -i32::try_from(daemon).unwrap() } else { i32::try_from(daemon).unwrap() };
-            let status = std::process::Command::new("kill").args(["-9", "--", &target.to_string()]).status().unwrap();
-            assert!(status.success());
+            // The pid comes from daemon.json: signalled only when it is ours, as the product checks.
+            let kill = rustix::process::Signal::KILL;
+            let sent = if whole_group {
+                local::supervisor::process::signal_group_if_ours(daemon, &root, kill)
+            } else {
+                local::supervisor::process::signal_if_ours(daemon, &root, kill)
+            };
+            assert!(sent, "daemon.json's pid {daemon} is not the service of {}", root.display());
         }));
         println!(
             "trial {trial}: killed the service{} after {delay:?}, {} of {PER_TRIAL} accepted",

@@ -1,0 +1,178 @@
+//! A running execution on the local target, through the deployer's CLI: a conformance handler waiting on a
+//! callback is listed RUNNING by `executions`, counted by `status`, has its invocation in `logs --function`, and
+//! `stop` stops it (`history` then shows STOPPED); `callback succeed`, `fail` and `heartbeat` reach waiting
+//! executions, whose results, errors and survival of a heartbeat timeout prove each one arrived.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{Run, copy_workspace, deployer};
+
+/// The conformance stack of callback handlers (`durable-conformance-callback`).
+const STACK: &str = "ConformanceCallback";
+
+fn envs() -> Vec<(&'static str, String)> {
+    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
+}
+
+/// Stops the local target when the test ends, passed or not.
+struct Down<'a>(&'a Path);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = deployer(self.0, &["down", "--local"], &envs());
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    let run = deployer(dir, args, &envs());
+    assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
+    run
+}
+
+/// `args` on `function` of the callback stack, with `--json`.
+fn on(function: &str, args: &[&str]) -> Vec<String> {
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    all.extend(["--local", "--stack", STACK, "--function", function, "--json"].map(str::to_owned));
+    all
+}
+
+fn run_on(dir: &Path, function: &str, args: &[&str]) -> Run {
+    let all = on(function, args);
+    run(dir, &all.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The one JSON line of `event` a `--json` run printed.
+fn json_event(run: &Run, event: &str) -> Value {
+    run.stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|value| value["event"] == event)
+        .unwrap_or_else(|| panic!("no `{event}` event:\n{}", run.all()))
+}
+
+/// Starts `function` asynchronously as `name` with `payload`.
+fn start(dir: &Path, function: &str, name: &str, payload: &str) {
+    run_on(dir, function, &["invoke", "--async", "--name", name, "--payload", payload]);
+}
+
+/// `history <name>` as JSON.
+fn history(dir: &Path, function: &str, name: &str) -> Value {
+    json_event(&run_on(dir, function, &["history", name]), "history")
+}
+
+/// Waits until execution `name` has a callback open; returns its id.
+fn callback_id(dir: &Path, function: &str, name: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let history = history(dir, function, name);
+        let open = history["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "callback" && r["callback_id"].is_string())
+            .map(|r| r["callback_id"].as_str().unwrap().to_owned());
+        if let Some(id) = open {
+            assert_eq!(history["execution"]["status"], "RUNNING", "{history:#}");
+            return id;
+        }
+        assert!(started.elapsed() < Duration::from_mins(1), "no callback opened by {name}: {history:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until execution `name` has ended; returns its history.
+fn ended(dir: &Path, function: &str, name: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let history = history(dir, function, name);
+        if history["execution"]["status"] != "RUNNING" {
+            return history;
+        }
+        assert!(started.elapsed() < Duration::from_mins(1), "{name} still RUNNING: {history:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_running_execution_is_listed_shown_and_stopped_and_callbacks_reach_waiting_ones() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    let _down = Down(dir);
+    run(dir, &["up", "--local", STACK]);
+
+    // 4-1: waits on a callback named after its input, returns the callback's result.
+    let waiting = "Callback4x1";
+    start(dir, waiting, "stop-me", r#""stop-me""#);
+    callback_id(dir, waiting, "stop-me");
+    let listed = json_event(&run_on(dir, waiting, &["executions"]), "executions");
+    let row = listed["executions"].as_array().unwrap().iter().find(|e| e["name"] == "stop-me").cloned();
+    assert_eq!(row.map(|r| r["status"].clone()), Some("RUNNING".into()), "{listed:#}");
+    let status = json_event(&run(dir, &["status", "--local", STACK, "--json"]), "local_status");
+    assert_eq!(status["running"], 1, "{status:#}");
+    let logs = run_on(dir, waiting, &["logs"]);
+    assert!(
+        logs.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .any(|l| l["event"] == "log_line"
+                && l["message"].as_str().is_some_and(|m| m.starts_with("START RequestId:"))),
+        "no invocation of {waiting} in its log:\n{}",
+        logs.all()
+    );
+
+    let stopped = run_on(dir, waiting, &["stop", "stop-me"]);
+    json_event(&stopped, "execution_stopped");
+    let after = history(dir, waiting, "stop-me");
+    assert_eq!(after["execution"]["status"], "STOPPED", "{after:#}");
+    let listed = json_event(&run_on(dir, waiting, &["executions", "--status", "stopped"]), "executions");
+    assert!(listed["executions"].as_array().unwrap().iter().any(|e| e["name"] == "stop-me"), "{listed:#}");
+    let status = json_event(&run(dir, &["status", "--local", STACK, "--json"]), "local_status");
+    assert_eq!(status["running"], 0, "{status:#}");
+    let refused =
+        deployer(dir, &on(waiting, &["stop", "stop-me"]).iter().map(String::as_str).collect::<Vec<_>>(), &envs());
+    assert!(!refused.ok && refused.stderr.contains("already ended"), "{}", refused.all());
+
+    // `callback succeed`: the result reaches the handler, which returns it.
+    start(dir, waiting, "succeed-me", r#""succeed-me""#);
+    let id = callback_id(dir, waiting, "succeed-me");
+    let sent = json_event(
+        &run(dir, &["callback", "succeed", &id, "--result", r#"{"approved": true}"#, "--local", "--json"]),
+        "callback_sent",
+    );
+    assert_eq!(sent["callback_id"], id.as_str());
+    let done = ended(dir, waiting, "succeed-me");
+    assert_eq!(done["execution"]["status"], "SUCCEEDED", "{done:#}");
+    let result: Value = serde_json::from_str(done["execution"]["result"].as_str().unwrap()).unwrap();
+    assert_eq!(result, serde_json::json!({"approved": true}), "{done:#}");
+
+    // `callback fail`: 4-6 lets the callback's error fail the execution.
+    let failing = "Callback4x6";
+    start(dir, failing, "fail-me", r#""fail-me""#);
+    let id = callback_id(dir, failing, "fail-me");
+    run(dir, &["callback", "fail", &id, "--error-type", "OrderRejected", "--error-message", "out of stock", "--local"]);
+    let done = ended(dir, failing, "fail-me");
+    assert_eq!(done["execution"]["status"], "FAILED", "{done:#}");
+    let error = done["execution"]["error"].to_string();
+    assert!(error.contains("OrderRejected") && error.contains("out of stock"), "{done:#}");
+
+    // `callback heartbeat`: 4-5's callback times out after 10 s without one. Heartbeats at 6 s and 12 s keep it
+    // open past 10 s; then it succeeds.
+    let beating = "Callback4x5";
+    start(dir, beating, "beat-me", r#""beat-me""#);
+    let id = callback_id(dir, beating, "beat-me");
+    let opened = Instant::now();
+    for at in [6, 12] {
+        std::thread::sleep(Duration::from_secs(at).saturating_sub(opened.elapsed()));
+        run(dir, &["callback", "heartbeat", &id, "--local"]);
+    }
+    std::thread::sleep(Duration::from_secs(15).saturating_sub(opened.elapsed()));
+    assert_eq!(history(dir, beating, "beat-me")["execution"]["status"], "RUNNING", "timed out despite heartbeats");
+    run(dir, &["callback", "succeed", &id, "--result", r#""alive""#, "--local"]);
+    let done = ended(dir, beating, "beat-me");
+    assert_eq!(done["execution"]["status"], "SUCCEEDED", "{done:#}");
+    assert_eq!(done["execution"]["result"], r#""alive""#, "{done:#}");
+}
