@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::interrupt::Interrupt;
 
 /// How long a paused point waits for the test's Ctrl-C.
-const PAUSE_LIMIT: Duration = Duration::from_secs(120);
+const PAUSE_LIMIT: Duration = Duration::from_mins(2);
 
 /// Pauses at `point` if the tests asked for it; a no-op otherwise.
 pub(crate) async fn pause_at(point: &str, interrupt: &Interrupt) {

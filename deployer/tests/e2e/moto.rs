@@ -300,6 +300,22 @@ async fn up_no_op_change_and_down_against_moto() {
     assert!(refused.stderr.contains("needs approval"), "{}", refused.all());
     assert!(refused.stderr.contains("--require-approval never"), "{}", refused.all());
 
+    // On a terminal (a pty, through util-linux's `script`), the same new grants are asked about: `n` deploys
+    // nothing, `y` deploys.
+    let refused = up_on_a_terminal(work.path(), &env, "tty-app", "n");
+    assert_eq!(refused.0, Some(1), "{}", refused.1);
+    assert!(refused.1.contains("tty-app widens IAM access in"), "{}", refused.1);
+    assert!(refused.1.contains("Deploy these changes to tty-app? [y/N]"), "{}", refused.1);
+    assert!(refused.1.contains("it was not approved"), "{}", refused.1);
+    assert!(!state(&c).await.0.iter().any(|(n, _, _)| n == "tty-app"), "{:?}", state(&c).await.0);
+    let approved = up_on_a_terminal(work.path(), &env, "tty-app", "y");
+    assert_eq!(approved.0, Some(0), "{}", approved.1);
+    assert!(approved.1.contains("Deploy these changes to tty-app? [y/N]"), "{}", approved.1);
+    let status = state(&c).await.0.into_iter().find(|(n, _, _)| n == "tty-app").map(|s| s.1);
+    assert_eq!(status.as_deref(), Some("CREATE_COMPLETE"), "{}", approved.1);
+    let gone = deployer(work.path(), &["down", "--stack-name", "tty-app"], &env);
+    assert!(gone.ok, "{}", gone.all());
+
     // The asset bucket deleted behind CloudFormation's back: a non-zero exit that names the cause and the remedy.
     for key in &keys3 {
         c.s3.delete_object().bucket(bucket).key(key).send().await.unwrap();
@@ -340,6 +356,30 @@ async fn up_no_op_change_and_down_against_moto() {
     assert!(stacks5.is_empty(), "{stacks5:?}");
     assert!(keys5.is_empty(), "{keys5:?}");
     assert!(c.s3.head_bucket().bucket(bucket).send().await.is_err(), "the asset bucket was deleted");
+}
+
+/// Runs `up --stack-name <stack>` on a pseudo-terminal (`script -q -e`, outside CI, so it may ask) and answers
+/// `answer`: its exit code and everything it wrote to the terminal.
+fn up_on_a_terminal(dir: &Path, env: &[(&str, String)], stack: &str, answer: &str) -> (Option<i32>, String) {
+    use std::io::Write as _;
+    let command = format!("'{}' up --stack-name {stack}", crate::support::deployer_binary().display());
+    let mut script = Command::new("script");
+    script.args(["-q", "-e", "-c", &command, "/dev/null"]).current_dir(dir).env_remove("CI").env("TERM", "xterm");
+    for (key, value) in env {
+        script.env(key, value);
+    }
+    let mut child = script
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Typed ahead: the terminal keeps the line until the prompt reads it.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// What CloudFormation reports as `stack`'s outputs.

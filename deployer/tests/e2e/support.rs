@@ -125,13 +125,16 @@ pub fn deployer(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Run {
     deployer_command(dir, args, envs).output().unwrap().into()
 }
 
-/// The command [`deployer`] runs, to spawn it instead.
-pub fn deployer_command(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Command {
+/// The deployer binary the tests run.
+pub fn deployer_binary() -> PathBuf {
     // A target folder shared by several checkouts holds one `deployer` at a time, the last one any of them built:
     // `DEPLOYER_E2E_BIN` names a copy of this checkout's own build to test instead.
-    let binary =
-        std::env::var_os("DEPLOYER_E2E_BIN").map_or_else(|| env!("CARGO_BIN_EXE_deployer").into(), PathBuf::from);
-    let mut command = Command::new(binary);
+    std::env::var_os("DEPLOYER_E2E_BIN").map_or_else(|| env!("CARGO_BIN_EXE_deployer").into(), PathBuf::from)
+}
+
+/// The command [`deployer`] runs, to spawn it instead.
+pub fn deployer_command(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Command {
+    let mut command = Command::new(deployer_binary());
     command.args(args).current_dir(dir).stdin(Stdio::null()).env_remove("AWS_PROFILE").env("CI", "true");
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths: Vec<PathBuf> = std::env::split_paths(&path).collect();
