@@ -25,6 +25,8 @@ mod lock;
 mod package;
 mod publish;
 mod target;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod workspace;
 
 use std::process::ExitCode;

@@ -185,6 +185,8 @@ async fn execute_change(
         change_set: name.clone(),
         changes: changes.iter().map(ToString::to_string).collect(),
     });
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::pause_at(&format!("change-set-created:{}", request.stack), request.interrupt).await;
     if request.interrupt.is_requested() {
         return Err(abandon(cfn, request, &name, create).await);
     }
@@ -243,6 +245,8 @@ async fn execute_change(
     }
     let cursor = EventCursor::at_now(cfn, request.stack).await?;
     change_set::execute(cfn, request.stack, &name).await?;
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::pause_at(&format!("change-set-executed:{}", request.stack), request.interrupt).await;
     let watched = tokio::select! {
         biased;
         () = request.interrupt.requested() => {

@@ -75,6 +75,8 @@ impl AwsTarget {
             Err(_) if interrupt.is_requested() => return Err(stopped_before_deploying("while building")),
             built => built?,
         };
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::pause_at("after-build", &interrupt).await;
         if interrupt.is_requested() {
             return Err(stopped_before_deploying("after building"));
         }
@@ -106,6 +108,8 @@ impl AwsTarget {
             let outcome = match (published.get(&object.name), local) {
                 (Some(true), _) => PublishOutcome::AlreadyPublished,
                 (_, Some((path, bytes))) => {
+                    #[cfg(feature = "test-hooks")]
+                    crate::test_hooks::pause_at("upload", &interrupt).await;
                     // An upload cut off by Ctrl-C leaves no object: S3 stores an object only once all of it
                     // has arrived.
                     tokio::select! {
@@ -131,6 +135,8 @@ impl AwsTarget {
         }
         let mut all_outputs = BTreeMap::new();
         for stack in assembly.stacks.iter().filter(|s| s.kind == stacks::StackKind::App) {
+            #[cfg(feature = "test-hooks")]
+            crate::test_hooks::pause_at(&format!("before-stack:{}", stack.stack_name), &interrupt).await;
             if interrupt.is_requested() {
                 return Err(DeployerError::Interrupted(format!(
                     "stopped before deploying {}; the stacks before it are deployed. Run `deployer up` again to \

@@ -15,6 +15,38 @@ pub fn target_dir() -> PathBuf {
     deployer::Workspace::discover_from(&workspace_root()).unwrap().target_dir
 }
 
+/// The target folder of tests that edit sources in their copy of the workspace: never the workspace's own, so a
+/// later `up` there cannot take a binary built from edited sources for its own (cargo uplifts every build of a
+/// package to the same path, whatever folder its sources were in). Created on first use with the compiled
+/// dependencies of the shared folder's release builds (theirs do not depend on where the workspace is), so only
+/// the workspace's own crates are built again; kept afterwards, as a cache.
+pub fn edited_sources_target_dir() -> PathBuf {
+    let shared = target_dir();
+    let own = shared.join("e2e-edited-sources");
+    if own.exists() {
+        return own;
+    }
+    let seeding = shared.join(format!("e2e-edited-sources.seeding-{}", std::process::id()));
+    for profile in ["release", "aarch64-unknown-linux-gnu/release", "x86_64-unknown-linux-gnu/release"] {
+        for part in ["deps", "build", ".fingerprint"] {
+            let from = shared.join(profile).join(part);
+            if !from.exists() {
+                continue;
+            }
+            let to = seeding.join(profile);
+            std::fs::create_dir_all(&to).unwrap();
+            let copied = Command::new("cp").arg("-a").arg("--reflink=auto").arg(&from).arg(&to).status().unwrap();
+            assert!(copied.success(), "could not copy {} into {}", from.display(), to.display());
+        }
+    }
+    std::fs::create_dir_all(&seeding).unwrap();
+    // Another test process may have seeded it meanwhile: theirs is as good.
+    if std::fs::rename(&seeding, &own).is_err() {
+        let _ = std::fs::remove_dir_all(&seeding);
+    }
+    own
+}
+
 /// A third-party tool, from `DEPLOYER_TOOLS_BIN` or `PATH`. A missing tool fails the test: it is never skipped.
 pub fn tool(name: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os("DEPLOYER_TOOLS_BIN") {
@@ -130,9 +162,16 @@ pub fn deployer(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Run {
     deployer_command(dir, args, envs).output().unwrap().into()
 }
 
+/// The deployer binary the tests run.
+pub fn deployer_binary() -> PathBuf {
+    // A target folder shared by several checkouts holds one `deployer` at a time, the last one any of them built:
+    // `DEPLOYER_E2E_BIN` names a copy of this checkout's own build to test instead.
+    std::env::var_os("DEPLOYER_E2E_BIN").map_or_else(|| env!("CARGO_BIN_EXE_deployer").into(), PathBuf::from)
+}
+
 /// The command [`deployer`] runs, to spawn it instead.
 pub fn deployer_command(dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_deployer"));
+    let mut command = Command::new(deployer_binary());
     command.args(args).current_dir(dir).stdin(Stdio::null()).env_remove("AWS_PROFILE").env("CI", "true");
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths: Vec<PathBuf> = std::env::split_paths(&path).collect();
