@@ -140,6 +140,11 @@ pub(crate) async fn deploy_stack(
             }
             StackAction::Create | StackAction::Update => {
                 let create = action == StackAction::Create;
+                if let Some(info) = info.as_ref().filter(|i| i.status == "REVIEW_IN_PROGRESS")
+                    && clear_stale_review(cfn, request, &info.status, total, host).await?
+                {
+                    continue;
+                }
                 let deployed = if create { None } else { stack::deployed_template(cfn, request.stack).await? };
                 if let Some(info) = info.as_ref().filter(|i| is_unchanged(i, deployed.as_ref(), request)) {
                     host.notify(Event::NoChanges { stack: request.stack.to_owned() });
@@ -276,6 +281,53 @@ async fn execute_change(
         "deploying {} ended in {}: {cause}; fix the cause and run `up` again",
         request.stack, watched.status
     )))
+}
+
+/// A stack in `REVIEW_IN_PROGRESS` holds no resources: only change sets, left by a first deployment that stopped
+/// before executing its own (a second Ctrl-C, a killed run). When every change set on it is one of ours and none is
+/// executing, the empty stack is deleted (with them) and watched until gone, so the next pass creates it afresh;
+/// returns whether it did. A stack holding someone else's change set is left alone: a new CREATE change set is
+/// made beside it. Creating beside our own stale change sets is what moto turns into a second stack of the same name
+/// whose first one stays in `REVIEW_IN_PROGRESS`, which the watch then followed until its limit.
+async fn clear_stale_review(
+    cfn: &aws_sdk_cloudformation::Client,
+    request: &DeployRequest<'_>,
+    status: &str,
+    total: usize,
+    host: &dyn Host,
+) -> Result<bool> {
+    let listed = cfn
+        .list_change_sets()
+        .stack_name(request.stack)
+        .send()
+        .await
+        .map_err(aws_error("CloudFormation.ListChangeSets"))?;
+    let ours = |c: &aws_sdk_cloudformation::types::ChangeSetSummary| {
+        c.change_set_name().is_some_and(|n| n.starts_with("deployer-"))
+            && c.execution_status().is_none_or(|e| e.as_str() != "EXECUTE_IN_PROGRESS")
+    };
+    let stale: Vec<&str> = listed.summaries().iter().filter(|c| ours(c)).filter_map(|c| c.change_set_name()).collect();
+    if !listed.summaries().iter().all(ours) {
+        return Ok(false);
+    }
+    host.notify(Event::Warning {
+        message: format!(
+            "{}: left in {status} by a first deployment that stopped before executing its change set ({}); \
+             deleting the empty stack so it can be created again",
+            request.stack,
+            if stale.is_empty() { "none left".to_owned() } else { stale.join(", ") }
+        ),
+    });
+    let cursor = EventCursor::at_now(cfn, request.stack).await?;
+    cfn.delete_stack().stack_name(request.stack).send().await.map_err(aws_error("CloudFormation.DeleteStack"))?;
+    tokio::select! {
+        biased;
+        () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, "DELETE_IN_PROGRESS")),
+        watched = watch(
+            cfn, request.stack, request.stack, cursor, Operation::Delete, total, request.limits.watch, host,
+        ) => watched?,
+    };
+    Ok(true)
 }
 
 /// Ctrl-C while waiting for an operation this run did not start.

@@ -574,3 +574,266 @@ async fn emptying_the_asset_bucket_checks_its_owner_and_is_bounded() {
     assert!(text.contains("aws s3api list-object-versions") && text.contains("down --all"), "{text}");
     assert!(deleted.num_calls() > 0);
 }
+
+/// `ListChangeSets` answering one change set `name` in `status` / `execution`.
+fn change_sets_xml(name: &str, status: &str, execution: &str) -> String {
+    format!(
+        r#"<ListChangeSetsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <ListChangeSetsResult>
+    <Summaries>
+      <member>
+        <StackId>{STACK_ID}</StackId>
+        <StackName>{STACK}</StackName>
+        <ChangeSetId>arn:aws:cloudformation:us-east-1:123456789012:changeSet/{name}/9d1a2b3c-0000-00a0-a123-00abc0abc000</ChangeSetId>
+        <ChangeSetName>{name}</ChangeSetName>
+        <ExecutionStatus>{execution}</ExecutionStatus>
+        <Status>{status}</Status>
+        <CreationTime>2026-11-27T09:58:00.000Z</CreationTime>
+        <Description>created by deployer up</Description>
+      </member>
+    </Summaries>
+  </ListChangeSetsResult>
+  <ResponseMetadata><RequestId>9f3c1f5e-example</RequestId></ResponseMetadata>
+</ListChangeSetsResponse>"#
+    )
+}
+
+const DOES_NOT_EXIST: &str = "Stack with id app does not exist";
+
+/// A request for `template` with short limits, never interrupted.
+fn loop_request<'a>(template: &'a serde_json::Value, body: &'a str, interrupt: &'a Interrupt) -> DeployRequest<'a> {
+    DeployRequest {
+        stack: STACK,
+        template,
+        template_body: body,
+        parameters: vec![],
+        tags: vec![],
+        require_approval: RequireApproval::Never,
+        template_bucket: None,
+        interrupt,
+        limits: Limits { change_set: Duration::from_secs(5), watch: Duration::from_secs(5) },
+    }
+}
+
+fn info_messages(host: &RecordingHost) -> Vec<String> {
+    host.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            crate::io::Event::Info { message } | crate::io::Event::Warning { message } => Some(message),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ok_rule_execute() -> Rule {
+    mock!(Cfn::execute_change_set).sequence().http_status(200, Some(ok_xml("ExecuteChangeSet"))).repeatedly().build()
+}
+
+/// A stack in `UPDATE_IN_PROGRESS` (someone else's update): `up` says it waits, follows that operation until it ends,
+/// reads the stack again and only then creates and executes an UPDATE change set.
+#[tokio::test]
+async fn an_operation_in_progress_is_waited_for_then_the_stack_is_updated() {
+    let old = json!({"Resources": {"Processor": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 128}}}});
+    let new = json!({"Resources": {"Processor": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 256}}}});
+    let body = format!("{new:#}\n");
+    let stacks = mock!(Cfn::describe_stacks)
+        .sequence()
+        // The loop's first read, then the watch of the running update.
+        .http_status(200, Some(stacks_xml("UPDATE_IN_PROGRESS")))
+        .times(2)
+        .http_status(200, Some(stacks_xml("UPDATE_COMPLETE")))
+        // The loop reads again: stable, so an update.
+        .http_status(200, Some(stacks_xml("UPDATE_COMPLETE")))
+        // The watch of our own change set, then the outputs.
+        .http_status(200, Some(stacks_xml("UPDATE_IN_PROGRESS")))
+        .http_status(200, Some(stacks_xml("UPDATE_COMPLETE")))
+        .repeatedly()
+        .build();
+    let events =
+        mock!(Cfn::describe_stack_events).sequence().http_status(200, Some(events_xml(&[BEFORE]))).repeatedly().build();
+    let template = mock!(Cfn::get_template).sequence().http_status(200, Some(template_xml(&old))).repeatedly().build();
+    let create = mock!(Cfn::create_change_set)
+        .match_requests(|r| r.change_set_type() == Some(&aws_sdk_cloudformation::types::ChangeSetType::Update))
+        .sequence()
+        .http_status(200, Some(ok_xml("CreateChangeSet")))
+        .repeatedly()
+        .build();
+    let describe = mock!(Cfn::describe_change_set)
+        .sequence()
+        .http_status(200, Some(change_set_xml("deployer-1", "CREATE_COMPLETE", "AVAILABLE")))
+        .repeatedly()
+        .build();
+    let execute = ok_rule_execute();
+    let aws = aws_with(cfn(&[&stacks, &events, &template, &create, &describe, &execute]), "us-east-1");
+    let interrupt = Interrupt::never();
+    let host = RecordingHost::default();
+    let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &host).await.unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "UPDATE_COMPLETE"),
+        "{outcome:?}"
+    );
+    let messages = info_messages(&host);
+    assert!(
+        messages.iter().any(|m| m == "app: an operation is in progress (UPDATE_IN_PROGRESS); waiting for it to end"),
+        "{messages:?}"
+    );
+    // The running operation's end is reported before our change set exists.
+    let events = host.events();
+    let waited = events.iter().position(|e| matches!(e, crate::io::Event::StackDone { .. }));
+    let change_set = events.iter().position(|e| matches!(e, crate::io::Event::ChangeSet { .. }));
+    assert!(waited.is_some() && change_set.is_some() && waited < change_set, "{events:?}");
+    assert_eq!((create.num_calls(), execute.num_calls()), (1, 1));
+    assert_eq!(stacks.num_calls(), 7, "loop, watch ×2, loop, watch ×2, outputs");
+}
+
+/// A stack left in `ROLLBACK_COMPLETE` by a failed first creation: `up` warns, deletes it, watches it until it is
+/// gone, then creates it through a CREATE change set.
+#[tokio::test]
+async fn a_stack_in_rollback_complete_is_deleted_then_created() {
+    let new = json!({"Resources": {"Processor": {"Type": "AWS::Lambda::Function"}}});
+    let body = format!("{new:#}\n");
+    let stacks = mock!(Cfn::describe_stacks)
+        .sequence()
+        .http_status(200, Some(stacks_xml("ROLLBACK_COMPLETE")))
+        .http_status(200, Some(stacks_xml("DELETE_IN_PROGRESS")))
+        // Gone: the delete watch ends, and the loop's next read finds no stack.
+        .http_status(400, Some(error_xml("ValidationError", DOES_NOT_EXIST)))
+        .times(2)
+        .http_status(200, Some(stacks_xml("CREATE_IN_PROGRESS")))
+        .http_status(200, Some(stacks_xml("CREATE_COMPLETE")))
+        .repeatedly()
+        .build();
+    let events =
+        mock!(Cfn::describe_stack_events).sequence().http_status(200, Some(events_xml(&[BEFORE]))).repeatedly().build();
+    let delete_stack =
+        mock!(Cfn::delete_stack).sequence().http_status(200, Some(ok_xml("DeleteStack"))).repeatedly().build();
+    let create = mock!(Cfn::create_change_set)
+        .match_requests(|r| r.change_set_type() == Some(&aws_sdk_cloudformation::types::ChangeSetType::Create))
+        .sequence()
+        .http_status(200, Some(ok_xml("CreateChangeSet")))
+        .repeatedly()
+        .build();
+    let describe = mock!(Cfn::describe_change_set)
+        .sequence()
+        .http_status(200, Some(change_set_xml("deployer-1", "CREATE_COMPLETE", "AVAILABLE")))
+        .repeatedly()
+        .build();
+    let execute = ok_rule_execute();
+    let aws = aws_with(cfn(&[&stacks, &events, &delete_stack, &create, &describe, &execute]), "us-east-1");
+    let interrupt = Interrupt::never();
+    let host = RecordingHost::default();
+    let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &host).await.unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
+        "{outcome:?}"
+    );
+    let messages = info_messages(&host);
+    assert!(
+        messages.iter().any(|m| m.contains("left in ROLLBACK_COMPLETE by a failed creation; deleting it")),
+        "{messages:?}"
+    );
+    let done: Vec<String> = host
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            crate::io::Event::StackDone { status, .. } => Some(status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, ["DELETE_COMPLETE", "CREATE_COMPLETE"]);
+    assert_eq!((delete_stack.num_calls(), create.num_calls(), execute.num_calls()), (1, 1, 1));
+}
+
+/// A stack in `REVIEW_IN_PROGRESS` with our own AVAILABLE change set from an interrupted first deployment: the empty
+/// stack is deleted (taking the stale change set with it) and watched until gone before a CREATE change set is
+/// made, so nothing is created beside the stale one (what made moto keep a second stack, and the watch follow the
+/// first one's `REVIEW_IN_PROGRESS` until its limit).
+#[tokio::test]
+async fn a_stack_left_in_review_with_our_stale_change_set_is_cleared_then_created() {
+    let new = json!({"Resources": {"Processor": {"Type": "AWS::Lambda::Function"}}});
+    let body = format!("{new:#}\n");
+    let stacks = mock!(Cfn::describe_stacks)
+        .sequence()
+        .http_status(200, Some(stacks_xml("REVIEW_IN_PROGRESS")))
+        .http_status(200, Some(stacks_xml("DELETE_IN_PROGRESS")))
+        .http_status(400, Some(error_xml("ValidationError", DOES_NOT_EXIST)))
+        .times(2)
+        .http_status(200, Some(stacks_xml("CREATE_IN_PROGRESS")))
+        .http_status(200, Some(stacks_xml("CREATE_COMPLETE")))
+        .repeatedly()
+        .build();
+    let listed = mock!(Cfn::list_change_sets)
+        .sequence()
+        .http_status(200, Some(change_sets_xml("deployer-1764237480000", "CREATE_COMPLETE", "AVAILABLE")))
+        .repeatedly()
+        .build();
+    let events =
+        mock!(Cfn::describe_stack_events).sequence().http_status(200, Some(events_xml(&[BEFORE]))).repeatedly().build();
+    let delete_stack =
+        mock!(Cfn::delete_stack).sequence().http_status(200, Some(ok_xml("DeleteStack"))).repeatedly().build();
+    let create = mock!(Cfn::create_change_set)
+        .match_requests(|r| r.change_set_type() == Some(&aws_sdk_cloudformation::types::ChangeSetType::Create))
+        .sequence()
+        .http_status(200, Some(ok_xml("CreateChangeSet")))
+        .repeatedly()
+        .build();
+    let describe = mock!(Cfn::describe_change_set)
+        .sequence()
+        .http_status(200, Some(change_set_xml("deployer-2", "CREATE_COMPLETE", "AVAILABLE")))
+        .repeatedly()
+        .build();
+    let execute = ok_rule_execute();
+    let aws = aws_with(cfn(&[&stacks, &listed, &events, &delete_stack, &create, &describe, &execute]), "us-east-1");
+    let interrupt = Interrupt::never();
+    let host = RecordingHost::default();
+    let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &host).await.unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
+        "{outcome:?}"
+    );
+    let messages = info_messages(&host);
+    assert!(
+        messages.iter().any(|m| m.contains("REVIEW_IN_PROGRESS") && m.contains("deployer-1764237480000")),
+        "{messages:?}"
+    );
+    assert_eq!((delete_stack.num_calls(), create.num_calls(), execute.num_calls()), (1, 1, 1));
+    assert_eq!(stacks.num_calls(), 7, "loop, delete watch ×2, loop, create watch ×2, outputs");
+}
+
+/// A `REVIEW_IN_PROGRESS` stack holding a change set that is not ours (someone's review): it is left alone, and a
+/// CREATE change set is made beside it, as CloudFormation allows.
+#[tokio::test]
+async fn a_stack_in_review_with_someone_elses_change_set_is_not_deleted() {
+    let new = json!({"Resources": {"Processor": {"Type": "AWS::Lambda::Function"}}});
+    let body = format!("{new:#}\n");
+    let stacks = mock!(Cfn::describe_stacks)
+        .sequence()
+        .http_status(200, Some(stacks_xml("REVIEW_IN_PROGRESS")))
+        .times(2)
+        .http_status(200, Some(stacks_xml("CREATE_IN_PROGRESS")))
+        .http_status(200, Some(stacks_xml("CREATE_COMPLETE")))
+        .repeatedly()
+        .build();
+    let listed = mock!(Cfn::list_change_sets)
+        .sequence()
+        .http_status(200, Some(change_sets_xml("reviewed-by-ops", "CREATE_COMPLETE", "AVAILABLE")))
+        .repeatedly()
+        .build();
+    let events =
+        mock!(Cfn::describe_stack_events).sequence().http_status(200, Some(events_xml(&[BEFORE]))).repeatedly().build();
+    let delete_stack =
+        mock!(Cfn::delete_stack).sequence().http_status(200, Some(ok_xml("DeleteStack"))).repeatedly().build();
+    let create =
+        mock!(Cfn::create_change_set).sequence().http_status(200, Some(ok_xml("CreateChangeSet"))).repeatedly().build();
+    let describe = mock!(Cfn::describe_change_set)
+        .sequence()
+        .http_status(200, Some(change_set_xml("deployer-2", "CREATE_COMPLETE", "AVAILABLE")))
+        .repeatedly()
+        .build();
+    let execute = ok_rule_execute();
+    let aws = aws_with(cfn(&[&stacks, &listed, &events, &delete_stack, &create, &describe, &execute]), "us-east-1");
+    let interrupt = Interrupt::never();
+    let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &RecordingHost::default()).await.unwrap();
+    assert!(matches!(outcome, DeployOutcome::Deployed { .. }), "{outcome:?}");
+    assert_eq!((delete_stack.num_calls(), create.num_calls(), execute.num_calls()), (0, 1, 1));
+}

@@ -1,6 +1,7 @@
-//! The API layer over responses recorded from the local target's durable engine (`fixtures/`), served through
-//! `aws-smithy-mocks` so the real SDK deserializes them: pagination, ordering, name and `latest` resolution,
-//! errors, following an execution, starting one asynchronously.
+//! The API layer over responses recorded from the local target's durable engine (`fixtures/*.json`) and built in
+//! the shapes of the Lambda API reference (`fixtures/aws-*.json`), served through `aws-smithy-mocks` so the real
+//! SDK deserializes them: pagination, ordering, name and `latest` resolution, errors, following an execution,
+//! starting one asynchronously.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
 
@@ -319,4 +320,126 @@ async fn stopping_returns_when_the_service_stopped_it() {
         .build();
     let at = api::stop(&client(&[&stop]), NEWEST_ARN).await.unwrap().unwrap();
     assert_eq!(at.rfc3339(), "2026-11-26T21:50:00.500Z");
+}
+
+// Responses in the shapes of the Lambda API reference (GetDurableExecution, GetDurableExecutionHistory,
+// ListDurableExecutionsByFunction), not recorded from the local engine: real execution ARNs, epoch-second
+// timestamps, opaque markers, three pages, a context with a step inside it (`ParentId`), and a step result the
+// service truncated (`Truncated: true`).
+pub(crate) const AWS_GET: &str = include_str!("fixtures/aws-get.json");
+pub(crate) const AWS_HISTORY: [&str; 3] = [
+    include_str!("fixtures/aws-history-page1.json"),
+    include_str!("fixtures/aws-history-page2.json"),
+    include_str!("fixtures/aws-history-page3.json"),
+];
+const AWS_LIST: [&str; 3] = [
+    include_str!("fixtures/aws-list-page1.json"),
+    include_str!("fixtures/aws-list-page2.json"),
+    include_str!("fixtures/aws-list-page3.json"),
+];
+const AWS_FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:my-fn:3";
+pub(crate) const AWS_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:my-fn:3/durable-execution/my-exec/\
+                                  0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const LIST_MARKERS: [&str; 2] = ["AAEAAf9saXN0LW1hcmtlci0y", "AAEAAf9saXN0LW1hcmtlci0z"];
+const HISTORY_MARKERS: [&str; 2] = ["AAEAAf9aZXhhbXBsZS1tYXJrZXItcGFnZS0y", "AAEAAf9aZXhhbXBsZS1tYXJrZXItcGFnZS0z"];
+
+/// The page a request with `marker` leads to (`None`: the first).
+fn markers_of(markers: [&'static str; 2]) -> [Option<&'static str>; 3] {
+    [None, Some(markers[0]), Some(markers[1])]
+}
+
+/// Three rules, one per page, each answering only the marker that leads to it.
+fn aws_list_pages() -> [Rule; 3] {
+    let markers = markers_of(LIST_MARKERS);
+    std::array::from_fn(|page| {
+        let marker = markers[page];
+        mock!(Client::list_durable_executions_by_function)
+            .match_requests(move |r| r.marker() == marker && r.function_name() == Some(AWS_FUNCTION))
+            .sequence()
+            .http_status(200, Some(ok(AWS_LIST[page])))
+            .repeatedly()
+            .build()
+    })
+}
+
+fn aws_history_pages() -> [Rule; 3] {
+    let markers = markers_of(HISTORY_MARKERS);
+    std::array::from_fn(|page| {
+        let marker = markers[page];
+        mock!(Client::get_durable_execution_history)
+            .match_requests(move |r| r.marker() == marker && r.durable_execution_arn() == Some(AWS_ARN))
+            .sequence()
+            .http_status(200, Some(ok(AWS_HISTORY[page])))
+            .repeatedly()
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn aws_listing_follows_the_markers_across_three_pages_newest_first() {
+    let [a, b, c] = aws_list_pages();
+    let list = api::list_executions(&client(&[&a, &b, &c]), AWS_FUNCTION, &limit(20)).await.unwrap();
+    assert_eq!((a.num_calls(), b.num_calls(), c.num_calls()), (1, 1, 1));
+    let names: Vec<&str> = list.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["nightly-0105", "nightly-0104", "nightly-0103", "nightly-0102", "my-exec"]);
+    let statuses: Vec<&str> = list.iter().map(|e| e.status.as_str()).collect();
+    assert_eq!(statuses, ["RUNNING", "FAILED", "SUCCEEDED", "TIMED_OUT", "SUCCEEDED"]);
+    assert_eq!(list[4].arn, AWS_ARN);
+    assert_eq!(list[4].started.unwrap().rfc3339(), "2026-11-28T10:00:00.125Z");
+    assert_eq!(list[4].duration_ms, Some(4_875));
+    assert_eq!(list[0].duration_ms, None, "a running execution has no end yet");
+}
+
+#[tokio::test]
+async fn aws_listing_stops_reading_pages_once_the_limit_is_met() {
+    let [a, b, c] = aws_list_pages();
+    let client = client(&[&a, &b, &c]);
+    let three = api::list_executions(&client, AWS_FUNCTION, &limit(3)).await.unwrap();
+    assert_eq!(
+        three.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["nightly-0105", "nightly-0104", "nightly-0103"]
+    );
+    assert_eq!((a.num_calls(), b.num_calls(), c.num_calls()), (1, 1, 0), "the third page is not needed");
+    let one = api::list_executions(&client, AWS_FUNCTION, &limit(1)).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(api::resolve(&client, AWS_FUNCTION, &Selector::Latest).await.unwrap(), one[0].arn);
+}
+
+#[tokio::test]
+async fn aws_names_resolve_to_their_full_execution_arn() {
+    let by_name = mock!(Client::list_durable_executions_by_function)
+        .match_requests(|r| r.durable_execution_name() == Some("my-exec"))
+        .sequence()
+        .http_status(200, Some(ok(AWS_LIST[2])))
+        .repeatedly()
+        .build();
+    let arn = api::resolve(&client(&[&by_name]), AWS_FUNCTION, &Selector::parse("my-exec").unwrap()).await.unwrap();
+    assert_eq!(arn, AWS_ARN);
+    assert_eq!(Selector::parse(AWS_ARN).unwrap(), Selector::Arn(AWS_ARN.into()));
+}
+
+#[tokio::test]
+async fn aws_history_is_read_across_three_pages_in_event_order() {
+    let [a, b, c] = aws_history_pages();
+    let events = api::history(&client(&[&a, &b, &c]), AWS_ARN).await.unwrap();
+    assert_eq!((a.num_calls(), b.num_calls(), c.num_calls()), (1, 1, 1));
+    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+    let step = &events[3];
+    assert_eq!((step.event_type.as_str(), step.name.as_deref()), ("StepSucceeded", Some("load_orders")));
+    assert!(step.truncated, "{step:?}");
+    assert_eq!(step.parent_id.as_deref(), Some(events[1].operation_id.as_deref().unwrap()));
+    assert!(!events[7].truncated);
+    assert_eq!(events[5].target.as_deref(), Some("arn:aws:lambda:us-east-1:123456789012:function:pricer:live"));
+    let invocation = events[6].invocation.as_ref().unwrap();
+    assert_eq!(invocation.request_id.as_deref(), Some("c0ffee00-1111-4222-8333-444455556666"));
+    assert_eq!(invocation.started.unwrap().until(invocation.ended), Some(550));
+    let get = mock!(Client::get_durable_execution)
+        .match_requests(|r| r.durable_execution_arn() == Some(AWS_ARN))
+        .sequence()
+        .http_status(200, Some(ok(AWS_GET)))
+        .repeatedly()
+        .build();
+    let execution = api::get_execution(&client(&[&get]), AWS_ARN).await.unwrap();
+    assert_eq!((execution.name.as_str(), execution.status.as_str()), ("my-exec", "SUCCEEDED"));
+    assert_eq!(execution.duration_ms, Some(4_875));
 }

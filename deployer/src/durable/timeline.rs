@@ -50,6 +50,9 @@ pub(crate) struct OperationRow {
     /// The error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// Whether the service stored only the start of the result or error shown (its `Truncated` flag).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
     /// Seconds a wait lasts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_seconds: Option<i32>,
@@ -164,6 +167,7 @@ pub(crate) fn timeline(events: &[HistoryEvent], execution_done: bool) -> Vec<Row
                 input: None,
                 result: None,
                 error: None,
+                truncated: false,
                 wait_seconds: None,
                 callback_id: None,
             };
@@ -187,6 +191,9 @@ fn update(op: &mut OperationRow, event: &HistoryEvent, status: String) {
     op.name = op.name.take().or_else(|| event.name.clone());
     op.target = event.target.clone().or(op.target.take());
     op.input = event.input.clone().or(op.input.take());
+    if event.result.is_some() || event.error.is_some() {
+        op.truncated = event.truncated;
+    }
     op.result = event.result.clone().or(op.result.take());
     op.error = event.error.clone().or(op.error.take());
     op.wait_seconds = event.wait_seconds.or(op.wait_seconds);

@@ -227,12 +227,19 @@ fn history_row(row: &Row, style: Style) -> Vec<Cell> {
     }
 }
 
+/// Put before a result or error the service stored only the start of, so a cut-off value is not read as whole.
+pub(crate) const TRUNCATED_MARK: &str = "[truncated by Lambda] ";
+
+fn marked(text: &str, truncated: bool) -> String {
+    if truncated { format!("{TRUNCATED_MARK}{text}") } else { text.to_owned() }
+}
+
 fn operation_detail(op: &OperationRow, style: Style) -> Cell {
     if let Some(error) = &op.error {
-        return Cell(style.clip(&error.summary()), Some("31"));
+        return Cell(style.clip(&marked(&error.summary(), op.truncated)), Some("31"));
     }
     if let Some(result) = &op.result {
-        return cell(style.clip(result));
+        return cell(style.clip(&marked(result, op.truncated)));
     }
     let pending = match (op.kind.as_str(), &op.target, op.wait_seconds, &op.callback_id) {
         ("chained_invoke", Some(target), _, _) => format!("calling {target}"),
@@ -248,8 +255,8 @@ pub(crate) fn activity(event: &HistoryEvent) -> String {
     let at = clock(event.at);
     let name = event.name.as_deref().unwrap_or("");
     let detail = match (&event.error, &event.result) {
-        (Some(error), _) => format!(": {}", clip(&error.summary(), Some(ACTIVITY_CELL))),
-        (None, Some(result)) => format!(": {}", clip(result, Some(ACTIVITY_CELL))),
+        (Some(error), _) => format!(": {}", clip(&marked(&error.summary(), event.truncated), Some(ACTIVITY_CELL))),
+        (None, Some(result)) => format!(": {}", clip(&marked(result, event.truncated), Some(ACTIVITY_CELL))),
         (None, None) => String::new(),
     };
     if let Some((kind, status)) = operation_event(&event.event_type) {

@@ -260,3 +260,41 @@ async fn live_progress_lines_name_the_operation_and_its_outcome() {
     assert!(lines[5].starts_with("21:40:26.833  chained invoke invoke_processor succeeded: {\"operation\""));
     assert!(lines[7].starts_with("21:40:26.899  execution succeeded: "), "{}", lines[7]);
 }
+
+/// An AWS-shaped history (three pages, a step result the service truncated): the table marks that cell as
+/// truncated on a terminal and in plain text, JSON carries the flag, and an untruncated result is not marked.
+#[tokio::test]
+async fn a_result_the_service_truncated_is_shown_as_truncated() {
+    use crate::durable::api_tests::{AWS_GET, AWS_HISTORY};
+    let execution = execution(AWS_GET).await;
+    let rows = timeline(&events(&AWS_HISTORY).await, execution.is_done());
+    let kinds: Vec<String> = rows
+        .iter()
+        .map(|row| match row {
+            Row::Operation(op) => format!("{} {} {}", op.kind, op.name.as_deref().unwrap_or("?"), op.status),
+            Row::Invocation(inv) => format!("invocation {} {}", inv.number, inv.outcome.as_status()),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "context gather SUCCEEDED",
+            "step load_orders SUCCEEDED",
+            "chained_invoke price_orders SUCCEEDED",
+            "invocation 1 SUSPENDED",
+            "invocation 2 COMPLETED"
+        ]
+    );
+    for style in [Style::PLAIN, Style::terminal(true)] {
+        let text = render::history(&execution, &rows, style);
+        let step = text.lines().find(|l| l.contains("load_orders")).unwrap();
+        assert!(step.contains("[truncated by Lambda] {\"orders\": ["), "{text}");
+        let invoke = text.lines().find(|l| l.contains("price_orders")).unwrap();
+        assert!(invoke.contains("{\"total\": 1234.5}") && !invoke.contains("truncated"), "{text}");
+    }
+    let json = serde_json::to_value(Event::History { execution, rows }).unwrap();
+    assert_eq!(json["rows"][1]["truncated"], true);
+    assert!(json["rows"][2].get("truncated").is_none());
+    let activity = render::activity(&events(&AWS_HISTORY[1..2]).await[0]);
+    assert!(activity.contains("step load_orders succeeded: [truncated by Lambda]"), "{activity}");
+}
