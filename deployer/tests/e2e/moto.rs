@@ -270,8 +270,14 @@ async fn up_no_op_change_and_down_against_moto() {
     assert!(!twice.stderr.contains("has been deleted"), "the first Ctrl-C's clean-up ran: {}", twice.stderr);
     let left = change_sets(&c, "stopped-twice").await;
     assert_eq!(left, ["AVAILABLE"], "the change set in flight stays");
-    // Not asserted: what the next `up` makes of it (against moto it waits without end: see the report of this
-    // change). The stack is removed here so the rest of the test starts from the app stack alone.
+    // The next `up` finds the empty stack with only its own unexecuted change set: it deletes the stack, creates it
+    // again and completes. Then the stack is removed so the rest of the test starts from the app stack alone.
+    let resumed = deployer(work.path(), &["up", "--stack-name", "stopped-twice", "--require-approval", "never"], &env);
+    assert!(resumed.ok, "{}", resumed.all());
+    assert!(resumed.stderr.contains("deleting the empty stack so it can be created again"), "{}", resumed.all());
+    let described = c.cfn.describe_stacks().stack_name("stopped-twice").send().await.unwrap();
+    let status = described.stacks()[0].stack_status().map(|s| s.as_str().to_owned());
+    assert_eq!(status.as_deref(), Some("CREATE_COMPLETE"), "{}", resumed.all());
     c.cfn.delete_stack().stack_name("stopped-twice").send().await.unwrap();
 
     // An asset object cut short (half its bytes, as a broken upload by another tool would leave it): the next `up`
