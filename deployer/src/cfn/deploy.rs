@@ -124,19 +124,7 @@ pub(crate) async fn deploy_stack(
                         request.stack
                     ),
                 });
-                let cursor = EventCursor::at_now(cfn, request.stack).await?;
-                cfn.delete_stack()
-                    .stack_name(request.stack)
-                    .send()
-                    .await
-                    .map_err(aws_error("CloudFormation.DeleteStack"))?;
-                tokio::select! {
-                    biased;
-                    () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, "DELETE_IN_PROGRESS")),
-                    watched = watch(
-                        cfn, request.stack, request.stack, cursor, Operation::Delete, total, request.limits.watch, host,
-                    ) => watched?,
-                };
+                delete_and_wait(cfn, request, total, host).await?;
             }
             StackAction::Create | StackAction::Update => {
                 let create = action == StackAction::Create;
@@ -318,16 +306,26 @@ async fn clear_stale_review(
             if stale.is_empty() { "none left".to_owned() } else { stale.join(", ") }
         ),
     });
+    delete_and_wait(cfn, request, total, host).await?;
+    Ok(true)
+}
+
+/// Deletes the stack and watches until it is gone (Ctrl-C stops the watch, not the deletion).
+async fn delete_and_wait(
+    cfn: &aws_sdk_cloudformation::Client,
+    request: &DeployRequest<'_>,
+    total: usize,
+    host: &dyn Host,
+) -> Result<()> {
     let cursor = EventCursor::at_now(cfn, request.stack).await?;
     cfn.delete_stack().stack_name(request.stack).send().await.map_err(aws_error("CloudFormation.DeleteStack"))?;
     tokio::select! {
         biased;
-        () = request.interrupt.requested() => return Err(stopped_waiting(request.stack, "DELETE_IN_PROGRESS")),
+        () = request.interrupt.requested() => Err(stopped_waiting(request.stack, "DELETE_IN_PROGRESS")),
         watched = watch(
             cfn, request.stack, request.stack, cursor, Operation::Delete, total, request.limits.watch, host,
-        ) => watched?,
-    };
-    Ok(true)
+        ) => watched.map(|_| ()),
+    }
 }
 
 /// Ctrl-C while waiting for an operation this run did not start.

@@ -3,34 +3,13 @@
 //! (succeeded), then the `invoke_processor` chained invoke (succeeded) with the processor's result, and the two
 //! invocations of the orchestrator around the suspension.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use crate::support::{Run, copy_workspace, deployer};
+use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs, run_ok as run};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
 const PROCESSOR_RESULT: &str =
     r#"{"operation": "sum_and_average", "count": 5, "sum": 150, "average": 30.0, "max": 50, "min": 10}"#;
-
-fn envs() -> Vec<(&'static str, String)> {
-    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
-}
-
-/// Stops the local target when the test ends, passed or not.
-struct Down<'a>(&'a Path);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = deployer(self.0, &["down", "--local"], &envs());
-    }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let run = deployer(dir, args, &envs());
-    assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
-    run
-}
 
 /// The one JSON line of `event` a `--json` run printed.
 fn json_event(run: &Run, event: &str) -> Value {

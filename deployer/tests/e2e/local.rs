@@ -8,29 +8,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Run, copy_workspace, deployer, tool};
+use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs, run_ok as run, tool};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
 const SEED_OUTPUT: &str = r#"{"statusCode": 200, "body": "{\"message\": \"Durable orchestration completed successfully\", \"input_values\": [10, 20, 30, 40, 50], \"processing_result\": {\"operation\": \"sum_and_average\", \"count\": 5, \"sum\": 150, \"average\": 30.0, \"max\": 50, \"min\": 10}}"}"#;
-
-fn envs() -> Vec<(&'static str, String)> {
-    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
-}
-
-/// Stops the local target when the test ends, passed or not.
-struct Down<'a>(&'a Path);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = deployer(self.0, &["down", "--local"], &envs());
-    }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let run = deployer(dir, args, &envs());
-    assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
-    run
-}
 
 fn output_value(run: &Run, key: &str) -> String {
     run.stdout

@@ -8,29 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Run, copy_workspace, deployer};
+use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs, run_ok as run};
 
 /// The conformance stack of callback handlers (`durable-conformance-callback`).
 const STACK: &str = "ConformanceCallback";
-
-fn envs() -> Vec<(&'static str, String)> {
-    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
-}
-
-/// Stops the local target when the test ends, passed or not.
-struct Down<'a>(&'a Path);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = deployer(self.0, &["down", "--local"], &envs());
-    }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let run = deployer(dir, args, &envs());
-    assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
-    run
-}
 
 /// `args` on `function` of the callback stack, with `--json`.
 fn on(function: &str, args: &[&str]) -> Vec<String> {

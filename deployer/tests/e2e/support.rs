@@ -235,3 +235,24 @@ fn a_server_whose_port_was_taken_is_started_on_another() {
     assert_ne!(port, taken_port, "the other program's port was taken for the server's");
     assert_eq!(local::supervisor::process::listens_on(guard.0.id(), port), Some(true));
 }
+
+/// The environment of a deployer run against the local target: the shared target folder, a fixed region.
+pub fn local_envs() -> Vec<(&'static str, String)> {
+    vec![("CARGO_TARGET_DIR", target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
+}
+
+/// Stops the local target of a workspace copy when the test ends, passed or not.
+pub struct Down<'a>(pub &'a Path);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = deployer(self.0, &["down", "--local"], &local_envs());
+    }
+}
+
+/// Runs the deployer against the local target; it must succeed.
+pub fn run_ok(dir: &Path, args: &[&str]) -> Run {
+    let run = deployer(dir, args, &local_envs());
+    assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
+    run
+}

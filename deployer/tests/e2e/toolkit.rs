@@ -7,22 +7,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{Run, copy_workspace, deployer};
+use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs};
 
 const FIXTURE: &str = "ToolkitFixture";
-
-fn envs() -> Vec<(&'static str, String)> {
-    vec![("CARGO_TARGET_DIR", crate::support::target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
-}
-
-/// Stops the local target when the test ends, passed or not.
-struct Down<'a>(&'a Path);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = deployer(self.0, &["down", "--local"], &envs());
-    }
-}
 
 /// Runs the deployer, which must succeed; with `--json`, its stdout goes to `walked` to be checked at the end.
 fn run(dir: &Path, args: &[&str], walked: &mut Vec<(String, String)>) -> Run {
