@@ -143,8 +143,13 @@ pub fn cargo_niced() -> Command {
 pub fn copy_workspace(to: &Path) -> Result<()> {
     let root = workspace_root();
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in ["Cargo.toml", "Cargo.lock", "functions", "stacks", "deployer", "local", "bench"] {
-        copy_tree(&root.join(entry), &to.join(entry))?;
+    // Every top-level entry, as `copy_tree` filters them: a list of members would miss the next one added.
+    for entry in std::fs::read_dir(&root).with_context(|| format!("cannot list {}", root.display()))? {
+        let name = entry.with_context(|| format!("cannot list {}", root.display()))?.file_name();
+        if name == "target" || name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        copy_tree(&root.join(&name), &to.join(&name))?;
     }
     Ok(())
 }
