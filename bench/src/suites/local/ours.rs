@@ -61,9 +61,8 @@ impl Ours {
                 .with_context(|| format!("up --local printed no {key}"))
         };
         let endpoint = up
-            .named("value")
-            .filter_map(|(_, e)| e.get("text").and_then(Value::as_str))
-            .find_map(|t| t.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_owned))
+            .named("endpoint")
+            .find_map(|(_, e)| e.get("url").and_then(Value::as_str).map(str::to_owned))
             .context("up --local printed no endpoint")?;
         Ok(Self {
             authority: http::authority(&endpoint).to_owned(),
