@@ -51,3 +51,13 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, LocalErr
         Err(e) => Err(LocalError::io("read", path, e)),
     }
 }
+
+/// Opens (creating it) a file whose OS lock guards something in the state folder; the lock is taken by the caller.
+pub fn lock_file(path: &Path) -> Result<std::fs::File, LocalError> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| LocalError::io("open", path, e))
+}

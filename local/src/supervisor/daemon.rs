@@ -52,12 +52,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// for a service that is still dying.
 async fn lock_state(state: &StateDir) -> Result<std::fs::File, LocalError> {
     let path = state.root.join("service.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| LocalError::io("open", &path, e))?;
+    let file = crate::files::lock_file(&path)?;
     let deadline = tokio::time::Instant::now() + LOCK_WAIT;
     loop {
         match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
@@ -133,4 +128,30 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
     service.stop_all();
     let _ = std::fs::remove_file(state.daemon_file());
     Ok(())
+}
+
+/// Runs the service in the foreground on its own runtime, logging to stderr (`DEPLOYER_LOG`, default `info`): the
+/// body of the crate's `local-service` binary and of the bench's copy of it.
+pub fn run_foreground(state_dir: std::path::PathBuf) -> std::process::ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DEPLOYER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(StateDir::new(state_dir))) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

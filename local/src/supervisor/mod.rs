@@ -185,12 +185,7 @@ impl LocalTarget {
     /// Waits for the folder's deployment lock (held until the returned file is dropped).
     async fn lock(&self) -> Result<std::fs::File, LocalError> {
         let path = self.state.root.join("deploy.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| LocalError::io("open", &path, e))?;
+        let file = crate::files::lock_file(&path)?;
         tokio::task::spawn_blocking(move || {
             rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map(|()| file)
         })
