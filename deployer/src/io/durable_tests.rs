@@ -77,13 +77,7 @@ const PROCESSOR_RESULT: &str =
 #[tokio::test]
 async fn operations_come_in_order_with_the_invocations_between_them() {
     let (_, rows) = succeeded().await;
-    let summary: Vec<String> = rows
-        .iter()
-        .map(|row| match row {
-            Row::Operation(op) => format!("{} {} {}", op.kind, op.name.as_deref().unwrap_or("?"), op.status),
-            Row::Invocation(inv) => format!("invocation {} {}", inv.number, inv.outcome.as_status()),
-        })
-        .collect();
+    let summary = summarize(&rows);
     assert_eq!(
         summary,
         [
@@ -268,13 +262,7 @@ async fn a_result_the_service_truncated_is_shown_as_truncated() {
     use crate::durable::api_tests::{AWS_GET, AWS_HISTORY};
     let execution = execution(AWS_GET).await;
     let rows = timeline(&events(&AWS_HISTORY).await, execution.is_done());
-    let kinds: Vec<String> = rows
-        .iter()
-        .map(|row| match row {
-            Row::Operation(op) => format!("{} {} {}", op.kind, op.name.as_deref().unwrap_or("?"), op.status),
-            Row::Invocation(inv) => format!("invocation {} {}", inv.number, inv.outcome.as_status()),
-        })
-        .collect();
+    let kinds = summarize(&rows);
     assert_eq!(
         kinds,
         [
@@ -297,4 +285,14 @@ async fn a_result_the_service_truncated_is_shown_as_truncated() {
     assert!(json["rows"][2].get("truncated").is_none());
     let activity = render::activity(&events(&AWS_HISTORY[1..2]).await[0]);
     assert!(activity.contains("step load_orders succeeded: [truncated by Lambda]"), "{activity}");
+}
+
+/// Each row as `kind name STATUS` or `invocation N OUTCOME`.
+fn summarize(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .map(|row| match row {
+            Row::Operation(op) => format!("{} {} {}", op.kind, op.name.as_deref().unwrap_or("?"), op.status),
+            Row::Invocation(inv) => format!("invocation {} {}", inv.number, inv.outcome.as_status()),
+        })
+        .collect()
 }
