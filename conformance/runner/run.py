@@ -414,6 +414,9 @@ STATE = ROOT / ".deployer" / "local"
 DEPLOYER: Path | None = None
 """A built deployer to run instead of ``cargo run`` (``--deployer``); for dex it must have the ``test-hooks`` feature."""
 
+APP_PACKAGE = "conformance-app"
+"""The cargo package of the conformance suites' app, which the deployer runs (``--app``)."""
+
 
 def run_deployer(arguments: list[str], features: list[str] | None = None, env: dict[str, str] | None = None) -> str:
     """``cargo run -p deployer -- <arguments>`` at the workspace root (or the ``--deployer`` binary); returns what it
@@ -428,7 +431,8 @@ def run_deployer(arguments: list[str], features: list[str] | None = None, env: d
         if features:
             command += ["--features", ",".join(features)]
         command += ["--"]
-    command += arguments
+    # The conformance stacks are an app of their own (conformance/app), never part of the project's app.
+    command += ["--app", APP_PACKAGE, *arguments]
     done = subprocess.run(
         command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
     )

@@ -2,7 +2,7 @@
 //! payloads, failures, tenant ids, replay and serdes.
 //!
 //! Each handler reads the names of the targets it calls from environment variables; which targets those are is
-//! declared with the stacks (`stacks::app::conformance::catalog::INVOKE_TARGETS`), which set exactly them.
+//! declared with the stacks (`conformance_app::catalog::INVOKE_TARGETS`), which set exactly them.
 
 use std::time::Duration;
 

@@ -13,7 +13,7 @@
 //! - [`logging`] writes log lines as flat JSON, the shape the suite's log checks read.
 //!
 //! The deployment side (which function runs which handler, and the logical ids the validator resolves) is
-//! `stacks::app::conformance`.
+//! `conformance_app` (conformance/app).
 
 pub mod batch;
 pub mod callback;

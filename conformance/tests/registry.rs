@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use conformance::registry::{self, Handler, durable_ids, handler, plain_ids};
 use conformance::targets::{ECHO_ENV, FAILING_ENV, MEASURE_ENV, TENANT_ECHO_ENV};
-use stacks::app::conformance::catalog::{self, TARGETS};
+use conformance_app::catalog::{self, TARGETS};
 
 #[test]
 fn deployed_requirements_and_handlers_are_the_same_set() {
@@ -39,7 +39,7 @@ fn targets_and_their_variables_match() {
     assert_eq!(deployed, handled);
     let variables: BTreeSet<&str> = TARGETS.iter().map(|t| t.env).collect();
     assert_eq!(variables, BTreeSet::from([ECHO_ENV, FAILING_ENV, MEASURE_ENV, TENANT_ECHO_ENV]));
-    assert_eq!(registry::HANDLER_ENV, stacks::app::conformance::HANDLER_ENV);
+    assert_eq!(registry::HANDLER_ENV, conformance_app::HANDLER_ENV);
     assert!(handler("no-such-handler").is_none());
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use stacks::{AssetManifest, AssetSource, AssetSpec};
+use constructs::{AssetManifest, AssetSource, AssetSpec};
 
 use crate::build::BuildTarget;
 use crate::build::fingerprint::Fingerprints;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use stacks::Architecture;
+use constructs::Architecture;
 
 use crate::cfn::approval::RequireApproval;
 
@@ -28,9 +28,17 @@ pub(crate) struct GlobalArgs {
     /// AWS region (else `AWS_REGION` or the profile's region).
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// CloudFormation name of the pattern's stack (construct id `Pattern`).
-    #[arg(long, global = true, default_value = stacks::app::DEFAULT_STACK_NAME, value_parser = parse_stack_name)]
-    pub stack_name: String,
+    /// The app: the cargo package whose binary writes the cloud assembly (default: `[app] package` in
+    /// deployer.toml).
+    #[arg(long, global = true, value_name = "PACKAGE")]
+    pub app: Option<String>,
+    /// The environment (from deployer.toml) to synthesize for and deploy to: its account, region, stack-name prefix
+    /// and values.
+    #[arg(long, global = true, env = "DEPLOYER_ENV", value_name = "NAME")]
+    pub env: Option<String>,
+    /// CloudFormation name of the app's default stack (the pattern's, construct id `Pattern`, in this project).
+    #[arg(long, global = true, value_parser = parse_stack_name)]
+    pub stack_name: Option<String>,
     /// Lambda architecture of the functions.
     #[arg(long, global = true, default_value = "arm64", value_parser = parse_arch)]
     pub arch: Architecture,
@@ -78,11 +86,12 @@ pub(crate) enum Command {
     LocalDaemon(LocalDaemonArgs),
 }
 
-/// Stacks by construct id or CloudFormation name, globs `*` and `?` allowed (quote them); none: the pattern's stack.
+/// Stacks by construct id or CloudFormation name, globs `*` and `?` allowed (quote them); none: the app's default
+/// stack.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct StackSelectors {
-    /// Stacks by construct id (`Pattern`, `ToolkitFixture`, `ConformanceStep`) or stack name
-    /// (`durable-conformance-*`); default: the pattern's stack.
+    /// Stacks by construct id (`Pattern`) or stack name (`durable-invoke-lambda`), globs allowed; default: the app's
+    /// default stack.
     #[arg(value_name = "STACK")]
     pub stacks: Vec<String>,
 }
@@ -90,7 +99,7 @@ pub(crate) struct StackSelectors {
 /// Which function of which stack.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct FunctionArgs {
-    /// The stack holding the function (construct id or name); default: the pattern's stack.
+    /// The stack holding the function (construct id or name); default: the app's default stack.
     #[arg(long, value_name = "STACK")]
     pub stack: Option<String>,
     /// The function: its construct id or path, logical id, deployed name, alias, or a stack output naming it;
@@ -291,7 +300,7 @@ pub(crate) enum CallbackAction {
 /// `logs`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct LogsArgs {
-    /// The stack (construct id or name); default: the pattern's stack.
+    /// The stack (construct id or name); default: the app's default stack.
     #[arg(long, value_name = "STACK")]
     pub stack: Option<String>,
     /// Only this function (as for `invoke`); default: every function of the stack.

@@ -32,8 +32,23 @@ pub enum DeployerError {
 
     /// The stack definition is invalid.
     #[error("the stack definition is invalid: {0}")]
-    #[diagnostic(code(deployer::synth), help("fix the construct named above in stacks/"))]
-    Synth(#[from] stacks::SynthError),
+    #[diagnostic(code(deployer::synth), help("fix the construct named above in the app's stacks"))]
+    Synth(#[from] constructs::SynthError),
+
+    /// `deployer.toml` or `--app` does not name a usable app.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::config))]
+    Config(String),
+
+    /// The app ran and reported an error (its own message, which names the construct at fault).
+    #[error("the app failed: {0}")]
+    #[diagnostic(code(deployer::app), help("fix the app's stacks; run `deployer synth` to see it again"))]
+    App(String),
+
+    /// The app's cloud assembly could not be read.
+    #[error(transparent)]
+    #[diagnostic(code(deployer::assembly))]
+    Assembly(#[from] constructs::assembly::AssemblyError),
 
     /// Compiling the functions failed.
     #[error("{0}")]

@@ -1,13 +1,13 @@
 //! Functions by name: what a synthesized stack declares about its functions, and which one a command means.
 //!
-//! A function is found by its construct id (`Processor`) or path (`durable-invoke-lambda/Processor`), its logical
+//! A function is found by its construct id (`Processor`) or path (`Pattern/Processor`, or with the stack's name), its logical
 //! id, its alias's logical id, a stack output that names it (or its alias or version), or its deployed name. With
 //! no name, a command means the stack's durable function, when the stack has exactly one.
 
 use std::collections::BTreeMap;
 
+use constructs::{PATH_METADATA_KEY, SynthesizedStack};
 use serde_json::Value;
-use stacks::{PATH_METADATA_KEY, SynthesizedStack};
 
 use crate::error::{DeployerError, Result};
 
@@ -16,6 +16,8 @@ use crate::error::{DeployerError, Result};
 pub(crate) struct FunctionSpec {
     /// The stack's CloudFormation name.
     pub(crate) stack: String,
+    /// The stack's construct id.
+    pub(crate) stack_id: String,
     /// Logical id.
     pub(crate) logical_id: String,
     /// Construct id below the stack (`Processor`).
@@ -78,8 +80,7 @@ pub(crate) fn catalog(stack: &SynthesizedStack) -> Vec<FunctionSpec> {
             let path = resource
                 .pointer(&format!("/Metadata/{}", PATH_METADATA_KEY.replace('/', "~1")))
                 .and_then(Value::as_str);
-            let construct_id =
-                path.and_then(|p| p.strip_prefix(&format!("{}/", stack.stack_name))).unwrap_or(id).to_owned();
+            let construct_id = path.and_then(|p| p.strip_prefix(&format!("{}/", stack.id))).unwrap_or(id).to_owned();
             let alias = of_type("AWS::Lambda::Alias")
                 .find(|(alias_id, _)| owner.get(alias_id.as_str()) == Some(&id.as_str()))
                 .and_then(|(alias_id, a)| {
@@ -93,6 +94,7 @@ pub(crate) fn catalog(stack: &SynthesizedStack) -> Vec<FunctionSpec> {
                 .collect();
             FunctionSpec {
                 stack: stack.stack_name.clone(),
+                stack_id: stack.id.clone(),
                 logical_id: id.clone(),
                 construct_id,
                 durable: resource.pointer("/Properties/DurableConfig").is_some(),
@@ -140,6 +142,7 @@ pub(crate) fn choose<'a>(
     let found = functions.iter().find(|f| {
         f.logical_id == selector
             || f.construct_id == selector
+            || format!("{}/{}", f.stack_id, f.construct_id) == selector
             || format!("{}/{}", f.stack, f.construct_id) == selector
             || f.alias.as_ref().is_some_and(|(id, _)| id == selector)
             || f.outputs.iter().any(|o| o == selector)
@@ -179,17 +182,23 @@ fn labels(functions: &[FunctionSpec]) -> String {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use stacks::{AppConfig, AssetManifest};
-
     use super::*;
 
+    /// The stack `name` of an app holding this project's pattern and a stack of two pairs, as the deployer's test
+    /// fixture has them.
     fn synthesized(name: &str) -> SynthesizedStack {
-        let app = stacks::app::app(&AppConfig::default()).unwrap();
-        let mut manifest = AssetManifest::new();
-        for asset in app.assets() {
-            manifest.insert(asset.id, "0".repeat(64));
+        let mut app = constructs::App::new();
+        stacks::app(&mut app).unwrap();
+        let mut fixture = constructs::Stack::new(&app, "ToolkitFixture").unwrap();
+        fixture.set_stack_name("durable-toolkit-fixture").unwrap();
+        let settings = stacks::Settings::of(&app).unwrap();
+        for (orchestrator, processor) in
+            [("FirstOrchestrator", "FirstProcessor"), ("SecondOrchestrator", "SecondProcessor")]
+        {
+            stacks::pattern::add_pair(&mut fixture, &settings, orchestrator, processor).unwrap();
         }
-        app.synth(&manifest).unwrap().stack(name).unwrap().clone()
+        app.add_stack(fixture).unwrap();
+        app.synth().unwrap().stack(name).unwrap().clone()
     }
 
     #[test]
@@ -214,12 +223,7 @@ mod tests {
         let functions = catalog(&synthesized("durable-invoke-lambda"));
         let deployed = BTreeMap::from([("Processor".to_owned(), "durable-invoke-lambda-Processor-X1".to_owned())]);
         let find = |s: Option<&str>| choose(&functions, "durable-invoke-lambda", s, &deployed, Want::Any);
-        for name in [
-            "Processor",
-            "durable-invoke-lambda/Processor",
-            "ProcessorFunctionArn",
-            "durable-invoke-lambda-Processor-X1",
-        ] {
+        for name in ["Processor", "Pattern/Processor", "ProcessorFunctionArn", "durable-invoke-lambda-Processor-X1"] {
             assert_eq!(find(Some(name)).unwrap().logical_id, "Processor", "{name}");
         }
         for name in [None, Some("OrchestratorLiveAlias"), Some("DurableLambdaFunctionAliasArn")] {

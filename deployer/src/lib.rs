@@ -1,9 +1,9 @@
 //! The deployer: builds the functions a stack declares, packages them as deterministic zips, publishes them to the
 //! asset bucket and deploys the stack through CloudFormation change sets, or runs the same stacks on this machine.
 //!
-//! The pipeline is visible in the module names: [`app`](crate::app) (which stacks) → `assets` (named by the
-//! fingerprint of their build inputs) → `build` → `package` → `publish` → `cfn` (deploy and watch), on a `target`
-//! (AWS or the local target). Deploy decisions never print: they report typed `io::Event`s to an `io::Host`, which
+//! The pipeline is visible in the module names: `app` (the project's app, run as a process, and which stacks) →
+//! `assets` (named by the fingerprint of their build inputs) → `build` → `package` → `publish` → `cfn` (deploy and
+//! watch), on a `target` (AWS or the local target). Deploy decisions never print: they report typed `io::Event`s to an `io::Host`, which
 //! decides how a terminal, a CI log or a JSON consumer sees them.
 //!
 //! The crate is a binary first: [`main`] is its whole interface; the few items beside it are for its tests.
@@ -12,6 +12,7 @@
 mod app;
 mod assets;
 mod aws;
+mod bootstrap;
 mod build;
 mod cfn;
 mod cli;
@@ -72,7 +73,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
         return target::local::daemon(args).await;
     }
     let mode = io::OutputMode::detect(cli.global.json, cli.global.verbose > 0);
-    let ctx = commands::Context::new(cli.global, io::host(mode), Workspace::discover()?);
+    let ctx = commands::Context::new(cli.global, io::host(mode), Workspace::discover()?)?;
     match &cli.command {
         Command::Synth(args) => commands::synth::run(&ctx, args),
         Command::Up(args) => commands::up::run(&ctx, args).await,

@@ -4,32 +4,52 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use constructs::reference::Reference;
+use constructs::resources::iam::Role;
+use constructs::resources::lambda::{Alias, DurableConfig, Function, Version};
+use constructs::{App, AppContext, Architecture, AssetManifest, AssetSource, CloudAssembly, Stack, SynthError};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use stacks::app::pattern::{ORCHESTRATOR_ID, PROCESSOR_ID, outputs};
-use stacks::app::{AppConfig, Architecture, app};
-use stacks::bootstrap;
-use stacks::reference::Reference;
-use stacks::resources::iam::Role;
-use stacks::resources::lambda::{Alias, DurableConfig, Function, Version};
-use stacks::{AssetManifest, AssetSource, CloudAssembly, Stack, StackKind, SynthError};
+use stacks::pattern::{ORCHESTRATOR_ID, PROCESSOR_ID, STACK_ID, outputs};
 
-/// A manifest whose hashes are the SHA-256 of the asset id plus `salt`: fixed, and realistic-looking.
-fn manifest(config: &AppConfig, salt: &str) -> AssetManifest {
+/// The app's context: the default one but for the architecture and the environment's log retention.
+fn context(architecture: Architecture, log_retention_days: Option<u32>) -> AppContext {
+    let mut context = AppContext { architecture, ..AppContext::default() };
+    if let Some(days) = log_retention_days {
+        context.environment.values.insert(stacks::LOG_RETENTION_VALUE.into(), days.into());
+    }
+    context
+}
+
+fn default_context() -> AppContext {
+    context(Architecture::Arm64, None)
+}
+
+/// The project's app with `context`.
+fn app(context: &AppContext) -> App {
+    let mut app = App::with_context(context.clone());
+    stacks::app(&mut app).unwrap();
+    app
+}
+
+/// A manifest whose hashes are the SHA-256 of the asset's binary plus `salt`: fixed, realistic-looking, and the
+/// same whatever the construct paths.
+fn manifest(context: &AppContext, salt: &str) -> AssetManifest {
     let mut m = AssetManifest::new();
-    for asset in app(config).unwrap().assets() {
-        let sha = hex::encode(Sha256::digest(format!("{}{salt}", asset.id)));
+    for asset in app(context).assets() {
+        let AssetSource::CargoBinary { binary, .. } = &asset.source else { panic!("{asset:?}") };
+        let sha = hex::encode(Sha256::digest(format!("{binary}{salt}")));
         m.insert(asset.id, sha);
     }
     m
 }
 
-fn synth(config: &AppConfig) -> CloudAssembly {
-    app(config).unwrap().synth(&manifest(config, "")).unwrap()
+fn synth(context: &AppContext) -> CloudAssembly {
+    app(context).synth_with(&manifest(context, "")).unwrap()
 }
 
 fn app_template(assembly: &CloudAssembly) -> &Value {
-    &assembly.stacks.iter().find(|s| s.kind == StackKind::App).unwrap().template
+    &assembly.stack_by_id(STACK_ID).unwrap().template
 }
 
 fn resources_of_type<'a>(template: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
@@ -48,42 +68,18 @@ fn logical_id_with_prefix(template: &Value, prefix: &str) -> String {
 }
 
 #[test]
-fn snapshot_bootstrap_template() {
-    let assembly = synth(&AppConfig::default());
-    insta::assert_json_snapshot!("bootstrap_template", assembly.stacks[0].template);
-}
-
-#[test]
 fn snapshot_app_template() {
-    let assembly = synth(&AppConfig::default());
+    let assembly = synth(&default_context());
     insta::assert_json_snapshot!("app_template", app_template(&assembly));
 }
 
+/// The user's app holds the user's stacks only: the deployer's test fixture and the conformance suites are apps of
+/// their own, and the bootstrap stack is the deployer's.
 #[test]
-fn assembly_has_bootstrap_first_then_the_pattern_the_fixture_and_the_conformance_stacks() {
-    let assembly = synth(&AppConfig::default());
-    let names: Vec<(&str, &str, StackKind)> =
-        assembly.stacks.iter().map(|s| (s.id.as_str(), s.stack_name.as_str(), s.kind)).collect();
-    assert_eq!(names.len(), 3 + 10, "{names:?}");
-    assert_eq!(
-        names[..4],
-        [
-            (bootstrap::STACK_NAME, bootstrap::STACK_NAME, StackKind::Bootstrap),
-            ("Pattern", "durable-invoke-lambda", StackKind::App),
-            ("ToolkitFixture", "durable-toolkit-fixture", StackKind::App),
-            ("ConformanceStep", "durable-conformance-step", StackKind::App),
-        ]
-    );
-    assert!(names[3..].iter().all(|(id, name, kind)| id.starts_with("Conformance")
-        && name.starts_with("durable-conformance-")
-        && *kind == StackKind::App));
-    let boot = &assembly.stacks[0].template;
-    assert_eq!(boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Type"], "AWS::S3::Bucket");
-    assert_eq!(
-        boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Properties"]["BucketName"],
-        serde_json::json!({"Fn::Sub": "durable-deployer-assets-${AWS::AccountId}-${AWS::Region}"})
-    );
-    assert_eq!(bootstrap::bucket_name("123456789012", "eu-west-1"), "durable-deployer-assets-123456789012-eu-west-1");
+fn the_app_is_the_pattern_alone() {
+    let assembly = synth(&default_context());
+    let stacks: Vec<(&str, &str)> = assembly.stacks.iter().map(|s| (s.id.as_str(), s.stack_name.as_str())).collect();
+    assert_eq!(stacks, [("Pattern", "durable-invoke-lambda")]);
     for s in &assembly.stacks {
         assert_eq!(s.template_body, format!("{:#}\n", s.template));
         assert_eq!(s.file_name(), format!("{}.template.json", s.stack_name));
@@ -92,39 +88,29 @@ fn assembly_has_bootstrap_first_then_the_pattern_the_fixture_and_the_conformance
 
 #[test]
 fn the_pattern_s_assets_are_its_two_functions_by_construct_path() {
-    let assets = app(&AppConfig::default()).unwrap().stack("durable-invoke-lambda").unwrap().assets();
+    let assets = app(&default_context()).stack(STACK_ID).unwrap().assets();
     let ids: Vec<(&str, &AssetSource)> = assets.iter().map(|a| (a.id.as_str(), &a.source)).collect();
     let bin = |name: &str| AssetSource::CargoBinary { package: name.into(), binary: name.into() };
-    assert_eq!(
-        ids,
-        [
-            ("durable-invoke-lambda/Processor", &bin("processor")),
-            ("durable-invoke-lambda/Orchestrator", &bin("orchestrator")),
-        ]
-    );
+    assert_eq!(ids, [("Pattern/Processor", &bin("processor")), ("Pattern/Orchestrator", &bin("orchestrator")),]);
 }
 
 /// The example events travel beside the templates, never in them: `invoke` finds its default payload there, and
 /// changing an example updates no stack.
 #[test]
 fn example_events_are_beside_the_template_not_in_it() {
-    let assembly = synth(&AppConfig::default());
+    let assembly = synth(&default_context());
     let pattern = assembly.stack("durable-invoke-lambda").unwrap();
     let seed = serde_json::json!({"values": [10, 20, 30, 40, 50]});
     assert_eq!(pattern.example_events.get(ORCHESTRATOR_ID), Some(&seed));
     assert_eq!(pattern.example_events.get(PROCESSOR_ID), Some(&seed));
     assert!(!pattern.template_body.contains("\"values\""), "an example event leaked into the template");
-    let fixture = assembly.stack("durable-toolkit-fixture").unwrap();
-    let functions = resources_of_type(&fixture.template, "AWS::Lambda::Function");
-    let durable = functions.iter().filter(|(_, f)| f["Properties"].get("DurableConfig").is_some()).count();
-    assert_eq!((functions.len(), durable), (4, 2), "the fixture has two durable and two plain functions");
 }
 
 #[test]
 fn synth_is_deterministic() {
-    let config = AppConfig::default();
+    let config = default_context();
     let a = synth(&config);
-    let b = app(&config).unwrap().synth(&manifest(&config, "")).unwrap();
+    let b = app(&config).synth_with(&manifest(&config, "")).unwrap();
     for (x, y) in a.stacks.iter().zip(&b.stacks) {
         assert_eq!(x.template_body.as_bytes(), y.template_body.as_bytes());
     }
@@ -132,7 +118,7 @@ fn synth_is_deterministic() {
 
 /// Every template body of the default app, one after the other.
 fn bodies() -> String {
-    synth(&AppConfig::default()).stacks.iter().map(|s| s.template_body.clone()).collect::<Vec<_>>().join("\n")
+    synth(&default_context()).stacks.iter().map(|s| s.template_body.clone()).collect::<Vec<_>>().join("\n")
 }
 
 #[test]
@@ -156,17 +142,17 @@ fn synth_is_identical_across_processes() {
 
 #[test]
 fn missing_asset_is_an_error_naming_it() {
-    let config = AppConfig::default();
+    let config = default_context();
     let mut m = manifest(&config, "");
-    m.0.remove("durable-invoke-lambda/Processor");
-    let err = app(&config).unwrap().synth(&m).unwrap_err();
+    m.0.remove("Pattern/Processor");
+    let err = app(&config).synth_with(&m).unwrap_err();
     assert!(matches!(err, SynthError::MissingAsset { .. }));
-    assert!(err.to_string().contains("durable-invoke-lambda/Processor"), "{err}");
+    assert!(err.to_string().contains("Pattern/Processor"), "{err}");
 }
 
 #[test]
 fn functions_match_the_pattern() {
-    let assembly = synth(&AppConfig { architecture: Architecture::X86_64, ..AppConfig::default() });
+    let assembly = synth(&context(Architecture::X86_64, None));
     let t = app_template(&assembly);
     let p = &t["Resources"][PROCESSOR_ID]["Properties"];
     let o = &t["Resources"][ORCHESTRATOR_ID]["Properties"];
@@ -199,7 +185,7 @@ fn functions_match_the_pattern() {
 
 #[test]
 fn outputs_are_present_and_avoid_version_attributes() {
-    let assembly = synth(&AppConfig::default());
+    let assembly = synth(&default_context());
     let outs = app_template(&assembly)["Outputs"].as_object().unwrap();
     for name in [
         outputs::DURABLE_FUNCTION_ARN,
@@ -217,19 +203,19 @@ fn outputs_are_present_and_avoid_version_attributes() {
 }
 
 /// Version logical IDs of (processor, orchestrator) for a config and a manifest salt per asset.
-fn version_ids(config: &AppConfig, processor_salt: &str, orchestrator_salt: &str) -> (String, String) {
+fn version_ids(config: &AppContext, processor_salt: &str, orchestrator_salt: &str) -> (String, String) {
     let mut m = manifest(config, orchestrator_salt);
     let p = manifest(config, processor_salt);
-    let key = format!("{}/{PROCESSOR_ID}", config.stack_name);
+    let key = format!("{STACK_ID}/{PROCESSOR_ID}");
     m.0.insert(key.clone(), p.0[&key].clone());
-    let assembly = app(config).unwrap().synth(&m).unwrap();
+    let assembly = app(config).synth_with(&m).unwrap();
     let t = app_template(&assembly);
     (logical_id_with_prefix(t, "ProcessorVersion"), logical_id_with_prefix(t, "OrchestratorVersion"))
 }
 
 #[test]
 fn version_ids_change_exactly_when_code_or_configuration_changes() {
-    let config = AppConfig::default();
+    let config = default_context();
     let base = version_ids(&config, "", "");
     assert_eq!(base, version_ids(&config, "", ""), "unchanged code publishes nothing");
 
@@ -242,19 +228,19 @@ fn version_ids_change_exactly_when_code_or_configuration_changes() {
     assert_ne!(processor_changed.0, base.0);
     assert_ne!(processor_changed.1, base.1);
 
-    let arch = AppConfig { architecture: Architecture::X86_64, ..AppConfig::default() };
+    let arch = context(Architecture::X86_64, None);
     let arch_changed = version_ids(&arch, "", "");
     assert_ne!(arch_changed.0, base.0);
     assert_ne!(arch_changed.1, base.1);
 
     // Log retention is a property of the log group, not of the functions.
-    let retention = AppConfig { log_retention_days: 30, ..AppConfig::default() };
+    let retention = context(Architecture::Arm64, Some(30));
     assert_eq!(version_ids(&retention, "", ""), base);
 }
 
 /// A one-function stack with the given durable config, as (function properties, version logical ID).
 fn durable_stack(config: DurableConfig) -> (Value, String) {
-    let mut stack = Stack::new("durable").unwrap();
+    let mut stack = Stack::new(&App::new(), "durable").unwrap();
     let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
     let code = AssetSource::Zip { path: PathBuf::from("fn.zip") };
     let f = stack.add("Fn", Function::new(code, &role).durable(config)).unwrap();
@@ -320,13 +306,13 @@ fn statements<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
 /// trailing `:*` qualifier, no `NotAction`/`NotResource`); Deny statements may be broad.
 #[test]
 fn no_allow_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
-    let assembly = synth(&AppConfig::default());
+    let assembly = synth(&default_context());
     let mut found = Vec::new();
     for s in &assembly.stacks {
         statements(&s.template, &mut found);
     }
     let allows: Vec<&&Value> = found.iter().filter(|s| s["Effect"] == "Allow").collect();
-    assert!(allows.len() >= 5, "found only {} Allow statements", allows.len());
+    assert!(allows.len() >= 4, "found only {} Allow statements", allows.len());
     for s in allows {
         for key in ["NotAction", "NotResource"] {
             assert!(s.get(key).is_none(), "{key} in an Allow statement: {s}");
@@ -347,31 +333,6 @@ fn no_allow_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
             }
         }
     }
-}
-
-/// The asset bucket refuses every plain-HTTP request, on the bucket and on its objects, whatever the action: one
-/// broad Deny, as AWS Config's `s3-bucket-ssl-requests-only` rule expects (a list of actions left ACL and tagging
-/// calls open over HTTP).
-#[test]
-fn the_asset_bucket_denies_all_of_s3_without_tls() {
-    let assembly = synth(&AppConfig::default());
-    let policy = &assembly.stacks[0].template["Resources"]["AssetBucketPolicy"]["Properties"];
-    assert_eq!(policy["Bucket"], serde_json::json!({"Ref": bootstrap::BUCKET_LOGICAL_ID}));
-    let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
-    assert_eq!(statements.len(), 1, "{statements:?}");
-    let deny = &statements[0];
-    assert_eq!(deny["Effect"], "Deny");
-    assert_eq!(deny["Principal"], "*");
-    assert_eq!(deny["Action"], serde_json::json!(["s3:*"]));
-    assert_eq!(
-        deny["Resource"],
-        serde_json::json!([
-            {"Fn::GetAtt": [bootstrap::BUCKET_LOGICAL_ID, "Arn"]},
-            {"Fn::Sub": format!("${{{}.Arn}}/*", bootstrap::BUCKET_LOGICAL_ID)}
-        ])
-    );
-    assert!(deny.get("NotResource").is_none(), "{deny}");
-    assert_eq!(deny["Condition"], serde_json::json!({"Bool": {"aws:SecureTransport": "false"}}));
 }
 
 /// Finds an executable in `DEPLOYER_TOOLS_BIN`, then on `PATH`.
@@ -408,7 +369,7 @@ fn validators() {
     let cfn_lint = tool("cfn-lint");
     let checkov = tool("checkov");
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = synth(&AppConfig::default())
+    let files: Vec<PathBuf> = synth(&default_context())
         .stacks
         .iter()
         .map(|s| {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use stacks::Architecture;
+use constructs::Architecture;
 
 use super::LAMBDA_GLIBC;
 use crate::error::{DeployerError, Result};

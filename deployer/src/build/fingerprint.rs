@@ -219,7 +219,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use std::path::Path;
 
-    use stacks::Architecture;
+    use constructs::Architecture;
 
     use super::Fingerprints;
     use crate::build::BuildTarget;

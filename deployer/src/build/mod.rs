@@ -11,7 +11,7 @@ pub(crate) mod toolchain;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use stacks::{Architecture, AssetSource, AssetSpec};
+use constructs::{Architecture, AssetSource, AssetSpec};
 
 use crate::error::{DeployerError, Result};
 use crate::workspace::{Workspace, cargo};
@@ -261,7 +261,7 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use stacks::{Architecture, AssetSource, AssetSpec};
+    use constructs::{Architecture, AssetSource, AssetSpec};
 
     use super::{BuildOutput, BuildTarget, cpu_tuning, lay_out};
     use crate::workspace::Workspace;

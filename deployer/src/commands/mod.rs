@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use stacks::{AppConfig, CloudAssembly};
+use constructs::CloudAssembly;
 
-use crate::app::Selection;
+use crate::app::config::ProjectConfig;
+use crate::app::{AppOptions, ProjectApp, Selection};
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{FunctionArgs, GlobalArgs};
 use crate::error::{DeployerError, Result};
@@ -41,27 +42,45 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// The context of one run.
-    pub(crate) fn new(global: GlobalArgs, host: Arc<dyn Host>, workspace: Workspace) -> Self {
-        let options =
-            AwsOptions { profile: global.profile.clone(), region: global.region.clone(), ..AwsOptions::default() };
+    /// The context of one run: the environment `--env` names (in `deployer.toml`) gives the region unless
+    /// `--region` does.
+    pub(crate) fn new(global: GlobalArgs, host: Arc<dyn Host>, workspace: Workspace) -> Result<Self> {
+        let environment_region = match (&global.env, ProjectConfig::read(&workspace.root)?) {
+            (Some(name), Some(config)) => config.environment(name)?.region,
+            _ => None,
+        };
+        let options = AwsOptions {
+            profile: global.profile.clone(),
+            region: global.region.clone().or(environment_region),
+            ..AwsOptions::default()
+        };
         let target = Target::new(global.local, &workspace, options);
-        Self { global, host, workspace, target }
+        Ok(Self { global, host, workspace, target })
     }
 
-    /// The app configuration the options describe.
-    pub(crate) fn app_config(&self) -> AppConfig {
-        AppConfig { stack_name: self.global.stack_name.clone(), architecture: self.global.arch, ..AppConfig::default() }
+    /// What the command line says about the app.
+    fn app_options(&self) -> AppOptions {
+        AppOptions {
+            package: self.global.app.clone(),
+            environment: self.global.env.clone(),
+            stack_name: self.global.stack_name.clone(),
+            architecture: self.global.arch,
+        }
     }
 
-    /// The stacks `selectors` name (the pattern's when none).
+    /// The project's app, built.
+    pub(crate) fn app(&self) -> Result<ProjectApp> {
+        ProjectApp::load(&self.workspace, &self.app_options())
+    }
+
+    /// The stacks `selectors` name (the app's default stack when none).
     pub(crate) fn selection(&self, selectors: &[String]) -> Result<Selection> {
-        Selection::new(stacks::app::app(&self.app_config())?, selectors, stacks::app::DEFAULT_STACK_ID)
+        Selection::new(self.app()?, selectors)
     }
 
     /// Every stack of the app.
     pub(crate) fn everything(&self) -> Result<Selection> {
-        Ok(Selection::all(stacks::app::app(&self.app_config())?))
+        Selection::all(self.app()?)
     }
 }
 
@@ -90,10 +109,9 @@ impl StackOnTarget {
         want: Want,
         want_default: bool,
     ) -> Result<Self> {
-        let app = stacks::app::app(&ctx.app_config())?;
-        let selection = Selection::one(app, stack, stacks::app::DEFAULT_STACK_ID)?;
-        let assembly = selection.synth_for_names()?;
-        let stack = selection.first().map(|s| s.name().to_owned()).unwrap_or_default();
+        let selection = Selection::one(ctx.app()?, stack)?;
+        let assembly = selection.synth_for_names();
+        let stack = selection.first().map(|s| s.stack_name.clone()).unwrap_or_default();
         let catalog = assembly.stack(&stack).map(functions::catalog).unwrap_or_default();
         let known = if function.is_some() || want_default {
             functions::choose(&catalog, &stack, function, &BTreeMap::new(), want).map(|_| ())

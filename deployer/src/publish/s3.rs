@@ -35,7 +35,7 @@ pub(crate) struct AssetBucket {
 impl AssetBucket {
     /// The asset bucket of `account` in `region`.
     pub(crate) fn of(account: &str, region: &str) -> Self {
-        Self { name: stacks::bootstrap::bucket_name(account, region), owner: account.to_owned() }
+        Self { name: crate::bootstrap::bucket_name(account, region), owner: account.to_owned() }
     }
 
     /// Converts an S3 error on this bucket into the deployer's: a missing bucket and a bucket owned by another
@@ -62,7 +62,7 @@ impl AssetBucket {
                 "the asset bucket {} does not exist, although its bootstrap stack {} does: it was deleted outside \
                  CloudFormation",
                 self.name,
-                stacks::bootstrap::STACK_NAME
+                crate::bootstrap::STACK_NAME
             ),
             remedy: "run `deployer down --all` to remove the bootstrap stack, then `up` again to re-create both"
                 .to_owned(),
@@ -82,7 +82,7 @@ impl AssetBucket {
              free. Otherwise grant the credentials s3:ListBucket and s3:PutObject on it",
             bucket = self.name,
             owner = self.owner,
-            stack = stacks::bootstrap::STACK_NAME,
+            stack = crate::bootstrap::STACK_NAME,
         ))
     }
 }

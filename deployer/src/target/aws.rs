@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use stacks::{AssetSource, AssetSpec};
+use constructs::{AssetSource, AssetSpec};
 
 use super::{Deployed, DownScope};
 use crate::app::Selection;
@@ -68,7 +68,9 @@ impl AwsTarget {
             build::toolchain::ensure(&ctx.workspace, &move |message| host.notify(Event::Info { message }))?;
         }
         let aws = self.connect().await?;
-        let bucket = AssetBucket::of(&aws.account_id().await?, &aws.region);
+        let account = aws.account_id().await?;
+        check_environment(selection.app().environment(), &account, &aws.region)?;
+        let bucket = AssetBucket::of(&account, &aws.region);
         let published = published(&aws, &bucket, &ctx.workspace, &objects).await?;
         let built = match build_missing(ctx, &objects, &published, target) {
             // cargo got the same Ctrl-C from the terminal and stopped: say so rather than report a failed build.
@@ -81,7 +83,7 @@ impl AwsTarget {
             return Err(stopped_before_deploying("after building"));
         }
         let host = ctx.host.as_ref();
-        if let Some(bootstrap) = assembly.stacks.iter().find(|s| s.kind == stacks::StackKind::Bootstrap) {
+        if let Some(bootstrap) = assembly.stacks.iter().find(|s| s.kind == constructs::StackKind::Bootstrap) {
             host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {}", bucket.name) });
             // The bootstrap stack only narrows access (a deny-non-TLS bucket policy): it never needs approval.
             let request = DeployRequest {
@@ -134,7 +136,7 @@ impl AwsTarget {
             });
         }
         let mut all_outputs = BTreeMap::new();
-        for stack in assembly.stacks.iter().filter(|s| s.kind == stacks::StackKind::App) {
+        for stack in assembly.stacks.iter().filter(|s| s.kind == constructs::StackKind::App) {
             #[cfg(feature = "test-hooks")]
             crate::test_hooks::pause_at(&format!("before-stack:{}", stack.stack_name), &interrupt).await;
             if interrupt.is_requested() {
@@ -185,8 +187,8 @@ impl AwsTarget {
             destroy_stack(&aws.cfn, name, WATCH_LIMIT, host).await?;
         }
         if scope == DownScope::All {
-            let name = stacks::bootstrap::STACK_NAME;
-            if let Some(name) = stack::physical_id(&aws.cfn, name, stacks::bootstrap::BUCKET_LOGICAL_ID).await? {
+            let name = crate::bootstrap::STACK_NAME;
+            if let Some(name) = stack::physical_id(&aws.cfn, name, crate::bootstrap::BUCKET_LOGICAL_ID).await? {
                 let bucket = AssetBucket { name, owner: aws.account_id().await? };
                 let removed = empty_bucket(&aws.s3, &bucket, EMPTY_BUCKET_LIMIT).await?;
                 host.notify(Event::Info {
@@ -299,6 +301,27 @@ fn stopped_before_deploying(when: &str) -> DeployerError {
     ))
 }
 
+/// An environment that pins an account or a region is only deployed there: credentials for another account (or a
+/// `--region` that contradicts it) stop the deployment before anything is built or sent.
+fn check_environment(environment: &constructs::Environment, account: &str, region: &str) -> Result<()> {
+    let name = environment.name.as_deref().unwrap_or_default();
+    if let Some(expected) = environment.account.as_deref().filter(|a| *a != account) {
+        return Err(DeployerError::Conflict {
+            what: format!("environment {name} deploys to account {expected}, but the credentials are for {account}"),
+            remedy: format!(
+                "use the credentials of account {expected} (`--profile`, or `aws sso login` for its profile), or fix                  `account` under [environments.{name}] in deployer.toml"
+            ),
+        });
+    }
+    if let Some(expected) = environment.region.as_deref().filter(|r| *r != region) {
+        return Err(DeployerError::Conflict {
+            what: format!("environment {name} deploys to region {expected}, but this run targets {region}"),
+            remedy: format!("drop `--region {region}`, or fix `region` under [environments.{name}] in deployer.toml"),
+        });
+    }
+    Ok(())
+}
+
 /// Which objects the asset bucket already holds whole, by name. A bucket that does not exist yet (no bootstrap
 /// stack) holds none; one missing although its bootstrap stack exists is an error with its remedy.
 async fn published(
@@ -316,7 +339,7 @@ async fn published(
                 found.insert(object.name.clone(), exists);
             }
             Err(error @ DeployerError::NotFound { .. }) => {
-                if stack::describe(&aws.cfn, stacks::bootstrap::STACK_NAME).await?.is_some() {
+                if stack::describe(&aws.cfn, crate::bootstrap::STACK_NAME).await?.is_some() {
                     return Err(error);
                 }
                 // No bootstrap stack yet: nothing is published, and `up` creates the bucket.
@@ -375,7 +398,7 @@ fn name_taken(error: DeployerError, bucket: &AssetBucket) -> DeployerError {
     let DeployerError::DeployFailed(message) = &error else {
         return error;
     };
-    if !(message.contains(stacks::bootstrap::BUCKET_LOGICAL_ID) && message.contains("already exists")) {
+    if !(message.contains(crate::bootstrap::BUCKET_LOGICAL_ID) && message.contains("already exists")) {
         return error;
     }
     DeployerError::BucketNotOwned(format!(

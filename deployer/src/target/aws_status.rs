@@ -16,8 +16,8 @@ use crate::io::message::{AliasStatus, FunctionStatus};
 /// Reports one [`Event::StackStatus`] per selected stack.
 pub(super) async fn status(target: &AwsTarget, ctx: &Context, selection: &Selection) -> Result<()> {
     let aws = target.connect().await?;
-    let assembly = selection.synth_for_names()?;
-    for synthesized in assembly.stacks.iter().filter(|s| s.kind == stacks::StackKind::App) {
+    let assembly = selection.synth_for_names();
+    for synthesized in assembly.stacks.iter().filter(|s| s.kind == constructs::StackKind::App) {
         let name = &synthesized.stack_name;
         let Some(info) = stack::describe(&aws.cfn, name).await? else {
             ctx.host.notify(Event::StackStatus {
@@ -111,9 +111,9 @@ mod tests {
 
     /// The pattern's template as `status` synthesizes it, with placeholder hashes in its version ids.
     fn pattern() -> serde_json::Value {
-        let app = stacks::app::app(&stacks::AppConfig::default()).unwrap();
-        let selection = Selection::new(app, &[], stacks::app::DEFAULT_STACK_ID).unwrap();
-        selection.synth_for_names().unwrap().stack("durable-invoke-lambda").unwrap().template.clone()
+        let mut app = constructs::App::new();
+        stacks::app(&mut app).unwrap();
+        app.synth().unwrap().stack("durable-invoke-lambda").unwrap().template.clone()
     }
 
     #[test]

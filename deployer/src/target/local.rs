@@ -8,8 +8,8 @@ use std::io::{BufRead as _, Seek as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use constructs::{AssetManifest, ResolvedAsset, StackKind, SynthesizedStack};
 use local::{DaemonCommand, DeployRequest, Notice, ServiceAction, StackTemplate};
-use stacks::{AssetManifest, ResolvedAsset, StackKind, SynthesizedStack};
 
 use super::{Deployed, DownScope, LogsRequest};
 use crate::app::Selection;
@@ -107,8 +107,8 @@ impl LocalTarget {
         let mut binaries: Vec<&str> = specs
             .iter()
             .filter_map(|a| match &a.source {
-                stacks::AssetSource::CargoBinary { binary, .. } => Some(binary.as_str()),
-                stacks::AssetSource::Zip { .. } => None,
+                constructs::AssetSource::CargoBinary { binary, .. } => Some(binary.as_str()),
+                constructs::AssetSource::Zip { .. } => None,
             })
             .collect();
         binaries.sort_unstable();

@@ -144,7 +144,7 @@ async fn up_no_op_change_and_down_against_moto() {
     for function in ["processor", "orchestrator"] {
         let bytes = std::fs::read(target.join("lambda").join(function).join("bootstrap")).unwrap();
         let info = deployer::inspect_elf(&bytes).unwrap();
-        assert_eq!(info.architecture, Some(stacks::Architecture::Arm64), "{function}");
+        assert_eq!(info.architecture, Some(constructs::Architecture::Arm64), "{function}");
         assert!(info.max_glibc.is_none_or(|v| v <= (2, 34)), "{function} needs {:?}", info.max_glibc);
     }
 

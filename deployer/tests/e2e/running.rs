@@ -12,11 +12,13 @@ use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs, ru
 
 /// The conformance stack of callback handlers (`durable-conformance-callback`).
 const STACK: &str = "ConformanceCallback";
+/// The conformance suites' app.
+const APP: &str = "conformance-app";
 
 /// `args` on `function` of the callback stack, with `--json`.
 fn on(function: &str, args: &[&str]) -> Vec<String> {
     let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    all.extend(["--local", "--stack", STACK, "--function", function, "--json"].map(str::to_owned));
+    all.extend(["--local", "--app", APP, "--stack", STACK, "--function", function, "--json"].map(str::to_owned));
     all
 }
 
@@ -83,7 +85,7 @@ fn a_running_execution_is_listed_shown_and_stopped_and_callbacks_reach_waiting_o
     let dir = temp.path();
     copy_workspace(dir);
     let _down = Down(dir);
-    run(dir, &["up", "--local", STACK]);
+    run(dir, &["--app", APP, "up", "--local", STACK]);
 
     // 4-1: waits on a callback named after its input, returns the callback's result.
     let waiting = "Callback4x1";
@@ -92,7 +94,7 @@ fn a_running_execution_is_listed_shown_and_stopped_and_callbacks_reach_waiting_o
     let listed = json_event(&run_on(dir, waiting, &["executions"]), "executions");
     let row = listed["executions"].as_array().unwrap().iter().find(|e| e["name"] == "stop-me").cloned();
     assert_eq!(row.map(|r| r["status"].clone()), Some("RUNNING".into()), "{listed:#}");
-    let status = json_event(&run(dir, &["status", "--local", STACK, "--json"]), "local_status");
+    let status = json_event(&run(dir, &["--app", APP, "status", "--local", STACK, "--json"]), "local_status");
     assert_eq!(status["running"], 1, "{status:#}");
     let logs = run_on(dir, waiting, &["logs"]);
     assert!(
@@ -111,7 +113,7 @@ fn a_running_execution_is_listed_shown_and_stopped_and_callbacks_reach_waiting_o
     assert_eq!(after["execution"]["status"], "STOPPED", "{after:#}");
     let listed = json_event(&run_on(dir, waiting, &["executions", "--status", "stopped"]), "executions");
     assert!(listed["executions"].as_array().unwrap().iter().any(|e| e["name"] == "stop-me"), "{listed:#}");
-    let status = json_event(&run(dir, &["status", "--local", STACK, "--json"]), "local_status");
+    let status = json_event(&run(dir, &["--app", APP, "status", "--local", STACK, "--json"]), "local_status");
     assert_eq!(status["running"], 0, "{status:#}");
     let refused =
         deployer(dir, &on(waiting, &["stop", "stop-me"]).iter().map(String::as_str).collect::<Vec<_>>(), &envs());

@@ -9,7 +9,10 @@ use serde_json::Value;
 
 use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs};
 
+/// The fixture stack's construct id.
 const FIXTURE: &str = "ToolkitFixture";
+/// The fixture's app: a package of its own, never part of the project's app.
+const FIXTURE_APP: &str = "toolkit-fixture";
 
 /// Runs the deployer, which must succeed; with `--json`, its stdout goes to `walked` to be checked at the end.
 fn run(dir: &Path, args: &[&str], walked: &mut Vec<(String, String)>) -> Run {
@@ -54,22 +57,26 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
     let mut walked = Vec::new();
     // Armed before `up`: an `up` that fails half-way may have started the service.
     let _down = Down(dir);
-    let up = run(dir, &["up", "--local", FIXTURE, "--json"], &mut walked);
+    let up = run(dir, &["--app", FIXTURE_APP, "up", "--local", "--json"], &mut walked);
     assert!(one(&up, "endpoint")["url"].as_str().unwrap().starts_with("http://127.0.0.1:"), "{}", up.all());
     // The pattern's stack next to it: the fixture keeps running.
     let pattern = run(dir, &["up", "--local", "--json"], &mut walked);
     assert_eq!(one(&pattern, "outputs")["stack"], "durable-invoke-lambda");
-    let status = one(&run(dir, &["status", "--local", "*", "--json"], &mut walked), "local_status");
-    let stacks: std::collections::BTreeSet<&str> =
-        status["functions"].as_array().unwrap().iter().map(|f| f["stack"].as_str().unwrap()).collect();
-    assert_eq!(stacks, ["durable-invoke-lambda", "durable-toolkit-fixture"].into(), "{status:#}");
+    for (app, stack) in [(None, "durable-invoke-lambda"), (Some(FIXTURE_APP), "durable-toolkit-fixture")] {
+        let mut args = vec!["status", "--local", "*", "--json"];
+        args.extend(app.map(|app| ["--app", app]).into_iter().flatten());
+        let status = one(&run(dir, &args, &mut walked), "local_status");
+        let stacks: std::collections::BTreeSet<&str> =
+            status["functions"].as_array().unwrap().iter().map(|f| f["stack"].as_str().unwrap()).collect();
+        assert_eq!(stacks, [stack].into(), "each app shows its own stacks of the one service: {status:#}");
+    }
 
     for (orchestrator, processor) in
         [("FirstOrchestrator", "FirstProcessor"), ("SecondOrchestrator", "SecondProcessor")]
     {
         let fixture = |args: &[&'static str], function: &'static str| -> Vec<&'static str> {
             let mut all = args.to_vec();
-            all.extend(["--local", "--stack", FIXTURE, "--function", function, "--json"]);
+            all.extend(["--local", "--app", FIXTURE_APP, "--stack", FIXTURE, "--function", function, "--json"]);
             all
         };
         // Invoked by name, with the example event its stack declares.
@@ -103,7 +110,7 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
     }
 
     // No `--function` in a stack of two durable functions, or an unknown one: the choices.
-    let said = fails(dir, &["invoke", "--local", "--stack", FIXTURE], &mut walked);
+    let said = fails(dir, &["invoke", "--local", "--app", FIXTURE_APP, "--stack", FIXTURE], &mut walked);
     for choice in ["FirstOrchestrator (durable, alias live)", "SecondOrchestrator", "FirstProcessor", "SecondProcessor"]
     {
         assert!(said.contains(choice), "{choice} missing from: {said}");
@@ -111,7 +118,7 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
     let said = fails(dir, &["invoke", "--local", "--function", "NoSuchFunction"], &mut walked);
     assert!(said.contains("Orchestrator (durable, alias live), Processor"), "{said}");
     let said = fails(dir, &["invoke", "--local", "--stack", "NoSuchStack*"], &mut walked);
-    assert!(said.contains("ToolkitFixture (durable-toolkit-fixture)"), "{said}");
+    assert!(said.contains("Pattern (durable-invoke-lambda)") && !said.contains(FIXTURE), "{said}");
     let said = fails(dir, &["diff", "--local"], &mut walked);
     assert!(said.contains("`deployer up --local`"), "{said}");
 
@@ -142,9 +149,10 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
     walked.push(("diff --json".to_owned(), diff.stdout));
 
     // One stack down: the other keeps running.
-    let removed = run(dir, &["down", "--local", FIXTURE, "--json"], &mut walked);
+    let removed = run(dir, &["down", "--local", "--app", FIXTURE_APP, FIXTURE, "--json"], &mut walked);
     assert_eq!(one(&removed, "local_stack_removed")["stack"], "durable-toolkit-fixture");
-    let said = fails(dir, &["invoke", "--local", "--stack", FIXTURE, "--function", "FirstProcessor"], &mut walked);
+    let args = ["invoke", "--local", "--app", FIXTURE_APP, "--stack", FIXTURE, "--function", "FirstProcessor"];
+    let said = fails(dir, &args, &mut walked);
     assert!(said.contains("not deployed on the local target") && said.contains("up --local"), "{said}");
     run(dir, &["invoke", "--local", "--function", "Processor", "--payload", r#"{"values": [2]}"#], &mut walked);
     let stopped = run(dir, &["down", "--local", "--json"], &mut walked);

@@ -5,18 +5,18 @@
 
 use std::time::{Duration, Instant};
 
+use constructs::reference::{Reference, Sub};
+use constructs::resources::iam::Role;
+use constructs::resources::lambda::{DurableConfig, Function};
+use constructs::{AssetSource, Stack};
 use serde_json::Value;
-use stacks::reference::{Reference, Sub};
-use stacks::resources::iam::Role;
-use stacks::resources::lambda::{DurableConfig, Function};
-use stacks::{AssetSource, Stack};
 
 use crate::support::{Aws, Local};
 
 /// A stack of conformance handlers: `(logical id, handler, ExecutionTimeout)`, an echo target, and two callers of
 /// it, one whose target is a durable function that times out.
 fn stack(name: &str) -> Stack {
-    let mut stack = Stack::new(name).unwrap();
+    let mut stack = Stack::new(&constructs::App::new(), name).unwrap();
     let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
     let code = || AssetSource::CargoBinary { package: "conformance".into(), binary: "conformance".into() };
     let durable = |handler: &str, timeout: u32| {

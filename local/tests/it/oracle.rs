@@ -220,7 +220,7 @@ struct Pair {
 }
 
 impl Pair {
-    fn new(stack: &stacks::Stack) -> Self {
+    fn new(stack: &constructs::Stack) -> Self {
         let rt = runtime();
         let ours = Local::deploy(stack, |_, _| Vec::new());
         let mut dex = None;

@@ -7,11 +7,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use constructs::{App, AppContext, AssetManifest, AssetSource, ResolvedAsset, Stack};
 use hyper::Method;
 use local::http::{Client, encode_segment};
 use local::{DaemonCommand, DeployOutcome, DeployRequest, LocalTarget, StackTemplate};
 use serde_json::Value;
-use stacks::{AppConfig, AssetManifest, AssetSource, ResolvedAsset, Stack};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -173,17 +173,19 @@ impl Drop for Local {
 
 /// The seed pattern's stack, named `name`.
 pub fn seed_stack(name: &str) -> Stack {
-    stacks::app::pattern::stack(&AppConfig { stack_name: name.into(), ..AppConfig::default() }).unwrap()
+    let mut context = AppContext::default();
+    context.stack_names.insert(stacks::pattern::STACK_ID.to_owned(), name.to_owned());
+    stacks::pattern::stack(&App::with_context(context)).unwrap()
 }
 
 /// A stack of conformance handlers: each `(logical id, handler, ExecutionTimeout)` a durable function, plus the
 /// plain targets `Echo` and `Failing`, whose names reach every function as `ECHO_FUNCTION_NAME` and
 /// `FAILING_FUNCTION_NAME`.
 pub fn conformance_stack(name: &str, durable: &[(&str, &str, u32)]) -> Stack {
-    use stacks::reference::Reference;
-    use stacks::resources::iam::Role;
-    use stacks::resources::lambda::{DurableConfig, Function};
-    let mut stack = Stack::new(name).unwrap();
+    use constructs::reference::Reference;
+    use constructs::resources::iam::Role;
+    use constructs::resources::lambda::{DurableConfig, Function};
+    let mut stack = Stack::new(&App::new(), name).unwrap();
     let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
     let code = || AssetSource::CargoBinary { package: "conformance".into(), binary: "conformance".into() };
     let plain = |handler: &str| Function::new(code(), &role).timeout_seconds(30).env("CONFORMANCE_HANDLER", handler);

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use constructs::{AssetManifest, AssetSource, ResolvedAsset};
 use local::deployment::Deployment;
 use local::oracle::{DURABLE_ENDPOINT_ENV, Dex};
 use local::{DaemonCommand, DeployRequest, LocalTarget, StackTemplate};
 use serde_json::Value;
-use stacks::{AppConfig, AssetManifest, AssetSource, ResolvedAsset};
 use tokio::runtime::Runtime;
 
 use crate::env::{ms, tool, workspace_root};
@@ -56,7 +56,7 @@ impl<'rt> DexSide<'rt> {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("cannot empty {}", dir.display()))?;
         }
-        let stack = stacks::app::pattern::stack(&AppConfig::default()).context("cannot build the seed stack")?;
+        let stack = stacks::pattern::stack(&constructs::App::new()).context("cannot build the seed stack")?;
         let name = stack.name().to_owned();
         let mut manifest = AssetManifest::new();
         let mut code = BTreeMap::new();

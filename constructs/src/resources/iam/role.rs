@@ -1,0 +1,169 @@
+//! `AWS::IAM::Role` (trust, inline policies, managed policy ARNs) and `AWS::IAM::Policy`.
+
+use serde_json::{Value, json};
+
+use super::{POLICY_VERSION, PolicyDocument};
+use crate::error::SynthError;
+use crate::reference::{Expr, PolicyRef, Reference, ResourceHandle, RoleRef};
+use crate::resources::sealed::{MakeRef, Synthesize};
+use crate::resources::{Props, Resource, check_description};
+use crate::synth::RenderContext;
+
+fn check_policy_name(path: &str, name: &str) -> Result<(), SynthError> {
+    let valid =
+        (1..=128).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(SynthError::invalid(path, format!("policy name `{name}` must be 1 to 128 of [A-Za-z0-9+=,.@_-]")))
+    }
+}
+
+/// An `AWS::IAM::Role` assumed by an AWS service.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Role {
+    service: String,
+    policies: Vec<(String, PolicyDocument)>,
+    managed_policy_arns: Vec<Expr>,
+    description: Option<String>,
+}
+
+impl Role {
+    /// A role that `service` (e.g. `lambda.amazonaws.com`) may assume.
+    pub fn for_service(service: impl Into<String>) -> Self {
+        Self { service: service.into(), policies: Vec::new(), managed_policy_arns: Vec::new(), description: None }
+    }
+
+    /// Adds an inline policy.
+    pub fn inline_policy(mut self, name: impl Into<String>, document: PolicyDocument) -> Self {
+        self.policies.push((name.into(), document));
+        self
+    }
+
+    /// Attaches a managed policy by ARN.
+    pub fn managed_policy_arn(mut self, arn: impl Into<Expr>) -> Self {
+        self.managed_policy_arns.push(arn.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+}
+
+impl Synthesize for Role {
+    fn resource_type(&self) -> &str {
+        "AWS::IAM::Role"
+    }
+
+    fn validate(&self, path: &str) -> Result<(), SynthError> {
+        if !self.service.ends_with(".amazonaws.com") || self.service.contains('*') {
+            return Err(SynthError::invalid(path, format!("`{}` is not an aws service principal", self.service)));
+        }
+        for (name, document) in &self.policies {
+            check_policy_name(path, name)?;
+            document.validate(path)?;
+        }
+        check_description(path, self.description.as_deref(), 1000)
+    }
+
+    fn properties(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
+        let trust = json!({
+            "Version": POLICY_VERSION,
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": { "Service": self.service },
+                "Action": "sts:AssumeRole",
+            }],
+        });
+        let managed = if self.managed_policy_arns.is_empty() {
+            None
+        } else {
+            let arns = self.managed_policy_arns.iter().map(|a| a.render(cx)).collect::<Result<Vec<_>, _>>()?;
+            Some(Value::Array(arns))
+        };
+        let policies = if self.policies.is_empty() {
+            None
+        } else {
+            let rendered = self
+                .policies
+                .iter()
+                .map(|(name, doc)| Ok(json!({ "PolicyDocument": doc.render(cx)?, "PolicyName": name })))
+                .collect::<Result<Vec<_>, SynthError>>()?;
+            Some(Value::Array(rendered))
+        };
+        Ok(Props::new()
+            .set("AssumeRolePolicyDocument", trust)
+            .set_opt("Description", self.description.clone())
+            .set_opt("ManagedPolicyArns", managed)
+            .set_opt("Policies", policies)
+            .build())
+    }
+}
+
+impl MakeRef for Role {
+    type Ref = RoleRef;
+    fn make_ref(&self, handle: ResourceHandle) -> RoleRef {
+        RoleRef::new(handle)
+    }
+}
+
+impl Resource for Role {}
+
+/// An `AWS::IAM::Policy` attached to roles: for grants that reference resources which themselves need the role
+/// (a function's own ARN), which an inline policy of the role could not do without a dependency cycle.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Policy {
+    name: String,
+    document: PolicyDocument,
+    roles: Vec<RoleRef>,
+}
+
+impl Policy {
+    /// A policy called `name` holding `document`.
+    pub fn new(name: impl Into<String>, document: PolicyDocument) -> Self {
+        Self { name: name.into(), document, roles: Vec::new() }
+    }
+
+    /// Attaches the policy to `role`.
+    pub fn role(mut self, role: &RoleRef) -> Self {
+        self.roles.push(role.clone());
+        self
+    }
+}
+
+impl Synthesize for Policy {
+    fn resource_type(&self) -> &str {
+        "AWS::IAM::Policy"
+    }
+
+    fn validate(&self, path: &str) -> Result<(), SynthError> {
+        check_policy_name(path, &self.name)?;
+        if self.roles.is_empty() {
+            return Err(SynthError::invalid(path, "the policy is attached to no role"));
+        }
+        self.document.validate(path)
+    }
+
+    fn properties(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
+        let roles = self.roles.iter().map(|r| r.ref_().render(cx)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Props::new()
+            .set("PolicyDocument", self.document.render(cx)?)
+            .set("PolicyName", self.name.clone())
+            .set("Roles", roles)
+            .build())
+    }
+}
+
+impl MakeRef for Policy {
+    type Ref = PolicyRef;
+    fn make_ref(&self, handle: ResourceHandle) -> PolicyRef {
+        PolicyRef::new(handle)
+    }
+}
+
+impl Resource for Policy {}
