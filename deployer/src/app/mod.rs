@@ -229,7 +229,11 @@ impl Selection {
 
     /// Synthesizes the selected stacks against `assets`, the bootstrap stack first.
     pub(crate) fn synth(&self, assets: &AssetManifest) -> Result<CloudAssembly> {
-        let assembly = self.app.synth(Some(assets))?;
+        // The app synthesizes all its stacks: those not selected get placeholder names, and are dropped.
+        let every: Vec<AssetSpec> = self.assembly.stacks.iter().flat_map(|s| s.assets.iter().cloned()).collect();
+        let mut complete = AssetManifest::placeholders(&every);
+        complete.0.extend(assets.0.iter().map(|(id, asset)| (id.clone(), asset.clone())));
+        let assembly = self.app.synth(Some(&complete))?;
         let names = self.names();
         let mut stacks = vec![crate::bootstrap::synth()?];
         stacks.extend(assembly.stacks.into_iter().filter(|s| names.contains(&s.stack_name)));

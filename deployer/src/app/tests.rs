@@ -95,3 +95,27 @@ fn the_selected_stacks_are_synthesized_after_the_bootstrap_stack() {
     assert_eq!(names[0], crate::bootstrap::STACK_NAME);
     assert_eq!(names[1..], ["durable-conformance-step", "durable-conformance-wait", "durable-conformance-invoke"]);
 }
+
+#[test]
+fn stacks_left_out_of_the_selection_need_no_assets() {
+    fn with_functions(app: &mut App) -> Result<(), SynthError> {
+        use constructs::resources::iam::Role;
+        use constructs::resources::lambda::Function;
+        for id in ["First", "Second"] {
+            let mut stack = Stack::new(app, id)?;
+            let role = stack.add("Role", Role::for_service("lambda.amazonaws.com"))?;
+            let code = constructs::AssetSource::CargoBinary { package: "p".into(), binary: "p".into() };
+            stack.add("Fn", Function::new(code, &role))?;
+            app.add_stack(stack)?;
+        }
+        Ok(())
+    }
+    let app = ProjectApp::defined(with_functions, Some("First"), AppContext::default());
+    let selection = Selection::new(app, &[]).unwrap();
+    let mut assets = AssetManifest::new();
+    assets.insert("First/Fn", "ab".repeat(32));
+    let assembly = selection.synth(&assets).unwrap();
+    let code = &assembly.stacks[1].template["Resources"]["Fn"]["Properties"]["Code"]["S3Key"];
+    assert_eq!(code, &serde_json::json!(format!("{}.zip", "ab".repeat(32))));
+    assert_eq!(assembly.stacks.len(), 2, "the bootstrap stack and the selected one");
+}

@@ -207,17 +207,18 @@ fn throttling_is_retried_with_backoff_visibly_then_reported() {
 }
 
 /// `up` with functions to build, on a machine that has no `cargo-zigbuild` and cannot install it, says so before it
-/// asks AWS anything (no region or credentials here); `synth` on the same machine needs no toolchain at all.
+/// asks AWS anything (no region or credentials here); `synth` on the same machine needs only what builds the app
+/// for this machine (cargo, rustc and the system's linker), not the Lambda toolchain.
 ///
-/// `PATH` holds one folder with only `cargo` and `rustc` in it: not the folder cargo lives in (`~/.cargo/bin`, where
-/// `cargo install cargo-zigbuild` puts it), not `/usr/bin` (a system package).
+/// `PATH` holds one folder with only `cargo`, `rustc` and the linker (`cc`, `ld`) in it: not the folder cargo lives
+/// in (`~/.cargo/bin`, where `cargo install cargo-zigbuild` puts it), not `/usr/bin` (a system package).
 #[test]
 fn a_toolchain_that_cannot_be_installed_says_how_to_install_it() {
     let sandbox = Sandbox::new();
     // An empty target folder: nothing is packaged yet, so `up` has functions to build.
     let target = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
-    for tool in ["cargo", "rustc"] {
+    for tool in ["cargo", "rustc", "cc", "ld"] {
         std::os::unix::fs::symlink(which(tool), bin.path().join(tool)).unwrap();
     }
     let run = |args: &[&str]| -> Run {
