@@ -63,6 +63,18 @@ impl AppContext {
     /// The context file's name inside the output folder.
     pub const FILE_NAME: &'static str = "context.json";
 
+    /// The environment's value `key` read as `T`, or `default` (see [`App::value`]).
+    pub fn value<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T, SynthError> {
+        match self.environment.values.get(key) {
+            None => Ok(default),
+            Some(value) => serde_json::from_value(value.clone()).map_err(|e| SynthError::InvalidValue {
+                environment: self.environment.name.clone().unwrap_or_else(|| "(none)".to_owned()),
+                key: key.to_owned(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
     /// Reads `<dir>/context.json`; an absent file is the default context.
     pub fn read(dir: &Path) -> Result<Self, AssemblyError> {
         let path = dir.join(Self::FILE_NAME);
@@ -176,14 +188,7 @@ impl App {
     /// # Ok::<(), constructs::SynthError>(())
     /// ```
     pub fn value<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T, SynthError> {
-        match self.context.environment.values.get(key) {
-            None => Ok(default),
-            Some(value) => serde_json::from_value(value.clone()).map_err(|e| SynthError::InvalidValue {
-                environment: self.context.environment.name.clone().unwrap_or_else(|| "(none)".to_owned()),
-                key: key.to_owned(),
-                message: e.to_string(),
-            }),
-        }
+        self.context.value(key, default)
     }
 
     /// Adds a stack; its name and its construct id must be unique in the app.

@@ -62,7 +62,7 @@ impl AssemblyError {
         Self::Io { action, path: path.to_path_buf(), source }
     }
 
-    pub(crate) fn invalid(path: &Path, message: impl ToString) -> Self {
+    pub(crate) fn invalid(path: &Path, message: impl std::fmt::Display) -> Self {
         Self::Invalid { path: path.to_path_buf(), message: message.to_string() }
     }
 }

@@ -136,10 +136,21 @@ impl Stack {
         self.add_at(&[], id, resource)
     }
 
-    /// A scope below the stack: resources added through it get paths `<stack>/<id>/...`.
+    /// A scope below the stack: resources added through it get paths `<stack>/<id>/...` (`Default` adds nothing
+    /// to paths and logical ids, as in the CDK, so wrapping resources in a construct changes nothing deployed).
     pub fn scope(&mut self, id: &str) -> Result<Scope<'_>, SynthError> {
-        check_id(&self.id, id)?;
-        Ok(Scope { stack: self, prefix: vec![id.to_owned()] })
+        self.root().into_scope(id)
+    }
+
+    /// The stack itself as a scope.
+    pub fn root(&mut self) -> Scope<'_> {
+        Scope { stack: self, prefix: Vec::new() }
+    }
+
+    /// Adds a construct (a function with its role and log group, a queue, a pattern of several of them) with
+    /// construct id `id` directly under the stack; returns what it gives back.
+    pub fn construct<C: Construct>(&mut self, id: &str, construct: C) -> Result<C::Output, SynthError> {
+        self.root().construct(id, construct)
     }
 
     /// Makes `dependent` wait for `dependency` (`DependsOn`). Both must belong to this stack.
@@ -203,7 +214,12 @@ impl Stack {
         crate::synth::synth_stack(self, assets)
     }
 
-    fn add_at<R: Resource>(&mut self, prefix: &[String], id: &str, resource: R) -> Result<R::Ref, SynthError> {
+    pub(crate) fn add_at<R: Resource>(
+        &mut self,
+        prefix: &[String],
+        id: &str,
+        resource: R,
+    ) -> Result<R::Ref, SynthError> {
         let mut components = prefix.to_vec();
         let scope_path =
             std::iter::once(self.id.as_str()).chain(prefix.iter().map(String::as_str)).collect::<Vec<_>>().join("/");
@@ -247,24 +263,87 @@ pub struct Scope<'a> {
     prefix: Vec<String>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
     /// Adds a resource in this scope and returns its typed reference.
     pub fn add<R: Resource>(&mut self, id: &str, resource: R) -> Result<R::Ref, SynthError> {
         self.stack.add_at(&self.prefix, id, resource)
     }
 
-    /// A nested scope.
+    /// A nested scope (`Default` is transparent: it adds nothing to paths and logical ids).
     pub fn scope(&mut self, id: &str) -> Result<Scope<'_>, SynthError> {
-        check_id(&self.path(), id)?;
-        let mut prefix = self.prefix.clone();
-        prefix.push(id.to_owned());
-        Ok(Scope { stack: self.stack, prefix })
+        Scope { stack: &mut *self.stack, prefix: self.prefix.clone() }.into_scope(id)
     }
 
-    /// The scope's full path.
-    pub fn path(&self) -> String {
-        format!("{}/{}", self.stack.id, self.prefix.join("/"))
+    fn into_scope(mut self, id: &str) -> Result<Scope<'a>, SynthError> {
+        check_id(&self.path(), id)?;
+        if id != crate::logical_id::HIDDEN_ID {
+            self.prefix.push(id.to_owned());
+        }
+        Ok(self)
     }
+
+    /// Adds a construct with construct id `id` in this scope; returns what it gives back.
+    pub fn construct<C: Construct>(&mut self, id: &str, construct: C) -> Result<C::Output, SynthError> {
+        check_id(&self.path(), id)?;
+        construct.build(self, id)
+    }
+
+    /// The scope's full path (the stack's id for the stack itself).
+    pub fn path(&self) -> String {
+        std::iter::once(self.stack.id.as_str())
+            .chain(self.prefix.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The construct ids from the stack down to this scope.
+    pub fn components(&self) -> &[String] {
+        &self.prefix
+    }
+
+    /// The stack the scope is in: for grants and dependencies, which act on resources wherever they are.
+    pub fn stack(&mut self) -> &mut Stack {
+        self.stack
+    }
+
+    /// What the deployer told the app (environment, architecture).
+    pub fn context(&self) -> &AppContext {
+        &self.stack.context
+    }
+}
+
+/// A reusable piece of infrastructure, as a CDK construct: it adds its resources (and constructs of its own) to the
+/// scope it is given, under ids derived from `id`, and gives back references to what it made.
+///
+/// A construct either nests (`scope.scope(id)`, so its children's paths read `Stack/Checkout/Processor`) or adds
+/// siblings named after `id` (`ProcessorRole` next to `Processor`), as [`crate::lambda::RustFunction`] does.
+///
+/// ```
+/// use constructs::{App, Construct, Scope, Stack, SynthError};
+/// use constructs::resources::logs::LogGroup;
+/// use constructs::reference::LogGroupRef;
+///
+/// /// Two log groups under one id.
+/// struct Pair;
+/// impl Construct for Pair {
+///     type Output = (LogGroupRef, LogGroupRef);
+///     fn build(self, scope: &mut Scope<'_>, id: &str) -> Result<Self::Output, SynthError> {
+///         let mut inner = scope.scope(id)?;
+///         Ok((inner.add("Left", LogGroup::new(7))?, inner.add("Right", LogGroup::new(7))?))
+///     }
+/// }
+///
+/// let mut stack = Stack::new(&App::new(), "Logs")?;
+/// let (left, _) = stack.construct("Audit", Pair)?;
+/// assert_eq!(constructs::reference::Reference::handle(&left).path(), "Logs/Audit/Left");
+/// # Ok::<(), SynthError>(())
+/// ```
+pub trait Construct {
+    /// What adding it gives back: references to the resources it made.
+    type Output;
+
+    /// Adds the construct's resources to `scope` under construct id `id`.
+    fn build(self, scope: &mut Scope<'_>, id: &str) -> Result<Self::Output, SynthError>;
 }
 
 /// CloudFormation's stack name rule, which construct ids of stacks follow too.

@@ -110,6 +110,15 @@ impl Expr {
         Self(Kind::GetAtt(handle.clone(), attribute.into()))
     }
 
+    /// Whether the value refers to the resource at `handle` (through `Ref`, `Fn::GetAtt` or inside `Fn::Sub`).
+    pub(crate) fn mentions(&self, handle: &ResourceHandle) -> bool {
+        match &self.0 {
+            Kind::Ref(h) | Kind::GetAtt(h, _) => h == handle,
+            Kind::Sub(parts) => parts.iter().any(|p| p.mentions(handle)),
+            Kind::Literal(_) | Kind::Pseudo(_) => false,
+        }
+    }
+
     /// The literal text, if this is a literal.
     pub fn as_literal(&self) -> Option<&str> {
         match &self.0 {

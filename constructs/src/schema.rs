@@ -162,10 +162,8 @@ impl Checker<'_> {
             return Ok(());
         }
         let Some(schema) = schema.as_object() else { return Ok(()) };
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            if let Some(target) = self.resolve(reference) {
-                self.check_depth(target, value, at, depth + 1)?;
-            }
+        if let Some(target) = schema.get("$ref").and_then(Value::as_str).and_then(|r| self.resolve(r)) {
+            self.check_depth(target, value, at, depth + 1)?;
         }
         if let Some(types) = schema.get("type") {
             check_type(types, value, at)?;

@@ -191,11 +191,8 @@ mod tests {
         stacks::app(&mut app).unwrap();
         let mut fixture = constructs::Stack::new(&app, "ToolkitFixture").unwrap();
         fixture.set_stack_name("durable-toolkit-fixture").unwrap();
-        let settings = stacks::Settings::of(&app).unwrap();
-        for (orchestrator, processor) in
-            [("FirstOrchestrator", "FirstProcessor"), ("SecondOrchestrator", "SecondProcessor")]
-        {
-            stacks::pattern::add_pair(&mut fixture, &settings, orchestrator, processor).unwrap();
+        for pair in ["First", "Second"] {
+            fixture.construct(pair, stacks::pattern::DurableInvoke).unwrap();
         }
         app.add_stack(fixture).unwrap();
         app.synth().unwrap().stack(name).unwrap().clone()
@@ -241,9 +238,9 @@ mod tests {
         let fixture = catalog(&synthesized("durable-toolkit-fixture"));
         let text =
             choose(&fixture, "durable-toolkit-fixture", None, &BTreeMap::new(), Want::Any).unwrap_err().to_string();
-        assert!(text.contains("2 durable functions") && text.contains("SecondOrchestrator (durable"), "{text}");
+        assert!(text.contains("2 durable functions") && text.contains("Second/Orchestrator (durable"), "{text}");
         let text =
-            choose(&fixture, "f", Some("FirstProcessor"), &BTreeMap::new(), Want::Durable).unwrap_err().to_string();
-        assert!(text.contains("not a durable function") && text.contains("FirstOrchestrator"), "{text}");
+            choose(&fixture, "f", Some("First/Processor"), &BTreeMap::new(), Want::Durable).unwrap_err().to_string();
+        assert!(text.contains("not a durable function") && text.contains("First/Orchestrator"), "{text}");
     }
 }

@@ -12,13 +12,10 @@
 //! on them: the deployer warns and asks before such a change. No function here sets `FunctionName`, so a
 //! replacement is created next to the old function and the update completes or rolls back as a whole.
 
-use constructs::reference::{AliasRef, Expr, FunctionRef, Reference, RoleRef, VersionRef};
-use constructs::resources::iam::{Policy, PolicyDocument, Role, Statement};
-use constructs::resources::lambda::{Alias, DurableConfig, Function, LogFormat, Version};
-use constructs::resources::logs::LogGroup;
-use constructs::{App, AssetSource, Output, Stack, SynthError};
-
-use crate::Settings;
+use constructs::lambda::{Publish, RustFunction};
+use constructs::reference::{AliasRef, Expr, FunctionRef, Reference, VersionRef};
+use constructs::resources::lambda::DurableConfig;
+use constructs::{App, Construct, Output, Scope, Stack, SynthError};
 
 /// Construct id (and logical ID) of the processor function.
 pub const PROCESSOR_ID: &str = "Processor";
@@ -49,77 +46,6 @@ pub mod outputs {
     pub const PROCESSOR_FUNCTION_VERSION_ARN: &str = "ProcessorFunctionVersionArn";
 }
 
-/// Checkov checks that do not fit these functions, with the reason.
-const FUNCTION_SKIPS: &[(&str, &str)] = &[
-    (
-        "CKV_AWS_115",
-        "reserving concurrency fails on accounts at the minimum unreserved concurrency (new accounts); the sample needs no cap",
-    ),
-    (
-        "CKV_AWS_116",
-        "failures are recorded by the durable execution or returned to the synchronous caller; an async dead-letter queue would stay empty",
-    ),
-    (
-        "CKV_AWS_117",
-        "reaches only public AWS APIs (Lambda, CloudWatch Logs); a VPC would add NAT cost and no isolation",
-    ),
-];
-
-/// Checkov check that does not fit a function whose environment holds no secret, with the reason.
-const ENVIRONMENT_SKIP: (&str, &str) = (
-    "CKV_AWS_173",
-    "the only variable is the processor's version ARN, not a secret; Lambda encrypts it at rest with its AWS managed key",
-);
-
-/// Checkov check that does not fit these log groups, with the reason.
-const LOG_GROUP_SKIP: (&str, &str) = (
-    "CKV_AWS_158",
-    "encrypted at rest by CloudWatch Logs; a customer managed key would add a key and a key policy for the logs service",
-);
-
-/// One Rust function with its log group and role.
-struct RustFunction {
-    role: RoleRef,
-    function: FunctionRef,
-}
-
-/// Adds `<id>LogGroup`, `<id>Role` (may only write to that group) and function `<id>` built from `package`.
-fn rust_function(
-    stack: &mut Stack,
-    config: &Settings,
-    id: &str,
-    package: &str,
-    configure: impl FnOnce(Function) -> Function,
-) -> Result<RustFunction, SynthError> {
-    let log_group = stack.add(&format!("{id}LogGroup"), LogGroup::new(config.log_retention_days))?;
-    stack.skip_check(&log_group, LOG_GROUP_SKIP.0, LOG_GROUP_SKIP.1)?;
-    let role = stack.add(
-        &format!("{id}Role"),
-        Role::for_service("lambda.amazonaws.com")
-            .description(format!("Execution role of {}/{id}", stack.name()))
-            .inline_policy(
-                "write-own-logs",
-                PolicyDocument::new().statement(
-                    Statement::allow()
-                        .sid("WriteOwnLogs")
-                        .actions(["logs:CreateLogStream", "logs:PutLogEvents"])
-                        .resource(log_group.arn()),
-                ),
-            ),
-    )?;
-    let code = AssetSource::CargoBinary { package: package.to_owned(), binary: package.to_owned() };
-    let function = stack.add(
-        id,
-        configure(
-            Function::new(code, &role)
-                .architecture(config.architecture)
-                .memory_size(128)
-                .log_group(&log_group, LogFormat::Json),
-        ),
-    )?;
-    Ok(RustFunction { role, function })
-}
-
 /// Construct id of the pattern's stack: it names the stack on the command line whatever its stack name.
 pub const STACK_ID: &str = "Pattern";
 /// The pattern stack's name unless the command line gives another (`--stack-name`).
@@ -130,7 +56,14 @@ pub fn example_event() -> serde_json::Value {
     serde_json::json!({"values": [10, 20, 30, 40, 50]})
 }
 
-/// The functions and versions of one orchestrator–processor pair.
+/// The pattern as a construct: a durable orchestrator (`Orchestrator`, with a `live` alias) that invokes a plain
+/// processor (`Processor`) by the processor's published version, each with its own log group and least-privilege
+/// role. Usable several times in a stack, each under an id of its own (`First`, `Second`: `First/Orchestrator`);
+/// under the id `Default` its resources sit directly in the scope, as in the pattern's stack.
+#[derive(Clone, Debug, Default)]
+pub struct DurableInvoke;
+
+/// What [`DurableInvoke`] made.
 pub struct Pair {
     /// The orchestrator (durable).
     pub orchestrator: FunctionRef,
@@ -144,85 +77,54 @@ pub struct Pair {
     pub processor_version: VersionRef,
 }
 
-/// Adds a durable orchestrator `orchestrator_id` calling a processor `processor_id`, each with its log group, role
-/// and published version, the orchestrator's policy and its `live` alias: the pattern, under the given ids.
-pub fn add_pair(
-    stack: &mut Stack,
-    config: &Settings,
-    orchestrator_id: &str,
-    processor_id: &str,
-) -> Result<Pair, SynthError> {
-    let processor = rust_function(stack, config, processor_id, "processor", |f| {
-        f.timeout_seconds(30).description("Computes statistics over a list of numbers").example_event(example_event())
-    })?;
-    let processor_version = stack.add(
-        &format!("{processor_id}Version"),
-        Version::of(&processor.function).description("Processor version the orchestrator calls"),
-    )?;
+impl Construct for DurableInvoke {
+    type Output = Pair;
 
-    let orchestrator = rust_function(stack, config, orchestrator_id, "orchestrator", |f| {
-        f.timeout_seconds(600)
-            .durable(ORCHESTRATOR_DURABLE_CONFIG)
-            .env(PROCESSOR_ENV, processor_version.ref_())
-            .description("Durable function: validates input in a step, then invokes the processor")
-            .example_event(example_event())
-    })?;
-    // A separate policy, because it names the orchestrator's own ARN: inline in the role it would make the role
-    // depend on the function that depends on the role.
-    let policy = stack.add(
-        &format!("{orchestrator_id}Policy"),
-        Policy::new(
-            "durable-execution-and-invoke",
-            PolicyDocument::new()
-                .statement(
-                    Statement::allow()
-                        .sid("CheckpointOwnExecutions")
-                        .actions(["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"])
-                        .resource(orchestrator.function.qualified_arns()),
-                )
-                .statement(
-                    Statement::allow()
-                        .sid("InvokeProcessor")
-                        .actions(["lambda:InvokeFunction"])
-                        .resource(processor.function.arn())
-                        .resource(processor.function.qualified_arns()),
-                ),
-        )
-        .role(&orchestrator.role),
-    )?;
-    for (check, reason) in FUNCTION_SKIPS {
-        stack.skip_check(&processor.function, check, reason)?;
-        stack.skip_check(&orchestrator.function, check, reason)?;
+    fn build(self, scope: &mut Scope<'_>, id: &str) -> Result<Pair, SynthError> {
+        let mut scope = scope.scope(id)?;
+        let processor = scope.construct(
+            PROCESSOR_ID,
+            RustFunction::new("processor")
+                .timeout_seconds(30)
+                .description("Computes statistics over a list of numbers")
+                .example_event(example_event()),
+        )?;
+        let processor_version = processor
+            .publish(scope.stack(), Publish::version().version_description("Processor version the orchestrator calls"))?
+            .version;
+        let orchestrator = scope.construct(
+            ORCHESTRATOR_ID,
+            RustFunction::new("orchestrator")
+                .timeout_seconds(600)
+                .durable(ORCHESTRATOR_DURABLE_CONFIG)
+                .env(PROCESSOR_ENV, processor_version.ref_())
+                .description("Durable function: validates input in a step, then invokes the processor")
+                .example_event(example_event()),
+        )?;
+        processor.grant_invoke(scope.stack(), &orchestrator)?;
+        let published = orchestrator.publish(
+            scope.stack(),
+            Publish::alias(ALIAS_NAME)
+                .description("What callers invoke")
+                .version_description("Orchestrator version behind the live alias"),
+        )?;
+        let alias = published.alias.ok_or_else(|| SynthError::invalid(&scope.path(), "the alias was not made"))?;
+        Ok(Pair {
+            orchestrator: orchestrator.function().clone(),
+            orchestrator_version: published.version,
+            alias,
+            processor: processor.function().clone(),
+            processor_version,
+        })
     }
-    stack.skip_check(&orchestrator.function, ENVIRONMENT_SKIP.0, ENVIRONMENT_SKIP.1)?;
-
-    let orchestrator_version = stack.add(
-        &format!("{orchestrator_id}Version"),
-        Version::of(&orchestrator.function).description("Orchestrator version behind the live alias"),
-    )?;
-    // The function cannot depend on the policy (the policy names the function's ARN), so the published version,
-    // and through it the alias callers use, waits for the permissions instead.
-    stack.add_dependency(&orchestrator_version, &policy)?;
-    let alias = stack.add(
-        &format!("{orchestrator_id}LiveAlias"),
-        Alias::new(ALIAS_NAME, &orchestrator_version).description("What callers invoke"),
-    )?;
-    Ok(Pair {
-        orchestrator: orchestrator.function,
-        orchestrator_version,
-        alias,
-        processor: processor.function,
-        processor_version,
-    })
 }
 
 /// The pattern's stack: construct id [`STACK_ID`], named [`STACK_NAME`] unless the command line renames it.
 pub fn stack(app: &App) -> Result<Stack, SynthError> {
-    let config = Settings::of(app)?;
     let mut stack = Stack::new(app, STACK_ID)?;
     stack.set_stack_name(STACK_NAME)?;
     stack.set_description("Lambda durable function (orchestrator) invoking a standard Lambda function (processor)");
-    let pair = add_pair(&mut stack, &config, ORCHESTRATOR_ID, PROCESSOR_ID)?;
+    let pair = stack.construct("Default", DurableInvoke)?;
 
     let outputs: [(&str, Expr, &str); 7] = [
         (outputs::DURABLE_FUNCTION_ARN, pair.orchestrator.arn(), "Durable function ARN (invoke it through the alias)"),

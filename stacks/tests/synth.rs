@@ -16,7 +16,7 @@ use stacks::pattern::{ORCHESTRATOR_ID, PROCESSOR_ID, STACK_ID, outputs};
 fn context(architecture: Architecture, log_retention_days: Option<u32>) -> AppContext {
     let mut context = AppContext { architecture, ..AppContext::default() };
     if let Some(days) = log_retention_days {
-        context.environment.values.insert(stacks::LOG_RETENTION_VALUE.into(), days.into());
+        context.environment.values.insert(constructs::lambda::LOG_RETENTION_VALUE.into(), days.into());
     }
     context
 }

@@ -46,7 +46,7 @@ impl LogGroup {
 }
 
 impl Synthesize for LogGroup {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::Logs::LogGroup"
     }
 

@@ -24,8 +24,9 @@ pub(crate) mod sealed {
     use crate::synth::RenderContext;
     use crate::template::RemovalPolicy;
 
-    /// Validation and rendering of one resource (object safe, so a stack can hold any mix).
-    pub trait Synthesize: std::fmt::Debug + 'static {
+    /// Validation and rendering of one resource (object safe, so a stack can hold any mix; `Any`, so grants can
+    /// add statements to a role already in the stack).
+    pub trait Synthesize: std::fmt::Debug + std::any::Any {
         /// `Type` of the resource.
         fn resource_type(&self) -> &str;
         /// Rejects values CloudFormation would reject, naming `path`.

@@ -92,7 +92,7 @@ impl Bucket {
 }
 
 impl Synthesize for Bucket {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::S3::Bucket"
     }
 
@@ -203,7 +203,7 @@ impl BucketPolicy {
 }
 
 impl Synthesize for BucketPolicy {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::S3::BucketPolicy"
     }
 

@@ -34,7 +34,7 @@ fn the_step_and_invoke_suites_pass_as_the_baseline_says() {
     let run: Run = runner()
         .args(["--deploy", "--suite", "step", "invoke", "--baseline", "conformance/runner/baseline.json"])
         .arg("--deployer")
-        .arg(env!("CARGO_BIN_EXE_deployer"))
+        .arg(crate::support::deployer_binary())
         .output()
         .unwrap()
         .into();

@@ -72,7 +72,7 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
     }
 
     for (orchestrator, processor) in
-        [("FirstOrchestrator", "FirstProcessor"), ("SecondOrchestrator", "SecondProcessor")]
+        [("First/Orchestrator", "First/Processor"), ("Second/Orchestrator", "Second/Processor")]
     {
         let fixture = |args: &[&'static str], function: &'static str| -> Vec<&'static str> {
             let mut all = args.to_vec();
@@ -87,12 +87,13 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
         // Listed by name: its own execution, and only its own.
         let listed = one(&run(dir, &fixture(&["executions"], orchestrator), &mut walked), "executions");
         assert_eq!(listed["executions"].as_array().unwrap().len(), 1, "{listed:#}");
-        assert!(listed["function"].as_str().unwrap().contains(orchestrator), "{listed:#}");
+        // Deployed names carry the logical id (`FirstOrchestrator1A2B3C4D`), the construct path without its `/`.
+        assert!(listed["function"].as_str().unwrap().contains(&orchestrator.replace('/', "")), "{listed:#}");
         // Shown by name: the chained invoke went to its own processor.
         let history = one(&run(dir, &fixture(&["history", "latest"], orchestrator), &mut walked), "history");
         assert_eq!(history["execution"]["status"], "SUCCEEDED");
         let invoke = history["rows"].as_array().unwrap().iter().find(|r| r["kind"] == "chained_invoke").unwrap();
-        assert!(invoke["target"].as_str().unwrap().contains(processor), "{history:#}");
+        assert!(invoke["target"].as_str().unwrap().contains(&processor.replace('/', "")), "{history:#}");
         // The plain function: invoked and its log read by name; it has no executions.
         let args = fixture(&["invoke", "--payload", r#"{"values": [1, 2]}"#], processor);
         let invoked = one(&run(dir, &args, &mut walked), "invoke_result");
@@ -111,7 +112,8 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
 
     // No `--function` in a stack of two durable functions, or an unknown one: the choices.
     let said = fails(dir, &["invoke", "--local", "--app", FIXTURE_APP, "--stack", FIXTURE], &mut walked);
-    for choice in ["FirstOrchestrator (durable, alias live)", "SecondOrchestrator", "FirstProcessor", "SecondProcessor"]
+    for choice in
+        ["First/Orchestrator (durable, alias live)", "Second/Orchestrator", "First/Processor", "Second/Processor"]
     {
         assert!(said.contains(choice), "{choice} missing from: {said}");
     }
@@ -151,7 +153,7 @@ fn functions_by_name_in_stacks_side_by_side_on_the_local_target() {
     // One stack down: the other keeps running.
     let removed = run(dir, &["down", "--local", "--app", FIXTURE_APP, FIXTURE, "--json"], &mut walked);
     assert_eq!(one(&removed, "local_stack_removed")["stack"], "durable-toolkit-fixture");
-    let args = ["invoke", "--local", "--app", FIXTURE_APP, "--stack", FIXTURE, "--function", "FirstProcessor"];
+    let args = ["invoke", "--local", "--app", FIXTURE_APP, "--stack", FIXTURE, "--function", "First/Processor"];
     let said = fails(dir, &args, &mut walked);
     assert!(said.contains("not deployed on the local target") && said.contains("up --local"), "{said}");
     run(dir, &["invoke", "--local", "--function", "Processor", "--payload", r#"{"values": [2]}"#], &mut walked);

@@ -111,6 +111,11 @@ impl Statement {
         self
     }
 
+    /// Whether a resource of the statement refers to the resource at `handle`.
+    pub(crate) fn mentions(&self, handle: &crate::reference::ResourceHandle) -> bool {
+        self.resources.iter().chain(&self.not_resources).any(|r| r.mentions(handle))
+    }
+
     fn label(&self, index: usize) -> String {
         match &self.sid {
             Some(sid) => format!("{index} ({sid})"),
@@ -118,7 +123,7 @@ impl Statement {
         }
     }
 
-    fn validate(&self, path: &str, index: usize) -> Result<(), SynthError> {
+    pub(crate) fn validate(&self, path: &str, index: usize) -> Result<(), SynthError> {
         let broad = |reason: String| SynthError::OverlyBroadPolicy {
             path: path.to_owned(),
             statement: self.label(index),
@@ -243,6 +248,11 @@ impl PolicyDocument {
     pub fn statement(mut self, statement: Statement) -> Self {
         self.statements.push(statement);
         self
+    }
+
+    /// Appends a statement in place.
+    pub(crate) fn push(&mut self, statement: Statement) {
+        self.statements.push(statement);
     }
 
     /// Checks the document's statements (what can be checked before references resolve).

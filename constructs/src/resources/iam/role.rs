@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{POLICY_VERSION, PolicyDocument};
+use super::{POLICY_VERSION, PolicyDocument, Statement};
 use crate::error::SynthError;
 use crate::reference::{Expr, PolicyRef, Reference, ResourceHandle, RoleRef};
 use crate::resources::sealed::{MakeRef, Synthesize};
@@ -41,6 +41,14 @@ impl Role {
         self
     }
 
+    /// Adds `statement` to the inline policy `name`, creating it (what grants do to a role already in a stack).
+    pub(crate) fn add_statement(&mut self, name: &str, statement: Statement) {
+        match self.policies.iter_mut().find(|(n, _)| n == name) {
+            Some((_, document)) => document.push(statement),
+            None => self.policies.push((name.to_owned(), PolicyDocument::new().statement(statement))),
+        }
+    }
+
     /// Attaches a managed policy by ARN.
     pub fn managed_policy_arn(mut self, arn: impl Into<Expr>) -> Self {
         self.managed_policy_arns.push(arn.into());
@@ -55,7 +63,7 @@ impl Role {
 }
 
 impl Synthesize for Role {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::IAM::Role"
     }
 
@@ -129,6 +137,11 @@ impl Policy {
         Self { name: name.into(), document, roles: Vec::new() }
     }
 
+    /// Appends a statement to the policy in place.
+    pub(crate) fn add_statement(&mut self, statement: Statement) {
+        self.document.push(statement);
+    }
+
     /// Attaches the policy to `role`.
     pub fn role(mut self, role: &RoleRef) -> Self {
         self.roles.push(role.clone());
@@ -137,7 +150,7 @@ impl Policy {
 }
 
 impl Synthesize for Policy {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::IAM::Policy"
     }
 

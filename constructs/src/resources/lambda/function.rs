@@ -150,7 +150,7 @@ impl Function {
 }
 
 impl Synthesize for Function {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::Lambda::Function"
     }
 

@@ -36,7 +36,7 @@ impl Version {
 }
 
 impl Synthesize for Version {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::Lambda::Version"
     }
 
@@ -92,7 +92,7 @@ impl Alias {
 }
 
 impl Synthesize for Alias {
-    fn resource_type(&self) -> &str {
+    fn resource_type(&self) -> &'static str {
         "AWS::Lambda::Alias"
     }
 
