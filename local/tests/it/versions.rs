@@ -3,6 +3,7 @@
 //! execution suspended across the redeploy resumes on its own version and calls the processor version it was
 //! deployed with.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -74,7 +75,7 @@ fn stack(name: &str, processor: Processor) -> Stack {
 }
 
 /// Deploys `stack` over what `local` runs, as a second `up --local` would; returns the stack's new outputs.
-fn redeploy(local: &mut Local, stack: &Stack) -> std::collections::BTreeMap<String, String> {
+fn redeploy(local: &mut Local, stack: &Stack) -> BTreeMap<String, String> {
     let (template, code) = synth(&local.target, stack);
     local.request.stacks = vec![local::StackTemplate { name: stack.name().to_owned(), template }];
     local.request.code = code;
@@ -119,7 +120,8 @@ fn callback_for(aws: &Aws<'_>, approval: &str, input: &str) -> String {
 fn answer_callback(aws: &Aws<'_>, id: &str, result: &Value) {
     let result = result.to_string();
     // The pinned AWS CLI (v1) sends a blob argument as it is.
-    let sent = aws.run(&["lambda", "send-durable-execution-callback-success", "--callback-id", id, "--result", &result]);
+    let sent =
+        aws.run(&["lambda", "send-durable-execution-callback-success", "--callback-id", id, "--result", &result]);
     assert!(sent.ok, "{}", sent.stderr);
 }
 
@@ -203,4 +205,61 @@ fn a_redeploy_publishes_new_versions_and_old_ones_keep_their_code_and_configurat
     assert_eq!(invoke(&aws, &format!("{processor}:1"), &values), (statistics(&[4, 8, 15, 16, 23, 42]), "1".into()));
     assert_eq!(invoke(&aws, &format!("{processor}:2"), &values), (measured.clone(), "2".into()));
     assert_eq!(invoke(&aws, processor, &values), (measured, "$LATEST".into()));
+
+    // The alias points at orchestrator version 2; each version lists the configuration it was published with.
+    let orchestrator = &outputs["OrchestratorName"];
+    let alias = aws.run(&["lambda", "get-alias", "--function-name", orchestrator, "--name", "live"]);
+    assert!(alias.ok, "{}", alias.stderr);
+    assert_eq!(alias.json()["FunctionVersion"], "2");
+    let versions = |function: &str| -> Vec<Value> {
+        let answer = aws.run(&["lambda", "list-versions-by-function", "--function-name", function]);
+        assert!(answer.ok, "{}", answer.stderr);
+        answer.json()["Versions"].as_array().unwrap().clone()
+    };
+    let called: Vec<(String, String)> = versions(orchestrator)
+        .iter()
+        .map(|v| {
+            let target = v["Environment"]["Variables"]["MEASURE_FUNCTION_NAME"].as_str().unwrap();
+            (v["Version"].as_str().unwrap().to_owned(), target.rsplit(':').next().unwrap().to_owned())
+        })
+        .collect();
+    let expected = [("$LATEST", "2"), ("1", "1"), ("2", "2")].map(|(v, p)| (v.to_owned(), p.to_owned()));
+    assert_eq!(called, expected, "(orchestrator version, processor version it calls)");
+    let processors = versions(processor);
+    let handler = |v: &Value| v["Environment"]["Variables"]["CONFORMANCE_HANDLER"].as_str().map(str::to_owned);
+    assert_eq!(
+        processors.iter().map(handler).collect::<Vec<_>>(),
+        [Some("target-measure".into()), None, Some("target-measure".into())]
+    );
+    assert_ne!(processors[1]["CodeSha256"], processors[2]["CodeSha256"], "version 1 keeps its own binary");
+    assert_eq!(processors[0]["CodeSha256"], processors[2]["CodeSha256"]);
+    assert_eq!((processors[1]["Timeout"].as_u64(), processors[2]["Timeout"].as_u64()), (Some(30), Some(20)));
+
+    // Warm processes belong to one version: no process ever served two versions' requests.
+    let served = served_versions(&local.log(processor));
+    assert!(served.values().any(|versions| versions.contains("1")), "{served:?}");
+    assert!(served.values().any(|versions| versions.contains("2")), "{served:?}");
+    assert!(served.values().all(|versions| versions.len() == 1), "a process served several versions: {served:?}");
+}
+
+/// From a function's log: the versions each process (by pid) ran requests of. `START` lines name a request's
+/// version, `REPORT` lines the pid that ran it.
+fn served_versions(log: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut version_of = BTreeMap::new();
+    let mut served: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in log.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let field = |name: &str| words.windows(2).find(|w| w[0] == name).map(|w| w[1].to_owned());
+        if line.starts_with("START ") {
+            if let (Some(request), Some(version)) = (field("RequestId:"), field("Version:")) {
+                version_of.insert(request, version);
+            }
+        } else if line.starts_with("REPORT ")
+            && let (Some(request), Some(pid)) = (field("RequestId:"), field("pid:"))
+            && let Some(version) = version_of.get(&request)
+        {
+            served.entry(pid).or_default().insert(version.clone());
+        }
+    }
+    served
 }
