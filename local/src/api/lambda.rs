@@ -255,7 +255,6 @@ fn configuration(deployment: &Deployment, target: &Target<'_>, qualifier: Option
         "MemorySize": config.memory_mb,
         "LastModified": config.last_modified,
         "Version": target.version,
-        "Environment": {"Variables": config.env},
         "TracingConfig": {"Mode": "PassThrough"},
         "RevisionId": revision_id(&[name, &target.version, &config.fingerprint, &config.code_sha256, &config.last_modified]),
         "State": "Active",
@@ -265,7 +264,12 @@ fn configuration(deployment: &Deployment, target: &Target<'_>, qualifier: Option
         "EphemeralStorage": {"Size": 512},
         "LoggingConfig": {"LogFormat": config.log_format, "LogGroup": config.log_group},
     });
-    if let (Some(d), Some(map)) = (target.function.durable, answer.as_object_mut()) {
+    let Some(map) = answer.as_object_mut() else { return answer };
+    // Lambda leaves out what a function does not have.
+    if !config.env.is_empty() {
+        map.insert("Environment".into(), json!({"Variables": config.env}));
+    }
+    if let Some(d) = target.function.durable {
         map.insert(
             "DurableConfig".into(),
             json!({"ExecutionTimeout": d.execution_timeout, "RetentionPeriodInDays": d.retention_days}),
