@@ -372,15 +372,13 @@ async fn list_versions(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let deployment = state.service.deployment();
-    let (target, _) = resolve(&deployment, &identifier, None)?;
-    let name = target.function.name.clone();
+    let name = unqualified(&deployment, &identifier)?.name.clone();
     // `$LATEST` first, then each published version with the configuration it was published with.
-    let mut versions = vec![configuration(&deployment, &target, Some("$LATEST"))];
-    for number in target.function.versions.keys().map(ToString::to_string) {
-        if let Some(version) = deployment.resolve(&name, Some(&number)) {
-            versions.push(configuration(&deployment, &version, Some(&number)));
-        }
-    }
+    let qualifiers = std::iter::once("$LATEST".to_owned())
+        .chain(deployment.function(&name).into_iter().flat_map(|f| f.versions.keys().map(ToString::to_string)));
+    let versions = qualifiers
+        .filter_map(|q| deployment.resolve(&name, Some(&q)).map(|target| configuration(&deployment, &target, Some(&q))))
+        .collect();
     let (versions, next) = page(versions, query.as_deref())?;
     Ok(listing("Versions", versions, next))
 }
