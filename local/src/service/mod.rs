@@ -245,7 +245,7 @@ impl Service {
                     durable: f.durable.is_some(),
                     invocations: counts.get(&f.name).copied().unwrap_or(0),
                     versions: f.versions.keys().copied().collect(),
-                    aliases: f.aliases.clone(),
+                    aliases: f.aliases.iter().map(|(name, alias)| (name.clone(), alias.version)).collect(),
                     pids,
                 };
                 (f.name.clone(), status)
