@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use stacks::reference::Reference;
-use stacks::resources::iam::Role;
-use stacks::resources::lambda::{Alias, DurableConfig, Function, Version};
-use stacks::{AssetSource, Output, Stack};
+use constructs::reference::Reference;
+use constructs::resources::iam::Role;
+use constructs::resources::lambda::{Alias, DurableConfig, Function, Version};
+use constructs::{AssetSource, Output, Stack};
 
 use crate::support::{Aws, Local, synth};
 
@@ -28,7 +28,7 @@ enum Processor {
 /// orchestrator's version behind a `live` alias. The processor's version ARN is in the orchestrator's environment,
 /// so changing the processor publishes a new version of both, as in the pattern.
 fn stack(name: &str, processor: Processor) -> Stack {
-    let mut stack = Stack::new(name).unwrap();
+    let mut stack = Stack::new(&constructs::App::new(), name).unwrap();
     let role = stack.add("Role", Role::for_service("lambda.amazonaws.com")).unwrap();
     let conformance = || AssetSource::CargoBinary { package: "conformance".into(), binary: "conformance".into() };
     let durable = |handler: &str| {
