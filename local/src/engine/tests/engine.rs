@@ -573,30 +573,39 @@ fn a_stored_decision_loads_back_as_the_state_the_next_decision_sees() {
     assert_eq!(changed.operations.iter().map(|s| s.op.id.as_str()).collect::<Vec<_>>(), ["w1", "i1"]);
 }
 
-#[test]
-fn a_stopped_parent_stops_its_child_execution_which_reports_nothing_back() {
-    let mut h = harness(EngineConfig::default());
-    let (parent, first) = h.start("{}");
-    let token = h.token(&parent, first);
+/// Checkpoints a chained invoke of the durable `fn-child` in `execution`'s current invocation; returns the child.
+fn invoke_child(h: &mut Harness, execution: &str, invocation: u64) -> String {
+    let token = h.token(execution, invocation);
     let mut invoke = update("i1", OperationType::ChainedInvoke, OperationAction::Start);
     invoke.chained_invoke_options =
         Some(ChainedInvokeOptions { function_name: Some("fn-child".into()), tenant_id: None });
-    let (_, actions) = h.checkpoint(&parent, &token, &[invoke]);
-    let child = actions
+    let (_, actions) = h.checkpoint(execution, &token, &[invoke]);
+    h.engine.invocation_ended(execution, invocation, &output("PENDING", None)).unwrap();
+    actions
         .iter()
         .find_map(|a| match a {
-            Action::InvokeHandler { execution, .. } if *execution != parent => Some(execution.clone()),
+            Action::InvokeHandler { execution: child, .. } if child != execution => Some(child.clone()),
             _ => None,
         })
-        .unwrap();
-    h.engine.invocation_ended(&parent, first, &output("PENDING", None)).unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_stopped_parent_stops_its_child_and_grandchild_which_report_nothing_back() {
+    let mut h = harness(EngineConfig::default());
+    let (parent, first) = h.start("{}");
+    let child = invoke_child(&mut h, &parent, first);
+    let grandchild = invoke_child(&mut h, &child, 1);
     let (_, actions) = h.engine.stop(&parent, None).unwrap();
-    assert!(actions.contains(&Action::Ended { execution: parent.clone() }), "{actions:?}");
-    assert!(actions.contains(&Action::Ended { execution: child.clone() }), "{actions:?}");
-    assert_eq!(h.status(&child), ExecutionStatus::Stopped);
+    for execution in [&parent, &child, &grandchild] {
+        assert!(actions.contains(&Action::Ended { execution: execution.clone() }), "{execution}: {actions:?}");
+        assert_eq!(h.status(execution), ExecutionStatus::Stopped, "{execution}");
+        assert_eq!(h.event_types(execution).last(), Some(&EventType::ExecutionStopped), "{execution}");
+    }
     assert_eq!(h.engine.execution(&child).unwrap().run.parent, None);
-    assert_eq!(h.event_types(&child).last(), Some(&EventType::ExecutionStopped));
     let types = h.event_types(&parent);
+    assert_eq!(types[types.len() - 2..], [EventType::ChainedInvokeStopped, EventType::ExecutionStopped]);
+    let types = h.event_types(&child);
     assert_eq!(types[types.len() - 2..], [EventType::ChainedInvokeStopped, EventType::ExecutionStopped]);
 }
 
