@@ -348,17 +348,22 @@ fn store_decision(tx: &Connection, key: Option<i64>, decision: &mut Decision) ->
     Ok(())
 }
 
+/// Loads what `command` needs, decides, and stores the decision's changes.
+fn run(tx: &Connection, command: Command<'_>, env: &Env<'_>) -> Result<Decision, EngineError> {
+    let state = load(tx, command)?;
+    let key = state.as_ref().map(|s| s.record.key);
+    let mut decision = decide(state, command, env)?;
+    store_decision(tx, key, &mut decision)?;
+    Ok(decision)
+}
+
 /// Runs the commands a stored decision sends to other executions, and theirs in turn, in this transaction;
 /// returns the decision's answer and every action decided.
 fn follow_up(tx: &Connection, decision: Decision, env: &Env<'_>) -> Result<(Answer, Vec<Action>), EngineError> {
     let Decision { answer, mut actions, follow_ups, .. } = decision;
     let mut pending = VecDeque::from(follow_ups);
     while let Some(next) = pending.pop_front() {
-        let command = next.command();
-        let state = load(tx, command)?;
-        let key = state.as_ref().map(|s| s.record.key);
-        let mut decision = decide(state, command, env)?;
-        store_decision(tx, key, &mut decision)?;
+        let mut decision = run(tx, next.command(), env)?;
         actions.append(&mut decision.actions);
         pending.extend(decision.follow_ups);
     }
@@ -396,10 +401,7 @@ impl Engine {
     fn command_at(&mut self, now: i64, command: Command<'_>) -> Result<(Answer, Vec<Action>), EngineError> {
         let env = Env { now, ids: &*self.env.ids, config: self.config };
         let tx = self.conn.transaction()?;
-        let state = load(&tx, command)?;
-        let key = state.as_ref().map(|s| s.record.key);
-        let mut decision = decide(state, command, &env)?;
-        store_decision(&tx, key, &mut decision)?;
+        let decision = run(&tx, command, &env)?;
         let answer = follow_up(&tx, decision, &env)?;
         tx.commit()?;
         Ok(answer)
