@@ -51,7 +51,7 @@ fn every_suite_passes_as_the_baseline_says() {
     let run: Run = runner()
         .args(["--deploy", "--baseline", "conformance/runner/baseline.json"])
         .arg("--deployer")
-        .arg(env!("CARGO_BIN_EXE_deployer"))
+        .arg(crate::support::deployer_binary())
         .output()
         .unwrap()
         .into();

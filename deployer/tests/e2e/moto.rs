@@ -568,7 +568,18 @@ fn up_interrupted_mid_upload(dir: &Path, env: &[(&str, String)], moto: &Moto) ->
     }
     let pid = rustix::process::Pid::from_raw(i32::try_from(guard.0.id()).unwrap()).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-    let status = guard.0.wait().unwrap();
+    let stopped = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = guard.0.try_wait().unwrap() {
+            break status;
+        }
+        if stopped.elapsed() > Duration::from_mins(1) {
+            let _ = guard.0.kill();
+            proxy.release();
+            panic!("up did not stop within a minute of Ctrl-C during an upload:\n{}", reader.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     proxy.release();
     let stderr = reader.join().unwrap();
     // The proxy lets moto's side of the cut upload go; give moto a moment to finish with it.
