@@ -70,6 +70,7 @@ pub struct Stack {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) kind: StackKind,
+    pub(crate) qualifier: String,
     pub(crate) description: Option<String>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) outputs: Vec<(String, Output)>,
@@ -100,12 +101,20 @@ pub(crate) struct CheckSkip {
 pub struct Output {
     pub(crate) value: Expr,
     pub(crate) description: Option<String>,
+    pub(crate) export: Option<String>,
 }
 
 impl Output {
     /// An output with this value.
     pub fn new(value: impl Into<Expr>) -> Self {
-        Self { value: value.into(), description: None }
+        Self { value: value.into(), description: None, export: None }
+    }
+
+    /// Exports the value under `name`, for other stacks of the account and region to import
+    /// ([`crate::reference::Expr::import_value`]).
+    pub fn export(mut self, name: impl Into<String>) -> Self {
+        self.export = Some(name.into());
+        self
     }
 
     /// Sets the description shown next to the value.
@@ -133,6 +142,7 @@ impl Stack {
             id: name.to_owned(),
             name: name.to_owned(),
             kind,
+            qualifier: crate::qualifier::DEFAULT_QUALIFIER.to_owned(),
             description: None,
             nodes: Vec::new(),
             outputs: Vec::new(),
@@ -170,6 +180,19 @@ impl Stack {
     /// Bootstrap or application stack.
     pub fn kind(&self) -> StackKind {
         self.kind
+    }
+
+    /// Sets the bootstrap qualifier whose bootstrap stack this stack deploys with (its asset bucket, permissions
+    /// boundary and role path: [`crate::qualifier`]).
+    pub fn set_qualifier(&mut self, qualifier: &str) -> Result<(), SynthError> {
+        crate::qualifier::check(qualifier)?;
+        qualifier.clone_into(&mut self.qualifier);
+        Ok(())
+    }
+
+    /// The bootstrap qualifier.
+    pub fn qualifier(&self) -> &str {
+        &self.qualifier
     }
 
     /// Adds a resource directly under the stack and returns its typed reference.

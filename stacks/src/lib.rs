@@ -38,6 +38,7 @@ pub mod asset;
 pub mod construct;
 pub mod error;
 pub mod logical_id;
+pub mod qualifier;
 pub mod reference;
 pub mod resources;
 mod synth;

@@ -79,6 +79,16 @@ impl RenderContext<'_> {
         self.path
     }
 
+    /// The bootstrap qualifier of the stack being rendered.
+    pub(crate) fn qualifier(&self) -> &str {
+        &self.stack.qualifier
+    }
+
+    /// Whether the stack being rendered is the bootstrap stack or one of the app's.
+    pub(crate) fn kind(&self) -> StackKind {
+        self.stack.kind
+    }
+
     /// The published asset of the resource being rendered (the asset id is its path).
     pub(crate) fn asset(&self) -> Result<&ResolvedAsset, SynthError> {
         self.assets.resolve(self.path)
@@ -126,7 +136,11 @@ pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<Synth
         let cx = RenderContext { stack, ids: &ids, path: &path, assets };
         template.outputs.insert(
             name.clone(),
-            OutputEntry { description: output.description.clone(), value: output.value.render(&cx)? },
+            OutputEntry {
+                description: output.description.clone(),
+                value: output.value.render(&cx)?,
+                export: output.export.as_ref().map(|name| json!({ "Name": name })),
+            },
         );
     }
     let render = |source| SynthError::Render { stack: stack.name.clone(), source };

@@ -66,6 +66,9 @@ pub struct OutputEntry {
     pub description: Option<String>,
     /// `Value`.
     pub value: Value,
+    /// `Export`: `{"Name": ...}` when other stacks import the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<Value>,
 }
 
 impl Template {

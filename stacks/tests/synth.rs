@@ -79,11 +79,17 @@ fn assembly_has_bootstrap_first_then_the_pattern_the_fixture_and_the_conformance
         && *kind == StackKind::App));
     let boot = &assembly.stacks[0].template;
     assert_eq!(boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Type"], "AWS::S3::Bucket");
+    // The qualifier, the account, the region and 8 hex digits of the bootstrap stack's UUID: not guessable.
+    let uuid = serde_json::json!({"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]});
     assert_eq!(
         boot["Resources"][bootstrap::BUCKET_LOGICAL_ID]["Properties"]["BucketName"],
-        serde_json::json!({"Fn::Sub": "durable-deployer-assets-${AWS::AccountId}-${AWS::Region}"})
+        serde_json::json!({"Fn::Sub": ["durable-assets-default-${AWS::AccountId}-${AWS::Region}-${V1}",
+            {"V1": {"Fn::Select": [0, {"Fn::Split": ["-", uuid]}]}}]})
     );
-    assert_eq!(bootstrap::bucket_name("123456789012", "eu-west-1"), "durable-deployer-assets-123456789012-eu-west-1");
+    assert_eq!(
+        boot["Outputs"][bootstrap::BUCKET_NAME_OUTPUT]["Export"],
+        serde_json::json!({"Name": "DurableDeployer-default-AssetBucket"})
+    );
     for s in &assembly.stacks {
         assert_eq!(s.template_body, format!("{:#}\n", s.template));
         assert_eq!(s.file_name(), format!("{}.template.json", s.stack_name));
@@ -316,6 +322,11 @@ fn statements<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
+/// The bootstrap's deployment policies: the CloudFormation execution role's default policy and the permissions
+/// boundary. They act on resources that do not exist yet, whose names CloudFormation generates, so they name
+/// resource families; `the_bootstrap_s_deployment_policies_name_only_the_app_s_resources` checks each family.
+const DEPLOYMENT_POLICIES: [&str; 2] = ["DefaultExecutionPolicy", "PermissionsBoundary"];
+
 /// Least privilege is about what is allowed: every Allow statement names its actions and resources (no `*` but the
 /// trailing `:*` qualifier, no `NotAction`/`NotResource`); Deny statements may be broad.
 #[test]
@@ -323,8 +334,18 @@ fn no_allow_statement_has_a_wildcard_beyond_a_trailing_qualifier() {
     let assembly = synth(&AppConfig::default());
     let mut found = Vec::new();
     for s in &assembly.stacks {
-        statements(&s.template, &mut found);
+        let mut template = s.template.clone();
+        if s.kind == StackKind::Bootstrap {
+            let resources = template["Resources"].as_object_mut().unwrap();
+            for id in DEPLOYMENT_POLICIES {
+                assert!(resources.remove(id).is_some(), "{id}");
+            }
+        }
+        let mut here = Vec::new();
+        statements(&template, &mut here);
+        found.extend(here.into_iter().cloned());
     }
+    let found: Vec<&Value> = found.iter().collect();
     let allows: Vec<&&Value> = found.iter().filter(|s| s["Effect"] == "Allow").collect();
     assert!(allows.len() >= 5, "found only {} Allow statements", allows.len());
     for s in allows {
@@ -428,4 +449,254 @@ fn validators() {
     }
     let (ok, text) = run(&checkov, &["--quiet", "--framework", "cloudformation"], &checkov_files);
     assert!(ok && !text.contains("FAILED"), "checkov reports failed checks:\n{text}");
+}
+
+/// The resources of the app's stacks as the bootstrap's deployment policies name them: exactly these families.
+fn app_resource_families(assembly: &CloudAssembly) -> Vec<String> {
+    let arn = |service: &str| format!("arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:");
+    let mut families = Vec::new();
+    for s in assembly.stacks.iter().filter(|s| s.kind == StackKind::App) {
+        families.push(format!("{}function:{}-*", arn("lambda"), s.stack_name));
+        families.push(format!("{}log-group:{}-*", arn("logs"), s.stack_name));
+        families.push(format!("{}log-group:/aws/lambda/{}-*", arn("logs"), s.stack_name));
+    }
+    families.push("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/durable-deployer/default/${AWS::Region}/*".into());
+    families.push(format!("${{{}.Arn}}/*", bootstrap::BUCKET_LOGICAL_ID));
+    families
+}
+
+/// Every resource family the execution role's default policy names is one of the app's (its functions, log
+/// groups, roles under the bootstrap's path, the asset bucket's objects), or, for read calls only, the account's
+/// CloudFormation Logs settings. Roles are created, given policies or have their boundary set only when they carry
+/// the boundary; the boundary is never lifted; roles are passed to Lambda only. No action is a wildcard.
+#[test]
+fn the_bootstrap_s_deployment_policies_name_only_the_app_s_resources() {
+    let assembly = synth(&AppConfig::default());
+    let boot = &assembly.stacks[0].template["Resources"];
+    let families = app_resource_families(&assembly);
+    let policy = &boot["DefaultExecutionPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    let mut actions = Vec::new();
+    for statement in policy.as_array().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        let allowed: Vec<&str> = statement["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        assert!(allowed.iter().all(|a| !a.contains('*')), "{statement}");
+        actions.extend(allowed.iter().copied());
+        for resource in statement["Resource"].as_array().unwrap().iter().map(iam_text) {
+            let logs_reads = resource == "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
+                && allowed.iter().all(|a| a.starts_with("logs:Describe"));
+            assert!(families.contains(&resource) || logs_reads, "{resource} is not a family of the app's: {statement}");
+        }
+        let writes_roles =
+            allowed.iter().any(|a| ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"].contains(a));
+        if writes_roles {
+            assert_eq!(
+                statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"],
+                serde_json::json!({"Ref": "PermissionsBoundary"}),
+                "{statement}"
+            );
+        }
+        if allowed.contains(&"iam:PassRole") {
+            assert_eq!(allowed, ["iam:PassRole"]);
+            assert_eq!(statement["Condition"]["StringEquals"]["iam:PassedToService"], "lambda.amazonaws.com");
+        }
+        if allowed.iter().any(|a| a.starts_with("s3:")) {
+            assert!(allowed.iter().all(|a| a.starts_with("s3:GetObject")), "{statement}");
+        }
+    }
+    for needed in [
+        "lambda:CreateFunction",
+        "lambda:PublishVersion",
+        "lambda:CreateAlias",
+        "iam:CreateRole",
+        "logs:CreateLogGroup",
+        "s3:GetObject",
+    ] {
+        assert!(actions.contains(&needed), "{needed} missing");
+    }
+    assert!(!actions.contains(&"iam:DeleteRolePermissionsBoundary"));
+    // The execution role: CloudFormation's, named for the deploy role's PassRole, with the default policy only.
+    let role = &boot["ExecutionRole"]["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        "cloudformation.amazonaws.com"
+    );
+    assert_eq!(role["RoleName"], serde_json::json!({"Fn::Sub": "durable-deployer-default-cfn-exec-${AWS::Region}"}));
+    assert_eq!(role["ManagedPolicyArns"], serde_json::json!([{"Ref": "DefaultExecutionPolicy"}]));
+    assert!(role.get("PermissionsBoundary").is_none() && role.get("Policies").is_none(), "{role}");
+}
+
+/// Every role of every app stack carries the bootstrap's permissions boundary and lives under its role path, and
+/// the boundary allows every action those roles are granted (else a grant would silently do nothing) and no other,
+/// on each service's resources of the account and region.
+#[test]
+fn every_app_role_carries_the_boundary_which_allows_exactly_what_the_roles_are_granted() {
+    let assembly = synth(&AppConfig::default());
+    let mut granted = std::collections::BTreeSet::new();
+    let mut roles = 0;
+    for s in assembly.stacks.iter().filter(|s| s.kind == StackKind::App) {
+        for (id, role) in resources_of_type(&s.template, "AWS::IAM::Role") {
+            roles += 1;
+            let props = &role["Properties"];
+            assert_eq!(
+                iam_text(&props["PermissionsBoundary"]),
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/durable-deployer-default-boundary-${AWS::Region}",
+                "{}/{id}",
+                s.stack_name
+            );
+            assert_eq!(iam_text(&props["Path"]), "/durable-deployer/default/${AWS::Region}/", "{}/{id}", s.stack_name);
+        }
+        let mut found = Vec::new();
+        statements(&s.template, &mut found);
+        // Grants, not trust policies (which name a principal).
+        for statement in found.iter().filter(|st| st["Effect"] == "Allow" && st.get("Principal").is_none()) {
+            granted.extend(statement["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()));
+        }
+    }
+    assert!(roles >= 14, "{roles} roles");
+    let boundary = &assembly.stacks[0].template["Resources"]["PermissionsBoundary"]["Properties"];
+    assert_eq!(
+        boundary["ManagedPolicyName"],
+        serde_json::json!({"Fn::Sub": "durable-deployer-default-boundary-${AWS::Region}"})
+    );
+    let mut allowed = std::collections::BTreeSet::new();
+    for statement in boundary["PolicyDocument"]["Statement"].as_array().unwrap() {
+        let actions: Vec<String> =
+            statement["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
+        let service = actions[0].split(':').next().unwrap().to_owned();
+        assert!(actions.iter().all(|a| a.starts_with(&format!("{service}:"))), "{statement}");
+        assert_eq!(
+            statement["Resource"].as_array().unwrap().iter().map(iam_text).collect::<Vec<_>>(),
+            [format!("arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:*")]
+        );
+        allowed.extend(actions);
+    }
+    assert_eq!(allowed, granted, "the boundary must allow exactly what the app's roles are granted");
+}
+
+/// IAM refuses a managed policy over 6,144 characters (whitespace aside): the default execution policy, with the
+/// partition, region and account filled in as long as they get, stays under it.
+#[test]
+fn the_default_execution_policy_fits_iam_s_size_limit() {
+    let assembly = synth(&AppConfig::default());
+    let policy = &assembly.stacks[0].template["Resources"]["DefaultExecutionPolicy"]["Properties"]["PolicyDocument"];
+    let text: String = serde_json::to_string(policy)
+        .unwrap()
+        .replace("${AWS::Partition}", "aws-us-gov")
+        .replace("${AWS::Region}", "ap-southeast-5")
+        .replace("${AWS::AccountId}", "123456789012")
+        .replace(
+            &format!("${{{}.Arn}}", bootstrap::BUCKET_LOGICAL_ID),
+            &format!("arn:aws-us-gov:s3:::{}", "b".repeat(62)),
+        )
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(text.len() < 6144, "{} characters", text.len());
+}
+
+/// Execution policies chosen at bootstrap replace the default policy, which is then not created; the choice is in
+/// an output, for the next `up` to keep.
+#[test]
+fn execution_policies_chosen_at_bootstrap_replace_the_default() {
+    let arns = vec!["arn:aws:iam::123456789012:policy/team-deploy".to_owned()];
+    let config = AppConfig { execution_policies: arns.clone(), ..AppConfig::default() };
+    let boot = &synth(&config).stacks[0].template;
+    assert!(boot["Resources"].get("DefaultExecutionPolicy").is_none());
+    assert_eq!(boot["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"], serde_json::json!(arns));
+    assert_eq!(boot["Outputs"][bootstrap::EXECUTION_POLICIES_OUTPUT]["Value"], arns[0].as_str());
+    let default = &synth(&AppConfig::default()).stacks[0].template;
+    assert_eq!(default["Outputs"][bootstrap::EXECUTION_POLICIES_OUTPUT]["Value"], bootstrap::DEFAULT_EXECUTION_POLICY);
+}
+
+/// Another qualifier is another bootstrap: its own stack, bucket, export, boundary, role path and execution role,
+/// and the app's stacks name those.
+#[test]
+fn a_qualifier_names_every_bootstrap_resource_and_the_app_follows_it() {
+    let config = AppConfig { qualifier: "team2".into(), ..AppConfig::default() };
+    let assembly = synth(&config);
+    let boot = &assembly.stacks[0];
+    assert_eq!(boot.stack_name, "DurableDeployerToolkit-team2");
+    let text = &boot.template_body;
+    for name in [
+        "durable-assets-team2-",
+        "DurableDeployer-team2-AssetBucket",
+        "durable-deployer-team2-boundary-",
+        "durable-deployer-team2-cfn-exec-",
+        "role/durable-deployer/team2/",
+    ] {
+        assert!(text.contains(name), "{name}");
+    }
+    assert!(!text.contains("-default-") && !text.contains("/default/"), "the default qualifier leaked");
+    let pattern = assembly.stack("durable-invoke-lambda").unwrap();
+    assert!(pattern.template_body.contains("DurableDeployer-team2-AssetBucket"));
+    assert!(pattern.template_body.contains("durable-deployer-team2-boundary-"));
+    assert!(pattern.template_body.contains("/durable-deployer/team2/"));
+    let bad = AppConfig { qualifier: "Team_2".into(), ..AppConfig::default() };
+    assert!(app(&bad).unwrap_err().to_string().contains("lowercase letters and digits"));
+}
+
+/// A resource type the default execution policy does not cover is refused at synth, naming the resource and the
+/// two ways out; with policies chosen at bootstrap, the type is the user's business.
+#[test]
+fn a_resource_type_the_default_policy_does_not_cover_is_refused() {
+    let template = serde_json::json!({"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": "x"}]}}]}}
+    }});
+    let app_stack = stacks::SynthesizedStack {
+        id: "App".into(),
+        stack_name: "app".into(),
+        kind: StackKind::App,
+        template_body: template.to_string(),
+        template,
+        example_events: std::collections::BTreeMap::new(),
+    };
+    let config = bootstrap::BootstrapConfig { qualifier: "default".into(), execution_policies: vec![] };
+    let error = bootstrap::stack(&config, std::slice::from_ref(&app_stack)).unwrap_err().to_string();
+    assert!(
+        error.contains("app/Topic") && error.contains("AWS::SNS::Topic") && error.contains("--execution-policy"),
+        "{error}"
+    );
+    let chosen = bootstrap::BootstrapConfig { execution_policies: vec!["arn:aws:iam::1:policy/p".into()], ..config };
+    bootstrap::stack(&chosen, &[app_stack]).unwrap();
+}
+
+/// The default execution policy's table against CloudFormation's own schemas (the handler permissions, as the
+/// pinned cfn-lint ships them): each action it allows is one the schema lists for that type, and each one the
+/// schema lists is either allowed or left out with a reason. A new cfn-lint whose schemas list more fails here.
+#[test]
+fn the_execution_policy_table_matches_cloudformation_s_schemas() {
+    let python = tool("python");
+    let types: Vec<&str> = stacks::app::execution_policy::TABLE.iter().map(|t| t.resource_type).collect();
+    let script = r#"
+import json, sys, os, cfnlint
+root = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
+index = json.load(open(os.path.join(root, "providers", "us-east-1.json")))
+out = {}
+for kind in sys.argv[1:]:
+    schema = json.load(open(os.path.join(root, "resources", index[kind] + ".json")))
+    out[kind] = sorted({p for h in schema["handlers"].values() for p in h.get("permissions", [])})
+print(json.dumps(out))
+"#;
+    let out = Command::new(python).arg("-c").arg(script).args(&types).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let schemas: std::collections::BTreeMap<String, Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    for needs in stacks::app::execution_policy::TABLE {
+        let listed: std::collections::BTreeSet<&str> =
+            schemas[needs.resource_type].iter().map(String::as_str).collect();
+        let mut ours = std::collections::BTreeSet::new();
+        for (_, actions) in needs.allowed {
+            for action in *actions {
+                assert!(listed.contains(action), "{}: {action} is not in the schema", needs.resource_type);
+                ours.insert(*action);
+            }
+        }
+        for (action, reason) in needs.excluded {
+            assert!(listed.contains(action), "{}: excluded {action} is not in the schema", needs.resource_type);
+            assert!(!reason.is_empty() && ours.insert(*action), "{}: {action}", needs.resource_type);
+        }
+        let missing: Vec<&&str> = listed.difference(&ours).collect();
+        assert!(missing.is_empty(), "{}: the schema lists {missing:?}: allow or exclude them", needs.resource_type);
+    }
 }

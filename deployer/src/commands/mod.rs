@@ -2,6 +2,7 @@
 
 pub(crate) mod callback;
 pub(crate) mod diff;
+pub(crate) mod doctor;
 pub(crate) mod down;
 pub(crate) mod executions;
 pub(crate) mod history;
@@ -51,7 +52,12 @@ impl Context {
 
     /// The app configuration the options describe.
     pub(crate) fn app_config(&self) -> AppConfig {
-        AppConfig { stack_name: self.global.stack_name.clone(), architecture: self.global.arch, ..AppConfig::default() }
+        AppConfig {
+            stack_name: self.global.stack_name.clone(),
+            architecture: self.global.arch,
+            qualifier: self.global.bootstrap.qualifier.clone(),
+            ..AppConfig::default()
+        }
     }
 
     /// The stacks `selectors` name (the pattern's when none).

@@ -1,44 +1,78 @@
-//! The bootstrap stack (like `cdk bootstrap`): one S3 bucket per account and region holding the code assets.
+//! The bootstrap stack (like `cdk bootstrap`), one per qualifier in an account and region: what every deployment of
+//! the app's stacks needs first.
 //!
-//! The bucket is encrypted (SSE-KMS with the AWS managed key), blocks all public access, disables ACLs, keeps
-//! versions and expires noncurrent ones after 30 days, aborts stale multipart uploads and denies requests that do
-//! not use TLS.
+//! - **The asset bucket** holding the functions' code: encrypted (SSE-KMS with the AWS managed key), all public
+//!   access blocked, ACLs disabled, versioned (noncurrent versions expire after 30 days), stale multipart uploads
+//!   aborted, requests without TLS denied. Its name carries the qualifier and 8 hex digits of this stack's own id,
+//!   so nobody can create it first ([`crate::qualifier::bucket_name`]); it is exported for the app's stacks.
+//! - **The permissions boundary** every role of the app's stacks carries: the actions those roles are granted, no
+//!   more ([`super::execution_policy::boundary`]).
+//! - **The CloudFormation execution role** every change set of an app stack names (`RoleARN`): CloudFormation
+//!   creates the stacks' resources with it, so the credentials that deploy need only CloudFormation, the asset
+//!   bucket and `iam:PassRole` on this role. Its policies are the user's choice when bootstrapping (`up
+//!   --execution-policy <ARN>`); by default, one that allows what the app's resource types need on the app's
+//!   resources only, and lets it create roles only with the boundary, so it can never create a role more powerful
+//!   than the boundary ([`super::execution_policy::default_execution_policy`]).
+//!
+//! The stack is derived from the app's synthesized stacks, so it changes when the app gains a stack, a resource
+//! type or a role grant; `up` deploys it first, with the caller's own credentials.
 
-use crate::asset::bucket_name_expr;
 use crate::construct::{Output, Stack};
 use crate::error::SynthError;
+use crate::qualifier;
 use crate::reference::{Reference, Sub};
-use crate::resources::iam::{PolicyDocument, Principal, Statement};
+use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
 use crate::resources::s3::{Bucket, BucketEncryption, BucketPolicy, LifecycleRule};
-use crate::synth::StackKind;
+use crate::synth::{StackKind, SynthesizedStack};
 use crate::template::RemovalPolicy;
 
-/// Name of the bootstrap stack.
+use super::execution_policy::{self, Footprint};
+
+/// Name of the bootstrap stack of the default qualifier ([`qualifier::bootstrap_stack_name`] for any).
 pub const STACK_NAME: &str = "DurableDeployerToolkit";
 /// Logical ID of the asset bucket.
 pub const BUCKET_LOGICAL_ID: &str = "AssetBucket";
 /// Output holding the asset bucket's name.
 pub const BUCKET_NAME_OUTPUT: &str = "AssetBucketName";
+/// Output holding the CloudFormation execution role's ARN.
+pub const EXECUTION_ROLE_OUTPUT: &str = "ExecutionRoleArn";
+/// Output holding the permissions boundary's ARN.
+pub const BOUNDARY_OUTPUT: &str = "PermissionsBoundaryArn";
+/// Output holding the execution role's policies as chosen: [`DEFAULT_EXECUTION_POLICY`], or the ARNs given,
+/// comma-separated. `up` keeps the choice when it is not given again.
+pub const EXECUTION_POLICIES_OUTPUT: &str = "ExecutionPolicies";
+/// What [`EXECUTION_POLICIES_OUTPUT`] holds when the execution role has the default policy.
+pub const DEFAULT_EXECUTION_POLICY: &str = "default";
 /// Output holding [`VERSION`].
 pub const VERSION_OUTPUT: &str = "BootstrapVersion";
-/// Version of the bootstrap template; raised whenever it changes in a way a deployer may need to know.
-pub const VERSION: u32 = 1;
+/// Version of the bootstrap template; raised whenever it changes in a way a deployer may need to know. 2: the
+/// qualifier, an unguessable bucket name, the execution role and the permissions boundary.
+pub const VERSION: u32 = 2;
 /// Days a replaced asset version is kept.
 pub const NONCURRENT_VERSION_DAYS: u32 = 30;
 
-/// The asset bucket's name in `account` and `region`: what `BucketName` evaluates to there.
-pub fn bucket_name(account: &str, region: &str) -> String {
-    crate::asset::bucket_name(account, region)
+/// What the user chooses about the bootstrap stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootstrapConfig {
+    /// The qualifier.
+    pub qualifier: String,
+    /// Managed policy ARNs for the execution role; none: the default policy.
+    pub execution_policies: Vec<String>,
 }
 
-/// The bootstrap stack.
-pub fn stack() -> Result<Stack, SynthError> {
-    let mut stack = Stack::with_kind(STACK_NAME, StackKind::Bootstrap)?;
-    stack.set_description("Asset bucket of the durable deployer (like cdk bootstrap): function code by content hash");
+/// The bootstrap stack for the app's stacks `app` (synthesized), as `config` chooses.
+pub fn stack(config: &BootstrapConfig, app: &[SynthesizedStack]) -> Result<Stack, SynthError> {
+    let q = config.qualifier.as_str();
+    let mut stack = Stack::with_kind(&qualifier::bootstrap_stack_name(q), StackKind::Bootstrap)?;
+    stack.set_qualifier(q)?;
+    stack.set_description(
+        "Durable deployer bootstrap (like cdk bootstrap): the asset bucket, the CloudFormation execution role and the \
+         permissions boundary of the app's roles",
+    );
     let bucket = stack.add(
         BUCKET_LOGICAL_ID,
         Bucket::new()
-            .name(bucket_name_expr())
+            .name(qualifier::bucket_name(q))
             .encryption(BucketEncryption::KmsManaged)
             .versioned()
             .lifecycle_rule(LifecycleRule {
@@ -46,8 +80,7 @@ pub fn stack() -> Result<Stack, SynthError> {
                 noncurrent_version_expiration_days: Some(NONCURRENT_VERSION_DAYS),
                 abort_incomplete_multipart_upload_days: Some(1),
             })
-            // Deleted with its stack: `down --all` empties it first, and a retained bucket would keep its fixed
-            // name taken, so the next bootstrap in this account and region would fail.
+            // Deleted with its stack: `down --all` empties it first.
             .removal_policy(RemovalPolicy::Delete),
     )?;
     stack.skip_check(
@@ -73,9 +106,51 @@ pub fn stack() -> Result<Stack, SynthError> {
             ),
         ),
     )?;
+    let footprint = Footprint::of(app);
+    let boundary = stack.add(
+        "PermissionsBoundary",
+        ManagedPolicy::new(execution_policy::boundary(&footprint)?)
+            .name(qualifier::boundary_name(q))
+            .description("Permissions boundary of every role the app's stacks create: what those roles are granted"),
+    )?;
+    let mut role = Role::for_service("cloudformation.amazonaws.com")
+        .name(qualifier::execution_role_name(q))
+        .description("CloudFormation execution role: creates the app's stacks' resources (change sets name it)");
+    if config.execution_policies.is_empty() {
+        let policy = stack.add(
+            "DefaultExecutionPolicy",
+            ManagedPolicy::new(execution_policy::default_execution_policy(&footprint, q, &boundary, &bucket.arn())?)
+                .description("What CloudFormation needs to deploy the app's resource types, on the app's resources"),
+        )?;
+        role = role.managed_policy_arn(policy.ref_());
+    } else {
+        for arn in &config.execution_policies {
+            role = role.managed_policy_arn(arn.as_str());
+        }
+    }
+    let role = stack.add("ExecutionRole", role)?;
     stack.add_output(
         BUCKET_NAME_OUTPUT,
-        Output::new(bucket.ref_()).description("Name of the bucket the deployer uploads <sha256>.zip assets to"),
+        Output::new(bucket.ref_())
+            .description("Name of the bucket the deployer uploads assets to")
+            .export(qualifier::asset_bucket_export(q)),
+    )?;
+    stack.add_output(
+        EXECUTION_ROLE_OUTPUT,
+        Output::new(role.arn()).description("The role CloudFormation deploys the app's stacks with"),
+    )?;
+    stack.add_output(
+        BOUNDARY_OUTPUT,
+        Output::new(boundary.ref_()).description("The permissions boundary of every role of the app's stacks"),
+    )?;
+    let chosen = if config.execution_policies.is_empty() {
+        DEFAULT_EXECUTION_POLICY.to_owned()
+    } else {
+        config.execution_policies.join(",")
+    };
+    stack.add_output(
+        EXECUTION_POLICIES_OUTPUT,
+        Output::new(chosen).description("The execution role's policies as chosen at bootstrap"),
     )?;
     stack.add_output(
         VERSION_OUTPUT,

@@ -7,6 +7,7 @@
 
 pub mod bootstrap;
 pub mod conformance;
+pub mod execution_policy;
 pub mod fixture;
 pub mod pattern;
 
@@ -33,6 +34,10 @@ pub struct AppConfig {
     pub architecture: Architecture,
     /// `RetentionInDays` of every function's log group (one of the values CloudWatch Logs accepts).
     pub log_retention_days: u32,
+    /// The bootstrap qualifier: which bootstrap stack the app deploys with ([`crate::qualifier`]).
+    pub qualifier: String,
+    /// Managed policy ARNs for the bootstrap's CloudFormation execution role; none: its default policy.
+    pub execution_policies: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -41,12 +46,15 @@ impl Default for AppConfig {
             stack_name: DEFAULT_STACK_NAME.to_owned(),
             architecture: Architecture::Arm64,
             log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
+            qualifier: crate::qualifier::DEFAULT_QUALIFIER.to_owned(),
+            execution_policies: Vec::new(),
         }
     }
 }
 
 /// The project's app: the bootstrap stack, the pattern stack named `config.stack_name`, the fixture stack, then
-/// one conformance stack per suite.
+/// one conformance stack per suite. Every app stack deploys with the bootstrap of `config.qualifier`, which is
+/// derived from them (the permissions boundary and the default execution policy cover what they hold).
 ///
 /// # Examples
 ///
@@ -62,11 +70,29 @@ impl Default for AppConfig {
 /// # Ok::<(), stacks::SynthError>(())
 /// ```
 pub fn app(config: &AppConfig) -> Result<App, SynthError> {
+    let mut stacks = vec![pattern::stack(config)?, fixture::stack(config)?];
+    stacks.extend(conformance::stacks(config)?);
+    for stack in &mut stacks {
+        stack.set_qualifier(&config.qualifier)?;
+    }
+    // What the bootstrap derives from the app's stacks never depends on their code: placeholder assets will do.
+    let synthesized = stacks
+        .iter()
+        .map(|stack| {
+            let mut assets = crate::AssetManifest::new();
+            for asset in stack.assets() {
+                assets.insert(asset.id, "0".repeat(64));
+            }
+            stack.synth(&assets)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bootstrap_config = bootstrap::BootstrapConfig {
+        qualifier: config.qualifier.clone(),
+        execution_policies: config.execution_policies.clone(),
+    };
     let mut app = App::new();
-    app.add_stack(bootstrap::stack()?)?;
-    app.add_stack(pattern::stack(config)?)?;
-    app.add_stack(fixture::stack(config)?)?;
-    for stack in conformance::stacks(config)? {
+    app.add_stack(bootstrap::stack(&bootstrap_config, &synthesized)?)?;
+    for stack in stacks {
         app.add_stack(stack)?;
     }
     Ok(app)
