@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SynthError;
 
+/// The template parameter through which a stack with assets learns the asset bucket's name: the bucket's name
+/// carries part of its bootstrap stack's id, so it is only known once bootstrapped, and the deployer passes it.
+pub const BUCKET_PARAMETER: &str = "AssetBucket";
+
 /// One asset an app declares.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetSpec {

@@ -101,20 +101,12 @@ pub(crate) struct CheckSkip {
 pub struct Output {
     pub(crate) value: Expr,
     pub(crate) description: Option<String>,
-    pub(crate) export: Option<String>,
 }
 
 impl Output {
     /// An output with this value.
     pub fn new(value: impl Into<Expr>) -> Self {
-        Self { value: value.into(), description: None, export: None }
-    }
-
-    /// Exports the value under `name`, for other stacks of the account and region to import
-    /// ([`crate::reference::Expr::import_value`]).
-    pub fn export(mut self, name: impl Into<String>) -> Self {
-        self.export = Some(name.into());
-        self
+        Self { value: value.into(), description: None }
     }
 
     /// Sets the description shown next to the value.

@@ -8,9 +8,11 @@
 //!   partition, account, region and qualifier. Policy names live in the account's own namespace: nobody else can
 //!   take one.
 //! - the asset bucket's name also carries 8 hex digits of the bootstrap stack's own id (a UUID CloudFormation draws
-//!   when it creates the stack), so nobody can guess it and create it first: bucket names are global. App stacks
-//!   read it with `Fn::ImportValue` of the bootstrap stack's export [`asset_bucket_export`]; the deployer reads
-//!   the bootstrap stack's output.
+//!   when it creates the stack), so nobody can guess it and create it first: bucket names are global. The deployer
+//!   reads it from the bootstrap stack and passes it to each app stack as a parameter
+//!   ([`crate::asset::BUCKET_PARAMETER`]). Not an export and `Fn::ImportValue`: an import ties the bootstrap stack
+//!   to every app stack (it could not change the bucket, nor be deleted first), and emulators drop the exports of
+//!   stacks made through change sets.
 
 use crate::error::SynthError;
 use crate::reference::{Expr, Pseudo, Sub};
@@ -55,16 +57,6 @@ pub fn bucket_name(qualifier: &str) -> Expr {
         .text("-")
         .value(Expr::split_select(uuid, "-", 0))
         .build()
-}
-
-/// The export holding the asset bucket's name.
-pub fn asset_bucket_export(qualifier: &str) -> String {
-    format!("DurableDeployer-{qualifier}-AssetBucket")
-}
-
-/// How an app stack names the asset bucket: `Fn::ImportValue` of [`asset_bucket_export`].
-pub fn asset_bucket_import(qualifier: &str) -> Expr {
-    Expr::import_value(asset_bucket_export(qualifier))
 }
 
 /// The permissions boundary's name: `durable-deployer-<q>-boundary-<region>` (customer managed policies are

@@ -88,8 +88,6 @@ enum Kind {
     GetAtt(ResourceHandle, &'static str),
     Pseudo(Pseudo),
     Sub(Vec<Expr>),
-    /// `Fn::ImportValue` of an export name.
-    Import(String),
     /// `Fn::Select [index, Fn::Split [delimiter, source]]`.
     SplitSelect {
         source: Box<Expr>,
@@ -112,11 +110,6 @@ impl Expr {
     /// `{"Fn::GetAtt": [<logical id>, attribute]}` of a resource.
     pub(crate) fn get_att(handle: &ResourceHandle, attribute: &'static str) -> Self {
         Self(Kind::GetAtt(handle.clone(), attribute))
-    }
-
-    /// `{"Fn::ImportValue": name}`: the value another stack of the account and region exports under `name`.
-    pub fn import_value(name: impl Into<String>) -> Self {
-        Self(Kind::Import(name.into()))
     }
 
     /// `{"Fn::Select": [index, {"Fn::Split": [delimiter, source]}]}`: one piece of `source` cut at `delimiter`.
@@ -156,14 +149,13 @@ impl Expr {
                     }
                 }
             }
-            Kind::Import(name) => json!({ "Fn::ImportValue": name }),
             Kind::SplitSelect { source, delimiter, index } => {
                 json!({ "Fn::Select": [index, { "Fn::Split": [delimiter, source.render(cx)?] }] })
             }
         })
     }
 
-    /// Appends this value to a `Fn::Sub` template string; a value `${...}` cannot name (an import, a piece of a
+    /// Appends this value to a `Fn::Sub` template string; a value `${...}` cannot name (a piece of a
     /// split) becomes a variable of the `Fn::Sub`'s map, `V1`, `V2`...
     fn write_sub(
         &self,
@@ -196,7 +188,7 @@ impl Expr {
                     part.write_sub(cx, out, variables)?;
                 }
             }
-            Kind::Import(_) | Kind::SplitSelect { .. } => {
+            Kind::SplitSelect { .. } => {
                 let name = format!("V{}", variables.len() + 1);
                 variables.insert(name.clone(), self.render(cx)?);
                 out.push_str("${");

@@ -114,6 +114,15 @@ impl Resolve for RenderContext<'_> {
 pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<SynthesizedStack, SynthError> {
     let ids = resolve_logical_ids(stack, assets)?;
     let mut template = Template::new(stack.description.clone());
+    if stack.nodes.iter().any(|n| n.resource.asset().is_some()) {
+        template.parameters.insert(
+            crate::asset::BUCKET_PARAMETER.to_owned(),
+            json!({
+                "Type": "String",
+                "Description": "The bootstrap's asset bucket, holding the functions' code (the deployer passes it)",
+            }),
+        );
+    }
     let mut example_events = BTreeMap::new();
     for (node, id) in stack.nodes.iter().zip(&ids) {
         let cx = RenderContext { stack, ids: &ids, path: &node.path, assets };
@@ -139,7 +148,6 @@ pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<Synth
             OutputEntry {
                 description: output.description.clone(),
                 value: output.value.render(&cx)?,
-                export: output.export.as_ref().map(|name| json!({ "Name": name })),
             },
         );
     }

@@ -86,10 +86,6 @@ fn assembly_has_bootstrap_first_then_the_pattern_the_fixture_and_the_conformance
         serde_json::json!({"Fn::Sub": ["durable-assets-default-${AWS::AccountId}-${AWS::Region}-${V1}",
             {"V1": {"Fn::Select": [0, {"Fn::Split": ["-", uuid]}]}}]})
     );
-    assert_eq!(
-        boot["Outputs"][bootstrap::BUCKET_NAME_OUTPUT]["Export"],
-        serde_json::json!({"Name": "DurableDeployer-default-AssetBucket"})
-    );
     for s in &assembly.stacks {
         assert_eq!(s.template_body, format!("{:#}\n", s.template));
         assert_eq!(s.file_name(), format!("{}.template.json", s.stack_name));
@@ -619,7 +615,6 @@ fn a_qualifier_names_every_bootstrap_resource_and_the_app_follows_it() {
     let text = &boot.template_body;
     for name in [
         "durable-assets-team2-",
-        "DurableDeployer-team2-AssetBucket",
         "durable-deployer-team2-boundary-",
         "durable-deployer-team2-cfn-exec-",
         "role/durable-deployer/team2/",
@@ -628,7 +623,7 @@ fn a_qualifier_names_every_bootstrap_resource_and_the_app_follows_it() {
     }
     assert!(!text.contains("-default-") && !text.contains("/default/"), "the default qualifier leaked");
     let pattern = assembly.stack("durable-invoke-lambda").unwrap();
-    assert!(pattern.template_body.contains("DurableDeployer-team2-AssetBucket"));
+    assert!(pattern.template["Parameters"]["AssetBucket"]["Type"] == "String", "the bucket is a parameter");
     assert!(pattern.template_body.contains("durable-deployer-team2-boundary-"));
     assert!(pattern.template_body.contains("/durable-deployer/team2/"));
     let bad = AppConfig { qualifier: "Team_2".into(), ..AppConfig::default() };
@@ -652,7 +647,8 @@ fn a_resource_type_the_default_policy_does_not_cover_is_refused() {
         template,
         example_events: std::collections::BTreeMap::new(),
     };
-    let config = bootstrap::BootstrapConfig { qualifier: "default".into(), execution_policies: vec![] };
+    let config =
+        bootstrap::BootstrapConfig { qualifier: "default".into(), execution_policies: vec![], covered_stacks: vec![] };
     let error = bootstrap::stack(&config, std::slice::from_ref(&app_stack)).unwrap_err().to_string();
     assert!(
         error.contains("app/Topic") && error.contains("AWS::SNS::Topic") && error.contains("--execution-policy"),
@@ -699,4 +695,16 @@ print(json.dumps(out))
         let missing: Vec<&&str> = listed.difference(&ours).collect();
         assert!(missing.is_empty(), "{}: the schema lists {missing:?}: allow or exclude them", needs.resource_type);
     }
+}
+
+/// Stacks deployed earlier under other names stay covered by the execution role's default policy, so deploying
+/// under a new `--stack-name` never takes away what CloudFormation needs to update or delete them.
+#[test]
+fn stacks_of_earlier_deployments_stay_covered() {
+    let config = AppConfig { covered_stacks: vec!["old-name".into()], ..AppConfig::default() };
+    let boot = &synth(&config).stacks[0].template;
+    let policy = boot["Resources"]["DefaultExecutionPolicy"].to_string();
+    assert!(policy.contains("function:old-name-*") && policy.contains("function:durable-invoke-lambda-*"), "{policy}");
+    let covered = boot["Outputs"][bootstrap::APP_STACKS_OUTPUT]["Value"].as_str().unwrap();
+    assert!(covered.split(',').any(|s| s == "old-name") && covered.split(',').any(|s| s == "durable-invoke-lambda"));
 }

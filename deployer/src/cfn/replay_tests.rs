@@ -522,6 +522,36 @@ async fn an_asset_bucket_owned_by_another_account_is_refused() {
     assert_eq!(put.num_calls(), 0, "nothing may be uploaded to a bucket that is not ours");
 }
 
+/// A bucket in another region answers 301 `PermanentRedirect` (with the region in `x-amz-bucket-region`): the
+/// error names the bucket and the region S3 gave, and nothing is uploaded.
+#[tokio::test]
+async fn an_asset_bucket_in_another_region_is_reported_with_its_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = bucket_in("us-east-1");
+    let listed = mock!(S3::list_objects_v2)
+        .sequence()
+        .http_response(|| {
+            let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><Endpoint>s3.eu-west-1.amazonaws.com</Endpoint><Bucket>durable-assets-default-123456789012-us-east-1-5b2a3c30</Bucket><RequestId>8EXAMPLE</RequestId><HostId>EXAMPLE</HostId></Error>"#;
+            let mut response = aws_smithy_runtime_api::http::Response::new(
+                301.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::from(body),
+            );
+            response.headers_mut().insert("x-amz-bucket-region", "eu-west-1");
+            response.headers_mut().insert("Content-Type", "application/xml");
+            response
+        })
+        .repeatedly()
+        .build();
+    let put = mock!(S3::put_object).sequence().http_status(200, None).repeatedly().build();
+    let (key, zip) = asset(dir.path());
+    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("301 PermanentRedirect") && text.contains("region eu-west-1"), "{text}");
+    assert!(text.contains(&bucket.name) && text.contains("--region"), "{text}");
+    assert_eq!(put.num_calls(), 0, "nothing is uploaded to a bucket of another region");
+}
+
 #[tokio::test]
 async fn uploads_to_our_own_bucket_name_its_owner() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use crate::io::Event;
 use crate::io::message::CheckStatus;
 use crate::preflight::needs::{self, Place};
 use crate::preflight::simulate::{self, Verdict};
-use crate::target::aws::{bootstrap_changes, with_execution_policies};
+use crate::target::aws::{bootstrap_changes, with_deployed_bootstrap};
 use crate::target::aws_bootstrap::{Bootstrap, chosen_policies};
 
 use super::Context;
@@ -40,10 +40,10 @@ pub(crate) async fn run(ctx: &Context, args: &DoctorArgs) -> Result<()> {
     report.check("credentials", CheckStatus::Ok, format!("{} (account {})", caller.arn, caller.account));
 
     let qualifier = &ctx.global.bootstrap.qualifier;
-    let bootstrap = Bootstrap::read(&aws.cfn, qualifier).await?;
+    let bootstrap = Bootstrap::read(&aws.cfn, qualifier, &caller).await?;
     let selection = ctx.selection(&args.selectors.stacks)?;
     let policies = chosen_policies(&[], bootstrap.as_ref());
-    let rebuilt = with_execution_policies(ctx, &args.selectors.stacks, policies)?;
+    let rebuilt = with_deployed_bootstrap(ctx, &args.selectors.stacks, policies, bootstrap.as_ref())?;
     let selection = rebuilt.as_ref().unwrap_or(&selection);
     let assembly = selection.synth_for_names()?;
     let changes = bootstrap_changes(&aws, &assembly).await?;
@@ -60,7 +60,7 @@ pub(crate) async fn run(ctx: &Context, args: &DoctorArgs) -> Result<()> {
             ),
         ),
         Some(found) => {
-            let version = found.version().unwrap_or(0);
+            let version = found.version.unwrap_or(0);
             let (status, detail) = if version < stacks::bootstrap::VERSION {
                 (
                     CheckStatus::Warn,

@@ -4,6 +4,8 @@
 
 pub(crate) mod needs;
 pub(crate) mod simulate;
+#[cfg(test)]
+mod simulate_tests;
 
 use needs::Need;
 use simulate::{Denied, Verdict};

@@ -12,7 +12,7 @@ use crate::app::Selection;
 use crate::assets::{self, PlannedAsset};
 use crate::aws::{Aws, AwsOptions, aws_error};
 use crate::build::{self, BuildOutput, BuildTarget};
-use crate::cfn::approval;
+use crate::cfn::approval::{self, RequireApproval};
 use crate::cfn::change_set::{self, ChangeSetOutcome, ChangeSetRequest};
 use crate::cfn::deploy::{DeployOutcome, DeployRequest, Limits, MAX_TEMPLATE_BODY, deploy_stack, template_source};
 use crate::cfn::destroy::{EMPTY_BUCKET_LIMIT, destroy_stack, empty_bucket};
@@ -70,10 +70,10 @@ impl AwsTarget {
         }
         let aws = self.connect().await?;
         let caller = aws.caller().await?;
-        let deployed_bootstrap = Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier).await?;
+        let deployed_bootstrap = Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?;
         // The execution role's policies: as given now, else as chosen when the bootstrap was last deployed.
         let policies = chosen_policies(&args.bootstrap.execution_policies, deployed_bootstrap.as_ref());
-        let rebuilt = with_execution_policies(ctx, &args.selectors.stacks, policies)?;
+        let rebuilt = with_deployed_bootstrap(ctx, &args.selectors.stacks, policies, deployed_bootstrap.as_ref())?;
         let selection = rebuilt.as_ref().unwrap_or(selection);
         let assembly = selection.synth(&manifest)?;
         write_templates(&assembly, &ctx.workspace.synth_dir())?;
@@ -108,24 +108,25 @@ impl AwsTarget {
                 bootstrap_stack.stack_name
             ),
         });
-        // Deployed with the caller's own credentials (it creates the execution role), and approved like any stack:
-        // it grants CloudFormation the permissions the app's stacks need.
+        // Deployed with the caller's own credentials (it creates the execution role). Like `cdk bootstrap`, the
+        // deployer's own stack is not put to approval: its policies are derived from the app's stacks, whose own
+        // IAM changes are.
         let request = DeployRequest {
             stack: &bootstrap_stack.stack_name,
             template: &bootstrap_stack.template,
             template_body: &bootstrap_stack.template_body,
             parameters: vec![],
             tags: vec![],
-            require_approval: args.require_approval,
+            require_approval: RequireApproval::Never,
             template_bucket: None,
             role_arn: None,
             interrupt: &interrupt,
             limits: Limits::default(),
         };
-        let outputs = match deploy_stack(&aws, &request, host).await? {
-            DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => outputs,
-        };
-        let bootstrap = Bootstrap { stack: bootstrap_stack.stack_name.clone(), outputs };
+        deploy_stack(&aws, &request, host).await?;
+        let bootstrap = Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?.ok_or_else(|| {
+            DeployerError::DeployFailed(format!("the bootstrap stack {} is gone right after its deployment", bootstrap_stack.stack_name))
+        })?;
         let bucket = bootstrap.require_bucket(&caller.account)?;
         let execution_role = bootstrap.require_execution_role()?.to_owned();
         host.notify(Event::Stage {
@@ -180,7 +181,7 @@ impl AwsTarget {
                 stack: &stack.stack_name,
                 template: &stack.template,
                 template_body: &stack.template_body,
-                parameters: vec![],
+                parameters: bucket_parameter(&stack.template, &bucket),
                 tags: vec![],
                 require_approval: args.require_approval,
                 template_bucket: Some(&bucket),
@@ -244,16 +245,22 @@ impl AwsTarget {
                 None
             }
         };
-        let bootstrap = match &aws {
-            Some(aws) => Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier).await?,
+        let caller = match &aws {
+            Some(aws) => Some(aws.caller().await?),
             None => None,
+        };
+        let bootstrap = match (&aws, &caller) {
+            (Some(aws), Some(caller)) => Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, caller).await?,
+            _ => None,
         };
         // The bootstrap as the next `up` would deploy it: with the execution policies chosen last time.
         let policies = chosen_policies(&[], bootstrap.as_ref());
-        let rebuilt = with_execution_policies(ctx, &selection_selectors(selection), policies)?;
+        let rebuilt = with_deployed_bootstrap(ctx, &selection.names(), policies, bootstrap.as_ref())?;
         let selection = rebuilt.as_ref().unwrap_or(selection);
         let assembly = selection.synth(&assets::manifest(&planned))?;
-        let execution_role = bootstrap.as_ref().and_then(Bootstrap::execution_role);
+        let execution_role = bootstrap.as_ref().and_then(|b| b.execution_role.as_deref());
+        let owner = caller.as_ref().map(|c| c.account.clone()).unwrap_or_default();
+        let bucket = bootstrap.as_ref().and_then(|b| b.bucket(&owner));
         for synthesized in &assembly.stacks {
             let name = &synthesized.stack_name;
             let deployed = match &aws {
@@ -273,16 +280,21 @@ impl AwsTarget {
             let mut planned_changes = None;
             if let (Some(aws), Some(_), false) = (&aws, &deployed, changes.is_empty()) {
                 // A template over the inline limit is read from the asset bucket, as `up` deploys it.
-                let bucket = match (&bootstrap, synthesized.template_body.len() > MAX_TEMPLATE_BODY) {
-                    (Some(bootstrap), true) => Some(bootstrap.require_bucket(&aws.account_id().await?)?),
-                    _ => None,
-                };
-                let template = template_source(aws, name, &synthesized.template_body, bucket.as_ref()).await?;
+                let large = synthesized.template_body.len() > MAX_TEMPLATE_BODY;
+                let template =
+                    template_source(aws, name, &synthesized.template_body, bucket.as_ref().filter(|_| large)).await?;
                 // Only for a stack that exists: a change set on a missing stack would leave a
                 // REVIEW_IN_PROGRESS stack behind. An app stack's names the execution role, as `up`'s does.
                 let role_arn = execution_role.filter(|_| synthesized.kind == stacks::StackKind::App);
-                let request =
-                    ChangeSetRequest { stack: name, create: false, template, parameters: &[], tags: &[], role_arn };
+                let parameters = bucket.as_ref().map(|b| bucket_parameter(&synthesized.template, b)).unwrap_or_default();
+                let request = ChangeSetRequest {
+                    stack: name,
+                    create: false,
+                    template,
+                    parameters: &parameters,
+                    tags: &[],
+                    role_arn,
+                };
                 if let ChangeSetOutcome::Ready { name: cs, changes } =
                     change_set::create(&aws.cfn, &request, &change_set::new_name(), change_set::CHANGE_SET_LIMIT)
                         .await?
@@ -404,17 +416,21 @@ fn build_missing(
     Ok(built)
 }
 
-/// The selection again, with the bootstrap's execution role given `policies`, when they are not what it was built
-/// with (`None`: keep it).
-pub(crate) fn with_execution_policies(
+/// The selection again, with the bootstrap as the next `up` deploys it, when that differs from what it was built
+/// with (`None`: keep it): the execution role given `policies`, its default policy still covering the stacks
+/// `deployed` covers.
+pub(crate) fn with_deployed_bootstrap(
     ctx: &Context,
     selectors: &[String],
     policies: Vec<String>,
+    deployed: Option<&Bootstrap>,
 ) -> Result<Option<Selection>> {
-    if policies == ctx.app_config().execution_policies {
+    let covered = deployed.map(|b| b.app_stacks.clone()).unwrap_or_default();
+    let built = ctx.app_config();
+    if policies == built.execution_policies && covered == built.covered_stacks {
         return Ok(None);
     }
-    let config = AppConfig { execution_policies: policies, ..ctx.app_config() };
+    let config = AppConfig { execution_policies: policies, covered_stacks: covered, ..built };
     Selection::new(stacks::app::app(&config)?, selectors, stacks::app::DEFAULT_STACK_ID).map(Some)
 }
 
@@ -457,9 +473,10 @@ async fn preflight_up(
     Ok(())
 }
 
-/// Selectors naming exactly the stacks of `selection`.
-fn selection_selectors(selection: &Selection) -> Vec<String> {
-    selection.names()
+/// The asset bucket's name for a template that takes it (one with assets): its only parameter.
+fn bucket_parameter(template: &serde_json::Value, bucket: &AssetBucket) -> Vec<(String, String)> {
+    let takes = template["Parameters"].get(stacks::asset::BUCKET_PARAMETER).is_some();
+    if takes { vec![(stacks::asset::BUCKET_PARAMETER.to_owned(), bucket.name.clone())] } else { Vec::new() }
 }
 
 /// Whether `up` will create or change the bootstrap stack: it does not exist, or its template differs.

@@ -4,7 +4,8 @@
 //! - **The asset bucket** holding the functions' code: encrypted (SSE-KMS with the AWS managed key), all public
 //!   access blocked, ACLs disabled, versioned (noncurrent versions expire after 30 days), stale multipart uploads
 //!   aborted, requests without TLS denied. Its name carries the qualifier and 8 hex digits of this stack's own id,
-//!   so nobody can create it first ([`crate::qualifier::bucket_name`]); it is exported for the app's stacks.
+//!   so nobody can create it first ([`crate::qualifier::bucket_name`]); the deployer passes it to the app's stacks
+//!   (their `AssetBucket` parameter).
 //! - **The permissions boundary** every role of the app's stacks carries: the actions those roles are granted, no
 //!   more ([`super::execution_policy::boundary`]).
 //! - **The CloudFormation execution role** every change set of an app stack names (`RoleARN`): CloudFormation
@@ -43,6 +44,10 @@ pub const BOUNDARY_OUTPUT: &str = "PermissionsBoundaryArn";
 pub const EXECUTION_POLICIES_OUTPUT: &str = "ExecutionPolicies";
 /// What [`EXECUTION_POLICIES_OUTPUT`] holds when the execution role has the default policy.
 pub const DEFAULT_EXECUTION_POLICY: &str = "default";
+/// Output holding the app stacks the default execution policy covers, comma-separated: those of the app, and every
+/// one covered by an earlier deployment of this bootstrap stack, so a deployment under another stack name
+/// (`--stack-name`) never takes away what CloudFormation needs to update or delete stacks deployed before.
+pub const APP_STACKS_OUTPUT: &str = "AppStacks";
 /// Output holding [`VERSION`].
 pub const VERSION_OUTPUT: &str = "BootstrapVersion";
 /// Version of the bootstrap template; raised whenever it changes in a way a deployer may need to know. 2: the
@@ -58,6 +63,8 @@ pub struct BootstrapConfig {
     pub qualifier: String,
     /// Managed policy ARNs for the execution role; none: the default policy.
     pub execution_policies: Vec<String>,
+    /// App stacks the default policy keeps covering besides the app's own (those of earlier deployments).
+    pub covered_stacks: Vec<String>,
 }
 
 /// The bootstrap stack for the app's stacks `app` (synthesized), as `config` chooses.
@@ -106,7 +113,12 @@ pub fn stack(config: &BootstrapConfig, app: &[SynthesizedStack]) -> Result<Stack
             ),
         ),
     )?;
-    let footprint = Footprint::of(app);
+    let mut footprint = Footprint::of(app);
+    for stack in &config.covered_stacks {
+        if !footprint.stacks.contains(stack) {
+            footprint.stacks.push(stack.clone());
+        }
+    }
     let boundary = stack.add(
         "PermissionsBoundary",
         ManagedPolicy::new(execution_policy::boundary(&footprint)?)
@@ -131,9 +143,7 @@ pub fn stack(config: &BootstrapConfig, app: &[SynthesizedStack]) -> Result<Stack
     let role = stack.add("ExecutionRole", role)?;
     stack.add_output(
         BUCKET_NAME_OUTPUT,
-        Output::new(bucket.ref_())
-            .description("Name of the bucket the deployer uploads assets to")
-            .export(qualifier::asset_bucket_export(q)),
+        Output::new(bucket.ref_()).description("Name of the bucket the deployer uploads assets to"),
     )?;
     stack.add_output(
         EXECUTION_ROLE_OUTPUT,
@@ -151,6 +161,10 @@ pub fn stack(config: &BootstrapConfig, app: &[SynthesizedStack]) -> Result<Stack
     stack.add_output(
         EXECUTION_POLICIES_OUTPUT,
         Output::new(chosen).description("The execution role's policies as chosen at bootstrap"),
+    )?;
+    stack.add_output(
+        APP_STACKS_OUTPUT,
+        Output::new(footprint.stacks.join(",")).description("The app stacks the default execution policy covers"),
     )?;
     stack.add_output(
         VERSION_OUTPUT,

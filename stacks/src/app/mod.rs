@@ -38,6 +38,8 @@ pub struct AppConfig {
     pub qualifier: String,
     /// Managed policy ARNs for the bootstrap's CloudFormation execution role; none: its default policy.
     pub execution_policies: Vec<String>,
+    /// App stacks deployed earlier with the bootstrap, which its default execution policy keeps covering.
+    pub covered_stacks: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -48,6 +50,7 @@ impl Default for AppConfig {
             log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
             qualifier: crate::qualifier::DEFAULT_QUALIFIER.to_owned(),
             execution_policies: Vec::new(),
+            covered_stacks: Vec::new(),
         }
     }
 }
@@ -89,6 +92,7 @@ pub fn app(config: &AppConfig) -> Result<App, SynthError> {
     let bootstrap_config = bootstrap::BootstrapConfig {
         qualifier: config.qualifier.clone(),
         execution_policies: config.execution_policies.clone(),
+        covered_stacks: config.covered_stacks.clone(),
     };
     let mut app = App::new();
     app.add_stack(bootstrap::stack(&bootstrap_config, &synthesized)?)?;

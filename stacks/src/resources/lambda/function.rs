@@ -219,7 +219,7 @@ impl Synthesize for Function {
             .set(
                 "Code",
                 json!({
-                    "S3Bucket": crate::qualifier::asset_bucket_import(cx.qualifier()).render(cx)?,
+                    "S3Bucket": { "Ref": crate::asset::BUCKET_PARAMETER },
                     "S3Key": asset.object_key(),
                 }),
             )
