@@ -145,10 +145,7 @@ pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<Synth
         let cx = RenderContext { stack, ids: &ids, path: &path, assets };
         template.outputs.insert(
             name.clone(),
-            OutputEntry {
-                description: output.description.clone(),
-                value: output.value.render(&cx)?,
-            },
+            OutputEntry { description: output.description.clone(), value: output.value.render(&cx)? },
         );
     }
     let render = |source| SynthError::Render { stack: stack.name.clone(), source };

@@ -387,7 +387,7 @@ impl Event {
             Self::ExecutionStarted { .. } => "DEPLOYER_R6004",
             Self::ExecutionStopped { .. } => "DEPLOYER_R6005",
             Self::CallbackSent { .. } => "DEPLOYER_R6006",
-            Self::Check { .. } => "DEPLOYER_R7001",
+            Self::Check { .. } => "DEPLOYER_R8001",
         }
     }
 

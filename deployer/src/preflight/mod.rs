@@ -38,11 +38,15 @@ pub(crate) fn missing_permissions(principal: &str, denied: &[Denied], before: &s
     );
     if !implicit.is_empty() {
         let policy = needs::policy(&implicit, |index, _| format!("DeployerNeeds{}", index + 1));
-        text.push_str(&format!(
-            "\nAdd this policy to {principal} (`aws iam put-role-policy` or `put-user-policy`), or bootstrap with \
-             credentials that have it:\n{}",
-            serde_json::to_string_pretty(&policy).unwrap_or_default()
-        ));
+        text.push_str(
+            &[
+                "\nAdd this policy to ",
+                principal,
+                " (`aws iam put-role-policy` or `put-user-policy`), or use credentials that have it:\n",
+            ]
+            .concat(),
+        );
+        text.push_str(&serde_json::to_string_pretty(&policy).unwrap_or_default());
     }
     if explicit {
         text.push_str(

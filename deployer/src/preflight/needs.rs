@@ -167,9 +167,12 @@ pub(crate) fn for_reads(place: &Place<'_>, app_stacks: &[String]) -> Vec<Need> {
     needs
 }
 
+/// Calls grouped by resource and context: one policy statement, or one simulator request, each.
+pub(crate) type Group<'a, T> = (&'a str, &'a [(String, String)], Vec<T>);
+
 /// A policy document allowing `needs`: one statement per resource and context, actions sorted.
 pub(crate) fn policy(needs: &[Need], sid: impl Fn(usize, &Need) -> String) -> Value {
-    let mut groups: Vec<(&str, &[(String, String)], Vec<&str>)> = Vec::new();
+    let mut groups: Vec<Group<'_, &str>> = Vec::new();
     for need in needs {
         match groups.iter_mut().find(|(r, c, _)| *r == need.resource && *c == need.context.as_slice()) {
             Some((_, _, actions)) => actions.push(&need.action),

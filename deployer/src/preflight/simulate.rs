@@ -64,7 +64,7 @@ pub(crate) async fn simulate(iam: &aws_sdk_iam::Client, caller: &Caller, needs: 
         Ok(source) => source,
         Err(why) => return Verdict::NotChecked(why),
     };
-    let mut groups: Vec<(&str, &[(String, String)], Vec<&Need>)> = Vec::new();
+    let mut groups: Vec<super::needs::Group<'_, &Need>> = Vec::new();
     for need in needs {
         match groups.iter_mut().find(|(r, c, _)| *r == need.resource && *c == need.context.as_slice()) {
             Some((_, _, list)) => list.push(need),

@@ -32,7 +32,7 @@ fn needs() -> Vec<Need> {
 type Evaluation<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
 
 fn answer(results: &[Evaluation<'_>]) -> String {
-    let members: String = results
+    let members: Vec<String> = results
         .iter()
         .map(|(action, resource, decision, policy)| {
             let matched = policy.map_or_else(String::new, |p| {
@@ -49,6 +49,7 @@ fn answer(results: &[Evaluation<'_>]) -> String {
             )
         })
         .collect();
+    let members = members.concat();
     format!(
         r#"<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
   <SimulatePrincipalPolicyResult>
@@ -71,25 +72,24 @@ fn error(code: &str, message: &str) -> String {
 
 /// A simulator that answers each request with `decide(action, resource)` for every action it was asked about.
 fn simulator(decide: fn(&str, &str) -> (&'static str, Option<&'static str>)) -> Rule {
-    mock!(Client::simulate_principal_policy)
-        .then_compute_response(move |request| {
-            let resource = request.resource_arns().first().cloned().unwrap_or_default();
-            let results: Vec<(String, String, &str, Option<&str>)> = request
-                .action_names()
-                .iter()
-                .map(|action| {
-                    let (decision, policy) = decide(action, &resource);
-                    (action.clone(), resource.clone(), decision, policy)
-                })
-                .collect();
-            let borrowed: Vec<Evaluation<'_>> =
-                results.iter().map(|(a, r, d, p)| (a.as_str(), r.as_str(), *d, *p)).collect();
-            let body = answer(&borrowed);
-            aws_smithy_mocks::MockResponse::Http(aws_smithy_runtime_api::http::Response::new(
-                200.try_into().unwrap(),
-                aws_smithy_types::body::SdkBody::from(body),
-            ))
-        })
+    mock!(Client::simulate_principal_policy).then_compute_response(move |request| {
+        let resource = request.resource_arns().first().cloned().unwrap_or_default();
+        let results: Vec<(String, String, &str, Option<&str>)> = request
+            .action_names()
+            .iter()
+            .map(|action| {
+                let (decision, policy) = decide(action, &resource);
+                (action.clone(), resource.clone(), decision, policy)
+            })
+            .collect();
+        let borrowed: Vec<Evaluation<'_>> =
+            results.iter().map(|(a, r, d, p)| (a.as_str(), r.as_str(), *d, *p)).collect();
+        let body = answer(&borrowed);
+        aws_smithy_mocks::MockResponse::Http(aws_smithy_runtime_api::http::Response::new(
+            200.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::from(body),
+        ))
+    })
 }
 
 fn client(rules: &[&Rule]) -> Client {
@@ -139,7 +139,10 @@ async fn an_implicitly_denied_call_is_reported_with_the_policy_to_add() {
     let error = super::missing_permissions(ROLE, &denied, "to deploy");
     assert!(matches!(error, DeployerError::MissingPermissions(_)));
     let text = error.to_string();
-    assert!(text.contains("cloudformation:CreateChangeSet on arn:aws:cloudformation:eu-west-1:123456789012:stack/app/x"), "{text}");
+    assert!(
+        text.contains("cloudformation:CreateChangeSet on arn:aws:cloudformation:eu-west-1:123456789012:stack/app/x"),
+        "{text}"
+    );
     assert!(text.contains("no policy allows it") && text.contains("Add this policy"), "{text}");
     let policy: serde_json::Value = serde_json::from_str(&text[text.find("{\n").unwrap()..]).unwrap();
     let statements = policy["Statement"].as_array().unwrap();
@@ -198,20 +201,21 @@ async fn a_role_with_a_path_is_found_through_get_role() {
                 aws_smithy_types::body::SdkBody::from(answer(&[])),
             )
         });
-    let get_role = mock!(Client::get_role).match_requests(|r| r.role_name() == Some("github-deploy")).then_output(move || {
-        aws_sdk_iam::operation::get_role::GetRoleOutput::builder()
-            .role(
-                aws_sdk_iam::types::Role::builder()
-                    .path("/ci/")
-                    .role_name("github-deploy")
-                    .role_id("AROAEXAMPLE")
-                    .arn(WITH_PATH)
-                    .create_date(aws_smithy_types::DateTime::from_secs(0))
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-    });
+    let get_role =
+        mock!(Client::get_role).match_requests(|r| r.role_name() == Some("github-deploy")).then_output(move || {
+            aws_sdk_iam::operation::get_role::GetRoleOutput::builder()
+                .role(
+                    aws_sdk_iam::types::Role::builder()
+                        .path("/ci/")
+                        .role_name("github-deploy")
+                        .role_id("AROAEXAMPLE")
+                        .arn(WITH_PATH)
+                        .create_date(aws_smithy_types::DateTime::from_secs(0))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
     let verdict = simulate(&client(&[&unknown, &known, &get_role]), &caller(), &needs()).await;
     assert_eq!(verdict, Verdict::Allowed);
     assert_eq!(get_role.num_calls(), 1);

@@ -124,9 +124,13 @@ impl AwsTarget {
             limits: Limits::default(),
         };
         deploy_stack(&aws, &request, host).await?;
-        let bootstrap = Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?.ok_or_else(|| {
-            DeployerError::DeployFailed(format!("the bootstrap stack {} is gone right after its deployment", bootstrap_stack.stack_name))
-        })?;
+        let bootstrap =
+            Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?.ok_or_else(|| {
+                DeployerError::DeployFailed(format!(
+                    "the bootstrap stack {} is gone right after its deployment",
+                    bootstrap_stack.stack_name
+                ))
+            })?;
         let bucket = bootstrap.require_bucket(&caller.account)?;
         let execution_role = bootstrap.require_execution_role()?.to_owned();
         host.notify(Event::Stage {
@@ -286,7 +290,8 @@ impl AwsTarget {
                 // Only for a stack that exists: a change set on a missing stack would leave a
                 // REVIEW_IN_PROGRESS stack behind. An app stack's names the execution role, as `up`'s does.
                 let role_arn = execution_role.filter(|_| synthesized.kind == stacks::StackKind::App);
-                let parameters = bucket.as_ref().map(|b| bucket_parameter(&synthesized.template, b)).unwrap_or_default();
+                let parameters =
+                    bucket.as_ref().map(|b| bucket_parameter(&synthesized.template, b)).unwrap_or_default();
                 let request = ChangeSetRequest {
                     stack: name,
                     create: false,

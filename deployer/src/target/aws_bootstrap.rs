@@ -132,7 +132,7 @@ mod tests {
         let arn = "arn:aws:iam::123456789012:policy/deploy".to_owned();
         let custom = deployed(Some(&arn));
         assert_eq!(custom.version, Some(2));
-        assert_eq!(chosen_policies(&[], Some(&custom)), [arn.clone()]);
+        assert_eq!(chosen_policies(&[], Some(&custom)), std::slice::from_ref(&arn));
         assert!(chosen_policies(&["default".into()], Some(&custom)).is_empty(), "`default` restores the default");
         let other = "arn:aws:iam::aws:policy/PowerUserAccess".to_owned();
         assert_eq!(chosen_policies(std::slice::from_ref(&other), Some(&custom)), [other]);

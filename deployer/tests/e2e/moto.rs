@@ -212,7 +212,13 @@ async fn up_no_op_change_and_down_against_moto() {
     // `doctor` reports each check on one line, in seconds, changing nothing.
     let doctor = deployer(work.path(), &["doctor"], &env);
     assert!(doctor.ok, "{}", doctor.all());
-    for line in ["ok   region      us-east-1", "ok   credentials arn:aws:iam::123456789012:user/deployer", "ok   bootstrap   DurableDeployerToolkit version 2", &format!("ok   bucket      s3://{bucket} is reachable"), "warn permissions not checked: IAM's policy simulator did not answer"] {
+    for line in [
+        "ok   region      us-east-1",
+        "ok   credentials arn:aws:iam::123456789012:user/deployer",
+        "ok   bootstrap   DurableDeployerToolkit version 2",
+        &format!("ok   bucket      s3://{bucket} is reachable"),
+        "warn permissions not checked: IAM's policy simulator did not answer",
+    ] {
         assert!(doctor.stdout.contains(line), "{line}: {}", doctor.all());
     }
     assert_eq!(state(&c).await, (stacks1.clone(), keys1.clone()), "doctor changed something");

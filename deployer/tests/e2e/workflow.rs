@@ -2,7 +2,7 @@
 //! users matches the token the deploy job really gets; and the test job installs every interpreter and tool the
 //! test command needs, as the scripts themselves state their needs.
 //!
-//! The workflows are read with a real YAML parser (PyYAML, from the tools' virtualenv), so a key hidden in a comment
+//! The workflows are read with a real YAML parser (`PyYAML`, from the tools' virtualenv), so a key hidden in a comment
 //! or an indentation slip is read as GitHub reads it.
 
 use std::collections::BTreeSet;
@@ -20,7 +20,7 @@ fn text(path: &str) -> String {
     std::fs::read_to_string(workspace_root().join(path)).unwrap()
 }
 
-/// A workflow file as GitHub reads it (YAML 1.1, as PyYAML parses it).
+/// A workflow file as GitHub reads it (YAML 1.1, as `PyYAML` parses it).
 fn workflow(path: &str) -> Value {
     let out = Command::new(tool("python"))
         .args(["-c", "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)"])
@@ -162,7 +162,7 @@ fn the_test_job_installs_every_interpreter_and_tool_the_test_command_needs() {
     let pythons: Vec<(&str, (u32, u32))> = steps
         .iter()
         .filter(|s| str_of(&s["uses"]).starts_with("actions/setup-python@"))
-        .map(|s| (str_of(&s["id"]), version(&s["with"]["python-version"].to_string().trim_matches('"'))))
+        .map(|s| (str_of(&s["id"]), version(s["with"]["python-version"].to_string().trim_matches('"'))))
         .collect();
     let default = pythons.last().map(|(_, v)| *v).expect("the test job sets up no Python");
     let tools_minimum = python_minimums(&text("scripts/install-tools")).into_iter().max().unwrap();

@@ -10,7 +10,7 @@
 //! the app's resources only: functions and log groups whose names CloudFormation generates from the app's stack
 //! names, roles under the bootstrap's role path, the asset bucket's objects. Roles may only be created or given
 //! policies when they carry the boundary (`iam:PermissionsBoundary`), and only passed to Lambda. Permissions a
-//! schema lists for features the app does not use (VPCs, KMS keys, EFS, code signing, layers, CodeDeploy hooks,
+//! schema lists for features the app does not use (VPCs, KMS keys, EFS, code signing, layers, `CodeDeploy` hooks,
 //! ...) are left out, each with its reason in [`TABLE`]; a template that uses such a feature, or a resource type
 //! [`TABLE`] lacks, is an error naming the fix. Generated names are only known once CloudFormation draws them, so
 //! these statements name resource families (`<stack>-*`): that is why only the bootstrap stack may hold such
