@@ -42,14 +42,12 @@ impl Bootstrap {
             return Ok(None);
         }
         let template = stack::deployed_template(cfn, &name).await?.unwrap_or(Value::Null);
-        let bucket = stack::physical_id(cfn, &name, BUCKET_LOGICAL_ID).await?;
+        let physical = stack::physical_ids(cfn, &name).await?;
+        let bucket = physical.get(BUCKET_LOGICAL_ID).cloned();
         // The role's name is its physical id; it has no path.
-        let execution_role = match template["Resources"].get(EXECUTION_ROLE_ID) {
-            Some(_) => stack::physical_id(cfn, &name, EXECUTION_ROLE_ID)
-                .await?
-                .map(|role| format!("arn:{}:iam::{}:role/{role}", caller.partition(), caller.account)),
-            None => None,
-        };
+        let execution_role = physical
+            .get(EXECUTION_ROLE_ID)
+            .map(|role| format!("arn:{}:iam::{}:role/{role}", caller.partition(), caller.account));
         Ok(Some(Self::from_template(name, &template, bucket, execution_role)))
     }
 
