@@ -45,7 +45,7 @@ pub struct Environment {
 }
 
 /// What the deployer tells the app when it runs it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct AppContext {
     /// The environment the stacks are synthesized for.
@@ -57,6 +57,21 @@ pub struct AppContext {
     /// The built assets' object names. `None`: the deployer is asking which assets the stacks declare, so each
     /// asset gets a placeholder name.
     pub assets: Option<AssetManifest>,
+    /// The bootstrap qualifier (`--qualifier`): which bootstrap's permissions boundary and role path the app's
+    /// roles carry ([`crate::qualifier`]).
+    pub qualifier: String,
+}
+
+impl Default for AppContext {
+    fn default() -> Self {
+        Self {
+            environment: Environment::default(),
+            stack_names: BTreeMap::new(),
+            architecture: Architecture::default(),
+            assets: None,
+            qualifier: crate::qualifier::DEFAULT_QUALIFIER.to_owned(),
+        }
+    }
 }
 
 impl AppContext {

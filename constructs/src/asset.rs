@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SynthError;
-use crate::reference::{Expr, Pseudo, Sub};
 
-/// Prefix of the asset bucket's name; the account and region follow.
-pub const ASSET_BUCKET_PREFIX: &str = "durable-deployer-assets";
+/// The template parameter through which a stack with assets learns the asset bucket's name: the bucket's name
+/// carries part of its bootstrap stack's id, so it is only known once bootstrapped, and the deployer passes it.
+pub const BUCKET_PARAMETER: &str = "AssetBucket";
 
 /// One asset an app declares.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,16 +91,6 @@ impl AssetManifest {
             Err(SynthError::InvalidAssetHash { id: id.to_owned(), sha256: asset.sha256.clone() })
         }
     }
-}
-
-/// `Fn::Sub "durable-deployer-assets-${AWS::AccountId}-${AWS::Region}"`: the asset bucket of the deploying account.
-pub fn bucket_name_expr() -> Expr {
-    Sub::new().text(format!("{ASSET_BUCKET_PREFIX}-")).value(Pseudo::AccountId).text("-").value(Pseudo::Region).build()
-}
-
-/// The asset bucket's name for a concrete account and region (what [`bucket_name_expr`] evaluates to).
-pub fn bucket_name(account: &str, region: &str) -> String {
-    format!("{ASSET_BUCKET_PREFIX}-{account}-{region}")
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub struct Stack {
     pub(crate) name: String,
     pub(crate) context: Arc<AppContext>,
     pub(crate) kind: StackKind,
+    pub(crate) qualifier: String,
     pub(crate) description: Option<String>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) outputs: Vec<(String, Output)>,
@@ -86,7 +87,18 @@ impl Stack {
         }
         let context = app.shared_context();
         let name = Self::resolve_name(&context, id, id)?;
-        Ok(Self { id: id.to_owned(), name, context, kind, description: None, nodes: Vec::new(), outputs: Vec::new() })
+        crate::qualifier::check(&context.qualifier)?;
+        let qualifier = context.qualifier.clone();
+        Ok(Self {
+            id: id.to_owned(),
+            name,
+            context,
+            kind,
+            qualifier,
+            description: None,
+            nodes: Vec::new(),
+            outputs: Vec::new(),
+        })
     }
 
     /// Sets the CloudFormation stack name (1 to 128 letters, digits and hyphens, starting with a letter); the
@@ -127,6 +139,19 @@ impl Stack {
     /// Bootstrap or application stack.
     pub fn kind(&self) -> StackKind {
         self.kind
+    }
+
+    /// Sets the bootstrap qualifier whose bootstrap stack this stack deploys with (its asset bucket, permissions
+    /// boundary and role path: [`crate::qualifier`]).
+    pub fn set_qualifier(&mut self, qualifier: &str) -> Result<(), SynthError> {
+        crate::qualifier::check(qualifier)?;
+        qualifier.clone_into(&mut self.qualifier);
+        Ok(())
+    }
+
+    /// The bootstrap qualifier.
+    pub fn qualifier(&self) -> &str {
+        &self.qualifier
     }
 
     /// Adds a resource directly under the stack and returns its typed reference.

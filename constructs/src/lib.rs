@@ -43,6 +43,7 @@ pub mod error;
 pub mod grant;
 pub mod lambda;
 pub mod logical_id;
+pub mod qualifier;
 pub mod reference;
 pub mod resources;
 pub mod schema;

@@ -66,6 +66,8 @@ pub enum Pseudo {
     StackName,
     /// `AWS::URLSuffix`.
     UrlSuffix,
+    /// `AWS::StackId`: the stack's ARN, which ends in a UUID CloudFormation draws when it creates the stack.
+    StackId,
 }
 
 impl Pseudo {
@@ -77,6 +79,7 @@ impl Pseudo {
             Self::Partition => "AWS::Partition",
             Self::StackName => "AWS::StackName",
             Self::UrlSuffix => "AWS::URLSuffix",
+            Self::StackId => "AWS::StackId",
         }
     }
 }
@@ -92,6 +95,12 @@ enum Kind {
     GetAtt(ResourceHandle, Cow<'static, str>),
     Pseudo(Pseudo),
     Sub(Vec<Expr>),
+    /// `Fn::Select [index, Fn::Split [delimiter, source]]`.
+    SplitSelect {
+        source: Box<Expr>,
+        delimiter: String,
+        index: usize,
+    },
 }
 
 impl Expr {
@@ -115,8 +124,14 @@ impl Expr {
         match &self.0 {
             Kind::Ref(h) | Kind::GetAtt(h, _) => h == handle,
             Kind::Sub(parts) => parts.iter().any(|p| p.mentions(handle)),
+            Kind::SplitSelect { source, .. } => source.mentions(handle),
             Kind::Literal(_) | Kind::Pseudo(_) => false,
         }
+    }
+
+    /// `{"Fn::Select": [index, {"Fn::Split": [delimiter, source]}]}`: one piece of `source` cut at `delimiter`.
+    pub fn split_select(source: impl Into<Expr>, delimiter: impl Into<String>, index: usize) -> Self {
+        Self(Kind::SplitSelect { source: Box::new(source.into()), delimiter: delimiter.into(), index })
     }
 
     /// The literal text, if this is a literal.
@@ -143,17 +158,31 @@ impl Expr {
                     Value::String(text)
                 } else {
                     let mut template = String::new();
+                    let mut variables = serde_json::Map::new();
                     for part in parts {
-                        part.write_sub(cx, &mut template)?;
+                        part.write_sub(cx, &mut template, &mut variables)?;
                     }
-                    json!({ "Fn::Sub": template })
+                    if variables.is_empty() {
+                        json!({ "Fn::Sub": template })
+                    } else {
+                        json!({ "Fn::Sub": [template, variables] })
+                    }
                 }
+            }
+            Kind::SplitSelect { source, delimiter, index } => {
+                json!({ "Fn::Select": [index, { "Fn::Split": [delimiter, source.render(cx)?] }] })
             }
         })
     }
 
-    /// Appends this value to a `Fn::Sub` template string.
-    fn write_sub(&self, cx: &dyn Resolve, out: &mut String) -> Result<(), SynthError> {
+    /// Appends this value to a `Fn::Sub` template string; a value `${...}` cannot name (a piece of a
+    /// split) becomes a variable of the `Fn::Sub`'s map, `V1`, `V2`...
+    fn write_sub(
+        &self,
+        cx: &dyn Resolve,
+        out: &mut String,
+        variables: &mut serde_json::Map<String, Value>,
+    ) -> Result<(), SynthError> {
         match &self.0 {
             // `${` would start a variable: Fn::Sub writes a literal `${` as `${!`.
             Kind::Literal(s) => out.push_str(&s.replace("${", "${!")),
@@ -177,8 +206,15 @@ impl Expr {
             }
             Kind::Sub(parts) => {
                 for part in parts {
-                    part.write_sub(cx, out)?;
+                    part.write_sub(cx, out, variables)?;
                 }
+            }
+            Kind::SplitSelect { .. } => {
+                let name = format!("V{}", variables.len() + 1);
+                variables.insert(name.clone(), self.render(cx)?);
+                out.push_str("${");
+                out.push_str(&name);
+                out.push('}');
             }
         }
         Ok(())
@@ -353,6 +389,11 @@ resource_ref!(
 resource_ref!(
     /// An `AWS::IAM::Policy`.
     PolicyRef {}
+);
+
+resource_ref!(
+    /// An `AWS::IAM::ManagedPolicy`; `ref_()` is its ARN.
+    ManagedPolicyRef {}
 );
 
 resource_ref!(

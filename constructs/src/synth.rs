@@ -86,6 +86,16 @@ impl RenderContext<'_> {
         self.path
     }
 
+    /// The bootstrap qualifier of the stack being rendered.
+    pub(crate) fn qualifier(&self) -> &str {
+        &self.stack.qualifier
+    }
+
+    /// Whether the stack being rendered is the bootstrap stack or one of the app's.
+    pub(crate) fn kind(&self) -> StackKind {
+        self.stack.kind
+    }
+
     /// The published asset of the resource being rendered (the asset id is its path).
     pub(crate) fn asset(&self) -> Result<&ResolvedAsset, SynthError> {
         self.assets.resolve(self.path)
@@ -128,6 +138,15 @@ impl Resolve for RenderContext<'_> {
 pub(crate) fn synth_stack(stack: &Stack, assets: &AssetManifest) -> Result<SynthesizedStack, SynthError> {
     let ids = resolve_logical_ids(stack, assets)?;
     let mut template = Template::new(stack.description.clone());
+    if stack.nodes.iter().any(|n| n.resource.asset().is_some()) {
+        template.parameters.insert(
+            crate::asset::BUCKET_PARAMETER.to_owned(),
+            json!({
+                "Type": "String",
+                "Description": "The bootstrap's asset bucket, holding the functions' code (the deployer passes it)",
+            }),
+        );
+    }
     let mut example_events = BTreeMap::new();
     for (node, id) in stack.nodes.iter().zip(&ids) {
         let cx = RenderContext { stack, ids: &ids, path: &node.path, assets };

@@ -17,6 +17,9 @@ pub struct Template {
     /// `Description`.
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `Parameters`, by name: what the deployer passes at each deployment (the asset bucket's name).
+    #[serde(rename = "Parameters", skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Value>,
     /// `Resources`, by logical ID.
     #[serde(rename = "Resources")]
     pub resources: BTreeMap<String, ResourceEntry>,
@@ -71,7 +74,13 @@ pub struct OutputEntry {
 impl Template {
     /// An empty template.
     pub fn new(description: Option<String>) -> Self {
-        Self { format_version: FORMAT_VERSION, description, resources: BTreeMap::new(), outputs: BTreeMap::new() }
+        Self {
+            format_version: FORMAT_VERSION,
+            description,
+            parameters: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
     }
 
     /// The template as a JSON value.

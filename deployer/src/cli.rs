@@ -51,6 +51,27 @@ pub(crate) struct GlobalArgs {
     /// More detail (-v: plain progress lines and info logs, -vv: debug logs).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Which bootstrap to deploy with.
+    #[command(flatten)]
+    pub bootstrap: BootstrapOptions,
+}
+
+/// Which bootstrap stack the app deploys with.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BootstrapOptions {
+    /// Bootstrap qualifier: tells several bootstraps of one account and region apart (its asset bucket, execution
+    /// role and permissions boundary carry it), as CDK's does; 1 to 10 lowercase letters and digits.
+    #[arg(long, global = true, default_value = constructs::qualifier::DEFAULT_QUALIFIER, value_parser = parse_qualifier)]
+    pub qualifier: String,
+}
+
+/// What `up` creates the bootstrap stack with.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ExecutionPolicyArgs {
+    /// Managed policy for the CloudFormation execution role the bootstrap creates (repeat for several); `default`:
+    /// the policy derived from the app (what its resource types need, on its resources). Kept by later runs.
+    #[arg(long = "execution-policy", value_name = "POLICY ARN|default", value_parser = parse_execution_policy)]
+    pub execution_policies: Vec<String>,
 }
 
 /// The commands.
@@ -81,6 +102,9 @@ pub(crate) enum Command {
     Status(StatusArgs),
     /// Print the functions' logs: CloudWatch Logs on AWS, the local target's log files with --local.
     Logs(LogsArgs),
+    /// Check, in seconds and changing nothing, what a deployment needs: credentials, region, the bootstrap stack
+    /// and its version, the permissions `up` will use (IAM's policy simulator), and the build toolchain.
+    Doctor(DoctorArgs),
     /// Run the local target's service in the foreground (started in the background by `up --local`).
     #[command(hide = true, name = LOCAL_DAEMON)]
     LocalDaemon(LocalDaemonArgs),
@@ -158,6 +182,17 @@ pub(crate) struct UpArgs {
     /// --profile), so code that calls other AWS services cannot reach them.
     #[arg(long)]
     pub no_credentials: bool,
+    /// The bootstrap's execution role.
+    #[command(flatten)]
+    pub bootstrap: ExecutionPolicyArgs,
+}
+
+/// `doctor`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DoctorArgs {
+    /// The stacks whose deployment is checked (as `up` takes them).
+    #[command(flatten)]
+    pub selectors: StackSelectors,
 }
 
 /// `down`.
@@ -326,6 +361,28 @@ pub(crate) struct LocalDaemonArgs {
     pub state_dir: PathBuf,
 }
 
+fn parse_qualifier(text: &str) -> Result<String, String> {
+    constructs::qualifier::check(text).map(|()| text.to_owned()).map_err(|_| {
+        format!("`{text}` is not a valid qualifier: use 1 to 10 lowercase letters and digits (e.g. `team2`)")
+    })
+}
+
+/// A managed policy's ARN (`arn:<partition>:iam::<account or aws>:policy/<path and name>`), or `default`.
+fn parse_execution_policy(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let arn = matches!(parts[..], ["arn", partition, "iam", "", owner, resource]
+        if partition.starts_with("aws") && (owner == "aws" || owner.len() == 12) && resource.starts_with("policy/")
+            && resource.len() > "policy/".len());
+    if arn || text == crate::bootstrap::DEFAULT_EXECUTION_POLICY {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a managed policy ARN: pass one as `arn:aws:iam::123456789012:policy/name` (or \
+             `arn:aws:iam::aws:policy/...`), or `default` for the policy derived from the app"
+        ))
+    }
+}
+
 fn parse_arch(text: &str) -> Result<Architecture, String> {
     text.parse().map_err(|_| format!("unknown architecture `{text}`: use `arm64` or `x86_64`"))
 }
@@ -408,6 +465,25 @@ mod tests {
         );
         assert!(args.payload.is_none(), "the payload defaults to the stack's example event, not to a CLI value");
         assert!(Cli::try_parse_from(["deployer", "down", "--all", "Pattern"]).is_err(), "--all names no stack");
+    }
+
+    #[test]
+    fn qualifiers_and_execution_policies_are_checked() {
+        let cli = Cli::try_parse_from(["deployer", "synth", "--qualifier", "team2"]).unwrap();
+        assert_eq!(cli.global.bootstrap.qualifier, "team2");
+        let cli = Cli::try_parse_from(["deployer", "synth"]).unwrap();
+        assert_eq!(cli.global.bootstrap.qualifier, constructs::qualifier::DEFAULT_QUALIFIER);
+        let error = Cli::try_parse_from(["deployer", "up", "--qualifier", "Team_2"]).unwrap_err().to_string();
+        assert!(error.contains("lowercase letters and digits"), "{error}");
+        let arn = "arn:aws:iam::123456789012:policy/deploy/app";
+        let cli = Cli::try_parse_from(["deployer", "up", "--execution-policy", arn, "--execution-policy", "default"]);
+        let Command::Up(args) = cli.unwrap().command else { panic!() };
+        assert_eq!(args.bootstrap.execution_policies, [arn, "default"]);
+        for bad in ["AdministratorAccess", "arn:aws:iam::123:policy/x", "arn:aws:iam::aws:role/x"] {
+            let error = Cli::try_parse_from(["deployer", "up", "--execution-policy", bad]).unwrap_err().to_string();
+            assert!(error.contains("not a managed policy ARN"), "{bad}: {error}");
+        }
+        assert!(Cli::try_parse_from(["deployer", "doctor", "Pattern"]).is_ok());
     }
 
     #[test]

@@ -99,6 +99,17 @@ pub enum DeployerError {
     #[diagnostic(code(deployer::deploy))]
     DeployFailed(String),
 
+    /// The caller may not make calls a command is about to make (IAM's policy simulator says so): the message
+    /// lists them and the policy to add.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::missing_permissions))]
+    MissingPermissions(String),
+
+    /// `doctor` found something that stops a deployment; the message lists what and what to do.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::not_ready))]
+    NotReady(String),
+
     /// The asset bucket does not belong to the caller's account (or the caller may not use it): nothing is sent to
     /// it.
     #[error("{0}")]

@@ -24,6 +24,7 @@ mod interrupt;
 mod io;
 mod lock;
 mod package;
+mod preflight;
 mod publish;
 mod target;
 #[cfg(feature = "test-hooks")]
@@ -86,6 +87,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
         Command::Callback(args) => commands::callback::run(&ctx, args).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
         Command::Logs(args) => commands::logs::run(&ctx, args).await,
+        Command::Doctor(args) => commands::doctor::run(&ctx, args).await,
         Command::LocalDaemon(_) => Ok(()),
     }
 }

@@ -66,3 +66,14 @@ fn unresolved_references_are_errors() {
     let err = Sub::new().value(other.arn()).build().render(&Ids).unwrap_err();
     assert!(err.to_string().contains("s/Later"), "{err}");
 }
+
+#[test]
+fn split_pieces_become_variables_of_a_sub() {
+    let uid = Expr::split_select(Expr::split_select(Pseudo::StackId, "/", 2), "-", 0);
+    let name = Sub::new().text("assets-").value(Pseudo::AccountId).text("-").value(uid).build();
+    assert_eq!(
+        name.render(&Ids).unwrap(),
+        json!({"Fn::Sub": ["assets-${AWS::AccountId}-${V1}", {"V1": {"Fn::Select": [0, {"Fn::Split": ["-",
+            {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]}]}}]})
+    );
+}

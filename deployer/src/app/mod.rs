@@ -15,11 +15,12 @@ use constructs::{AppContext, AssetManifest, AssetSpec, CloudAssembly, Environmen
 
 use self::config::ProjectConfig;
 use self::runner::AppBinary;
+use crate::bootstrap::BootstrapConfig;
 use crate::error::{DeployerError, Result};
 use crate::workspace::Workspace;
 
 /// What the command line says about the app.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct AppOptions {
     /// `--app`: the app's cargo package, instead of the one `deployer.toml` names.
     pub(crate) package: Option<String>,
@@ -29,6 +30,8 @@ pub(crate) struct AppOptions {
     pub(crate) stack_name: Option<String>,
     /// `--arch`: the functions' instruction set.
     pub(crate) architecture: constructs::Architecture,
+    /// `--qualifier`: the bootstrap the app's stacks deploy with.
+    pub(crate) qualifier: String,
 }
 
 /// The project's app, built and ready to synthesize.
@@ -78,7 +81,12 @@ impl ProjectApp {
             }
         };
         let executable = binary.build(workspace)?;
-        let mut context = AppContext { environment, architecture: options.architecture, ..AppContext::default() };
+        let mut context = AppContext {
+            environment,
+            architecture: options.architecture,
+            qualifier: options.qualifier.clone(),
+            ..AppContext::default()
+        };
         let source = Source::Process { workspace: workspace.clone(), executable };
         let app = Self { source, context: context.clone(), default_stack };
         if let Some(name) = &options.stack_name {
@@ -227,15 +235,26 @@ impl Selection {
         CloudAssembly { stacks: self.stacks().cloned().collect() }
     }
 
-    /// Synthesizes the selected stacks against `assets`, the bootstrap stack first.
+    /// Synthesizes the selected stacks against `assets`, the bootstrap stack (the default one of the app's
+    /// qualifier) first.
     pub(crate) fn synth(&self, assets: &AssetManifest) -> Result<CloudAssembly> {
+        self.synth_with_bootstrap(assets, &BootstrapConfig::new(&self.app.context.qualifier))
+    }
+
+    /// Synthesizes the selected stacks against `assets`, the bootstrap stack as `bootstrap` chooses first. The
+    /// bootstrap is derived from every stack of the app, selected or not: it serves them all.
+    pub(crate) fn synth_with_bootstrap(
+        &self,
+        assets: &AssetManifest,
+        bootstrap: &BootstrapConfig,
+    ) -> Result<CloudAssembly> {
         // The app synthesizes all its stacks: those not selected get placeholder names, and are dropped.
         let every: Vec<AssetSpec> = self.assembly.stacks.iter().flat_map(|s| s.assets.iter().cloned()).collect();
         let mut complete = AssetManifest::placeholders(&every);
         complete.0.extend(assets.0.iter().map(|(id, asset)| (id.clone(), asset.clone())));
         let assembly = self.app.synth(Some(&complete))?;
         let names = self.names();
-        let mut stacks = vec![crate::bootstrap::synth()?];
+        let mut stacks = vec![crate::bootstrap::synth(bootstrap, &self.assembly.stacks)?];
         stacks.extend(assembly.stacks.into_iter().filter(|s| names.contains(&s.stack_name)));
         Ok(CloudAssembly { stacks })
     }

@@ -21,8 +21,16 @@ pub(crate) const S3_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(5);
 pub(crate) const LAMBDA_ATTEMPT_TIMEOUT: Duration = Duration::from_mins(16);
 /// How long one attempt of a CloudWatch Logs call may take: a page of log events.
 pub(crate) const LOGS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one attempt of an IAM call may take: the policy simulator answers in well under a second.
+pub(crate) const IAM_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The SDK's own connect timeout, kept when the attempt timeout is set.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
+/// How every client retries: standard mode (exponential backoff with jitter, throttling and transient errors,
+/// a broken connection included), [`retry::MAX_ATTEMPTS`] attempts.
+pub(crate) fn retry_config() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard().with_max_attempts(retry::MAX_ATTEMPTS)
+}
 
 fn attempt_timeout(limit: Duration) -> TimeoutConfig {
     TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).operation_attempt_timeout(limit).build()
@@ -54,8 +62,26 @@ pub(crate) struct Aws {
     pub lambda: aws_sdk_lambda::Client,
     /// CloudWatch Logs.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// IAM: the policy simulator of the pre-flight check.
+    pub iam: aws_sdk_iam::Client,
     /// The region in use.
     pub region: String,
+}
+
+/// Who the credentials belong to (`sts:GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The caller's ARN: a user, an assumed role's session, the root user.
+    pub arn: String,
+}
+
+impl Caller {
+    /// The partition of the caller's ARN (`aws`, `aws-cn`, `aws-us-gov`).
+    pub(crate) fn partition(&self) -> &str {
+        self.arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
+    }
 }
 
 /// The user's credentials from the standard chain (or `profile`), for functions on the local target to call the
@@ -84,8 +110,7 @@ pub(crate) async fn user_credentials(profile: Option<&str>) -> Option<local::ser
 impl Aws {
     /// Loads configuration through the standard chain and checks that a region and credentials exist.
     pub(crate) async fn connect(options: &AwsOptions) -> Result<Self> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(retry::MAX_ATTEMPTS));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -136,8 +161,13 @@ impl Aws {
             .timeout_config(attempt_timeout(LOGS_ATTEMPT_TIMEOUT))
             .interceptor(retry::RetryNotice)
             .build();
+        let iam_config = aws_sdk_iam::config::Builder::from(&config)
+            .timeout_config(attempt_timeout(IAM_ATTEMPT_TIMEOUT))
+            .interceptor(retry::RetryNotice)
+            .build();
         Ok(Self {
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs_config),
+            iam: aws_sdk_iam::Client::from_conf(iam_config),
             cfn: aws_sdk_cloudformation::Client::from_conf(cfn_config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             lambda: aws_sdk_lambda::Client::from_conf(lambda_config),
@@ -148,6 +178,11 @@ impl Aws {
 
     /// The account the credentials belong to.
     pub(crate) async fn account_id(&self) -> Result<String> {
+        Ok(self.caller().await?.account)
+    }
+
+    /// Who the credentials belong to.
+    pub(crate) async fn caller(&self) -> Result<Caller> {
         let sts = aws_sdk_sts::Client::new(&self.config);
         let identity = sts.get_caller_identity().send().await.map_err(|e| {
             let text = service_message(&e);
@@ -157,10 +192,13 @@ impl Aws {
                 DeployerError::Aws { operation: "STS.GetCallerIdentity", message: text }
             }
         })?;
-        identity.account().map(str::to_owned).ok_or_else(|| DeployerError::Aws {
-            operation: "STS.GetCallerIdentity",
-            message: "no account in the answer".into(),
-        })
+        match (identity.account(), identity.arn()) {
+            (Some(account), Some(arn)) => Ok(Caller { account: account.to_owned(), arn: arn.to_owned() }),
+            _ => Err(DeployerError::Aws {
+                operation: "STS.GetCallerIdentity",
+                message: "no account or ARN in the answer".into(),
+            }),
+        }
     }
 }
 
@@ -182,6 +220,9 @@ impl Aws {
             ),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(
                 aws_sdk_cloudwatchlogs::Config::builder().behavior_version(BehaviorVersion::latest()).build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::Config::builder().behavior_version(BehaviorVersion::latest()).build(),
             ),
             region: region.to_owned(),
         }

@@ -205,7 +205,8 @@ pub(crate) fn path_with_tools(workspace: &Workspace) -> std::ffi::OsString {
     std::env::join_paths(paths).unwrap_or_default()
 }
 
-fn ensure_rust_target(triple: &str) -> Result<()> {
+/// Whether the Rust standard library for `triple` is installed; an error naming the command that adds it.
+pub(crate) fn ensure_rust_target(triple: &str) -> Result<()> {
     let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output();
     let Ok(output) = sysroot else {
         return Err(DeployerError::ToolMissing {

@@ -81,6 +81,9 @@ pub(crate) struct ChangeSetRequest<'a> {
     pub parameters: &'a [(String, String)],
     /// Tags.
     pub tags: &'a [(String, String)],
+    /// The role CloudFormation acts with (`RoleARN`): the bootstrap's execution role for an app stack; none for the
+    /// bootstrap stack itself, which CloudFormation creates with the caller's credentials.
+    pub role_arn: Option<&'a str>,
 }
 
 /// A fresh change set name, `deployer-<epoch ms>`: chosen before the change set is created, so a run interrupted
@@ -110,6 +113,7 @@ pub(crate) async fn create(
         .change_set_type(if request.create { ChangeSetType::Create } else { ChangeSetType::Update })
         .capabilities(Capability::CapabilityIam)
         .capabilities(Capability::CapabilityNamedIam)
+        .set_role_arn(request.role_arn.map(str::to_owned))
         .description("created by deployer up");
     call = match &request.template {
         TemplateSource::Body(body) => call.template_body(body),

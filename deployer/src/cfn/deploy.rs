@@ -53,6 +53,8 @@ pub(crate) struct DeployRequest<'a> {
     pub require_approval: RequireApproval,
     /// Bucket for templates over the inline limit.
     pub template_bucket: Option<&'a AssetBucket>,
+    /// The role CloudFormation creates the stack's resources with (`RoleARN`); none: the caller's credentials.
+    pub role_arn: Option<&'a str>,
     /// Ctrl-C: checked at every point where stopping leaves a state we can describe.
     pub interrupt: &'a Interrupt,
     /// How long to wait for CloudFormation.
@@ -161,6 +163,7 @@ async fn execute_change(
         template,
         parameters: &request.parameters,
         tags: &request.tags,
+        role_arn: request.role_arn,
     };
     // Not raced with Ctrl-C: a CreateChangeSet cut off in flight may still be carried out after we looked, and
     // leave a change set nobody deletes. Computing it takes seconds; the check below follows at once.
@@ -426,6 +429,7 @@ mod tests {
             tags: vec![],
             require_approval: RequireApproval::Never,
             template_bucket: None,
+            role_arn: None,
             interrupt: &NEVER,
             limits: Limits::default(),
         }

@@ -25,6 +25,11 @@ const STACK: &str = "app";
 const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/5b2a3c30-a8b8-11f0-9d1f-0affd3b9a6c1";
 const ACCOUNT: &str = "123456789012";
 
+/// The asset bucket of a bootstrap stack in `region`, as its output names it.
+fn bucket_in(region: &str) -> AssetBucket {
+    AssetBucket { name: format!("durable-assets-default-{ACCOUNT}-{region}-5b2a3c30"), owner: ACCOUNT.to_owned() }
+}
+
 /// `DescribeStacks` answering one stack in `status`.
 fn stacks_xml(status: &str) -> String {
     format!(
@@ -309,6 +314,7 @@ async fn a_change_set_that_is_never_computed_is_deleted_after_the_limit() {
         template: change_set::TemplateSource::Body("{}".into()),
         parameters: &[],
         tags: &[],
+        role_arn: None,
     };
     let created = change_set::create(&client, &request, "deployer-1", Duration::from_millis(500));
     let error =
@@ -323,7 +329,7 @@ async fn a_change_set_that_is_never_computed_is_deleted_after_the_limit() {
 /// read.
 #[tokio::test]
 async fn a_template_over_the_inline_limit_deploys_from_its_url_in_the_partition() {
-    let bucket = AssetBucket::of(ACCOUNT, "cn-north-1");
+    let bucket = bucket_in("cn-north-1");
     let padding = "x".repeat(MAX_TEMPLATE_BODY);
     let template = json!({"Description": padding, "Resources": {"Processor": {"Type": "AWS::Lambda::Function"}}});
     let body = format!("{template:#}\n");
@@ -391,6 +397,7 @@ async fn a_template_over_the_inline_limit_deploys_from_its_url_in_the_partition(
         tags: vec![],
         require_approval: RequireApproval::Never,
         template_bucket: Some(&bucket),
+        role_arn: None,
         interrupt: &interrupt,
         limits: Limits::default(),
     };
@@ -455,6 +462,7 @@ async fn a_change_set_replacing_the_durable_function_is_warned_about_and_needs_a
         tags: vec![],
         require_approval: RequireApproval::Broadening,
         template_bucket: None,
+        role_arn: None,
         interrupt: &interrupt,
         limits: Limits::default(),
     };
@@ -497,7 +505,7 @@ fn asset(dir: &std::path::Path) -> (String, std::path::PathBuf) {
 #[tokio::test]
 async fn an_asset_bucket_owned_by_another_account_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let bucket = AssetBucket::of(ACCOUNT, "us-east-1");
+    let bucket = bucket_in("us-east-1");
     let listed = mock!(S3::list_objects_v2)
         .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT))
         .sequence()
@@ -514,10 +522,40 @@ async fn an_asset_bucket_owned_by_another_account_is_refused() {
     assert_eq!(put.num_calls(), 0, "nothing may be uploaded to a bucket that is not ours");
 }
 
+/// A bucket in another region answers 301 `PermanentRedirect` (with the region in `x-amz-bucket-region`): the
+/// error names the bucket and the region S3 gave, and nothing is uploaded.
+#[tokio::test]
+async fn an_asset_bucket_in_another_region_is_reported_with_its_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = bucket_in("us-east-1");
+    let listed = mock!(S3::list_objects_v2)
+        .sequence()
+        .http_response(|| {
+            let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><Endpoint>s3.eu-west-1.amazonaws.com</Endpoint><Bucket>durable-assets-default-123456789012-us-east-1-5b2a3c30</Bucket><RequestId>8EXAMPLE</RequestId><HostId>EXAMPLE</HostId></Error>"#;
+            let mut response = aws_smithy_runtime_api::http::Response::new(
+                301.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::from(body),
+            );
+            response.headers_mut().insert("x-amz-bucket-region", "eu-west-1");
+            response.headers_mut().insert("Content-Type", "application/xml");
+            response
+        })
+        .repeatedly()
+        .build();
+    let put = mock!(S3::put_object).sequence().http_status(200, None).repeatedly().build();
+    let (key, zip) = asset(dir.path());
+    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("301 PermanentRedirect") && text.contains("region eu-west-1"), "{text}");
+    assert!(text.contains(&bucket.name) && text.contains("--region"), "{text}");
+    assert_eq!(put.num_calls(), 0, "nothing is uploaded to a bucket of another region");
+}
+
 #[tokio::test]
 async fn uploads_to_our_own_bucket_name_its_owner() {
     let dir = tempfile::tempdir().unwrap();
-    let bucket = AssetBucket::of(ACCOUNT, "us-east-1");
+    let bucket = bucket_in("us-east-1");
     let listed = mock!(S3::list_objects_v2)
         .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT))
         .sequence()
@@ -543,7 +581,7 @@ const ONE_VERSION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 /// `down --all` empties the bucket only if it is ours, and gives up on a bucket that never empties.
 #[tokio::test]
 async fn emptying_the_asset_bucket_checks_its_owner_and_is_bounded() {
-    let bucket = AssetBucket::of(ACCOUNT, "us-east-1");
+    let bucket = bucket_in("us-east-1");
     let denied = mock!(S3::list_object_versions)
         .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT))
         .sequence()
@@ -610,6 +648,7 @@ fn loop_request<'a>(template: &'a serde_json::Value, body: &'a str, interrupt: &
         tags: vec![],
         require_approval: RequireApproval::Never,
         template_bucket: None,
+        role_arn: None,
         interrupt,
         limits: Limits { change_set: Duration::from_secs(5), watch: Duration::from_secs(5) },
     }
@@ -865,4 +904,34 @@ async fn a_stack_in_review_with_someone_elses_change_set_is_not_deleted() {
     let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &RecordingHost::default()).await.unwrap();
     assert!(matches!(outcome, DeployOutcome::Deployed { .. }), "{outcome:?}");
     assert_eq!((delete_stack.num_calls(), create.num_calls(), execute.num_calls()), (0, 1, 1));
+}
+
+/// An app stack's change set names the bootstrap's CloudFormation execution role (`RoleARN`): CloudFormation
+/// creates the stack's resources with that role, not with the caller's credentials.
+#[tokio::test]
+async fn a_change_set_names_the_execution_role() {
+    const ROLE: &str = "arn:aws:iam::123456789012:role/durable-deployer-default-cfn-exec-us-east-1";
+    let create = mock!(Cfn::create_change_set)
+        .match_requests(|r| r.role_arn() == Some(ROLE))
+        .sequence()
+        .http_status(200, Some(ok_xml("CreateChangeSet")))
+        .repeatedly()
+        .build();
+    let describe = mock!(Cfn::describe_change_set)
+        .sequence()
+        .http_status(200, Some(change_set_xml("deployer-1", "CREATE_COMPLETE", "AVAILABLE")))
+        .repeatedly()
+        .build();
+    let client = cfn(&[&create, &describe]);
+    let request = change_set::ChangeSetRequest {
+        stack: STACK,
+        create: true,
+        template: change_set::TemplateSource::Body("{}".into()),
+        parameters: &[],
+        tags: &[],
+        role_arn: Some(ROLE),
+    };
+    let outcome = change_set::create(&client, &request, "deployer-1", Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(outcome, change_set::ChangeSetOutcome::Ready { .. }), "{outcome:?}");
+    assert_eq!(create.num_calls(), 1);
 }

@@ -93,3 +93,27 @@ pub(crate) async fn physical_id(cfn: &Client, stack: &str, logical_id: &str) -> 
         }
     }
 }
+
+/// The physical id of every resource of a stack, by logical id (`ListStackResources`, every page).
+pub(crate) async fn physical_ids(cfn: &Client, stack: &str) -> Result<BTreeMap<String, String>> {
+    let mut physical = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = cfn
+            .list_stack_resources()
+            .stack_name(stack)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(aws_error("CloudFormation.ListStackResources"))?;
+        for resource in page.stack_resource_summaries() {
+            if let (Some(logical), Some(id)) = (resource.logical_resource_id(), resource.physical_resource_id()) {
+                physical.insert(logical.to_owned(), id.to_owned());
+            }
+        }
+        token = page.next_token().filter(|t| !t.is_empty() && Some(*t) != token.as_deref()).map(str::to_owned);
+        if token.is_none() {
+            return Ok(physical);
+        }
+    }
+}

@@ -7,6 +7,12 @@
 //! minutes of the stack's last change starts a new execution after a pause, a few times, saying so; nothing is
 //! lost, since a denied execution did no work. A named execution cannot be retried under its name: the error says
 //! to invoke again with another one.
+//!
+//! Every durable start carries an execution name: `--name`, or one generated here and shown before the call
+//! ([`durable::api::generated_name`]). The SDK retries a call whose connection broke (standard mode, five attempts),
+//! and a start the service accepted before the connection dropped is retried under the same name, which the service
+//! answers with the execution it already started: a transient error never starts a second one. A new execution
+//! started after a denial (above) is a new start, so it gets a new generated name.
 
 use std::time::{Duration, SystemTime};
 
@@ -40,23 +46,20 @@ pub(crate) async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
             remedy: "invoke it without them".into(),
         });
     }
-    if args.asynchronous || args.wait {
-        return start_async(ctx, &resolved, &function, payload, args).await;
+    let name = resolved.spec.durable.then(|| ExecutionName::from_args(args.name.as_deref()));
+    if let (Some(name @ ExecutionName::Generated(_)), false) = (&name, args.asynchronous) {
+        ctx.host.notify(Event::Info { message: name.announce() });
+    }
+    if let (true, Some(name)) = (args.asynchronous || args.wait, &name) {
+        return start_async(ctx, &resolved, &function, payload, name, args).await;
     }
     let retry = if ctx.target.retries_denials() {
         PropagationRetry::after(resolved.deployed.last_changed)
     } else {
         PropagationRetry::none()
     };
-    let (text, execution) = invoke_retrying_denials(
-        &resolved.aws.lambda,
-        &function,
-        &payload,
-        args.name.as_deref(),
-        &retry,
-        ctx.host.as_ref(),
-    )
-    .await?;
+    let (text, execution) =
+        invoke_retrying_denials(&resolved.aws.lambda, &function, &payload, name, &retry, ctx.host.as_ref()).await?;
     ctx.host.notify(Event::InvokeResult { function, execution, result: as_json(&text), text });
     Ok(())
 }
@@ -110,32 +113,66 @@ impl PropagationRetry {
     }
 }
 
+/// The name a durable start is made under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ExecutionName {
+    /// `--name`: the user's, never replaced.
+    Given(String),
+    /// Generated for this start; a new execution (after a denial) gets a new one.
+    Generated(String),
+}
+
+impl ExecutionName {
+    /// `--name` when given, else a generated name.
+    pub(crate) fn from_args(given: Option<&str>) -> Self {
+        given.map_or_else(|| Self::Generated(durable::api::generated_name()), |name| Self::Given(name.to_owned()))
+    }
+
+    /// The name.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Given(name) | Self::Generated(name) => name,
+        }
+    }
+
+    /// What the user is told before a start under a generated name: the name, to find the execution by.
+    pub(crate) fn announce(&self) -> String {
+        format!(
+            "starting durable execution {} (a generated name: a retried start cannot start a second execution; \
+             name one with `--name`)",
+            self.as_str()
+        )
+    }
+}
+
 /// Whether a failed invocation's payload says a permission was denied (IAM's and Lambda's wording).
 pub(crate) fn is_permission_denied(body: &str) -> bool {
     body.contains("is not authorized to perform") || body.contains("AccessDenied")
 }
 
-/// Invokes `function` synchronously; an execution denied a permission is started again after each pause of
-/// `retry` (unnamed executions only), with a warning. Returns the result's text and the durable execution's ARN.
+/// Invokes `function` synchronously, a durable one under `name`; an execution denied a permission is started again
+/// after each pause of `retry` (under a new generated name; one the user named is not started again), with a
+/// warning. Returns the result's text and the durable execution's ARN.
 pub(crate) async fn invoke_retrying_denials(
     lambda: &aws_sdk_lambda::Client,
     function: &str,
     payload: &[u8],
-    name: Option<&str>,
+    mut name: Option<ExecutionName>,
     retry: &PropagationRetry,
     host: &dyn crate::io::Host,
 ) -> Result<(String, Option<String>)> {
     let mut pauses = retry.pauses.iter();
     loop {
+        let current = name.as_ref().map(|n| n.as_str().to_owned());
         let answer = lambda
             .invoke()
             .function_name(function)
             .invocation_type(InvocationType::RequestResponse)
-            .set_durable_execution_name(name.map(str::to_owned))
+            .set_durable_execution_name(current.clone())
             .payload(Blob::new(payload.to_vec()))
             .send()
             .await
-            .map_err(|e| durable::api::invoke_error(&e, name))?;
+            .map_err(|e| durable::api::invoke_error(&e, current.as_deref()))?;
         let body = answer.payload().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned()).unwrap_or_default();
         let execution = answer.durable_execution_arn().map(str::to_owned);
         if let Some(arn) = &execution {
@@ -153,19 +190,23 @@ pub(crate) async fn invoke_retrying_denials(
         if !is_permission_denied(&body) {
             return Err(failed(String::new()));
         }
-        match (name, pauses.next()) {
-            (None, Some(pause)) => {
+        match (&name, pauses.next()) {
+            (None | Some(ExecutionName::Generated(_)), Some(pause)) => {
+                // A new execution, so a new name: the old one would answer with the execution that was denied.
+                let next = name.as_ref().map(|_| ExecutionName::Generated(durable::api::generated_name()));
+                let under = next.as_ref().map(|n| format!(" ({})", n.as_str())).unwrap_or_default();
                 host.notify(Event::Warning {
                     message: format!(
                         "the execution was denied a permission ({}): the stack changed minutes ago and IAM may not \
-                         have propagated the functions' new policies yet; starting a new execution in {} s",
+                         have propagated the functions' new policies yet; starting a new execution{under} in {} s",
                         excerpt(&body),
                         pause.as_secs()
                     ),
                 });
+                name = next;
                 tokio::time::sleep(*pause).await;
             }
-            (Some(name), _) if !retry.pauses.is_empty() => {
+            (Some(ExecutionName::Given(name)), _) if !retry.pauses.is_empty() => {
                 return Err(failed(format!(
                     ". The stack changed minutes ago, so IAM may still be propagating the functions' new policies; \
                      execution {name} cannot be started again under its name: wait a minute and invoke with another \
@@ -200,24 +241,18 @@ async fn start_async(
     resolved: &Resolved,
     function: &str,
     payload: Vec<u8>,
+    name: &ExecutionName,
     args: &InvokeArgs,
 ) -> Result<()> {
     let lambda = &resolved.aws.lambda;
-    let started = durable::api::start(lambda, function, payload, args.name.as_deref()).await?;
-    let arn = match (started, &args.name) {
-        (Some(arn), _) => arn,
-        (None, Some(name)) => {
-            durable::api::resolve(lambda, &resolved.name, &durable::Selector::Name(name.clone())).await?
-        }
-        (None, None) => {
-            return Err(DeployerError::Aws {
-                operation: "Lambda.Invoke",
-                message: "the answer names no durable execution: pass `--name <name>` to find it by name".into(),
-            });
+    let arn = match durable::api::start(lambda, function, payload, Some(name.as_str())).await? {
+        Some(arn) => arn,
+        None => {
+            durable::api::resolve(lambda, &resolved.name, &durable::Selector::Name(name.as_str().to_owned())).await?
         }
     };
     if !args.wait {
-        ctx.host.notify(Event::ExecutionStarted { execution: arn, name: args.name.clone() });
+        ctx.host.notify(Event::ExecutionStarted { execution: arn, name: Some(name.as_str().to_owned()) });
         return Ok(());
     }
     ctx.host.notify(Event::Info { message: format!("durable execution {arn}") });
@@ -342,10 +377,64 @@ mod tests {
         let error = invoke_retrying_denials(&lambda, "fn:live", b"{}", None, &quick(), &host).await.unwrap_err();
         assert_eq!(invoke.num_calls(), 4);
         assert!(error.to_string().contains("IAM may not have propagated"), "{error}");
-        let named = invoke_retrying_denials(&lambda, "fn:live", b"{}", Some("order-1"), &quick(), &host).await;
+        let given = Some(ExecutionName::Given("order-1".into()));
+        let named = invoke_retrying_denials(&lambda, "fn:live", b"{}", given, &quick(), &host).await;
         let error = named.unwrap_err().to_string();
         assert!(error.contains("another `--name`"), "{error}");
         assert_eq!(invoke.num_calls(), 5, "a named execution is not started again");
+    }
+
+    /// A synchronous start whose connection dropped after the service accepted it is retried by the SDK under the
+    /// same generated name: the service answers with the execution already running, so the processor runs once.
+    #[tokio::test(start_paused = true)]
+    async fn a_synchronous_invoke_retried_after_the_connection_dropped_runs_one_execution() {
+        let service = std::sync::Arc::new(crate::durable::api_tests::DroppingLambda::default());
+        let name = ExecutionName::from_args(None);
+        assert!(matches!(name, ExecutionName::Generated(_)), "an unnamed invoke gets a generated name");
+        let host = RecordingHost::default();
+        let (result, arn) =
+            invoke_retrying_denials(&service.client(), "fn:live", b"{}", Some(name), &PropagationRetry::none(), &host)
+                .await
+                .unwrap();
+        assert_eq!(result, r#"{"statusCode": 200}"#);
+        assert_eq!(service.requests().len(), 2, "the SDK retried once");
+        assert_eq!(service.executions(), [arn.unwrap()], "one execution");
+    }
+
+    /// After a denial, a new execution is started: under a new generated name (the old one would return the denied
+    /// execution), each name announced.
+    #[tokio::test]
+    async fn a_new_execution_after_a_denial_gets_a_new_generated_name() {
+        let names = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = names.clone();
+        let invoke = mock!(aws_sdk_lambda::Client::invoke)
+            .match_requests(move |r| {
+                seen.lock().unwrap().push(r.durable_execution_name().unwrap_or_default().to_owned());
+                true
+            })
+            .sequence()
+            .http_response(|| reply(200, Some("Unhandled"), DENIED))
+            .times(2)
+            .http_response(|| reply(200, None, RESULT))
+            .repeatedly()
+            .build();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&invoke]);
+        let host = RecordingHost::default();
+        let first = ExecutionName::from_args(None);
+        invoke_retrying_denials(&lambda, "fn:live", b"{}", Some(first.clone()), &quick(), &host).await.unwrap();
+        let names = names.lock().unwrap().clone();
+        assert_eq!(names.len(), 3);
+        assert_eq!(names[0], first.as_str());
+        assert!(names[0] != names[1] && names[1] != names[2] && names[0] != names[2], "{names:?}");
+        let warnings: Vec<String> = host
+            .events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Warning { message } => Some(message),
+                _ => None,
+            })
+            .collect();
+        assert!(warnings[0].contains(&names[1]) && warnings[1].contains(&names[2]), "{warnings:?}");
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 
 pub(crate) mod callback;
 pub(crate) mod diff;
+pub(crate) mod doctor;
 pub(crate) mod down;
 pub(crate) mod executions;
 pub(crate) mod history;
@@ -65,6 +66,7 @@ impl Context {
             environment: self.global.env.clone(),
             stack_name: self.global.stack_name.clone(),
             architecture: self.global.arch,
+            qualifier: self.global.bootstrap.qualifier.clone(),
         }
     }
 

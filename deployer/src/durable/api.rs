@@ -71,6 +71,18 @@ impl std::fmt::Display for Selector {
     }
 }
 
+/// A name for an execution the user did not name: `invoke-<UTC date and time>-<8 random hex digits>`.
+///
+/// The service treats a start under a name it already holds (with the same payload) as the same execution, so the
+/// SDK's retry of a start whose answer was lost (the request accepted, then the connection dropped) returns the
+/// execution it already started instead of starting a second one. Without a name every attempt is a new execution.
+pub(crate) fn generated_name() -> String {
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]");
+    let now = time::OffsetDateTime::now_utc().format(&format).unwrap_or_default();
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("invoke-{now}-{}", &random[..8])
+}
+
 /// Whether `text` is a valid durable execution name: 1 to 64 of `[A-Za-z0-9_-]`.
 pub(crate) fn is_execution_name(text: &str) -> bool {
     (1..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

@@ -443,3 +443,115 @@ async fn aws_history_is_read_across_three_pages_in_event_order() {
     assert_eq!((execution.name.as_str(), execution.status.as_str()), ("my-exec", "SUCCEEDED"));
     assert_eq!(execution.duration_ms, Some(4_875));
 }
+
+/// Lambda's Invoke API behind a connection that breaks once: the first request is accepted (the execution
+/// starts) and the connection then drops before the answer, as a reset or a load balancer's idle close does. The
+/// service keeps Lambda's rule for durable starts: a start under a name it already holds, with the same payload, is
+/// that execution; a start without a name is always a new one. Every attempt the SDK sends reaches it, so the test
+/// sees the SDK's own retries (standard mode, the deployer's retry configuration).
+#[derive(Debug, Default)]
+pub(crate) struct DroppingLambda {
+    state: std::sync::Mutex<DroppingState>,
+}
+
+#[derive(Debug, Default)]
+struct DroppingState {
+    /// The execution name of each request received, in order.
+    requests: Vec<Option<String>>,
+    /// Executions started: name (if any), payload, ARN.
+    executions: Vec<(Option<String>, Vec<u8>, String)>,
+    /// Whether the one connection drop already happened.
+    dropped: bool,
+}
+
+impl DroppingLambda {
+    /// The execution name of each request that arrived.
+    pub(crate) fn requests(&self) -> Vec<Option<String>> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// The ARNs of the executions the service started.
+    pub(crate) fn executions(&self) -> Vec<String> {
+        self.state.lock().unwrap().executions.iter().map(|(_, _, arn)| arn.clone()).collect()
+    }
+
+    /// A Lambda client that sends its requests here, with the deployer's retry configuration.
+    pub(crate) fn client(self: &Arc<Self>) -> Client {
+        use aws_smithy_runtime_api::client::http::{SharedHttpConnector, http_client_fn};
+        let service = self.clone();
+        let http = http_client_fn(move |_, _| SharedHttpConnector::new(Connection(service.clone())));
+        let config = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "t"))
+            .retry_config(crate::aws::retry_config())
+            .http_client(http)
+            .build();
+        Client::from_conf(config)
+    }
+}
+
+#[derive(Debug)]
+struct Connection(Arc<DroppingLambda>);
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for Connection {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        use aws_smithy_types::body::SdkBody;
+        let name = request.headers().get("X-Amz-Durable-Execution-Name").map(str::to_owned);
+        let payload = request.body().bytes().unwrap_or_default().to_vec();
+        let event = request.headers().get("X-Amz-Invocation-Type") == Some("Event");
+        let mut state = self.0.state.lock().unwrap();
+        state.requests.push(name.clone());
+        let existing = state.executions.iter().find(|(n, p, _)| name.is_some() && *n == name && *p == payload);
+        let arn = if let Some((_, _, arn)) = existing {
+            arn.clone()
+        } else {
+            let arn = format!(
+                "arn:aws:lambda:us-east-1:123456789012:function:app-Orchestrator-1:1/durable-execution/{}/{}",
+                name.clone().unwrap_or_else(|| format!("unnamed-{}", state.executions.len())),
+                state.executions.len()
+            );
+            state.executions.push((name, payload, arn.clone()));
+            arn
+        };
+        if !state.dropped {
+            state.dropped = true;
+            let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer");
+            return HttpConnectorFuture::ready(Err(ConnectorError::io(reset.into())));
+        }
+        let (status, body) = if event { (202, "") } else { (200, r#"{"statusCode": 200}"#) };
+        let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body.to_owned()));
+        response.headers_mut().insert("Content-Type", "application/json");
+        response.headers_mut().insert("X-Amz-Durable-Execution-Arn", arn);
+        HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+/// The request reached the service and started the execution, then the connection dropped: the SDK retries, under
+/// the same generated name, and the service answers with the execution it already started. One execution, whose
+/// ARN `start` returns.
+#[tokio::test(start_paused = true)]
+async fn a_start_retried_after_the_connection_dropped_starts_one_execution() {
+    let service = Arc::new(DroppingLambda::default());
+    let name = api::generated_name();
+    let arn = api::start(&service.client(), "app-Orchestrator-1:live", br#"{"values": [1]}"#.to_vec(), Some(&name))
+        .await
+        .unwrap();
+    let requests = service.requests();
+    assert_eq!(requests.len(), 2, "the SDK retried the dropped request once: {requests:?}");
+    assert!(requests.iter().all(|n| n.as_deref() == Some(name.as_str())), "every attempt carries the name");
+    assert_eq!(service.executions(), [arn.clone().unwrap()], "one execution, and start returns it");
+}
+
+#[test]
+fn generated_names_are_valid_and_differ() {
+    let (a, b) = (api::generated_name(), api::generated_name());
+    assert!(api::is_execution_name(&a) && a.starts_with("invoke-"), "{a}");
+    assert_ne!(a, b);
+}

@@ -267,6 +267,15 @@ pub(crate) enum Event {
         /// `succeed`, `fail` or `heartbeat`.
         action: String,
     },
+    /// One check of `doctor`.
+    Check {
+        /// What was checked: `region`, `credentials`, `bootstrap`, `permissions`, `toolchain`.
+        check: String,
+        /// `ok`, `warn` or `fail`.
+        status: CheckStatus,
+        /// What was found, and what to do when it is not `ok`.
+        detail: String,
+    },
     /// A durable execution was stopped.
     ExecutionStopped {
         /// The execution's ARN.
@@ -274,6 +283,29 @@ pub(crate) enum Event {
         /// When the service stopped it.
         stopped_at: Option<crate::durable::Timestamp>,
     },
+}
+
+/// How one check of `doctor` came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CheckStatus {
+    /// Ready.
+    Ok,
+    /// Works, but deserves a look (or could not be checked).
+    Warn,
+    /// Stops a deployment.
+    Fail,
+}
+
+impl CheckStatus {
+    /// `ok`, `warn`, `fail`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
 }
 
 /// One function of a stack deployed on AWS.
@@ -355,6 +387,7 @@ impl Event {
             Self::ExecutionStarted { .. } => "DEPLOYER_R6004",
             Self::ExecutionStopped { .. } => "DEPLOYER_R6005",
             Self::CallbackSent { .. } => "DEPLOYER_R6006",
+            Self::Check { .. } => "DEPLOYER_R8001",
         }
     }
 
@@ -377,7 +410,8 @@ impl Event {
             | Self::History { .. }
             | Self::ExecutionStarted { .. }
             | Self::ExecutionStopped { .. }
-            | Self::CallbackSent { .. } => Level::Result,
+            | Self::CallbackSent { .. }
+            | Self::Check { .. } => Level::Result,
             _ => Level::Info,
         }
     }

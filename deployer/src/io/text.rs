@@ -51,6 +51,7 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
         Event::TemplateWritten { stack, path } => format!("{stack}: {path}"),
         Event::NothingToDelete { stack } => format!("{stack}: does not exist, nothing to delete"),
         Event::InvokeResult { text, .. } => text.clone(),
+        Event::Check { check, status, detail } => format!("{:<4} {check:<11} {detail}", status.as_str()),
         Event::Endpoint { url } => {
             format!("Endpoint = {url} (use it as --endpoint-url; logs: `deployer logs --local`)")
         }

@@ -4,11 +4,13 @@
 //! `s3:ListBucket`, answers "absent" without a 403/404 ambiguity, and gives the size, so an object cut short by a
 //! killed upload is replaced.
 //!
-//! The asset bucket's name is predictable (`durable-deployer-assets-<account>-<region>`), so anyone could create
-//! a bucket of that name in their own account once ours is gone. Every call on it carries `ExpectedBucketOwner`:
-//! S3 then refuses (403) to act on a bucket another account owns, and no code or template leaves this account.
+//! The asset bucket's name carries 8 hex digits of its bootstrap stack's id, so nobody can guess it and create it
+//! first. Every call on it still carries `ExpectedBucketOwner`: S3 then refuses (403) to act on a bucket another
+//! account owns, and no code or template leaves this account. A bucket in another region than the deployment's
+//! answers 301 `PermanentRedirect`, reported with the region S3 names.
 
 use aws_sdk_s3::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 
@@ -33,27 +35,41 @@ pub(crate) struct AssetBucket {
 }
 
 impl AssetBucket {
-    /// The asset bucket of `account` in `region`.
-    pub(crate) fn of(account: &str, region: &str) -> Self {
-        Self { name: crate::bootstrap::bucket_name(account, region), owner: account.to_owned() }
-    }
-
-    /// Converts an S3 error on this bucket into the deployer's: a missing bucket and a bucket owned by another
-    /// account each get their own remedy.
-    pub(crate) fn error<E, R>(&self, operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> DeployerError + '_
+    /// Converts an S3 error on this bucket into the deployer's: a missing bucket, a bucket in another region and a
+    /// bucket owned by another account each get their own remedy.
+    pub(crate) fn error<E>(
+        &self,
+        operation: &'static str,
+    ) -> impl FnOnce(SdkError<E, HttpResponse>) -> DeployerError + '_
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         move |error| {
             let message = crate::aws::service_message(&error);
             let code = message.split(':').next().unwrap_or_default().trim();
+            let raw = error.raw_response();
+            if code == "PermanentRedirect" || raw.is_some_and(|r| r.status().as_u16() == 301) {
+                let region = raw.and_then(|r| r.headers().get("x-amz-bucket-region")).map(str::to_owned);
+                return self.elsewhere(operation, region.as_deref());
+            }
             match code {
                 "NoSuchBucket" => self.missing(),
                 "AccessDenied" => self.not_ours(operation, &message),
                 _ => crate::aws::api_error(operation, message),
             }
         }
+    }
+
+    fn elsewhere(&self, operation: &str, region: Option<&str>) -> DeployerError {
+        let region = region.map_or_else(|| "another region".to_owned(), |r| format!("region {r}"));
+        DeployerError::BucketNotOwned(format!(
+            "S3 answered {operation} on the asset bucket {bucket} with 301 PermanentRedirect: the bucket is in \
+             {region}, not in the region this deployment uses. The bootstrap stack of this region should name a bucket \
+             of its own region: check the region (`--region`, AWS_REGION, the profile's region) and \
+             `aws cloudformation describe-stacks --stack-name {stack}` in it; nothing was uploaded",
+            bucket = self.name,
+            stack = crate::bootstrap::STACK_NAME,
+        ))
     }
 
     fn missing(&self) -> DeployerError {

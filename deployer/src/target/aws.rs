@@ -1,14 +1,17 @@
-//! The AWS target: `up` (name the assets → build what is not published → bootstrap → publish → deploy → watch),
-//! `down`, `diff`, and what the other commands read from CloudFormation.
+//! The AWS target: `up` (name the assets → check the caller's permissions → build what is not published →
+//! bootstrap → publish → deploy with the bootstrap's execution role → watch), `down`, `diff`, and what the other
+//! commands read from CloudFormation.
 
 use std::collections::BTreeMap;
 
-use constructs::{AssetSource, AssetSpec};
+use constructs::{AssetSource, AssetSpec, CloudAssembly};
 
+use super::aws_bootstrap::{Bootstrap, chosen_policies};
 use super::{Deployed, DownScope};
 use crate::app::Selection;
 use crate::assets::{self, PlannedAsset};
 use crate::aws::{Aws, AwsOptions, aws_error};
+use crate::bootstrap::BootstrapConfig;
 use crate::build::{self, BuildOutput, BuildTarget};
 use crate::cfn::approval::{self, RequireApproval};
 use crate::cfn::change_set::{self, ChangeSetOutcome, ChangeSetRequest};
@@ -58,8 +61,7 @@ impl AwsTarget {
         });
         let target = BuildTarget::Lambda(ctx.global.arch);
         let planned = assets::plan(&ctx.workspace, &selection.assets(), target)?;
-        let assembly = selection.synth(&assets::manifest(&planned))?;
-        write_templates(&assembly, &ctx.workspace.synth_dir())?;
+        let manifest = assets::manifest(&planned);
         let objects = assets::objects(&planned);
         let unpackaged = objects.iter().filter(|o| assets::packaged(&ctx.workspace, o).is_none()).count();
         if unpackaged > 0 {
@@ -68,10 +70,22 @@ impl AwsTarget {
             build::toolchain::ensure(&ctx.workspace, &move |message| host.notify(Event::Info { message }))?;
         }
         let aws = self.connect().await?;
-        let account = aws.account_id().await?;
-        check_environment(selection.app().environment(), &account, &aws.region)?;
-        let bucket = AssetBucket::of(&account, &aws.region);
-        let published = published(&aws, &bucket, &ctx.workspace, &objects).await?;
+        let caller = aws.caller().await?;
+        check_environment(selection.app().environment(), &caller.account, &aws.region)?;
+        let deployed_bootstrap = Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?;
+        // The execution role's policies: as given now, else as chosen when the bootstrap was last deployed.
+        let policies = chosen_policies(&args.bootstrap.execution_policies, deployed_bootstrap.as_ref());
+        let bootstrap_config = bootstrap_config(ctx, policies, deployed_bootstrap.as_ref());
+        let assembly = selection.synth_with_bootstrap(&manifest, &bootstrap_config)?;
+        write_templates(&assembly, &ctx.workspace.synth_dir())?;
+        let bucket = deployed_bootstrap.as_ref().and_then(|b| b.bucket(&caller.account));
+        let sample_key = objects.first().map_or_else(|| "asset.zip".to_owned(), |o| o.key());
+        preflight_up(ctx, &aws, &caller, &assembly, bucket.as_ref(), &sample_key).await?;
+        let published = match &bucket {
+            Some(bucket) => published(&aws, bucket, &ctx.workspace, &objects).await?,
+            // Not bootstrapped yet: nothing is published, and `up` creates the bucket.
+            None => BTreeMap::new(),
+        };
         let built = match build_missing(ctx, &objects, &published, target) {
             // cargo got the same Ctrl-C from the terminal and stopped: say so rather than report a failed build.
             Err(_) if interrupt.is_requested() => return Err(stopped_before_deploying("while building")),
@@ -83,22 +97,43 @@ impl AwsTarget {
             return Err(stopped_before_deploying("after building"));
         }
         let host = ctx.host.as_ref();
-        if let Some(bootstrap) = assembly.stacks.iter().find(|s| s.kind == constructs::StackKind::Bootstrap) {
-            host.notify(Event::Stage { stage: "bootstrap".into(), message: format!("asset bucket {}", bucket.name) });
-            // The bootstrap stack only narrows access (a deny-non-TLS bucket policy): it never needs approval.
-            let request = DeployRequest {
-                stack: &bootstrap.stack_name,
-                template: &bootstrap.template,
-                template_body: &bootstrap.template_body,
-                parameters: vec![],
-                tags: vec![],
-                require_approval: RequireApproval::Never,
-                template_bucket: None,
-                interrupt: &interrupt,
-                limits: Limits::default(),
-            };
-            deploy_stack(&aws, &request, host).await.map_err(|e| name_taken(e, &bucket))?;
-        }
+        let bootstrap_stack = assembly
+            .stacks
+            .iter()
+            .find(|s| s.kind == constructs::StackKind::Bootstrap)
+            .ok_or_else(|| DeployerError::Build("the app has no bootstrap stack".into()))?;
+        host.notify(Event::Stage {
+            stage: "bootstrap".into(),
+            message: format!(
+                "stack {} (asset bucket, execution role, permissions boundary)",
+                bootstrap_stack.stack_name
+            ),
+        });
+        // Deployed with the caller's own credentials (it creates the execution role). Like `cdk bootstrap`, the
+        // deployer's own stack is not put to approval: its policies are derived from the app's stacks, whose own
+        // IAM changes are.
+        let request = DeployRequest {
+            stack: &bootstrap_stack.stack_name,
+            template: &bootstrap_stack.template,
+            template_body: &bootstrap_stack.template_body,
+            parameters: vec![],
+            tags: vec![],
+            require_approval: RequireApproval::Never,
+            template_bucket: None,
+            role_arn: None,
+            interrupt: &interrupt,
+            limits: Limits::default(),
+        };
+        deploy_stack(&aws, &request, host).await?;
+        let bootstrap =
+            Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?.ok_or_else(|| {
+                DeployerError::DeployFailed(format!(
+                    "the bootstrap stack {} is gone right after its deployment",
+                    bootstrap_stack.stack_name
+                ))
+            })?;
+        let bucket = bootstrap.require_bucket(&caller.account)?;
+        let execution_role = bootstrap.require_execution_role()?.to_owned();
         host.notify(Event::Stage {
             stage: "publish".into(),
             message: format!("{} asset(s) to s3://{}", objects.len(), bucket.name),
@@ -151,10 +186,11 @@ impl AwsTarget {
                 stack: &stack.stack_name,
                 template: &stack.template,
                 template_body: &stack.template_body,
-                parameters: vec![],
+                parameters: bucket_parameter(&stack.template, &bucket),
                 tags: vec![],
                 require_approval: args.require_approval,
                 template_bucket: Some(&bucket),
+                role_arn: Some(&execution_role),
                 interrupt: &interrupt,
                 limits: Limits::default(),
             };
@@ -187,7 +223,7 @@ impl AwsTarget {
             destroy_stack(&aws.cfn, name, WATCH_LIMIT, host).await?;
         }
         if scope == DownScope::All {
-            let name = crate::bootstrap::STACK_NAME;
+            let name = &constructs::qualifier::bootstrap_stack_name(&ctx.global.bootstrap.qualifier);
             if let Some(name) = stack::physical_id(&aws.cfn, name, crate::bootstrap::BUCKET_LOGICAL_ID).await? {
                 let bucket = AssetBucket { name, owner: aws.account_id().await? };
                 let removed = empty_bucket(&aws.s3, &bucket, EMPTY_BUCKET_LIMIT).await?;
@@ -205,7 +241,6 @@ impl AwsTarget {
     /// and deleted, never executed). Nothing is built: the assets are named by their fingerprints.
     pub(crate) async fn diff(&self, ctx: &Context, selection: &Selection) -> Result<()> {
         let planned = assets::plan(&ctx.workspace, &selection.assets(), BuildTarget::Lambda(ctx.global.arch))?;
-        let assembly = selection.synth(&assets::manifest(&planned))?;
         let aws = match self.connect().await {
             Ok(aws) => Some(aws),
             Err(e) => {
@@ -215,6 +250,21 @@ impl AwsTarget {
                 None
             }
         };
+        let caller = match &aws {
+            Some(aws) => Some(aws.caller().await?),
+            None => None,
+        };
+        let bootstrap = match (&aws, &caller) {
+            (Some(aws), Some(caller)) => Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, caller).await?,
+            _ => None,
+        };
+        // The bootstrap as the next `up` would deploy it: with the execution policies chosen last time.
+        let policies = chosen_policies(&[], bootstrap.as_ref());
+        let bootstrap_config = bootstrap_config(ctx, policies, bootstrap.as_ref());
+        let assembly = selection.synth_with_bootstrap(&assets::manifest(&planned), &bootstrap_config)?;
+        let execution_role = bootstrap.as_ref().and_then(|b| b.execution_role.as_deref());
+        let owner = caller.as_ref().map(|c| c.account.clone()).unwrap_or_default();
+        let bucket = bootstrap.as_ref().and_then(|b| b.bucket(&owner));
         for synthesized in &assembly.stacks {
             let name = &synthesized.stack_name;
             let deployed = match &aws {
@@ -234,15 +284,22 @@ impl AwsTarget {
             let mut planned_changes = None;
             if let (Some(aws), Some(_), false) = (&aws, &deployed, changes.is_empty()) {
                 // A template over the inline limit is read from the asset bucket, as `up` deploys it.
-                let bucket = if synthesized.template_body.len() > MAX_TEMPLATE_BODY {
-                    Some(AssetBucket::of(&aws.account_id().await?, &aws.region))
-                } else {
-                    None
-                };
-                let template = template_source(aws, name, &synthesized.template_body, bucket.as_ref()).await?;
+                let large = synthesized.template_body.len() > MAX_TEMPLATE_BODY;
+                let template =
+                    template_source(aws, name, &synthesized.template_body, bucket.as_ref().filter(|_| large)).await?;
                 // Only for a stack that exists: a change set on a missing stack would leave a
-                // REVIEW_IN_PROGRESS stack behind.
-                let request = ChangeSetRequest { stack: name, create: false, template, parameters: &[], tags: &[] };
+                // REVIEW_IN_PROGRESS stack behind. An app stack's names the execution role, as `up`'s does.
+                let role_arn = execution_role.filter(|_| synthesized.kind == constructs::StackKind::App);
+                let parameters =
+                    bucket.as_ref().map(|b| bucket_parameter(&synthesized.template, b)).unwrap_or_default();
+                let request = ChangeSetRequest {
+                    stack: name,
+                    create: false,
+                    template,
+                    parameters: &parameters,
+                    tags: &[],
+                    role_arn,
+                };
                 if let ChangeSetOutcome::Ready { name: cs, changes } =
                     change_set::create(&aws.cfn, &request, &change_set::new_name(), change_set::CHANGE_SET_LIMIT)
                         .await?
@@ -293,14 +350,6 @@ pub(crate) async fn deployed(aws: &Aws, name: &str) -> Result<Deployed> {
     Ok(Deployed { physical, last_changed: info.last_changed })
 }
 
-/// Ctrl-C before any stack was touched.
-fn stopped_before_deploying(when: &str) -> DeployerError {
-    DeployerError::Interrupted(format!(
-        "stopped {when}; no stack was changed. Run `deployer up` again to continue (assets already uploaded are \
-         reused)"
-    ))
-}
-
 /// An environment that pins an account or a region is only deployed there: credentials for another account (or a
 /// `--region` that contradicts it) stop the deployment before anything is built or sent.
 fn check_environment(environment: &constructs::Environment, account: &str, region: &str) -> Result<()> {
@@ -309,7 +358,8 @@ fn check_environment(environment: &constructs::Environment, account: &str, regio
         return Err(DeployerError::Conflict {
             what: format!("environment {name} deploys to account {expected}, but the credentials are for {account}"),
             remedy: format!(
-                "use the credentials of account {expected} (`--profile`, or `aws sso login` for its profile), or fix                  `account` under [environments.{name}] in deployer.toml"
+                "use the credentials of account {expected} (`--profile`, or `aws sso login` for its profile), or fix \
+                 `account` under [environments.{name}] in deployer.toml"
             ),
         });
     }
@@ -322,8 +372,16 @@ fn check_environment(environment: &constructs::Environment, account: &str, regio
     Ok(())
 }
 
-/// Which objects the asset bucket already holds whole, by name. A bucket that does not exist yet (no bootstrap
-/// stack) holds none; one missing although its bootstrap stack exists is an error with its remedy.
+/// Ctrl-C before any stack was touched.
+fn stopped_before_deploying(when: &str) -> DeployerError {
+    DeployerError::Interrupted(format!(
+        "stopped {when}; no stack was changed. Run `deployer up` again to continue (assets already uploaded are \
+         reused)"
+    ))
+}
+
+/// Which objects the asset bucket (named by the bootstrap stack) already holds whole, by name; a bucket missing
+/// although its bootstrap stack names it is an error with its remedy.
 async fn published(
     aws: &Aws,
     bucket: &AssetBucket,
@@ -337,13 +395,6 @@ async fn published(
         match object_exists(&aws.s3, bucket, &object.key(), size).await {
             Ok(exists) => {
                 found.insert(object.name.clone(), exists);
-            }
-            Err(error @ DeployerError::NotFound { .. }) => {
-                if stack::describe(&aws.cfn, crate::bootstrap::STACK_NAME).await?.is_some() {
-                    return Err(error);
-                }
-                // No bootstrap stack yet: nothing is published, and `up` creates the bucket.
-                return Ok(BTreeMap::new());
             }
             Err(error) => return Err(error),
         }
@@ -392,44 +443,68 @@ fn build_missing(
     Ok(built)
 }
 
-/// A bootstrap stack that failed because a bucket of the asset bucket's name already exists: in this account (left
-/// by an earlier bootstrap whose stack is gone) or in another one (the name is predictable). Both need a person.
-fn name_taken(error: DeployerError, bucket: &AssetBucket) -> DeployerError {
-    let DeployerError::DeployFailed(message) = &error else {
-        return error;
-    };
-    if !(message.contains(crate::bootstrap::BUCKET_LOGICAL_ID) && message.contains("already exists")) {
-        return error;
+/// The bootstrap as the next `up` deploys it: the execution role given `policies`, its default policy still
+/// covering the stacks `deployed` covers.
+pub(crate) fn bootstrap_config(ctx: &Context, policies: Vec<String>, deployed: Option<&Bootstrap>) -> BootstrapConfig {
+    BootstrapConfig {
+        qualifier: ctx.global.bootstrap.qualifier.clone(),
+        execution_policies: policies,
+        covered_stacks: deployed.map(|b| b.app_stacks.clone()).unwrap_or_default(),
     }
-    DeployerError::BucketNotOwned(format!(
-        "{message}. The asset bucket's name {name} is taken. Run `aws s3api head-bucket --bucket {name} \
-         --expected-bucket-owner {owner}`: if it succeeds, the bucket is yours, left by an earlier bootstrap; empty \
-         and delete it (`aws s3 rb s3://{name} --force`) and run `up` again. If it answers 403, another AWS account \
-         owns that name: the deployer will not use it, so deploy in another region",
-        name = bucket.name,
-        owner = bucket.owner,
-    ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_taken_asset_bucket_name_says_how_to_tell_whose_it_is() {
-        let bucket = AssetBucket::of("123456789012", "eu-west-1");
-        let failed = DeployerError::DeployFailed(format!(
-            "deploying DurableDeployerToolkit ended in ROLLBACK_COMPLETE: AssetBucket CREATE_FAILED: {} already exists",
-            bucket.name
-        ));
-        let text = name_taken(failed, &bucket).to_string();
-        assert!(text.contains("--expected-bucket-owner 123456789012"), "{text}");
-        assert!(text.contains(&format!("aws s3 rb s3://{} --force", bucket.name)), "{text}");
-        let other =
-            DeployerError::DeployFailed("deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied".into());
-        assert_eq!(
-            name_taken(other, &bucket).to_string(),
-            "deploying X ended in ROLLBACK_COMPLETE: Role CREATE_FAILED: denied"
-        );
+/// The pre-flight check of `up`: the calls it is about to make, the bootstrap's included when the bootstrap stack
+/// is to be created or changed, asked of IAM's policy simulator before anything is built.
+async fn preflight_up(
+    ctx: &Context,
+    aws: &Aws,
+    caller: &crate::aws::Caller,
+    assembly: &CloudAssembly,
+    bucket: Option<&AssetBucket>,
+    sample_key: &str,
+) -> Result<()> {
+    let bootstrap_changes = bootstrap_changes(aws, assembly).await?;
+    let app_stacks: Vec<String> =
+        assembly.stacks.iter().filter(|s| s.kind == constructs::StackKind::App).map(|s| s.stack_name.clone()).collect();
+    let place = crate::preflight::needs::Place {
+        partition: caller.partition(),
+        region: &aws.region,
+        account: &caller.account,
+        qualifier: &ctx.global.bootstrap.qualifier,
+        stack_id: "00000000-0000-0000-0000-000000000000",
+    };
+    let needs = crate::preflight::needs::for_up(
+        &place,
+        &app_stacks,
+        bucket.map(|b| b.name.as_str()),
+        sample_key,
+        bootstrap_changes,
+    );
+    let verdict = crate::preflight::simulate::simulate(&aws.iam, caller, &needs).await;
+    let before = if bootstrap_changes {
+        "to bootstrap (the bootstrap stack is to be created or updated, with these credentials) and deploy"
+    } else {
+        "to deploy"
+    };
+    if let Some(why) = crate::preflight::outcome(verdict, &caller.arn, before)? {
+        ctx.host.notify(Event::Warning { message: format!("permissions not checked before building: {why}") });
     }
+    Ok(())
+}
+
+/// The asset bucket's name for a template that takes it (one with assets): its only parameter.
+fn bucket_parameter(template: &serde_json::Value, bucket: &AssetBucket) -> Vec<(String, String)> {
+    let takes = template["Parameters"].get(constructs::asset::BUCKET_PARAMETER).is_some();
+    if takes { vec![(constructs::asset::BUCKET_PARAMETER.to_owned(), bucket.name.clone())] } else { Vec::new() }
+}
+
+/// Whether `up` will create or change the bootstrap stack: it does not exist, or its template differs.
+pub(crate) async fn bootstrap_changes(aws: &Aws, assembly: &CloudAssembly) -> Result<bool> {
+    let Some(bootstrap) = assembly.stacks.iter().find(|s| s.kind == constructs::StackKind::Bootstrap) else {
+        return Ok(false);
+    };
+    if stack::describe(&aws.cfn, &bootstrap.stack_name).await?.is_none() {
+        return Ok(true);
+    }
+    Ok(stack::deployed_template(&aws.cfn, &bootstrap.stack_name).await?.as_ref() != Some(&bootstrap.template))
 }

@@ -6,6 +6,7 @@
 //! [`Target::deployed`] the deployed names of a stack's resources).
 
 pub(crate) mod aws;
+pub(crate) mod aws_bootstrap;
 mod aws_logs;
 mod aws_status;
 pub(crate) mod local;

@@ -20,6 +20,9 @@ struct Moto {
     _guard: Guard,
     url: String,
     port: u16,
+    /// The access key of an IAM user made in moto, the deployer's credentials: STS names its caller by the user's
+    /// ARN, as AWS does, so the pre-flight check asks moto's IAM about that user.
+    key: (String, String),
 }
 
 fn start_moto() -> Moto {
@@ -40,14 +43,32 @@ fn start_moto() -> Moto {
         .status()
         .unwrap();
     assert!(status.success());
-    Moto { _guard: guard, url, port }
+    let key = std::thread::scope(|s| {
+        s.spawn(|| tokio::runtime::Runtime::new().unwrap().block_on(deployer_user(&url))).join().unwrap()
+    });
+    Moto { _guard: guard, url, port, key }
+}
+
+/// An IAM user `deployer` in moto, and its access key.
+async fn deployer_user(url: &str) -> (String, String) {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("testing", "testing-secret", None, None, "test"))
+        .build();
+    let iam = aws_sdk_iam::Client::from_conf(config);
+    iam.create_user().user_name("deployer").send().await.unwrap();
+    let key = iam.create_access_key().user_name("deployer").send().await.unwrap();
+    let key = key.access_key().unwrap();
+    (key.access_key_id().to_owned(), key.secret_access_key().to_owned())
 }
 
 fn envs(moto: &Moto, target_dir: &Path) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", moto.url.clone()),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing-secret".into()),
+        ("AWS_ACCESS_KEY_ID", moto.key.0.clone()),
+        ("AWS_SECRET_ACCESS_KEY", moto.key.1.clone()),
         ("AWS_REGION", "us-east-1".into()),
         ("CARGO_TARGET_DIR", target_dir.display().to_string()),
     ]
@@ -56,6 +77,7 @@ fn envs(moto: &Moto, target_dir: &Path) -> Vec<(&'static str, String)> {
 struct Clients {
     cfn: aws_sdk_cloudformation::Client,
     s3: aws_sdk_s3::Client,
+    iam: aws_sdk_iam::Client,
 }
 
 fn clients(moto: &Moto) -> Clients {
@@ -72,7 +94,30 @@ fn clients(moto: &Moto) -> Clients {
         .credentials_provider(Credentials::new("testing", "testing-secret", None, None, "test"))
         .force_path_style(true)
         .build();
-    Clients { cfn: aws_sdk_cloudformation::Client::from_conf(config), s3: aws_sdk_s3::Client::from_conf(s3) }
+    let iam = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&moto.url)
+        .credentials_provider(Credentials::new("testing", "testing-secret", None, None, "test"))
+        .build();
+    Clients {
+        cfn: aws_sdk_cloudformation::Client::from_conf(config),
+        s3: aws_sdk_s3::Client::from_conf(s3),
+        iam: aws_sdk_iam::Client::from_conf(iam),
+    }
+}
+
+/// The asset bucket's name, as the bootstrap stack made it.
+async fn asset_bucket(c: &Clients) -> String {
+    let resource = c
+        .cfn
+        .describe_stack_resource()
+        .stack_name("DurableDeployerToolkit")
+        .logical_resource_id("AssetBucket")
+        .send()
+        .await
+        .unwrap();
+    resource.stack_resource_detail().unwrap().physical_resource_id().unwrap().to_owned()
 }
 
 /// `(stack name, status, last updated)` of every live stack, and every zip key in every bucket.
@@ -144,6 +189,44 @@ async fn up_no_op_change_and_down_against_moto() {
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&outputs_file).expect("--outputs-file wrote no file")).unwrap();
     assert_eq!(written, serde_json::json!({ app_stack: stack_outputs(&c, app_stack).await }), "{written:#}");
+
+    // The bootstrap made an unguessable bucket (the qualifier, account, region and 8 hex digits of its stack's id),
+    // the CloudFormation execution role and the permissions boundary; moto's IAM holds the app's roles under the
+    // bootstrap's path, each carrying the boundary. The pre-flight check asked moto's IAM, whose simulator is not
+    // implemented: `up` said so and went on.
+    let bucket = asset_bucket(&c).await;
+    let (prefix, uuid) = bucket.rsplit_once('-').unwrap();
+    assert_eq!(prefix, "durable-assets-default-123456789012-us-east-1");
+    assert!(uuid.len() == 8 && uuid.chars().all(|c| c.is_ascii_hexdigit()), "{bucket}");
+    let boundary = "arn:aws:iam::123456789012:policy/durable-deployer-default-boundary-us-east-1";
+    c.iam.get_policy().policy_arn(boundary).send().await.expect("the boundary policy exists");
+    c.iam.get_role().role_name("durable-deployer-default-cfn-exec-us-east-1").send().await.expect("the execution role");
+    let roles = c.iam.list_roles().path_prefix("/durable-deployer/default/us-east-1/").send().await.unwrap();
+    let names: Vec<&str> = roles.roles().iter().map(aws_sdk_iam::types::Role::role_name).collect();
+    assert_eq!(names.len(), 2, "the app's two roles, under the bootstrap's path: {names:?}");
+    for name in names {
+        let role = c.iam.get_role().role_name(name).send().await.unwrap();
+        let attached = role.role().unwrap().permissions_boundary().and_then(|b| b.permissions_boundary_arn());
+        assert_eq!(attached, Some(boundary), "{name}");
+    }
+    assert!(
+        first.stderr.contains("permissions not checked before building: IAM's policy simulator did not answer"),
+        "{}",
+        first.all()
+    );
+    // `doctor` reports each check on one line, in seconds, changing nothing.
+    let doctor = deployer(work.path(), &["doctor"], &env);
+    assert!(doctor.ok, "{}", doctor.all());
+    for line in [
+        "ok   region      us-east-1",
+        "ok   credentials arn:aws:iam::123456789012:user/deployer",
+        "ok   bootstrap   DurableDeployerToolkit version 2",
+        &format!("ok   bucket      s3://{bucket} is reachable"),
+        "warn permissions not checked: IAM's policy simulator did not answer",
+    ] {
+        assert!(doctor.stdout.contains(line), "{line}: {}", doctor.all());
+    }
+    assert_eq!(state(&c).await, (stacks1.clone(), keys1.clone()), "doctor changed something");
 
     // The Lambda binaries start on Amazon Linux 2023: aarch64, glibc at most 2.34.
     for function in ["processor", "orchestrator"] {
@@ -294,7 +377,7 @@ async fn up_no_op_change_and_down_against_moto() {
 
     // An asset object cut short (half its bytes, as a broken upload by another tool would leave it): the next `up`
     // uploads it again, whole, though the stack itself has nothing to change.
-    let bucket = "durable-deployer-assets-123456789012-us-east-1";
+    let bucket = bucket.as_str();
     let key = newest[0].clone();
     let whole = c.s3.get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await.unwrap();
     let whole = whole.into_bytes();
@@ -314,7 +397,7 @@ async fn up_no_op_change_and_down_against_moto() {
         let event: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert!(event["code"].as_str().unwrap().starts_with("DEPLOYER_"), "{line}");
     }
-    assert!(!refused.all().contains("testing-secret"), "the secret key was printed");
+    assert!(!refused.all().contains(&moto.key.1), "the secret key was printed");
     assert!(refused.stderr.contains("needs approval"), "{}", refused.all());
     assert!(refused.stderr.contains("--require-approval never"), "{}", refused.all());
 

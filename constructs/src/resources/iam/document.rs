@@ -43,8 +43,11 @@ pub struct Statement {
     principal: Option<Principal>,
     actions: Vec<String>,
     resources: Vec<Expr>,
+    patterns: Vec<Expr>,
     not_resources: Vec<Expr>,
     conditions: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Conditions whose value is a template expression (an ARN built with `Fn::Sub`), rendered with the statement.
+    expr_conditions: Vec<(String, String, Expr)>,
 }
 
 impl Statement {
@@ -65,8 +68,10 @@ impl Statement {
             principal: None,
             actions: Vec::new(),
             resources: Vec::new(),
+            patterns: Vec::new(),
             not_resources: Vec::new(),
             conditions: BTreeMap::new(),
+            expr_conditions: Vec::new(),
         }
     }
 
@@ -98,6 +103,16 @@ impl Statement {
         self
     }
 
+    /// Adds a resource name pattern: a family of resources named by a wildcard, such as every function whose
+    /// CloudFormation-generated name starts with a stack's name. Only the bootstrap stack's deployment roles (the
+    /// CloudFormation execution role, and the permissions boundary capping the app's roles) may use one, in a
+    /// `Deny` or an `Allow`: they act on resources that do not exist when they are created. Rendering one in an
+    /// app stack is an error.
+    pub fn resource_pattern(mut self, pattern: impl Into<Expr>) -> Self {
+        self.patterns.push(pattern.into());
+        self
+    }
+
     /// Adds a `NotResource` entry: the statement covers every resource except these. Only in a `Deny`
     /// statement: an `Allow` with `NotResource` grants everything not listed, including what does not exist yet.
     pub fn not_resource(mut self, resource: impl Into<Expr>) -> Self {
@@ -114,6 +129,18 @@ impl Statement {
     /// Whether a resource of the statement refers to the resource at `handle`.
     pub(crate) fn mentions(&self, handle: &crate::reference::ResourceHandle) -> bool {
         self.resources.iter().chain(&self.not_resources).any(|r| r.mentions(handle))
+    }
+
+    /// Adds a condition whose value is a template expression, e.g. `("StringEquals", "iam:PermissionsBoundary",
+    /// <the boundary's ARN>)`.
+    pub fn condition_expr(
+        mut self,
+        operator: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<Expr>,
+    ) -> Self {
+        self.expr_conditions.push((operator.into(), key.into(), value.into()));
+        self
     }
 
     fn label(&self, index: usize) -> String {
@@ -141,7 +168,7 @@ impl Statement {
                 return Err(broad(format!("allowed action `{action}` must be one `service:Action` without `*`")));
             }
         }
-        if self.resources.is_empty() == self.not_resources.is_empty() {
+        if (self.resources.is_empty() && self.patterns.is_empty()) == self.not_resources.is_empty() {
             return Err(broad("it needs either Resource or NotResource entries, not both".to_owned()));
         }
         if self.effect == Effect::Allow && !self.not_resources.is_empty() {
@@ -192,8 +219,26 @@ impl Statement {
             }
             out.insert(key.into(), Value::Array(rendered));
         }
-        if !self.conditions.is_empty() {
-            out.insert("Condition".into(), json!(self.conditions));
+        if !self.patterns.is_empty() {
+            if cx.kind() != crate::synth::StackKind::Bootstrap {
+                return Err(SynthError::OverlyBroadPolicy {
+                    path: cx.path().to_owned(),
+                    statement: self.label(index),
+                    reason: "resource name patterns are for the bootstrap stack's deployment roles only".to_owned(),
+                });
+            }
+            let mut rendered = self.patterns.iter().map(|r| r.render(cx)).collect::<Result<Vec<_>, _>>()?;
+            if let Some(Value::Array(exact)) = out.remove("Resource") {
+                rendered.splice(0..0, exact);
+            }
+            out.insert("Resource".into(), Value::Array(rendered));
+        }
+        let mut conditions = self.conditions.clone();
+        for (operator, key, value) in &self.expr_conditions {
+            conditions.entry(operator.clone()).or_default().insert(key.clone(), value.render(cx)?);
+        }
+        if !conditions.is_empty() {
+            out.insert("Condition".into(), json!(conditions));
         }
         Ok(Value::Object(out))
     }

@@ -7,4 +7,4 @@ mod document;
 mod role;
 
 pub use document::{Effect, POLICY_VERSION, PolicyDocument, Principal, Statement};
-pub use role::{Policy, Role};
+pub use role::{ManagedPolicy, Policy, Role};

@@ -1,13 +1,19 @@
-//! `AWS::IAM::Role` (trust, inline policies, managed policy ARNs) and `AWS::IAM::Policy`.
+//! `AWS::IAM::Role` (trust, inline policies, managed policy ARNs), `AWS::IAM::Policy` and
+//! `AWS::IAM::ManagedPolicy`.
+//!
+//! Every role of an app stack carries the bootstrap's permissions boundary and lives under the bootstrap's role
+//! path ([`crate::qualifier`]): the CloudFormation execution role may only create roles that carry that boundary,
+//! so no stack it deploys can create a role with more power than the boundary allows. The role builder adds both
+//! from the stack's qualifier, so no construct can forget them; the bootstrap stack's own roles get neither.
 
 use serde_json::{Value, json};
 
 use super::{POLICY_VERSION, PolicyDocument, Statement};
 use crate::error::SynthError;
-use crate::reference::{Expr, PolicyRef, Reference, ResourceHandle, RoleRef};
+use crate::reference::{Expr, ManagedPolicyRef, PolicyRef, Reference, ResourceHandle, RoleRef};
 use crate::resources::sealed::{MakeRef, Synthesize};
 use crate::resources::{Props, Resource, check_description};
-use crate::synth::RenderContext;
+use crate::synth::{RenderContext, StackKind};
 
 fn check_policy_name(path: &str, name: &str) -> Result<(), SynthError> {
     let valid =
@@ -23,6 +29,7 @@ fn check_policy_name(path: &str, name: &str) -> Result<(), SynthError> {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Role {
+    name: Option<Expr>,
     service: String,
     policies: Vec<(String, PolicyDocument)>,
     managed_policy_arns: Vec<Expr>,
@@ -32,7 +39,20 @@ pub struct Role {
 impl Role {
     /// A role that `service` (e.g. `lambda.amazonaws.com`) may assume.
     pub fn for_service(service: impl Into<String>) -> Self {
-        Self { service: service.into(), policies: Vec::new(), managed_policy_arns: Vec::new(), description: None }
+        Self {
+            name: None,
+            service: service.into(),
+            policies: Vec::new(),
+            managed_policy_arns: Vec::new(),
+            description: None,
+        }
+    }
+
+    /// Sets an explicit `RoleName` (by default CloudFormation generates one): for a role others must name
+    /// before it exists, such as the bootstrap's execution role.
+    pub fn name(mut self, name: impl Into<Expr>) -> Self {
+        self.name = Some(name.into());
+        self
     }
 
     /// Adds an inline policy.
@@ -103,11 +123,17 @@ impl Synthesize for Role {
                 .collect::<Result<Vec<_>, SynthError>>()?;
             Some(Value::Array(rendered))
         };
+        let app = cx.kind() == StackKind::App;
+        let boundary = app.then(|| crate::qualifier::boundary_arn(cx.qualifier()).render(cx)).transpose()?;
+        let path = app.then(|| crate::qualifier::role_path(cx.qualifier()).render(cx)).transpose()?;
         Ok(Props::new()
             .set("AssumeRolePolicyDocument", trust)
             .set_opt("Description", self.description.clone())
             .set_opt("ManagedPolicyArns", managed)
+            .set_opt("Path", path)
+            .set_opt("PermissionsBoundary", boundary)
             .set_opt("Policies", policies)
+            .set_opt("RoleName", self.name.as_ref().map(|n| n.render(cx)).transpose()?)
             .build())
     }
 }
@@ -180,3 +206,59 @@ impl MakeRef for Policy {
 }
 
 impl Resource for Policy {}
+
+/// An `AWS::IAM::ManagedPolicy`: a policy of its own, attached by ARN (`Ref`), such as a permissions boundary.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ManagedPolicy {
+    name: Option<Expr>,
+    description: Option<String>,
+    document: PolicyDocument,
+}
+
+impl ManagedPolicy {
+    /// A managed policy holding `document`.
+    pub fn new(document: PolicyDocument) -> Self {
+        Self { name: None, description: None, document }
+    }
+
+    /// Sets an explicit `ManagedPolicyName` (by default CloudFormation generates one).
+    pub fn name(mut self, name: impl Into<Expr>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+}
+
+impl Synthesize for ManagedPolicy {
+    fn resource_type(&self) -> &'static str {
+        "AWS::IAM::ManagedPolicy"
+    }
+
+    fn validate(&self, path: &str) -> Result<(), SynthError> {
+        self.document.validate(path)?;
+        check_description(path, self.description.as_deref(), 1000)
+    }
+
+    fn properties(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
+        Ok(Props::new()
+            .set_opt("Description", self.description.clone())
+            .set_opt("ManagedPolicyName", self.name.as_ref().map(|n| n.render(cx)).transpose()?)
+            .set("PolicyDocument", self.document.render(cx)?)
+            .build())
+    }
+}
+
+impl MakeRef for ManagedPolicy {
+    type Ref = ManagedPolicyRef;
+    fn make_ref(&self, handle: ResourceHandle) -> ManagedPolicyRef {
+        ManagedPolicyRef::new(handle)
+    }
+}
+
+impl Resource for ManagedPolicy {}

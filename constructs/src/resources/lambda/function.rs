@@ -8,7 +8,7 @@ use super::{
     Architecture, DurableConfig, EXECUTION_TIMEOUT_RANGE, LogFormat, MEMORY_SIZE_RANGE, RETENTION_PERIOD_RANGE,
     Runtime, TIMEOUT_RANGE,
 };
-use crate::asset::{AssetSource, bucket_name_expr};
+use crate::asset::AssetSource;
 use crate::error::SynthError;
 use crate::reference::{Expr, FunctionRef, LogGroupRef, Reference, ResourceHandle, RoleRef};
 use crate::resources::sealed::{MakeRef, Synthesize};
@@ -216,7 +216,13 @@ impl Synthesize for Function {
         };
         Ok(Props::new()
             .set("Architectures", json!([self.architecture.as_str()]))
-            .set("Code", json!({ "S3Bucket": bucket_name_expr().render(cx)?, "S3Key": asset.object_key() }))
+            .set(
+                "Code",
+                json!({
+                    "S3Bucket": { "Ref": crate::asset::BUCKET_PARAMETER },
+                    "S3Key": asset.object_key(),
+                }),
+            )
             .set_opt("Description", self.description.clone())
             .set_opt("DurableConfig", durable)
             .set_opt("Environment", environment)

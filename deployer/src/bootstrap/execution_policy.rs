@@ -1,0 +1,504 @@
+//! What the app's stacks make, read from their templates, and the two policies the bootstrap stack derives from it:
+//! the permissions boundary of every role they create, and the default policy of the CloudFormation execution role
+//! that creates them.
+//!
+//! **The boundary** allows exactly the actions the app's roles are granted (each service's resources in the
+//! account and region): a role can never do more, whatever policy is attached to it later.
+//!
+//! **The default execution policy** allows what CloudFormation calls to create, read, update and delete each
+//! resource type the app's stacks use, as the type's CloudFormation schema lists it (`handlers.*.permissions`), on
+//! the app's resources only: functions and log groups whose names CloudFormation generates from the app's stack
+//! names, roles under the bootstrap's role path, the asset bucket's objects. Roles may only be created or given
+//! policies when they carry the boundary (`iam:PermissionsBoundary`), and only passed to Lambda. Permissions a
+//! schema lists for features the app does not use (VPCs, KMS keys, EFS, code signing, layers, `CodeDeploy` hooks,
+//! ...) are left out, each with its reason in [`TABLE`]; a template that uses such a feature, or a resource type
+//! [`TABLE`] lacks, is an error naming the fix. Generated names are only known once CloudFormation draws them, so
+//! these statements name resource families (`<stack>-*`): that is why only the bootstrap stack may hold such
+//! patterns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use constructs::reference::{Expr, ManagedPolicyRef, Pseudo, Reference, Sub};
+use constructs::resources::iam::{PolicyDocument, Statement};
+use constructs::{SynthError, SynthesizedStack};
+
+/// The resources an action applies to, in the default execution policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Scope {
+    /// The app's functions (their versions and aliases included): names starting with an app stack's name.
+    Functions,
+    /// The app's log groups: `<stack>-*` and `/aws/lambda/<stack>-*`.
+    LogGroups,
+    /// Every CloudWatch Logs resource of the account and region, for read calls that list or describe
+    /// account-level settings (`DescribeLogGroups`, resource and index policies).
+    LogsReads,
+    /// The roles under the bootstrap's role path.
+    Roles,
+    /// The roles under the role path, and only when they carry the boundary (`iam:PermissionsBoundary`).
+    RolesWithBoundary,
+    /// Passing the roles under the role path, to Lambda only (`iam:PassedToService`).
+    PassRoles,
+    /// The asset bucket's objects (Lambda reads a function's code with the caller's permissions).
+    AssetObjects,
+    /// The app's queues: names starting with an app stack's name.
+    Queues,
+}
+
+/// What one resource type needs: the actions by scope, and what its schema lists that is left out, with why.
+#[derive(Debug)]
+pub(crate) struct TypeNeeds {
+    /// The CloudFormation resource type.
+    pub(crate) resource_type: &'static str,
+    /// The actions the default execution policy allows, by scope.
+    pub(crate) allowed: &'static [(Scope, &'static [&'static str])],
+    /// Actions the type's schema lists that the default leaves out, with the reason.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the test comparing the table with the schemas"))]
+    pub(crate) excluded: &'static [(&'static str, &'static str)],
+    /// Properties whose use needs one of the excluded permissions: a template using one is refused.
+    pub(crate) unsupported_properties: &'static [&'static str],
+}
+
+const VPC: &str = "VpcConfig: the app's functions run outside a VPC";
+const KMS: &str = "KmsKeyArn: the app's functions and log groups use AWS managed keys";
+const EFS: &str = "FileSystemConfigs: no function mounts a file system";
+const CODE_SIGNING: &str = "CodeSigningConfigArn: no code signing";
+const CAPACITY: &str = "CapacityProviderConfig: functions run on Lambda's own capacity";
+const LOGS_OPTIONAL: &str = "a log group option the app does not set (data protection, index, resource policies, deliveries, KMS, deletion protection, bearer tokens)";
+
+/// What the default execution policy allows per resource type; curated from each type's CloudFormation schema
+/// (the handler permissions, as cfn-lint ships them; a test compares the two).
+pub(crate) const TABLE: &[TypeNeeds] = &[
+    TypeNeeds {
+        resource_type: "AWS::Lambda::Function",
+        allowed: &[
+            (
+                Scope::Functions,
+                &[
+                    "lambda:CreateFunction",
+                    "lambda:DeleteFunction",
+                    "lambda:DeleteFunctionConcurrency",
+                    "lambda:GetFunction",
+                    "lambda:GetFunctionCodeSigningConfig",
+                    "lambda:GetFunctionRecursionConfig",
+                    "lambda:GetFunctionScalingConfig",
+                    "lambda:GetRuntimeManagementConfig",
+                    "lambda:PublishVersion",
+                    "lambda:PutFunctionConcurrency",
+                    "lambda:PutFunctionRecursionConfig",
+                    "lambda:PutRuntimeManagementConfig",
+                    "lambda:TagResource",
+                    "lambda:UntagResource",
+                    "lambda:UpdateFunctionCode",
+                    "lambda:UpdateFunctionConfiguration",
+                ],
+            ),
+            (Scope::PassRoles, &["iam:PassRole"]),
+            (Scope::AssetObjects, &["s3:GetObject", "s3:GetObjectVersion"]),
+        ],
+        excluded: &[
+            ("ec2:DescribeNetworkInterfaces", VPC),
+            ("ec2:DescribeSecurityGroups", VPC),
+            ("ec2:DescribeSubnets", VPC),
+            ("ec2:DescribeVpcs", VPC),
+            ("elasticfilesystem:DescribeMountTargets", EFS),
+            ("s3files:ListMountTargets", EFS),
+            ("kms:CreateGrant", KMS),
+            ("kms:Decrypt", KMS),
+            ("kms:DescribeKey", KMS),
+            ("kms:Encrypt", KMS),
+            ("kms:GenerateDataKey", KMS),
+            ("lambda:GetCodeSigningConfig", CODE_SIGNING),
+            ("lambda:PutFunctionCodeSigningConfig", CODE_SIGNING),
+            ("lambda:DeleteFunctionCodeSigningConfig", CODE_SIGNING),
+            ("lambda:GetLayerVersion", "Layers: the functions are single binaries"),
+            ("lambda:PassCapacityProvider", CAPACITY),
+            ("lambda:PutFunctionScalingConfig", CAPACITY),
+            (
+                "lambda:AssociateRuntimeAlias",
+                "RuntimeManagementConfig aliases: the functions run on provided.al2023 as is",
+            ),
+            ("lambda:ListFunctions", "the list handler: CloudFormation lists functions only to import them"),
+        ],
+        unsupported_properties: &[
+            "VpcConfig",
+            "KmsKeyArn",
+            "FileSystemConfigs",
+            "CodeSigningConfigArn",
+            "Layers",
+            "CapacityProviderConfig",
+            "DurableConfig.KMSKeyArn",
+        ],
+    },
+    TypeNeeds {
+        resource_type: "AWS::Lambda::Version",
+        allowed: &[(
+            Scope::Functions,
+            &[
+                "lambda:DeleteFunction",
+                "lambda:GetFunctionConfiguration",
+                "lambda:GetFunctionScalingConfig",
+                "lambda:GetProvisionedConcurrencyConfig",
+                "lambda:GetRuntimeManagementConfig",
+                "lambda:ListVersionsByFunction",
+                "lambda:PublishVersion",
+                "lambda:PutProvisionedConcurrencyConfig",
+                "lambda:PutRuntimeManagementConfig",
+            ],
+        )],
+        excluded: &[("lambda:PutFunctionScalingConfig", CAPACITY)],
+        unsupported_properties: &["FunctionScalingConfig"],
+    },
+    TypeNeeds {
+        resource_type: "AWS::Lambda::Alias",
+        allowed: &[(
+            Scope::Functions,
+            &[
+                "lambda:CreateAlias",
+                "lambda:DeleteAlias",
+                "lambda:DeleteProvisionedConcurrencyConfig",
+                "lambda:GetAlias",
+                "lambda:GetProvisionedConcurrencyConfig",
+                "lambda:PutProvisionedConcurrencyConfig",
+                "lambda:UpdateAlias",
+            ],
+        )],
+        excluded: &[
+            ("codedeploy:CreateDeployment", "CodeDeploy traffic shifting: the alias moves in one step"),
+            ("codedeploy:GetDeployment", "CodeDeploy traffic shifting: the alias moves in one step"),
+            ("codedeploy:GetDeploymentConfig", "CodeDeploy traffic shifting: the alias moves in one step"),
+            ("codedeploy:GetDeploymentGroup", "CodeDeploy traffic shifting: the alias moves in one step"),
+            ("codedeploy:StopDeployment", "CodeDeploy traffic shifting: the alias moves in one step"),
+            ("lambda:ListAliases", "the list handler: CloudFormation lists aliases only to import them"),
+        ],
+        unsupported_properties: &[],
+    },
+    TypeNeeds {
+        resource_type: "AWS::IAM::Role",
+        allowed: &[
+            (
+                Scope::Roles,
+                &[
+                    "iam:DeleteRole",
+                    "iam:GetRole",
+                    "iam:GetRolePolicy",
+                    "iam:ListAttachedRolePolicies",
+                    "iam:ListRolePolicies",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:UpdateRole",
+                    "iam:UpdateRoleDescription",
+                ],
+            ),
+            (
+                Scope::RolesWithBoundary,
+                &[
+                    "iam:AttachRolePolicy",
+                    "iam:CreateRole",
+                    "iam:DeleteRolePolicy",
+                    "iam:DetachRolePolicy",
+                    "iam:PutRolePermissionsBoundary",
+                    "iam:PutRolePolicy",
+                ],
+            ),
+        ],
+        excluded: &[
+            ("iam:DeleteRolePermissionsBoundary", "it would lift the boundary: the execution role must never do that"),
+            ("iam:ListRoles", "the list handler: CloudFormation lists roles only to import them"),
+        ],
+        unsupported_properties: &[],
+    },
+    TypeNeeds {
+        resource_type: "AWS::IAM::Policy",
+        allowed: &[
+            (Scope::Roles, &["iam:GetRolePolicy"]),
+            (Scope::RolesWithBoundary, &["iam:DeleteRolePolicy", "iam:PutRolePolicy"]),
+        ],
+        excluded: &[
+            ("iam:DeleteGroupPolicy", "Groups: the app's policies attach to roles only"),
+            ("iam:GetGroupPolicy", "Groups: the app's policies attach to roles only"),
+            ("iam:PutGroupPolicy", "Groups: the app's policies attach to roles only"),
+            ("iam:DeleteUserPolicy", "Users: the app's policies attach to roles only"),
+            ("iam:GetUserPolicy", "Users: the app's policies attach to roles only"),
+            ("iam:PutUserPolicy", "Users: the app's policies attach to roles only"),
+        ],
+        unsupported_properties: &["Groups", "Users"],
+    },
+    TypeNeeds {
+        resource_type: "AWS::Logs::LogGroup",
+        allowed: &[
+            (
+                Scope::LogGroups,
+                &[
+                    "logs:CreateLogGroup",
+                    "logs:DeleteLogGroup",
+                    "logs:DeleteRetentionPolicy",
+                    "logs:GetDataProtectionPolicy",
+                    "logs:ListTagsForResource",
+                    "logs:PutRetentionPolicy",
+                    "logs:TagResource",
+                    "logs:UntagResource",
+                ],
+            ),
+            (
+                Scope::LogsReads,
+                &["logs:DescribeIndexPolicies", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies"],
+            ),
+        ],
+        excluded: &[
+            ("logs:AssociateKmsKey", KMS),
+            ("logs:DisassociateKmsKey", KMS),
+            ("logs:CreateLogDelivery", LOGS_OPTIONAL),
+            ("logs:DeleteDataProtectionPolicy", LOGS_OPTIONAL),
+            ("logs:DeleteIndexPolicy", LOGS_OPTIONAL),
+            ("logs:DeleteResourcePolicy", LOGS_OPTIONAL),
+            ("logs:PutBearerTokenAuthentication", LOGS_OPTIONAL),
+            ("logs:PutDataProtectionPolicy", LOGS_OPTIONAL),
+            ("logs:PutIndexPolicy", LOGS_OPTIONAL),
+            ("logs:PutLogGroupDeletionProtection", LOGS_OPTIONAL),
+            ("logs:PutResourcePolicy", LOGS_OPTIONAL),
+            ("firehose:TagDeliveryStream", LOGS_OPTIONAL),
+            ("s3:REST.PUT.OBJECT", LOGS_OPTIONAL),
+        ],
+        unsupported_properties: &[
+            "KmsKeyId",
+            "DataProtectionPolicy",
+            "FieldIndexPolicies",
+            "ResourcePolicyDocument",
+            "DeletionProtectionEnabled",
+            "BearerTokenAuthenticationEnabled",
+        ],
+    },
+    TypeNeeds {
+        resource_type: "AWS::SQS::Queue",
+        allowed: &[(
+            Scope::Queues,
+            &[
+                "sqs:CreateQueue",
+                "sqs:DeleteQueue",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ListQueueTags",
+                "sqs:SetQueueAttributes",
+                "sqs:TagQueue",
+                "sqs:UntagQueue",
+            ],
+        )],
+        excluded: &[("sqs:ListQueues", "the list handler: CloudFormation lists queues only to import them")],
+        unsupported_properties: &["KmsMasterKeyId"],
+    },
+];
+
+/// What the app's stacks hold, as far as the bootstrap's policies are concerned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Footprint {
+    /// The app stacks' names.
+    pub(crate) stacks: Vec<String>,
+    /// The resource types they use, with the first resource of each (`stack/LogicalId`), for error messages.
+    pub(crate) types: BTreeMap<String, String>,
+    /// Every action an `Allow` statement of one of their roles' policies grants.
+    pub(crate) role_actions: BTreeSet<String>,
+    /// Properties a default policy does not cover, where used (`stack/LogicalId: Property`).
+    pub(crate) unsupported: Vec<String>,
+}
+
+impl Footprint {
+    /// Reads the app's synthesized templates.
+    pub(crate) fn of(stacks: &[SynthesizedStack]) -> Self {
+        let mut footprint = Self::default();
+        for stack in stacks {
+            footprint.stacks.push(stack.stack_name.clone());
+            let resources = stack.template.get("Resources").and_then(Value::as_object);
+            for (id, resource) in resources.into_iter().flatten() {
+                let kind = resource.get("Type").and_then(Value::as_str).unwrap_or_default();
+                let at = format!("{}/{id}", stack.stack_name);
+                footprint.types.entry(kind.to_owned()).or_insert_with(|| at.clone());
+                let properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
+                for document in policy_documents(kind, &properties) {
+                    footprint.role_actions.extend(allowed_actions(document));
+                }
+                let needs = TABLE.iter().find(|t| t.resource_type == kind);
+                for property in needs.map_or(&[][..], |n| n.unsupported_properties) {
+                    let mut value = Some(&properties);
+                    for part in property.split('.') {
+                        value = value.and_then(|v| v.get(part));
+                    }
+                    if value.is_some() {
+                        footprint.unsupported.push(format!("{at}: {property}"));
+                    }
+                }
+            }
+        }
+        footprint
+    }
+}
+
+/// The policy documents of a role or policy resource.
+fn policy_documents<'a>(kind: &str, properties: &'a Value) -> Vec<&'a Value> {
+    match kind {
+        "AWS::IAM::Role" => properties
+            .get("Policies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.get("PolicyDocument"))
+            .collect(),
+        "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => properties.get("PolicyDocument").into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The actions a document's `Allow` statements grant.
+fn allowed_actions(document: &Value) -> Vec<String> {
+    let statements = document.get("Statement").and_then(Value::as_array).into_iter().flatten();
+    statements
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .flat_map(|s| match s.get("Action") {
+            Some(Value::String(a)) => vec![a.clone()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// The permissions boundary: per service the app's roles use, the actions they are granted, on that service's
+/// resources in this account and region.
+pub(crate) fn boundary(footprint: &Footprint) -> PolicyDocument {
+    let mut by_service: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for action in &footprint.role_actions {
+        let (service, _) = action.split_once(':').unwrap_or((action, ""));
+        by_service.entry(service).or_default().push(action);
+    }
+    if by_service.is_empty() {
+        // A boundary allows only what it allows: with no grant to mirror, a policy of one Deny allows nothing (a
+        // policy needs a statement, and an Allow would grant something).
+        return PolicyDocument::new().statement(
+            Statement::deny().sid("NothingGranted").actions(["iam:*"]).resource_pattern(service_resources("iam")),
+        );
+    }
+    let mut document = PolicyDocument::new();
+    for (service, actions) in by_service {
+        let sid: String = format!("AppRoles{}", capitalized(service));
+        document = document.statement(
+            Statement::allow().sid(sid).actions(actions.iter().copied()).resource_pattern(service_resources(service)),
+        );
+    }
+    document
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:*`, the ARN forms of services without a region or an account
+/// as they write them.
+fn service_resources(service: &str) -> Expr {
+    let sub = Sub::new().text("arn:").value(Pseudo::Partition).text(format!(":{service}:"));
+    match service {
+        "s3" => sub.text("::*").build(),
+        "iam" | "sts" => sub.text(":").value(Pseudo::AccountId).text(":*").build(),
+        _ => sub.value(Pseudo::Region).text(":").value(Pseudo::AccountId).text(":*").build(),
+    }
+}
+
+fn capitalized(service: &str) -> String {
+    service
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The default execution policy for the app's resource types, on the app's resources only.
+pub(crate) fn default_execution_policy(
+    footprint: &Footprint,
+    qualifier: &str,
+    boundary: &ManagedPolicyRef,
+    bucket_arn: &Expr,
+) -> Result<PolicyDocument, SynthError> {
+    if let Some(used) = footprint.unsupported.first() {
+        return Err(SynthError::invalid(
+            used,
+            "the default CloudFormation execution policy does not cover this property (it needs permissions on \
+             resources outside the app): bootstrap with `up --execution-policy <policy ARN>` naming a policy that \
+             does, or extend deployer/src/bootstrap/execution_policy.rs",
+        ));
+    }
+    let mut scopes: BTreeMap<Scope, BTreeSet<&str>> = BTreeMap::new();
+    for (kind, at) in &footprint.types {
+        let needs = TABLE.iter().find(|t| t.resource_type == kind).ok_or_else(|| {
+            SynthError::invalid(
+                at,
+                format!(
+                    "the default CloudFormation execution policy does not cover resource type {kind}: add what \
+                     CloudFormation needs for it (its schema's handler permissions) to \
+                     deployer/src/bootstrap/execution_policy.rs, or bootstrap with `up --execution-policy <policy ARN>`"
+                ),
+            )
+        })?;
+        for (scope, actions) in needs.allowed {
+            scopes.entry(*scope).or_default().extend(actions.iter().copied());
+        }
+    }
+    let partition_region_account = |service: &str| {
+        Sub::new()
+            .text("arn:")
+            .value(Pseudo::Partition)
+            .text(format!(":{service}:"))
+            .value(Pseudo::Region)
+            .text(":")
+            .value(Pseudo::AccountId)
+            .text(":")
+    };
+    let roles = Sub::new()
+        .text("arn:")
+        .value(Pseudo::Partition)
+        .text(":iam::")
+        .value(Pseudo::AccountId)
+        .text(":role")
+        .value(constructs::qualifier::role_path(qualifier))
+        .text("*")
+        .build();
+    // A stack whose name extends another's (`<name>-...`) has its resources covered by the other's patterns.
+    let stacks: Vec<&String> = footprint
+        .stacks
+        .iter()
+        .filter(|s| !footprint.stacks.iter().any(|other| other != *s && s.starts_with(&format!("{other}-"))))
+        .collect();
+    let mut document = PolicyDocument::new();
+    for (scope, actions) in scopes {
+        let statement = Statement::allow().actions(actions.iter().copied());
+        let statement = match scope {
+            Scope::Functions => stacks.iter().fold(statement.sid("AppFunctions"), |s, stack| {
+                s.resource_pattern(partition_region_account("lambda").text(format!("function:{stack}-*")).build())
+            }),
+            Scope::LogGroups => stacks.iter().fold(statement.sid("AppLogGroups"), |s, stack| {
+                s.resource_pattern(partition_region_account("logs").text(format!("log-group:{stack}-*")).build())
+                    .resource_pattern(
+                        partition_region_account("logs").text(format!("log-group:/aws/lambda/{stack}-*")).build(),
+                    )
+            }),
+            Scope::LogsReads => {
+                statement.sid("LogsReads").resource_pattern(partition_region_account("logs").text("*").build())
+            }
+            Scope::Roles => statement.sid("AppRoles").resource_pattern(roles.clone()),
+            Scope::RolesWithBoundary => statement
+                .sid("AppRolesWithTheBoundaryOnly")
+                .resource_pattern(roles.clone())
+                .condition_expr("StringEquals", "iam:PermissionsBoundary", boundary.ref_()),
+            Scope::PassRoles => statement.sid("PassAppRolesToLambdaOnly").resource_pattern(roles.clone()).condition(
+                "StringEquals",
+                "iam:PassedToService",
+                "lambda.amazonaws.com",
+            ),
+            Scope::AssetObjects => {
+                statement.sid("ReadAssets").resource_pattern(Sub::new().value(bucket_arn.clone()).text("/*").build())
+            }
+            Scope::Queues => stacks.iter().fold(statement.sid("AppQueues"), |s, stack| {
+                s.resource_pattern(partition_region_account("sqs").text(format!("{stack}-*")).build())
+            }),
+        };
+        document = document.statement(statement);
+    }
+    Ok(document)
+}
