@@ -235,28 +235,33 @@ impl Selection {
         CloudAssembly { stacks: self.stacks().cloned().collect() }
     }
 
-    /// Synthesizes the selected stacks against `assets`, the bootstrap stack (the default one of the app's
-    /// qualifier) first.
-    pub(crate) fn synth(&self, assets: &AssetManifest) -> Result<CloudAssembly> {
-        self.synth_with_bootstrap(assets, &BootstrapConfig::new(&self.app.context.qualifier))
+    /// Synthesizes the selected stacks against `assets`, the bootstrap stack as `bootstrap` chooses first.
+    pub(crate) fn synth_with_bootstrap(&self, assets: &AssetManifest, bootstrap: &BootstrapConfig) -> Result<CloudAssembly> {
+        let mut stacks = vec![self.bootstrap(bootstrap)?];
+        stacks.extend(self.synth_app(assets)?.stacks);
+        Ok(CloudAssembly { stacks })
     }
 
-    /// Synthesizes the selected stacks against `assets`, the bootstrap stack as `bootstrap` chooses first. The
-    /// bootstrap is derived from every stack of the app, selected or not: it serves them all.
-    pub(crate) fn synth_with_bootstrap(
-        &self,
-        assets: &AssetManifest,
-        bootstrap: &BootstrapConfig,
-    ) -> Result<CloudAssembly> {
+    /// The selected stacks synthesized against `assets`, without the bootstrap stack (the local target has none).
+    pub(crate) fn synth_app(&self, assets: &AssetManifest) -> Result<CloudAssembly> {
         // The app synthesizes all its stacks: those not selected get placeholder names, and are dropped.
         let every: Vec<AssetSpec> = self.assembly.stacks.iter().flat_map(|s| s.assets.iter().cloned()).collect();
         let mut complete = AssetManifest::placeholders(&every);
         complete.0.extend(assets.0.iter().map(|(id, asset)| (id.clone(), asset.clone())));
         let assembly = self.app.synth(Some(&complete))?;
         let names = self.names();
-        let mut stacks = vec![crate::bootstrap::synth(bootstrap, &self.assembly.stacks)?];
-        stacks.extend(assembly.stacks.into_iter().filter(|s| names.contains(&s.stack_name)));
-        Ok(CloudAssembly { stacks })
+        Ok(CloudAssembly { stacks: assembly.stacks.into_iter().filter(|s| names.contains(&s.stack_name)).collect() })
+    }
+
+    /// The bootstrap of the app's qualifier, with the default execution policy.
+    pub(crate) fn default_bootstrap(&self) -> BootstrapConfig {
+        BootstrapConfig::new(&self.app.context.qualifier)
+    }
+
+    /// The bootstrap stack as `config` chooses, synthesized. It is derived from every stack of the app, selected
+    /// or not: it serves them all.
+    pub(crate) fn bootstrap(&self, config: &BootstrapConfig) -> Result<SynthesizedStack> {
+        Ok(crate::bootstrap::synth(config, &self.assembly.stacks)?)
     }
 }
 

@@ -90,7 +90,7 @@ fn a_renamed_stack_keeps_its_id_and_an_environment_prefixes_every_name() {
 #[test]
 fn the_selected_stacks_are_synthesized_after_the_bootstrap_stack() {
     let selection = Selection::new(app(), &["Conformance*".to_owned()]).unwrap();
-    let assembly = selection.synth(&AssetManifest::new()).unwrap();
+    let assembly = selection.synth_with_bootstrap(&AssetManifest::new(), &selection.default_bootstrap()).unwrap();
     let names: Vec<&str> = assembly.stacks.iter().map(|s| s.stack_name.as_str()).collect();
     assert_eq!(names[0], crate::bootstrap::STACK_NAME);
     assert_eq!(names[1..], ["durable-conformance-step", "durable-conformance-wait", "durable-conformance-invoke"]);
@@ -114,7 +114,7 @@ fn stacks_left_out_of_the_selection_need_no_assets() {
     let selection = Selection::new(app, &[]).unwrap();
     let mut assets = AssetManifest::new();
     assets.insert("First/Fn", "ab".repeat(32));
-    let assembly = selection.synth(&assets).unwrap();
+    let assembly = selection.synth_with_bootstrap(&assets, &selection.default_bootstrap()).unwrap();
     let code = &assembly.stacks[1].template["Resources"]["Fn"]["Properties"]["Code"]["S3Key"];
     assert_eq!(code, &serde_json::json!(format!("{}.zip", "ab".repeat(32))));
     assert_eq!(assembly.stacks.len(), 2, "the bootstrap stack and the selected one");

@@ -13,7 +13,13 @@ use super::{Context, write_templates};
 pub(crate) fn run(ctx: &Context, args: &SynthArgs) -> Result<()> {
     let selection = ctx.selection(&args.selectors.stacks)?;
     let planned = assets::plan(&ctx.workspace, &selection.assets(), BuildTarget::Lambda(ctx.global.arch))?;
-    let assembly = selection.synth(&assets::manifest(&planned))?;
+    let mut assembly = selection.synth_app(&assets::manifest(&planned))?;
+    // The bootstrap stack is written beside the app's when it can be derived; when it cannot (a resource type its
+    // default execution policy does not cover), the app's templates are still worth having, and `up` stops there.
+    match selection.bootstrap(&selection.default_bootstrap()) {
+        Ok(bootstrap) => assembly.stacks.insert(0, bootstrap),
+        Err(e) => ctx.host.notify(Event::Warning { message: format!("the bootstrap stack is not written: {e}") }),
+    }
     let dir = args.out.clone().unwrap_or_else(|| ctx.workspace.synth_dir());
     for (stack, path) in write_templates(&assembly, &dir)? {
         ctx.host.notify(Event::TemplateWritten { stack, path: path.display().to_string() });

@@ -8,7 +8,7 @@ use std::io::{BufRead as _, Seek as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use constructs::{AssetManifest, ResolvedAsset, StackKind, SynthesizedStack};
+use constructs::{AssetManifest, ResolvedAsset, SynthesizedStack};
 use local::{DaemonCommand, DeployRequest, Notice, ServiceAction, StackTemplate};
 
 use super::{Deployed, DownScope, LogsRequest};
@@ -119,8 +119,7 @@ impl LocalTarget {
         });
         let outputs = build::build(&ctx.workspace, &specs, BuildTarget::Host)?;
         let (manifest, code) = store_each_once(outputs, |bootstrap| Ok(self.target.store_binary(bootstrap)?))?;
-        let assembly = selection.synth(&manifest)?;
-        let stacks = assembly.stacks.into_iter().filter(|s| s.kind == StackKind::App).collect();
+        let stacks = selection.synth_app(&manifest)?.stacks;
         Ok((stacks, code))
     }
 
