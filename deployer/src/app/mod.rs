@@ -236,7 +236,11 @@ impl Selection {
     }
 
     /// Synthesizes the selected stacks against `assets`, the bootstrap stack as `bootstrap` chooses first.
-    pub(crate) fn synth_with_bootstrap(&self, assets: &AssetManifest, bootstrap: &BootstrapConfig) -> Result<CloudAssembly> {
+    pub(crate) fn synth_with_bootstrap(
+        &self,
+        assets: &AssetManifest,
+        bootstrap: &BootstrapConfig,
+    ) -> Result<CloudAssembly> {
         let mut stacks = vec![self.bootstrap(bootstrap)?];
         stacks.extend(self.synth_app(assets)?.stacks);
         Ok(CloudAssembly { stacks })
