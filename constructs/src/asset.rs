@@ -48,8 +48,15 @@ pub struct AssetManifest(pub BTreeMap<String, ResolvedAsset>);
 /// A built and published asset.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ResolvedAsset {
-    /// Lowercase hex SHA-256 of the zip.
+    /// The object's name, 64 lowercase hex digits: for a cargo binary the fingerprint of its build's inputs (known
+    /// without building), for a prebuilt zip the SHA-256 of its bytes. The S3 key is `<name>.zip`.
     pub sha256: String,
+    /// The SHA-256 of the zip's bytes, once it is known (built here, or recorded with the uploaded object): the
+    /// code Lambda will hold. A function's versions are named after it rather than after the object's name, so a
+    /// change of build inputs that leaves the zip byte-identical publishes no new version (which CloudFormation
+    /// would refuse: "A version for this Lambda function exists").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_sha256: Option<String>,
 }
 
 impl ResolvedAsset {
@@ -77,7 +84,14 @@ impl AssetManifest {
 
     /// Records the hash of asset `id`.
     pub fn insert(&mut self, id: impl Into<String>, sha256: impl Into<String>) {
-        self.0.insert(id.into(), ResolvedAsset { sha256: sha256.into() });
+        self.0.insert(id.into(), ResolvedAsset { sha256: sha256.into(), code_sha256: None });
+    }
+
+    /// Records the SHA-256 of asset `id`'s zip bytes, once known (see [`ResolvedAsset::code_sha256`]).
+    pub fn set_code_sha256(&mut self, id: &str, code_sha256: impl Into<String>) {
+        if let Some(asset) = self.0.get_mut(id) {
+            asset.code_sha256 = Some(code_sha256.into());
+        }
     }
 
     /// The resolved asset `id`, checked to carry a well-formed hash.
@@ -100,7 +114,7 @@ mod tests {
 
     #[test]
     fn object_key_is_the_hash() {
-        let a = ResolvedAsset { sha256: "ab".repeat(32) };
+        let a = ResolvedAsset { sha256: "ab".repeat(32), code_sha256: None };
         assert_eq!(a.object_key(), format!("{}.zip", "ab".repeat(32)));
     }
 

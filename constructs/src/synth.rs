@@ -207,7 +207,14 @@ fn resolve_logical_ids(stack: &Stack, assets: &AssetManifest) -> Result<Vec<Opti
                 .get(source.index())
                 .ok_or_else(|| SynthError::invalid(&node.path, "hash source is missing"))?;
             let source_cx = RenderContext { path: &source_node.path, ..cx };
-            let properties = source_node.resource.properties(&source_cx)?;
+            let mut properties = source_node.resource.properties(&source_cx)?;
+            // The code a version holds is the zip's bytes, not the object's name: hashed by what Lambda will run
+            // when that is known.
+            let code = source_node.resource.asset().and_then(|_| assets.0.get(&source_node.path));
+            if let (Some(sha256), Some(props)) = (code.and_then(|c| c.code_sha256.as_ref()), properties.as_object_mut())
+            {
+                props.insert("Code".to_owned(), json!({ "ZipSha256": sha256 }));
+            }
             id.push_str(&content_hash(&properties, &stack.name)?);
         }
         if let Some(first) = owners.get(&id) {

@@ -75,6 +75,35 @@ pub(crate) fn manifest(planned: &[PlannedAsset]) -> AssetManifest {
     manifest
 }
 
+/// The manifest with the SHA-256 of each object's zip bytes where `codes` (by object name) knows it: what a
+/// function's versions are named after.
+pub(crate) fn manifest_with_codes(
+    planned: &[PlannedAsset],
+    codes: &std::collections::BTreeMap<String, String>,
+) -> AssetManifest {
+    let mut manifest = manifest(planned);
+    for asset in planned {
+        if let Some(code) = codes.get(&asset.name) {
+            manifest.set_code_sha256(&asset.asset_id, code.clone());
+        }
+    }
+    manifest
+}
+
+/// The SHA-256 of `object`'s zip bytes when it is packaged on this machine.
+pub(crate) fn local_code_sha256(workspace: &Workspace, object: &PlannedAsset) -> Option<String> {
+    let (path, _) = packaged(workspace, object)?;
+    std::fs::read(path).ok().map(|bytes| sha256_hex(&bytes))
+}
+
+/// The SHA-256 of the zip bytes of each object of `planned` packaged on this machine, by object name.
+pub(crate) fn local_codes(
+    workspace: &Workspace,
+    planned: &[PlannedAsset],
+) -> std::collections::BTreeMap<String, String> {
+    objects(planned).into_iter().filter_map(|o| Some((o.name.clone(), local_code_sha256(workspace, o)?))).collect()
+}
+
 /// The distinct objects of `planned` (many assets share one: every conformance function runs one binary), in the
 /// order first used.
 pub(crate) fn objects(planned: &[PlannedAsset]) -> Vec<&PlannedAsset> {

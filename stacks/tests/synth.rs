@@ -397,3 +397,34 @@ fn validators() {
     let (ok, text) = run(&checkov, &["--quiet", "--framework", "cloudformation"], &checkov_files);
     assert!(ok && !text.contains("FAILED"), "checkov reports failed checks:\n{text}");
 }
+
+/// A version is named after the code Lambda will hold, the zip's SHA-256, once known: new build inputs that leave
+/// the zip byte-identical (a change to `Cargo.lock` the functions do not use) move the S3 key but publish no new
+/// version, which CloudFormation would refuse ("A version for this Lambda function exists"); new zip bytes under
+/// the same key do publish one.
+#[test]
+fn versions_follow_the_zip_s_bytes_not_the_object_s_name() {
+    let config = default_context();
+    let ids = |salt: &str, code: Option<&str>| {
+        let mut m = manifest(&config, salt);
+        if let Some(code) = code {
+            for id in m.0.keys().cloned().collect::<Vec<_>>() {
+                m.set_code_sha256(&id, hex::encode(Sha256::digest(format!("{id}{code}"))));
+            }
+        }
+        let assembly = app(&config).synth_with(&m).unwrap();
+        let t = app_template(&assembly);
+        let key = t["Resources"][PROCESSOR_ID]["Properties"]["Code"]["S3Key"].as_str().unwrap().to_owned();
+        (key, logical_id_with_prefix(t, "ProcessorVersion"), logical_id_with_prefix(t, "OrchestratorVersion"))
+    };
+    let (key, processor, orchestrator) = ids("", Some("zip-1"));
+    let (moved_key, same_processor, same_orchestrator) = ids("new-lockfile", Some("zip-1"));
+    assert_ne!(key, moved_key, "the object's name follows the build's inputs");
+    assert_eq!((&processor, &orchestrator), (&same_processor, &same_orchestrator), "identical zips, same versions");
+    let (_, new_processor, new_orchestrator) = ids("", Some("zip-2"));
+    assert_ne!(new_processor, processor, "new code publishes a new version");
+    assert_ne!(new_orchestrator, orchestrator);
+    // Unknown code (nothing built yet): named after the object, as before.
+    let (_, unknown, _) = ids("", None);
+    assert_ne!(unknown, processor);
+}

@@ -397,7 +397,7 @@ pub(crate) async fn template_source(
     };
     let key = format!("templates/{}.json", crate::package::zip::sha256_hex(template_body.as_bytes()));
     let body = template_body.as_bytes().to_vec().into();
-    crate::publish::s3::put(&aws.s3, bucket, &key, body, "application/json").await?;
+    crate::publish::s3::put(&aws.s3, bucket, &key, body, "application/json", None).await?;
     Ok(TemplateSource::Url(crate::publish::s3::object_url(&bucket.name, &aws.region, &key).await?))
 }
 

@@ -514,7 +514,7 @@ async fn an_asset_bucket_owned_by_another_account_is_refused() {
         .build();
     let put = mock!(S3::put_object).sequence().http_status(200, None).repeatedly().build();
     let (key, zip) = asset(dir.path());
-    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6).await.unwrap_err();
+    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6, &"c".repeat(64)).await.unwrap_err();
     assert!(matches!(error, DeployerError::BucketNotOwned(_)), "{error:?}");
     let text = error.to_string();
     assert!(text.contains(&bucket.name) && text.contains("another AWS account"), "{text}");
@@ -545,7 +545,7 @@ async fn an_asset_bucket_in_another_region_is_reported_with_its_region() {
         .build();
     let put = mock!(S3::put_object).sequence().http_status(200, None).repeatedly().build();
     let (key, zip) = asset(dir.path());
-    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6).await.unwrap_err();
+    let error = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6, &"c".repeat(64)).await.unwrap_err();
     let text = error.to_string();
     assert!(text.contains("301 PermanentRedirect") && text.contains("region eu-west-1"), "{text}");
     assert!(text.contains(&bucket.name) && text.contains("--region"), "{text}");
@@ -562,16 +562,44 @@ async fn uploads_to_our_own_bucket_name_its_owner() {
         .http_status(200, Some(EMPTY_LISTING.to_owned()))
         .repeatedly()
         .build();
+    // The zip's SHA-256 travels with the object: `diff` and later `up`s name versions after it without the zip.
+    let code = "c".repeat(64);
     let put = mock!(S3::put_object)
-        .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT))
+        .match_requests(move |r| {
+            r.expected_bucket_owner() == Some(ACCOUNT)
+                && r.metadata().and_then(|m| m.get("code-sha256")) == Some(&"c".repeat(64))
+        })
         .sequence()
         .http_status(200, None)
         .repeatedly()
         .build();
     let (key, zip) = asset(dir.path());
-    let published = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6).await.unwrap();
+    let published = publish_asset(&s3(&[&listed, &put]), &bucket, &key, &zip, 6, &code).await.unwrap();
     assert_eq!(published, PublishOutcome::Uploaded);
     assert_eq!(put.num_calls(), 1);
+}
+
+/// The zip's SHA-256 recorded at upload is read back from the object's metadata; an object without it (uploaded
+/// by an earlier deployer) or missing gives none, and the versions are then named after the object's name.
+#[tokio::test]
+async fn the_zip_s_sha256_is_read_back_from_the_object_s_metadata() {
+    let bucket = bucket_in("us-east-1");
+    let head = mock!(S3::head_object)
+        .match_requests(|r| r.expected_bucket_owner() == Some(ACCOUNT) && r.key() == Some("a.zip"))
+        .sequence()
+        .output(|| {
+            aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+                .metadata("code-sha256", "d".repeat(64))
+                .build()
+        })
+        .output(|| aws_sdk_s3::operation::head_object::HeadObjectOutput::builder().build())
+        .http_status(404, None)
+        .build();
+    let client = s3(&[&head]);
+    let read = crate::publish::s3::code_sha256(&client, &bucket, "a.zip").await.unwrap();
+    assert_eq!(read, Some("d".repeat(64)));
+    assert_eq!(crate::publish::s3::code_sha256(&client, &bucket, "a.zip").await.unwrap(), None, "no metadata");
+    assert_eq!(crate::publish::s3::code_sha256(&client, &bucket, "a.zip").await.unwrap(), None, "no object");
 }
 
 /// `ListObjectVersions` answering one version that never goes away (a bucket written faster than it is emptied).

@@ -13,7 +13,9 @@ use super::{Context, write_templates};
 pub(crate) fn run(ctx: &Context, args: &SynthArgs) -> Result<()> {
     let selection = ctx.selection(&args.selectors.stacks)?;
     let planned = assets::plan(&ctx.workspace, &selection.assets(), BuildTarget::Lambda(ctx.global.arch))?;
-    let mut assembly = selection.synth_app(&assets::manifest(&planned))?;
+    // Versions are named after the zips' bytes where they are packaged here, as `up` names them.
+    let codes = assets::local_codes(&ctx.workspace, &planned);
+    let mut assembly = selection.synth_app(&assets::manifest_with_codes(&planned, &codes))?;
     // The bootstrap stack is written beside the app's when it can be derived; when it cannot (a resource type its
     // default execution policy does not cover), the app's templates are still worth having, and `up` stops there.
     match selection.bootstrap(&selection.default_bootstrap()) {

@@ -124,13 +124,19 @@ pub(crate) async fn object_exists(
     }))
 }
 
-/// Uploads the zip at `zip_path` (`bytes` long) under `key` unless an object of that size is already there.
+/// The user metadata an asset object carries: the SHA-256 of its bytes, which a function's versions are named
+/// after, so `diff` and a later `up` know it without downloading or building anything.
+pub(crate) const CODE_SHA256_METADATA: &str = "code-sha256";
+
+/// Uploads the zip at `zip_path` (`bytes` long, whose bytes hash to `code_sha256`) under `key` unless an object of
+/// that size is already there.
 pub(crate) async fn publish_asset(
     s3: &aws_sdk_s3::Client,
     bucket: &AssetBucket,
     key: &str,
     zip_path: &std::path::Path,
     bytes: u64,
+    code_sha256: &str,
 ) -> Result<PublishOutcome> {
     if object_exists(s3, bucket, key, Some(bytes)).await? {
         return Ok(PublishOutcome::AlreadyPublished);
@@ -140,27 +146,40 @@ pub(crate) async fn publish_asset(
         path: zip_path.to_path_buf(),
         source: std::io::Error::other(e),
     })?;
-    put(s3, bucket, key, body, "application/zip").await?;
+    put(s3, bucket, key, body, "application/zip", Some((CODE_SHA256_METADATA, code_sha256))).await?;
     Ok(PublishOutcome::Uploaded)
 }
 
-/// Uploads `body` under `key`.
+/// The SHA-256 of the bytes of asset object `key`, as recorded when it was uploaded; `None` for an object
+/// uploaded without it (by an earlier deployer) or missing.
+pub(crate) async fn code_sha256(s3: &aws_sdk_s3::Client, bucket: &AssetBucket, key: &str) -> Result<Option<String>> {
+    let head = s3.head_object().bucket(&bucket.name).expected_bucket_owner(&bucket.owner).key(key).send().await;
+    match head {
+        Ok(head) => Ok(head.metadata().and_then(|m| m.get(CODE_SHA256_METADATA)).cloned()),
+        Err(e)
+            if e.as_service_error().is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(bucket.error("S3.HeadObject")(e)),
+    }
+}
+
+/// Uploads `body` under `key`, with one item of user metadata when given.
 pub(crate) async fn put(
     s3: &aws_sdk_s3::Client,
     bucket: &AssetBucket,
     key: &str,
     body: ByteStream,
     content_type: &str,
+    metadata: Option<(&str, &str)>,
 ) -> Result<()> {
-    s3.put_object()
-        .bucket(&bucket.name)
-        .expected_bucket_owner(&bucket.owner)
-        .key(key)
-        .content_type(content_type)
-        .body(body)
-        .send()
-        .await
-        .map_err(bucket.error("S3.PutObject"))?;
+    let mut request =
+        s3.put_object().bucket(&bucket.name).expected_bucket_owner(&bucket.owner).key(key).content_type(content_type);
+    if let Some((name, value)) = metadata {
+        request = request.metadata(name, value);
+    }
+    request.body(body).send().await.map_err(bucket.error("S3.PutObject"))?;
     Ok(())
 }
 

@@ -138,13 +138,22 @@ impl AwsTarget {
             stage: "publish".into(),
             message: format!("{} asset(s) to s3://{}", objects.len(), bucket.name),
         });
+        let mut codes = BTreeMap::new();
         for object in &objects {
             let key = object.key();
             let local = built.get(&object.name).cloned().or_else(|| assets::packaged(&ctx.workspace, object));
             let bytes = local.as_ref().map_or(0, |(_, bytes)| *bytes);
+            let code = match &local {
+                Some(_) => assets::local_code_sha256(&ctx.workspace, object),
+                None => crate::publish::s3::code_sha256(&aws.s3, &bucket, &key).await?,
+            };
+            if let Some(code) = &code {
+                codes.insert(object.name.clone(), code.clone());
+            }
             let outcome = match (published.get(&object.name), local) {
                 (Some(true), _) => PublishOutcome::AlreadyPublished,
                 (_, Some((path, bytes))) => {
+                    let code = code.clone().unwrap_or_default();
                     #[cfg(feature = "test-hooks")]
                     crate::test_hooks::pause_at("upload", &interrupt).await;
                     // An upload cut off by Ctrl-C leaves no object: S3 stores an object only once all of it
@@ -152,7 +161,7 @@ impl AwsTarget {
                     tokio::select! {
                         biased;
                         () = interrupt.requested() => return Err(stopped_before_deploying("while uploading assets")),
-                        published = publish_asset(&aws.s3, &bucket, &key, &path, bytes) => published?,
+                        published = publish_asset(&aws.s3, &bucket, &key, &path, bytes, &code) => published?,
                     }
                 }
                 (_, None) => {
@@ -170,6 +179,10 @@ impl AwsTarget {
                 PublishOutcome::AlreadyPublished => Event::AssetSkipped { key, bucket: bucket.name.clone() },
             });
         }
+        // Now that every zip's bytes are known, the versions are named after them (see `ResolvedAsset`).
+        let assembly =
+            selection.synth_with_bootstrap(&assets::manifest_with_codes(&planned, &codes), &bootstrap_config)?;
+        write_templates(&assembly, &ctx.workspace.synth_dir())?;
         let mut all_outputs = BTreeMap::new();
         for stack in assembly.stacks.iter().filter(|s| s.kind == constructs::StackKind::App) {
             #[cfg(feature = "test-hooks")]
@@ -261,10 +274,22 @@ impl AwsTarget {
         // The bootstrap as the next `up` would deploy it: with the execution policies chosen last time.
         let policies = chosen_policies(&[], bootstrap.as_ref());
         let bootstrap_config = bootstrap_config(ctx, policies, bootstrap.as_ref());
-        let assembly = selection.synth_with_bootstrap(&assets::manifest(&planned), &bootstrap_config)?;
-        let execution_role = bootstrap.as_ref().and_then(|b| b.execution_role.as_deref());
         let owner = caller.as_ref().map(|c| c.account.clone()).unwrap_or_default();
         let bucket = bootstrap.as_ref().and_then(|b| b.bucket(&owner));
+        // The zips' bytes, as `up` would name the versions after them: packaged here, or recorded with the object.
+        let mut codes = assets::local_codes(&ctx.workspace, &planned);
+        if let (Some(aws), Some(bucket)) = (&aws, &bucket) {
+            for object in assets::objects(&planned) {
+                if !codes.contains_key(&object.name)
+                    && let Some(code) = crate::publish::s3::code_sha256(&aws.s3, bucket, &object.key()).await?
+                {
+                    codes.insert(object.name.clone(), code);
+                }
+            }
+        }
+        let assembly =
+            selection.synth_with_bootstrap(&assets::manifest_with_codes(&planned, &codes), &bootstrap_config)?;
+        let execution_role = bootstrap.as_ref().and_then(|b| b.execution_role.as_deref());
         for synthesized in &assembly.stacks {
             let name = &synthesized.stack_name;
             let deployed = match &aws {

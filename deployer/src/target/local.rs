@@ -274,7 +274,7 @@ fn store_each_once(
                     resolved.clone()
                 } else {
                     let (sha256, path) = store(&binary.bootstrap)?;
-                    let resolved = ResolvedAsset { sha256: sha256.clone() };
+                    let resolved = ResolvedAsset { sha256: sha256.clone(), code_sha256: None };
                     code.insert(resolved.object_key(), (path, sha256));
                     stored.insert(binary.bootstrap.clone(), resolved.clone());
                     resolved

@@ -73,17 +73,31 @@ fn the_trust_policy_matches_the_subject_github_issues_to_the_deploy_job() {
     assert_eq!(job["environment"], "${{ inputs.environment }}", "the deploy job runs in the caller's environment");
     let environments = environment_jobs(&tests);
     assert!(!environments.is_empty(), "deploy.yml deploys no environment");
-    let policy: serde_json::Value = serde_json::from_str(&text(".github/aws/deploy-role-trust-policy.json")).unwrap();
-    let statement = &policy["Statement"][0];
-    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
-    let condition = &statement["Condition"]["StringEquals"];
-    assert_eq!(condition["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
-    let sub = str_of(&condition["token.actions.githubusercontent.com:sub"]);
-    let names: Vec<&str> = environments.iter().map(|(name, _)| name.as_str()).collect();
-    assert!(
-        names.iter().any(|name| sub == format!("repo:<OWNER>/<REPO>:environment:{name}")),
-        "the trust policy's subject {sub} is none GitHub issues to the deploy jobs (environments {names:?})"
-    );
+    // One role per environment, each trusting only its environment's subject.
+    assert!(environments.len() >= 2, "deploy.yml deploys staging, then production: {environments:?}");
+    for (name, _) in &environments {
+        let file = if name == "production" {
+            ".github/aws/deploy-role-trust-policy.json".to_owned()
+        } else {
+            format!(".github/aws/deploy-role-trust-policy-{name}.json")
+        };
+        let policy: serde_json::Value = serde_json::from_str(&text(&file)).unwrap();
+        let statement = &policy["Statement"][0];
+        assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity", "{file}");
+        let condition = &statement["Condition"]["StringEquals"];
+        assert_eq!(condition["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com", "{file}");
+        let sub = str_of(&condition["token.actions.githubusercontent.com:sub"]);
+        assert_eq!(sub, format!("repo:<OWNER>/<REPO>:environment:{name}"), "{file}");
+    }
+    let deploys_environment = text(DEPLOY).contains("--env \"${{ inputs.environment }}\"");
+    assert!(deploys_environment, "the deploy job deploys the deployer.toml environment of its GitHub environment");
+    let config = text("deployer.toml");
+    for (name, _) in &environments {
+        assert!(config.contains(&format!("[environments.{name}]")), "deployer.toml defines no environment {name}");
+    }
+    // Production deploys after staging.
+    let production = &environments.iter().find(|(name, _)| name == "production").expect("a production job").1;
+    assert!(production["needs"].as_array().is_some_and(|n| n.contains(&"staging".into())), "{production}");
     assert!(
         text(DEPLOY).contains("sub = repo:<owner>/<repo>:environment:<environment>"),
         "the deploy workflow's comment must name the subject"

@@ -210,7 +210,7 @@ pub fn synth(target: &LocalTarget, stack: &Stack) -> (Value, BTreeMap<String, (P
     for asset in stack.assets() {
         let AssetSource::CargoBinary { binary, .. } = &asset.source else { panic!("only cargo binaries run locally") };
         let (sha, stored) = target.store_binary(&binaries()[binary]).unwrap();
-        let resolved = ResolvedAsset { sha256: sha.clone() };
+        let resolved = ResolvedAsset { sha256: sha.clone(), code_sha256: None };
         code.insert(resolved.object_key(), (stored, sha));
         manifest.0.insert(asset.id, resolved);
     }

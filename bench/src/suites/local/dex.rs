@@ -65,7 +65,7 @@ impl<'rt> DexSide<'rt> {
                 return Err(Error::msg(format!("asset {} is not a cargo binary", asset.id)));
             };
             let (sha, stored) = target.store_binary(&binaries.join(binary)).context("cannot store a function")?;
-            let resolved = ResolvedAsset { sha256: sha.clone() };
+            let resolved = ResolvedAsset { sha256: sha.clone(), code_sha256: None };
             code.insert(resolved.object_key(), (stored, sha));
             manifest.0.insert(asset.id.clone(), resolved);
         }
