@@ -27,12 +27,31 @@ pub struct Role {
     policies: Vec<(String, PolicyDocument)>,
     managed_policy_arns: Vec<Expr>,
     description: Option<String>,
+    trust_conditions: Vec<(String, String, Expr)>,
 }
 
 impl Role {
     /// A role that `service` (e.g. `lambda.amazonaws.com`) may assume.
     pub fn for_service(service: impl Into<String>) -> Self {
-        Self { service: service.into(), policies: Vec::new(), managed_policy_arns: Vec::new(), description: None }
+        Self {
+            service: service.into(),
+            policies: Vec::new(),
+            managed_policy_arns: Vec::new(),
+            description: None,
+            trust_conditions: Vec::new(),
+        }
+    }
+
+    /// Adds a condition to the trust policy, e.g. `("StringEquals", "aws:SourceAccount", Pseudo::AccountId)`, so
+    /// the service assumes the role only on behalf of this account (the confused-deputy guard).
+    pub fn trust_condition(
+        mut self,
+        operator: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<Expr>,
+    ) -> Self {
+        self.trust_conditions.push((operator.into(), key.into(), value.into()));
+        self
     }
 
     /// Adds an inline policy.
@@ -79,14 +98,22 @@ impl Synthesize for Role {
     }
 
     fn properties(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
-        let trust = json!({
-            "Version": POLICY_VERSION,
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": { "Service": self.service },
-                "Action": "sts:AssumeRole",
-            }],
+        let mut statement = json!({
+            "Effect": "Allow",
+            "Principal": { "Service": self.service },
+            "Action": "sts:AssumeRole",
         });
+        if !self.trust_conditions.is_empty() {
+            let mut conditions = serde_json::Map::new();
+            for (operator, key, value) in &self.trust_conditions {
+                let entry = conditions.entry(operator.clone()).or_insert_with(|| json!({}));
+                if let Value::Object(keys) = entry {
+                    keys.insert(key.clone(), value.render(cx)?);
+                }
+            }
+            statement["Condition"] = Value::Object(conditions);
+        }
+        let trust = json!({ "Version": POLICY_VERSION, "Statement": [statement] });
         let managed = if self.managed_policy_arns.is_empty() {
             None
         } else {
