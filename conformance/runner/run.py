@@ -10,7 +10,7 @@ otherwise get from SAM and AWS:
   (:class:`LocalLogs`) that reads the local target's function log files, or boto3 Logs at the endpoint.
 
 The requirement → stack / logical id / handler mapping, and the requirements the Rust SDK cannot express, come
-from ``manifest.json`` beside this file, which ``cargo test -p stacks --test conformance`` keeps in step with the
+from ``manifest.json`` beside this file, which ``cargo test -p conformance-app --test conformance`` keeps in step with the
 stacks. Results are printed as one table per suite: passed, failed (with the first mismatch), not applicable
 (with the reason). ``--baseline`` turns a requirement that passed before and fails now into a non-zero exit.
 

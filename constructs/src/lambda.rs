@@ -525,9 +525,9 @@ mod tests {
     #[test]
     fn invoke_grants_are_inline_in_the_callers_role_and_name_the_callee_only() {
         let mut stack = Stack::new(&App::new(), "S").unwrap();
-        let callee = stack.construct("Callee", RustFunction::new("callee")).unwrap();
-        let caller = stack.construct("Caller", RustFunction::new("caller")).unwrap();
-        callee.grant_invoke(&mut stack, &caller).unwrap();
+        let target = stack.construct("Callee", RustFunction::new("callee")).unwrap();
+        let source = stack.construct("Caller", RustFunction::new("caller")).unwrap();
+        target.grant_invoke(&mut stack, &source).unwrap();
         let t = synth(&stack);
         let policies = &t["Resources"]["CallerRole"]["Properties"]["Policies"];
         assert_eq!(policies[1]["PolicyName"], crate::grant::INLINE_POLICY);

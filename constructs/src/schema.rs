@@ -449,15 +449,15 @@ mod tests {
 
     use super::*;
 
-    fn error(type_name: &str, properties: Value) -> String {
-        validate("S/R", type_name, &properties).unwrap_err().to_string()
+    fn error(type_name: &str, properties: &Value) -> String {
+        validate("S/R", type_name, properties).unwrap_err().to_string()
     }
 
     #[test]
     fn every_aws_type_is_known_and_unknown_ones_are_named() {
         assert!(exists("AWS::SQS::Queue").unwrap() && exists("AWS::Lambda::Function").unwrap());
         assert!(exists("Custom::Anything").unwrap(), "custom resources are not checked");
-        let message = error("AWS::SQS::Queu", json!({}));
+        let message = error("AWS::SQS::Queu", &json!({}));
         assert!(message.starts_with("S/R: AWS::SQS::Queu") && message.contains("not a resource type"), "{message}");
     }
 
@@ -469,18 +469,18 @@ mod tests {
 
     #[test]
     fn each_rule_names_the_path_and_what_is_accepted() {
-        let m = error("AWS::SQS::Queue", json!({"VisibilityTimout": 30}));
+        let m = error("AWS::SQS::Queue", &json!({"VisibilityTimout": 30}));
         assert!(
             m.contains("`VisibilityTimout` does not exist") && m.contains("did you mean `VisibilityTimeout`"),
             "{m}"
         );
-        let m = error("AWS::SQS::Queue", json!({"DelaySeconds": 901}));
+        let m = error("AWS::SQS::Queue", &json!({"DelaySeconds": 901}));
         assert!(m.contains("`DelaySeconds` must be at most 900"), "{m}");
-        let m = error("AWS::SQS::Queue", json!({"FifoQueue": [true]}));
+        let m = error("AWS::SQS::Queue", &json!({"FifoQueue": [true]}));
         assert!(m.contains("`FifoQueue` must be a boolean; got a list"), "{m}");
-        let m = error("AWS::SQS::Queue", json!({"Arn": "x"}));
+        let m = error("AWS::SQS::Queue", &json!({"Arn": "x"}));
         assert!(m.contains("`Arn` is read-only"), "{m}");
-        let m = error("AWS::DynamoDB::Table", json!({"AttributeDefinitions": []}));
+        let m = error("AWS::DynamoDB::Table", &json!({"AttributeDefinitions": []}));
         assert!(m.contains("`KeySchema` is required"), "{m}");
     }
 

@@ -20,13 +20,22 @@ pub fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)
 }
 
+/// A temporary path beside `path` that no other writer uses: two deployments may write the same file at once
+/// (storing a binary, its hash cache), and with a shared temporary name one renames the other's away mid-write.
+pub fn temporary_beside(path: &Path) -> std::path::PathBuf {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!("{name}.tmp-{}-{write}", std::process::id()))
+}
+
 /// Writes a JSON file atomically (temporary file, then rename), readable by the user alone.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let text = serde_json::to_vec_pretty(value)
         .map_err(|e| LocalError::State(format!("cannot encode {}: {e}", path.display())))?;
-    let tmp = path.with_extension("json.tmp");
+    let tmp = temporary_beside(path);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .write(true)

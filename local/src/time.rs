@@ -34,6 +34,27 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     Some(((days * 24 + hour) * 60 + minute - offset_minutes) * 60_000 + millis)
 }
 
+/// Epoch milliseconds as Lambda writes `LastModified`: `2026-11-27T10:00:00.000+0000`.
+pub fn lambda_timestamp(ms: i64) -> String {
+    let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second, millis) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}+0000")
+}
+
+/// The date of a day counted from 1970-01-01 (the inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -47,7 +68,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_rfc3339_ms;
+    use super::{lambda_timestamp, parse_rfc3339_ms};
 
     #[test]
     fn parses_the_forms_sdks_send() {
@@ -57,5 +78,16 @@ mod tests {
         assert_eq!(parse_rfc3339_ms("2026-11-27T11:00:00+01:00"), Some(1_795_773_600_000));
         assert_eq!(parse_rfc3339_ms("yesterday"), None);
         assert_eq!(parse_rfc3339_ms("2026-13-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn writes_last_modified_as_lambda_does_and_reads_back() {
+        assert_eq!(lambda_timestamp(0), "1970-01-01T00:00:00.000+0000");
+        assert_eq!(lambda_timestamp(1_795_773_600_250), "2026-11-27T10:00:00.250+0000");
+        assert_eq!(lambda_timestamp(951_825_599_999), "2000-02-29T11:59:59.999+0000");
+        for ms in [0, 1_795_773_600_250, 951_825_599_999, 4_102_444_800_000] {
+            let text = lambda_timestamp(ms).replace("+0000", "Z");
+            assert_eq!(parse_rfc3339_ms(&text), Some(ms), "{text}");
+        }
     }
 }

@@ -121,23 +121,30 @@ fn bodies() -> String {
     synth(&default_context()).stacks.iter().map(|s| s.template_body.clone()).collect::<Vec<_>>().join("\n")
 }
 
+/// The second process of [`synth_is_identical_across_processes`]: writes the bodies where `STACKS_SYNTH_DUMP`
+/// says. Ignored in a normal run, and failing without that variable, so it never passes on its own.
+#[test]
+#[ignore = "the child process of synth_is_identical_across_processes, which starts it with STACKS_SYNTH_DUMP"]
+fn synth_in_another_process() {
+    let path = std::env::var_os("STACKS_SYNTH_DUMP").expect("started by synth_is_identical_across_processes only");
+    std::fs::write(path, bodies()).unwrap();
+}
+
 #[test]
 fn synth_is_identical_across_processes() {
-    // Run by the test below in a second process: hash maps are seeded per process, so an order that leaks from
-    // one into a template shows up here and not within one process.
-    if let Some(path) = std::env::var_os("STACKS_SYNTH_DUMP") {
-        std::fs::write(path, bodies()).unwrap();
-        return;
-    }
+    // Hash maps are seeded per process, so an order that leaks from one into a template shows up in a second
+    // process and not within one.
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("other.json");
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["synth_is_identical_across_processes", "--exact", "--quiet"])
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["synth_in_another_process", "--exact", "--ignored", "--test-threads=1"])
         .env("STACKS_SYNTH_DUMP", &other)
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
-    assert!(std::fs::read_to_string(other).unwrap() == bodies(), "another process synthesized other bytes");
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(child.status.success() && stdout.contains("1 passed"), "the second process failed: {child:?}");
+    let theirs = std::fs::read_to_string(other).expect("the second process wrote no templates");
+    assert!(theirs == bodies(), "another process synthesized other bytes");
 }
 
 #[test]

@@ -147,7 +147,7 @@ impl Settings {
 pub fn app(app: &mut App) -> Result<(), SynthError> {
     let settings = Settings::of(app)?;
     for suite in Suite::ALL {
-        let stack = stack(app, &settings, suite)?;
+        let stack = stack(app, settings, suite)?;
         app.add_stack(stack)?;
     }
     Ok(())
@@ -160,7 +160,7 @@ struct Added {
 }
 
 /// Adds function `id` and its log group `/aws/lambda/<name>` (`<id>LogGroup`).
-fn add_function(stack: &mut Stack, config: &Settings, id: &str, function: Function) -> Result<Added, SynthError> {
+fn add_function(stack: &mut Stack, config: Settings, id: &str, function: Function) -> Result<Added, SynthError> {
     let function = stack.add(id, function.architecture(config.architecture).memory_size(128))?;
     let name = Sub::new().text("/aws/lambda/").value(function.ref_()).build();
     let log_group = stack.add(&format!("{id}LogGroup"), LogGroup::new(config.log_retention_days).name(name))?;
@@ -177,7 +177,7 @@ fn code() -> AssetSource {
 }
 
 /// The stack of one suite.
-pub fn stack(app: &App, config: &Settings, suite: Suite) -> Result<Stack, SynthError> {
+pub fn stack(app: &App, config: Settings, suite: Suite) -> Result<Stack, SynthError> {
     let mut stack = Stack::new(app, &format!("Conformance{}", suite.logical_prefix()))?;
     stack.set_stack_name(&suite.stack_name())?;
     stack.set_description(format!(
@@ -234,7 +234,7 @@ pub fn stack(app: &App, config: &Settings, suite: Suite) -> Result<Stack, SynthE
 /// Adds the durable function of `requirement`, given the names of the targets it calls.
 fn add_durable(
     stack: &mut Stack,
-    config: &Settings,
+    config: Settings,
     requirement: Requirement,
     role: &RoleRef,
     targets: &BTreeMap<&str, FunctionRef>,
@@ -257,7 +257,7 @@ fn add_durable(
 }
 
 /// Adds a plain invoke target.
-fn add_target(stack: &mut Stack, config: &Settings, target: &Target, role: &RoleRef) -> Result<Added, SynthError> {
+fn add_target(stack: &mut Stack, config: Settings, target: &Target, role: &RoleRef) -> Result<Added, SynthError> {
     let mut function = Function::new(code(), role)
         .timeout_seconds(TARGET_TIMEOUT_SECONDS)
         .env(HANDLER_ENV, target.handler)

@@ -208,13 +208,17 @@ fn rendered_policy_chars(policy: &Value) -> usize {
 fn the_runners_manifest_matches_the_catalog() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/manifest.json");
     let expected = format!("{:#}\n", manifest());
-    if std::env::var_os("UPDATE_CONFORMANCE_MANIFEST").is_some() {
-        std::fs::write(&path, &expected).unwrap();
-    }
     let found = std::fs::read_to_string(&path).unwrap_or_default();
+    // Compared before any rewrite: with UPDATE_CONFORMANCE_MANIFEST an out-of-date file is rewritten and the test
+    // still fails, so the variable never turns a stale manifest into a pass.
+    if found != expected && std::env::var_os("UPDATE_CONFORMANCE_MANIFEST").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+        panic!("{} was out of date and has been rewritten: review the change and run the test again", path.display());
+    }
     assert!(
         found == expected,
-        "{} is out of date: run `UPDATE_CONFORMANCE_MANIFEST=1 cargo test -p conformance-app --test conformance`",
+        "{} is out of date: run `UPDATE_CONFORMANCE_MANIFEST=1 cargo test -p conformance-app --test conformance`, review \
+         the change, then run it again without the variable",
         path.display()
     );
     let requirements = manifest()["requirements"].as_array().unwrap().len();

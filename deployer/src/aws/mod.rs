@@ -270,9 +270,21 @@ mod tests {
 
     use super::*;
 
-    /// A CloudFormation endpoint that accepts connections and never answers: each attempt is abandoned after
-    /// [`CFN_ATTEMPT_TIMEOUT`] and the call fails after its retries, instead of hanging (time is paused: tokio
-    /// advances it whenever everything waits).
+    /// How long a call to an endpoint that accepts connections and never answers took to fail, and its error
+    /// (time is paused: tokio advances it whenever everything waits).
+    async fn time_to_fail<T, E: std::error::Error + Send + Sync + 'static>(
+        call: impl std::future::Future<Output = std::result::Result<T, E>>,
+    ) -> (Duration, String) {
+        let started = tokio::time::Instant::now();
+        let answer = tokio::time::timeout(Duration::from_hours(10), call).await.expect("the call hung");
+        let Err(error) = answer else { panic!("a silent endpoint answered") };
+        (started.elapsed(), DisplayErrorContext(error).to_string())
+    }
+
+    /// Each service's calls to an endpoint that accepts connections and never answers: every attempt is abandoned
+    /// after that service's bound (CloudFormation 30 s, S3 5 min, Lambda 16 min) and the call fails after its
+    /// retries instead of hanging. The upper bound tells the services' bounds apart: each retry waits at most the
+    /// standard mode's 20 s backoff.
     #[tokio::test(start_paused = true)]
     async fn a_call_to_an_endpoint_that_never_answers_times_out() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -290,13 +302,21 @@ mod tests {
             ..AwsOptions::default()
         };
         let aws = Aws::connect(&options).await.unwrap();
-        let started = tokio::time::Instant::now();
-        let call = aws.cfn.describe_stacks().stack_name("app").send();
-        let answer = tokio::time::timeout(Duration::from_hours(1), call).await.expect("the call hung");
-        let error = DisplayErrorContext(answer.unwrap_err()).to_string();
-        assert!(error.to_lowercase().contains("timeout"), "{error}");
-        let waited = started.elapsed();
-        assert!(waited >= CFN_ATTEMPT_TIMEOUT * retry::MAX_ATTEMPTS, "{waited:?}");
+        let cfn = time_to_fail(aws.cfn.describe_stacks().stack_name("app").send()).await;
+        let s3 = time_to_fail(aws.s3.list_objects_v2().bucket("assets").send()).await;
+        let lambda = time_to_fail(aws.lambda.invoke().function_name("f").send()).await;
+        let backoff = Duration::from_secs(20) * (retry::MAX_ATTEMPTS - 1);
+        // The README's figures, not the constants: the test checks what users are told.
+        let bounds = [
+            ("CloudFormation", cfn, Duration::from_secs(30)),
+            ("S3", s3, Duration::from_mins(5)),
+            ("Lambda", lambda, Duration::from_mins(16)),
+        ];
+        for (service, (waited, error), limit) in bounds {
+            assert!(error.to_lowercase().contains("timeout"), "{service}: {error}");
+            let least = limit * retry::MAX_ATTEMPTS;
+            assert!(waited >= least && waited <= least + backoff, "{service}: failed after {waited:?}, not {least:?}");
+        }
         held.abort();
     }
 }

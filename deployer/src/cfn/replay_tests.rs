@@ -686,6 +686,35 @@ async fn an_operation_in_progress_is_waited_for_then_the_stack_is_updated() {
     assert_eq!(stacks.num_calls(), 7, "loop, watch ×2, loop, watch ×2, outputs");
 }
 
+/// A stack in `UPDATE_ROLLBACK_FAILED` or `DELETE_FAILED` needs a person: `up` stops with the command that
+/// continues (or shows what holds the stack) and touches nothing: no change set, no delete.
+#[tokio::test]
+async fn a_stack_that_needs_a_person_stops_up_with_the_command_to_continue() {
+    let new = json!({"Resources": {"Processor": {"Type": "AWS::Lambda::Function"}}});
+    let body = format!("{new:#}\n");
+    for (status, command) in [
+        ("UPDATE_ROLLBACK_FAILED", "aws cloudformation continue-update-rollback --stack-name app"),
+        ("DELETE_FAILED", "aws cloudformation describe-stack-events --stack-name app"),
+    ] {
+        let stacks =
+            mock!(Cfn::describe_stacks).sequence().http_status(200, Some(stacks_xml(status))).repeatedly().build();
+        let create = mock!(Cfn::create_change_set)
+            .sequence()
+            .http_status(200, Some(ok_xml("CreateChangeSet")))
+            .repeatedly()
+            .build();
+        let delete_stack =
+            mock!(Cfn::delete_stack).sequence().http_status(200, Some(ok_xml("DeleteStack"))).repeatedly().build();
+        let aws = aws_with(cfn(&[&stacks, &create, &delete_stack]), "us-east-1");
+        let interrupt = Interrupt::never();
+        let host = RecordingHost::default();
+        let error = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &host).await.unwrap_err();
+        assert!(matches!(error, DeployerError::DeployFailed(_)), "{status}: {error:?}");
+        assert!(error.to_string().contains(command), "{status}: {error}");
+        assert_eq!((create.num_calls(), delete_stack.num_calls()), (0, 0), "{status}: the stack was touched");
+    }
+}
+
 /// A stack left in `ROLLBACK_COMPLETE` by a failed first creation: `up` warns, deletes it, watches it until it is
 /// gone, then creates it through a CREATE change set.
 #[tokio::test]

@@ -111,6 +111,15 @@ mod tests {
     }
 
     #[test]
+    fn delete_failed_says_how_to_find_what_holds_the_stack() {
+        let StackAction::Blocked(text) = action_for("app", Some("DELETE_FAILED")) else {
+            unreachable!("DELETE_FAILED must block");
+        };
+        assert!(text.contains("aws cloudformation describe-stack-events --stack-name app"), "{text}");
+        assert!(text.contains("run `down` again"), "{text}");
+    }
+
+    #[test]
     fn no_change_reasons_are_recognised() {
         assert!(is_no_change_reason(
             "The submitted information didn't contain changes. Submit different information to create a change set."

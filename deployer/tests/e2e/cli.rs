@@ -3,9 +3,12 @@
 //! Each test runs in a copy of the workspace of its own and names a stack of its own: `down` takes the per-stack
 //! lock in the workspace's `.deployer/`, and must never race a developer's `up` or another test for the real one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::support::{Run, copy_workspace, deployer};
+use crate::support::{Guard, Run, copy_workspace, deployer, which};
 
 /// The variables of the AWS SDK's credential and configuration chain that `bare_env` removes whatever the caller
 /// set; every other `AWS_*` variable of the caller's environment is removed too.
@@ -79,7 +82,7 @@ impl Sandbox {
 #[test]
 fn missing_region_says_how_to_set_one() {
     let run = Sandbox::new().bare(&["down", "--stack-name", "cli-missing-region"], &[]);
-    assert!(!run.ok);
+    assert_eq!(run.code, Some(1), "{}", run.all());
     assert!(run.stderr.contains("no AWS region is set"), "{}", run.all());
     assert!(run.stderr.contains("--region"), "{}", run.all());
 }
@@ -88,7 +91,7 @@ fn missing_region_says_how_to_set_one() {
 fn missing_credentials_say_how_to_configure_them() {
     let run = Sandbox::new()
         .bare(&["down", "--stack-name", "cli-missing-credentials"], &[("AWS_REGION", "eu-west-1".into())]);
-    assert!(!run.ok);
+    assert_eq!(run.code, Some(1), "{}", run.all());
     assert!(run.stderr.contains("no usable AWS credentials"), "{}", run.all());
     assert!(run.stderr.contains("aws configure"), "{}", run.all());
 }
@@ -96,49 +99,94 @@ fn missing_credentials_say_how_to_configure_them() {
 #[test]
 fn an_arch_typo_lists_the_valid_values() {
     let run = Sandbox::new().run(&["synth", "--arch", "amd64"]);
-    assert!(!run.ok);
+    assert_eq!(run.code, Some(2), "{}", run.all());
     assert!(run.stderr.contains("unknown architecture `amd64`: use `arm64` or `x86_64`"), "{}", run.all());
 }
 
 #[test]
 fn an_invalid_stack_name_is_refused_with_the_rule() {
     let run = Sandbox::new().run(&["down", "--stack-name", "my_stack!"]);
-    assert!(!run.ok);
+    assert_eq!(run.code, Some(2), "{}", run.all());
     assert!(run.stderr.contains("is not a valid stack name"), "{}", run.all());
+}
+
+/// A region, keys and an endpoint that answers every AWS call (with a CloudFormation error): a run that fails
+/// without calling it failed before any AWS call.
+fn configured_env(endpoint: &Endpoint) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_REGION", "eu-west-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "AKIAPAYLOADEXAMPLE00".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "payload-secret".to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint.url.clone()),
+    ]
 }
 
 #[test]
 fn a_payload_file_that_does_not_exist_is_named() {
-    let run =
-        Sandbox::new().run(&["invoke", "--stack-name", "cli-payload-missing", "--payload", "@/no/such/payload.json"]);
-    assert!(!run.ok);
+    let aws = error_endpoint("400 Bad Request", "ValidationError", "Stack with id cli-payload-missing does not exist");
+    let run = Sandbox::new().bare(
+        &["invoke", "--stack-name", "cli-payload-missing", "--payload", "@/no/such/payload.json"],
+        &configured_env(&aws),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.all());
     assert!(run.stderr.contains("cannot read the payload file /no/such/payload.json"), "{}", run.all());
+    assert_eq!(aws.connections(), 0, "AWS was called before the payload was read:\n{}", run.all());
 }
 
 #[test]
 fn a_payload_that_is_not_json_is_refused() {
+    let aws = error_endpoint("400 Bad Request", "ValidationError", "Stack with id cli-payload-not-json does not exist");
     let sandbox = Sandbox::new();
     let file = sandbox.dir().join("payload.json");
     std::fs::write(&file, "values: [1, 2]").unwrap();
-    let run =
-        sandbox.run(&["invoke", "--stack-name", "cli-payload-not-json", "--payload", &format!("@{}", file.display())]);
-    assert!(!run.ok);
+    let run = sandbox.bare(
+        &["invoke", "--stack-name", "cli-payload-not-json", "--payload", &format!("@{}", file.display())],
+        &configured_env(&aws),
+    );
+    assert_eq!(run.code, Some(1), "{}", run.all());
     assert!(run.stderr.contains("the payload is not valid JSON"), "{}", run.all());
+    assert_eq!(aws.connections(), 0, "AWS was called before the payload was checked:\n{}", run.all());
 }
 
-/// Serves every request on a loopback port with CloudFormation's answer to an expired session token.
-fn expired_token_endpoint() -> String {
-    error_endpoint("400 Bad Request", "ExpiredToken", "The security token included in the request is expired")
+/// An HTTP endpoint on a loopback port, and how many connections it has accepted.
+struct Endpoint {
+    url: String,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Endpoint {
+    fn connections(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Accepts connections on a loopback port and never answers: a call to it waits until its own timeout.
+fn silent_endpoint() -> Endpoint {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            count.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    Endpoint { url, accepted }
 }
 
 /// Serves every request on a loopback port with one CloudFormation (awsQuery) error.
-fn error_endpoint(status: &'static str, code: &'static str, message: &'static str) -> String {
+fn error_endpoint(status: &'static str, code: &'static str, message: &'static str) -> Endpoint {
     use std::io::{BufRead as _, Read as _, Write as _};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
             let mut reader = std::io::BufReader::new(stream);
             let mut length = 0;
             loop {
@@ -164,24 +212,79 @@ fn error_endpoint(status: &'static str, code: &'static str, message: &'static st
             );
         }
     });
-    url
+    Endpoint { url, accepted }
 }
 
+/// Each code the README lists for credentials the service refuses, with the message AWS sends with it.
 #[test]
 fn expired_credentials_say_to_renew_them() {
-    let env = [
-        ("AWS_REGION", "eu-west-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "ASIAEXPIREDEXAMPLE00".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "expired-secret-never-printed".to_owned()),
-        ("AWS_SESSION_TOKEN", "expired-session".to_owned()),
-        ("AWS_ENDPOINT_URL", expired_token_endpoint()),
-    ];
-    let run = Sandbox::new().bare(&["down", "--stack-name", "cli-expired-credentials"], &env);
-    assert!(!run.ok);
-    assert!(run.stderr.contains("no usable AWS credentials"), "{}", run.all());
-    assert!(run.stderr.contains("ExpiredToken"), "{}", run.all());
-    assert!(run.stderr.contains("aws sso login"), "{}", run.all());
-    assert!(!run.all().contains("expired-secret-never-printed"), "the secret key was printed");
+    let sandbox = Sandbox::new();
+    for (code, message) in [
+        ("ExpiredToken", "The security token included in the request is expired"),
+        ("InvalidClientTokenId", "The security token included in the request is invalid."),
+        ("UnrecognizedClientException", "The security token included in the request is invalid."),
+        ("RequestExpired", "Request has expired."),
+    ] {
+        let aws = error_endpoint("400 Bad Request", code, message);
+        let env = [
+            ("AWS_REGION", "eu-west-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "ASIAEXPIREDEXAMPLE00".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "expired-secret-never-printed".to_owned()),
+            ("AWS_SESSION_TOKEN", "expired-session".to_owned()),
+            ("AWS_ENDPOINT_URL", aws.url.clone()),
+        ];
+        let run = sandbox.bare(&["down", "--stack-name", "cli-expired-credentials"], &env);
+        assert_eq!(run.code, Some(1), "{code}: {}", run.all());
+        assert!(run.stderr.contains("no usable AWS credentials"), "{code}: {}", run.all());
+        // The call and the service's code, on the message's line.
+        let line = run.stderr.lines().find(|l| l.contains("no usable AWS credentials")).unwrap();
+        assert!(line.contains("CloudFormation.DescribeStacks") && line.contains(code), "{code}: {}", run.all());
+        assert!(run.stderr.contains("aws sso login"), "{code}: {}", run.all());
+        assert!(!run.all().contains("expired-secret-never-printed"), "{code}: the secret key was printed");
+        // Not retried: no retry fixes refused credentials.
+        assert_eq!(aws.connections(), 1, "{code}: {}", run.all());
+    }
+}
+
+/// A second `down` of a stack while another process runs one: refused at once, naming the first one's pid, and
+/// without calling AWS. The lock is the operating system's: once the first process is killed (SIGKILL, no clean-up
+/// of its own), the next run goes ahead.
+#[test]
+fn a_second_deployment_of_a_stack_is_refused_while_another_process_runs_one() {
+    let sandbox = Sandbox::new();
+    let stack = "cli-locked";
+    let env = |aws: &Endpoint| {
+        let mut env = bare_env(sandbox.home.path());
+        env.extend(configured_env(aws));
+        env
+    };
+    // The first run takes the lock, then waits on an endpoint that never answers.
+    let silent = silent_endpoint();
+    let first = crate::support::deployer_command(sandbox.dir(), &["down", "--stack-name", stack], &env(&silent))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = Guard(first);
+    let started = Instant::now();
+    while silent.connections() == 0 {
+        assert!(first.0.try_wait().unwrap().is_none(), "the first `down` ended before calling AWS");
+        assert!(started.elapsed() < Duration::from_mins(1), "the first `down` never called AWS");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let absent = error_endpoint("400 Bad Request", "ValidationError", "Stack with id cli-locked does not exist");
+    let second = deployer(sandbox.dir(), &["down", "--stack-name", stack], &env(&absent));
+    assert_eq!(second.code, Some(1), "{}", second.all());
+    let refusal = format!("another deployment of stack {stack} is running on this machine (pid {})", first.0.id());
+    assert!(second.stderr.contains(&refusal), "expected {refusal:?}:\n{}", second.all());
+    assert_eq!(absent.connections(), 0, "the refused run called AWS:\n{}", second.all());
+
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let third = deployer(sandbox.dir(), &["down", "--stack-name", stack], &env(&absent));
+    assert!(third.ok, "the lock outlived its killed holder:\n{}", third.all());
+    assert!(third.stderr.contains(&format!("{stack}: does not exist, nothing to delete")), "{}", third.all());
 }
 
 #[test]
@@ -190,13 +293,13 @@ fn throttling_is_retried_with_backoff_visibly_then_reported() {
         ("AWS_REGION", "eu-west-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "AKIATHROTTLED0000000".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "throttled-secret".to_owned()),
-        ("AWS_ENDPOINT_URL", error_endpoint("400 Bad Request", "Throttling", "Rate exceeded")),
+        ("AWS_ENDPOINT_URL", error_endpoint("400 Bad Request", "Throttling", "Rate exceeded").url),
     ];
     let sandbox = Sandbox::new();
     let started = std::time::Instant::now();
     let run = sandbox.bare(&["down", "--stack-name", "cli-throttled"], &env);
     let took = started.elapsed();
-    assert!(!run.ok);
+    assert_eq!(run.code, Some(1), "{}", run.all());
     for attempt in 2..=5 {
         let line = format!("retrying CloudFormation.DescribeStacks (attempt {attempt} of 5)");
         assert!(run.stderr.contains(&line), "no `{line}`:\n{}", run.all());
@@ -233,19 +336,8 @@ fn a_toolchain_that_cannot_be_installed_says_how_to_install_it() {
     let synth = run(&["synth"]);
     assert!(synth.ok, "synth needs no toolchain: {}", synth.all());
     let up = run(&["up", "--stack-name", "cli-no-toolchain"]);
-    assert!(!up.ok);
+    assert_eq!(up.code, Some(1), "{}", up.all());
     assert!(up.stderr.contains("`cargo-zigbuild` is not available"), "{}", up.all());
     assert!(up.stderr.contains("installing them failed"), "{}", up.all());
     assert!(up.stderr.contains("python3 -m pip install cargo-zigbuild"), "{}", up.all());
-}
-
-/// The executable `name` that this test's cargo runs: next to `$CARGO` (rustup's proxies), else on `PATH`.
-fn which(name: &str) -> PathBuf {
-    let beside_cargo = std::env::var_os("CARGO").map(PathBuf::from).and_then(|c| Some(c.parent()?.join(name)));
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
-    beside_cargo
-        .into_iter()
-        .chain(on_path.map(|dir| dir.join(name)))
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("no `{name}` next to $CARGO or on PATH"))
 }

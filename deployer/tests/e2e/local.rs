@@ -1,14 +1,14 @@
 //! `up --local` through the CLI: the real AWS CLI gets the seed's output, a second `up` changes nothing, the
 //! service killed with SIGKILL comes back with the next `up` and finishes what was running, `status` and `logs`
-//! answer, `down --local` leaves nothing running or listening; a state folder of the earlier, dex-based target is
-//! carried over.
+//! answer, `down --local` leaves nothing running or listening; two `up --local` at once share one service; a state
+//! folder of the earlier, dex-based target is carried over.
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs, run_ok as run, tool};
+use crate::support::{Down, Guard, Run, copy_workspace, deployer, local_envs as envs, run_ok as run, tool};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
 const SEED_OUTPUT: &str = r#"{"statusCode": 200, "body": "{\"message\": \"Durable orchestration completed successfully\", \"input_values\": [10, 20, 30, 40, 50], \"processing_result\": {\"operation\": \"sum_and_average\", \"count\": 5, \"sum\": 150, \"average\": 30.0, \"max\": 50, \"min\": 10}}"}"#;
@@ -106,6 +106,83 @@ fn up_local_serves_the_seed_survives_a_kill_and_down_leaves_nothing() {
         .filter(|p| local::supervisor::process::is_ours(*p, &root))
         .collect();
     assert!(ours.is_empty(), "processes left after down --local: {ours:?}");
+}
+
+/// Whether process `pid` has `file` open.
+fn has_open(pid: u32, file: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    fds.filter_map(Result::ok).any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == file))
+}
+
+/// Two `up --local` commands at once into one workspace. The test holds the state folder's deployment lock until
+/// both commands wait on it, so they deploy at the same moment once it is released: they take turns, and end with
+/// one service between them, at one endpoint.
+#[test]
+fn two_up_local_commands_at_once_share_one_service() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    let _down = Down(dir);
+    let root = dir.join(".deployer/local");
+    std::fs::create_dir_all(&root).unwrap();
+    let lock_path = root.join("deploy.lock");
+    let lock = std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path).unwrap();
+    lock.lock().unwrap();
+    let lock_path = lock_path.canonicalize().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let spawn = |name: &str| {
+        let (out, err) = (logs.path().join(format!("{name}.out")), logs.path().join(format!("{name}.err")));
+        let child = crate::support::deployer_command(dir, &["up", "--local"], &envs())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        (Guard(child), out, err)
+    };
+    let mut commands = [spawn("a"), spawn("b")];
+    let started = std::time::Instant::now();
+    while !commands.iter().all(|(c, _, _)| has_open(c.0.id(), &lock_path)) {
+        for (command, _, err) in &mut commands {
+            let ended = command.0.try_wait().unwrap();
+            let text = std::fs::read_to_string(&*err).unwrap_or_default();
+            assert!(ended.is_none(), "`up --local` ended ({ended:?}) without waiting for the deployment lock:\n{text}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_mins(5), "`up --local` never took the deployment lock");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Both wait: neither goes on while another holder has the lock.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(commands.iter_mut().all(|(c, _, _)| c.0.try_wait().unwrap().is_none()), "a deployment ignored the lock");
+    drop(lock);
+
+    let runs: Vec<Run> = commands
+        .iter_mut()
+        .map(|(command, out, err)| {
+            let status = command.0.wait().unwrap();
+            Run {
+                ok: status.success(),
+                code: status.code(),
+                stdout: std::fs::read_to_string(&*out).unwrap(),
+                stderr: std::fs::read_to_string(&*err).unwrap(),
+            }
+        })
+        .collect();
+    for run in &runs {
+        assert!(run.ok, "{}", run.all());
+    }
+    assert_eq!(output_value(&runs[0], "Endpoint"), output_value(&runs[1], "Endpoint"), "two endpoints");
+    let starts = runs.iter().filter(|r| r.stderr.contains("started the local service")).count();
+    assert_eq!(starts, 1, "{}\n{}", runs[0].all(), runs[1].all());
+    // One service process for the folder: every other process naming it runs a function's code.
+    let code = root.join("code");
+    let services: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|p| local::supervisor::process::is_ours(*p, &root))
+        .filter(|p| local::supervisor::process::command_line(*p).is_some_and(|c| !c.contains(&*code.to_string_lossy())))
+        .collect();
+    let pid = u32::try_from(daemon(dir)["pid"].as_u64().unwrap()).unwrap();
+    assert_eq!(services, [pid], "the service of daemon.json, alone");
 }
 
 #[test]

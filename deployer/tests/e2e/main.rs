@@ -14,6 +14,7 @@ mod conformance;
 mod history;
 mod local;
 mod moto;
+mod readme;
 mod running;
 mod support;
 mod toolkit;

@@ -4,8 +4,12 @@
 //! `DurableConfig` are not modelled, and only stack-level events exist. What it does model (stacks, change sets,
 //! S3 objects) is asserted exactly.
 
+use std::io::{Read as _, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
@@ -15,6 +19,7 @@ use crate::support::{Guard, Run, copy_workspace, deployer, free_port, tool, wait
 struct Moto {
     _guard: Guard,
     url: String,
+    port: u16,
 }
 
 fn start_moto() -> Moto {
@@ -35,7 +40,7 @@ fn start_moto() -> Moto {
         .status()
         .unwrap();
     assert!(status.success());
-    Moto { _guard: guard, url }
+    Moto { _guard: guard, url, port }
 }
 
 fn envs(moto: &Moto, target_dir: &Path) -> Vec<(&'static str, String)> {
@@ -213,6 +218,13 @@ async fn up_no_op_change_and_down_against_moto() {
     let stopped = up_interrupted_at(work.path(), &env, &[], "upload");
     stopped.assert_stopped_saying("stopped while uploading assets; no stack was changed");
     assert_eq!(state(&c).await, (stacks3.clone(), keys3.clone()), "nothing uploaded, no stack changed");
+    assert_eq!(deployed_template(&c, app_stack).await, template3);
+    // During the upload itself: S3's requests go through a proxy that holds the zip's PUT after its first bytes,
+    // so the Ctrl-C arrives with the object's body on its way. S3 keeps no part of an object whose body did not
+    // all arrive; neither may moto, and no stack changes.
+    let stopped = up_interrupted_mid_upload(work.path(), &env, &moto);
+    stopped.assert_stopped_saying("stopped while uploading assets; no stack was changed");
+    assert_eq!(state(&c).await, (stacks3.clone(), keys3.clone()), "no object from a cut upload, no stack changed");
     assert_eq!(deployed_template(&c, app_stack).await, template3);
 
     // With a change set created but not executed: it is deleted, the stack is as it was (the asset is uploaded).
@@ -432,6 +444,197 @@ impl Interrupted {
         let stops = self.stderr.lines().filter(|l| l.contains("interrupted: ")).count();
         assert_eq!(stops, 1, "one stop reported:\n{}", self.stderr);
     }
+}
+
+/// A TCP proxy to moto for S3 that passes everything through, except a `PUT` of a `.zip` object: after its first
+/// 64 KiB the proxy stops forwarding and stops reading it, so the upload is in flight, its sender blocked, until
+/// the proxy is released. Then the client's side is drained and moto's connection closed: moto sees the body end
+/// early, as S3 does when a client goes away.
+struct HoldingProxy {
+    url: String,
+    held: std::sync::mpsc::Receiver<()>,
+    released: Arc<AtomicBool>,
+}
+
+impl HoldingProxy {
+    fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (held_tx, held) = std::sync::mpsc::channel();
+        let released = Arc::new(AtomicBool::new(false));
+        let release = released.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+                let (held_tx, release) = (held_tx.clone(), release.clone());
+                std::thread::spawn(move || pass_or_hold(client, upstream, &held_tx, &release));
+            }
+        });
+        Self { url, held, released }
+    }
+
+    fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for HoldingProxy {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Where a `PUT` request line for a `.zip` object starts in `bytes`.
+fn zip_put_at(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len().saturating_sub(5)).find(|&start| {
+        bytes[start..].starts_with(b"PUT /") && {
+            let rest = &bytes[start..bytes.len().min(start + 4096)];
+            rest.windows(2).position(|w| w == b"\r\n").is_some_and(|end| {
+                let line = &rest[..end];
+                line.ends_with(b" HTTP/1.1") && line.windows(4).any(|w| w == b".zip")
+            })
+        }
+    })
+}
+
+fn pass_or_hold(
+    mut client: TcpStream,
+    mut upstream: TcpStream,
+    held: &std::sync::mpsc::Sender<()>,
+    release: &AtomicBool,
+) {
+    const PASSED: usize = 64 << 10;
+    let (mut from_upstream, mut to_client) = (upstream.try_clone().unwrap(), client.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_upstream, &mut to_client);
+        let _ = to_client.shutdown(Shutdown::Write);
+    });
+    // Bytes of this connection read so far, and the last few KiB of them, where a request line is looked for.
+    let (mut read, mut recent, mut limit) = (0usize, Vec::<u8>::new(), None::<usize>);
+    let mut buf = vec![0u8; 16 << 10];
+    loop {
+        let n = match client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if limit.is_none() {
+            recent.extend_from_slice(&buf[..n]);
+            let recent_start = read + n - recent.len();
+            if let Some(at) = zip_put_at(&recent) {
+                limit = Some(recent_start + at + PASSED);
+            } else if recent.len() > 8192 {
+                recent.drain(..recent.len() - 8192);
+            }
+        }
+        let pass = limit.map_or(n, |limit| limit.saturating_sub(read).min(n));
+        if upstream.write_all(&buf[..pass]).is_err() {
+            break;
+        }
+        read += n;
+        if pass < n {
+            let _ = held.send(());
+            while !release.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = std::io::copy(&mut client, &mut std::io::sink());
+            break;
+        }
+    }
+    let _ = upstream.shutdown(Shutdown::Both);
+}
+
+/// Runs `up` with S3 behind a [`HoldingProxy`], and sends it SIGINT once the proxy holds an asset's upload.
+fn up_interrupted_mid_upload(dir: &Path, env: &[(&str, String)], moto: &Moto) -> Interrupted {
+    let proxy = HoldingProxy::start(moto.port);
+    let mut env = env.to_vec();
+    env.push(("AWS_ENDPOINT_URL_S3", proxy.url.clone()));
+    let mut child = crate::support::deployer_command(dir, &["up", "--require-approval", "never"], &env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+    let mut guard = Guard(child);
+    let held = proxy.held.recv_timeout(Duration::from_mins(5));
+    if held.is_err() {
+        let _ = guard.0.kill();
+        panic!("up never uploaded an asset through the proxy:\n{}", reader.join().unwrap());
+    }
+    let pid = rustix::process::Pid::from_raw(i32::try_from(guard.0.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let stopped = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = guard.0.try_wait().unwrap() {
+            break status;
+        }
+        if stopped.elapsed() > Duration::from_mins(1) {
+            let _ = guard.0.kill();
+            proxy.release();
+            panic!("up did not stop within a minute of Ctrl-C during an upload:\n{}", reader.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    proxy.release();
+    let stderr = reader.join().unwrap();
+    // The proxy lets moto's side of the cut upload go; give moto a moment to finish with it.
+    std::thread::sleep(Duration::from_millis(500));
+    Interrupted { code: status.code(), stderr }
+}
+
+/// `up` on a machine without the Rust standard library for arm64 (here a `rustc` whose sysroot lacks it): exits 1
+/// naming the `rustup` command that adds it, before anything is built, uploaded or deployed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_arm64_rust_target_names_the_rustup_command() {
+    let moto = start_moto();
+    let c = clients(&moto);
+    let work = tempfile::tempdir().unwrap();
+    copy_workspace(work.path());
+    // An empty target folder: nothing is packaged, so `up` has functions to build.
+    let target = tempfile::tempdir().unwrap();
+    let sysroot = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(sysroot.path().join("lib/rustlib/x86_64-unknown-linux-gnu/lib")).unwrap();
+    // `rustc` answers its version as the real one does, gives the sysroot without arm64, and compiles nothing.
+    let bin = tempfile::tempdir().unwrap();
+    let rustc = bin.path().join("rustc");
+    let script = format!(
+        r#"#!/bin/sh
+case "$1 $2" in
+  "--print sysroot") echo '{sysroot}' ;;
+  -vV*|-V*|--version*) exec '{real}' "$@" ;;
+  *) echo "this test's rustc compiles nothing" >&2; exit 1 ;;
+esac
+"#,
+        sysroot = sysroot.path().display(),
+        real = crate::support::which("rustc").display(),
+    );
+    std::fs::write(&rustc, script).unwrap();
+    std::fs::set_permissions(&rustc, <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755))
+        .unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin.path().to_path_buf())
+            .chain(std::env::var_os("DEPLOYER_TOOLS_BIN").map(std::path::PathBuf::from))
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let up: Run = crate::support::deployer_command(
+        work.path(),
+        &["up", "--require-approval", "never"],
+        &envs(&moto, target.path()),
+    )
+    .env("PATH", path)
+    .output()
+    .unwrap()
+    .into();
+    assert_eq!(up.code, Some(1), "{}", up.all());
+    assert!(up.stderr.contains("the Rust standard library for aarch64-unknown-linux-gnu"), "{}", up.all());
+    assert!(up.stderr.contains("rustup target add aarch64-unknown-linux-gnu"), "{}", up.all());
+    assert_eq!(state(&c).await, (vec![], vec![]), "nothing uploaded or deployed");
 }
 
 /// Runs `up` paused (by the `test-hooks` pause) at `point`, and sends it SIGINT there.

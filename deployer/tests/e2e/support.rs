@@ -137,13 +137,15 @@ pub fn wait_http(url: &str, timeout: Duration) {
 /// Output of a command as text, for assertions and failure messages.
 pub struct Run {
     pub ok: bool,
+    /// The exit code (`None`: ended by a signal).
+    pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Run {
     pub fn all(&self) -> String {
-        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+        format!("--- exit {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 }
 
@@ -151,6 +153,7 @@ impl From<Output> for Run {
     fn from(o: Output) -> Self {
         Self {
             ok: o.status.success(),
+            code: o.status.code(),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         }
@@ -255,4 +258,15 @@ pub fn run_ok(dir: &Path, args: &[&str]) -> Run {
     let run = deployer(dir, args, &local_envs());
     assert!(run.ok, "`deployer {}` failed:\n{}", args.join(" "), run.all());
     run
+}
+
+/// The executable `name` that this test's cargo runs: next to `$CARGO` (rustup's proxies), else on `PATH`.
+pub fn which(name: &str) -> PathBuf {
+    let beside_cargo = std::env::var_os("CARGO").map(PathBuf::from).and_then(|c| Some(c.parent()?.join(name)));
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
+    beside_cargo
+        .into_iter()
+        .chain(on_path.map(|dir| dir.join(name)))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("no `{name}` next to $CARGO or on PATH"))
 }

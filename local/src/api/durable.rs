@@ -231,7 +231,7 @@ fn stop(state: &ApiState, arn: &str, body: &[u8]) -> Result<Response, ApiError> 
     } else {
         Some(serde_json::from_slice(body).map_err(|e| ApiError::bad_content(format!("invalid error object: {e}")))?)
     };
-    let (stopped, actions) = state.service.engine().stop(arn, error)?;
+    let (stopped, actions) = state.service.engine().stop(arn, error.as_ref())?;
     state.service.execute(actions);
     Ok(answer(json!({"StopTimestamp": stopped})))
 }
@@ -334,7 +334,7 @@ async fn callback(
             ));
         }
     };
-    let actions = state.service.engine().callback(&id, command)?;
+    let actions = state.service.engine().callback(&id, &command)?;
     state.service.execute(actions);
     Ok((StatusCode::OK, [("content-type", "application/json")], "{}").into_response())
 }

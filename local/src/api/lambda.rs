@@ -1,5 +1,7 @@
 //! The Lambda function API: `Invoke` (plain and durable; `RequestResponse`, `Event`, `DryRun`), `GetFunction`,
-//! `GetFunctionConfiguration`, `ListFunctions`, `ListVersionsByFunction` and `ListAliases`.
+//! `GetFunctionConfiguration` (with a version or alias qualifier), `ListFunctions`, `ListVersionsByFunction`,
+//! `GetAlias` and `ListAliases`, in the shapes of the Lambda API reference. Each version answers with its own
+//! configuration, the one it was published with.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,12 +12,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::{ApiState, query_param};
 use crate::arn::parse_function_ref;
-use crate::deployment::{Deployment, Target};
+use crate::deployment::{Alias, DeployedFunction, Deployment, Target};
 use crate::engine::model::ExecutionStatus;
 use crate::engine::{ExecutionRecord, StartOutcome};
 use crate::runtime::Outcome;
@@ -38,6 +41,7 @@ pub fn router() -> Router<ApiState> {
         .route("/2015-03-31/functions/{function}/configuration", get(get_configuration))
         .route("/2015-03-31/functions/{function}/versions", get(list_versions))
         .route("/2015-03-31/functions/{function}/aliases", get(list_aliases))
+        .route("/2015-03-31/functions/{function}/aliases/{alias}", get(get_alias))
 }
 
 const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?";
@@ -228,33 +232,64 @@ fn finished(record: &ExecutionRecord) -> Response {
     }
 }
 
-fn configuration(deployment: &Deployment, target: &Target<'_>) -> Value {
+/// A `FunctionConfiguration`. `qualifier` is what the request named (a version, an alias or `$LATEST`), which
+/// the `FunctionArn` carries as Lambda's does; `None` for the unqualified function.
+fn configuration(deployment: &Deployment, target: &Target<'_>, qualifier: Option<&str>) -> Value {
     let name = &target.function.name;
-    let mut config = json!({
+    let config = target.config;
+    let code_sha256 = hex::decode(&config.code_sha256)
+        .map_or_else(|_| config.code_sha256.clone(), |digest| base64::engine::general_purpose::STANDARD.encode(digest));
+    let mut answer = json!({
         "FunctionName": name,
-        "FunctionArn": if target.version == "$LATEST" { deployment.function_arn(name) } else { deployment.qualified_arn(name, &target.version) },
+        "FunctionArn": match qualifier {
+            Some(q) => deployment.qualified_arn(name, q),
+            None => deployment.function_arn(name),
+        },
         "Runtime": "provided.al2023",
         "Handler": "bootstrap",
         "Role": format!("arn:aws:iam::{}:role/{name}-role", crate::arn::LOCAL_ACCOUNT),
-        "CodeSha256": target.config.code_sha256,
-        "CodeSize": std::fs::metadata(&target.config.code).map_or(0, |m| m.len()),
-        "Timeout": target.config.timeout_s,
-        "MemorySize": target.config.memory_mb,
+        "CodeSha256": code_sha256,
+        "CodeSize": std::fs::metadata(&config.code).map_or(0, |m| m.len()),
+        "Description": config.description,
+        "Timeout": config.timeout_s,
+        "MemorySize": config.memory_mb,
+        "LastModified": config.last_modified,
         "Version": target.version,
-        "Environment": {"Variables": target.config.env},
+        "TracingConfig": {"Mode": "PassThrough"},
+        "RevisionId": revision_id(&[name, &target.version, &config.fingerprint, &config.code_sha256, &config.last_modified]),
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": [if cfg!(target_arch = "aarch64") { "arm64" } else { "x86_64" }],
-        "LoggingConfig": {"LogFormat": target.config.log_format, "LogGroup": target.config.log_group},
+        "EphemeralStorage": {"Size": 512},
+        "LoggingConfig": {"LogFormat": config.log_format, "LogGroup": config.log_group},
     });
-    if let (Some(d), Some(map)) = (target.function.durable, config.as_object_mut()) {
+    let Some(map) = answer.as_object_mut() else { return answer };
+    // Lambda leaves out what a function does not have.
+    if !config.env.is_empty() {
+        map.insert("Environment".into(), json!({"Variables": config.env}));
+    }
+    if let Some(d) = target.function.durable {
         map.insert(
             "DurableConfig".into(),
             json!({"ExecutionTimeout": d.execution_timeout, "RetentionPeriodInDays": d.retention_days}),
         );
     }
-    config
+    answer
+}
+
+/// A `RevisionId`: UUID-shaped, the same for the same state and different when it changes, as Lambda's are.
+fn revision_id(parts: &[&str]) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
 }
 
 async fn get_function(
@@ -263,10 +298,10 @@ async fn get_function(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let deployment = state.service.deployment();
-    let (target, _) = resolve(&deployment, &identifier, query.as_deref())?;
+    let (target, qualifier) = resolve(&deployment, &identifier, query.as_deref())?;
     let location = format!("file://{}", target.config.code.display());
     let body = json!({
-        "Configuration": configuration(&deployment, &target),
+        "Configuration": configuration(&deployment, &target, qualifier.as_deref()),
         "Code": {"RepositoryType": "S3", "Location": location},
     });
     Ok(json_body(StatusCode::OK, body.to_string()))
@@ -278,8 +313,8 @@ async fn get_configuration(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let deployment = state.service.deployment();
-    let (target, _) = resolve(&deployment, &identifier, query.as_deref())?;
-    Ok(json_body(StatusCode::OK, configuration(&deployment, &target).to_string()))
+    let (target, qualifier) = resolve(&deployment, &identifier, query.as_deref())?;
+    Ok(json_body(StatusCode::OK, configuration(&deployment, &target, qualifier.as_deref()).to_string()))
 }
 
 async fn list_functions(State(state): State<ApiState>) -> Response {
@@ -287,39 +322,133 @@ async fn list_functions(State(state): State<ApiState>) -> Response {
     let functions: Vec<Value> = deployment
         .functions()
         .filter_map(|f| deployment.resolve(&f.name, None))
-        .map(|target| configuration(&deployment, &target))
+        .map(|target| configuration(&deployment, &target, None))
         .collect();
     json_body(StatusCode::OK, json!({"Functions": functions}).to_string())
 }
 
-async fn list_versions(State(state): State<ApiState>, Path(identifier): Path<String>) -> Result<Response, ApiError> {
-    let deployment = state.service.deployment();
-    let (target, _) = resolve(&deployment, &identifier, None)?;
-    let name = target.function.name.clone();
-    let mut versions = vec![configuration(&deployment, &target)];
-    for number in target.function.versions.keys() {
-        if let Some(version) = deployment.resolve(&name, Some(&number.to_string())) {
-            versions.push(configuration(&deployment, &version));
-        }
-    }
-    Ok(json_body(StatusCode::OK, json!({"Versions": versions}).to_string()))
+/// Lambda's page size when `MaxItems` is not given.
+const DEFAULT_PAGE: usize = 50;
+
+/// The page of `items` a `Marker` and `MaxItems` ask for, and the `NextMarker` when more follow. A marker is the
+/// position the next page starts at, written by the previous page.
+fn page<T>(items: Vec<T>, query: Option<&str>) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let size = match query_param(query, "MaxItems") {
+        None => DEFAULT_PAGE,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=10_000).contains(&n) => n,
+            _ => return Err(ApiError::validation("maxItems", &text, "Member must have value between 1 and 10000")),
+        },
+    };
+    let start = match query_param(query, "Marker") {
+        None => 0,
+        Some(marker) => match marker.parse::<usize>() {
+            Ok(n) if n <= items.len() => n,
+            _ => {
+                return Err(ApiError::invalid(format!(
+                    "Invalid marker {marker:?}: pass the NextMarker of the previous page, or no marker for the first"
+                )));
+            }
+        },
+    };
+    let end = start.saturating_add(size).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    Ok((items.into_iter().skip(start).take(end - start).collect(), next))
 }
 
-async fn list_aliases(State(state): State<ApiState>, Path(identifier): Path<String>) -> Result<Response, ApiError> {
+/// A list answer: `{member: [...]}` with `NextMarker` when more follow.
+fn listing(member: &str, items: Vec<Value>, next: Option<String>) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert(member.into(), Value::Array(items));
+    if let Some(next) = next {
+        body.insert("NextMarker".into(), json!(next));
+    }
+    json_body(StatusCode::OK, Value::Object(body).to_string())
+}
+
+async fn list_versions(
+    State(state): State<ApiState>,
+    Path(identifier): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     let deployment = state.service.deployment();
-    let (target, _) = resolve(&deployment, &identifier, None)?;
-    let name = &target.function.name;
-    let aliases: Vec<Value> = target
-        .function
+    let name = unqualified(&deployment, &identifier)?.name.clone();
+    // `$LATEST` first, then each published version with the configuration it was published with.
+    let qualifiers = std::iter::once("$LATEST".to_owned())
+        .chain(deployment.function(&name).into_iter().flat_map(|f| f.versions.keys().map(ToString::to_string)));
+    let versions = qualifiers
+        .filter_map(|q| deployment.resolve(&name, Some(&q)).map(|target| configuration(&deployment, &target, Some(&q))))
+        .collect();
+    let (versions, next) = page(versions, query.as_deref())?;
+    Ok(listing("Versions", versions, next))
+}
+
+/// An `AliasConfiguration`.
+fn alias_configuration(deployment: &Deployment, function: &str, name: &str, alias: &Alias) -> Value {
+    let version = alias.version.to_string();
+    json!({
+        "AliasArn": deployment.qualified_arn(function, name),
+        "Name": name,
+        "FunctionVersion": version,
+        "Description": alias.description,
+        "RevisionId": revision_id(&[function, name, &version, &alias.description]),
+    })
+}
+
+/// The function a `FunctionName` path parameter names: aliases and versions belong to the function itself, so a
+/// qualifier in it is ignored, as Lambda ignores it.
+fn unqualified<'a>(deployment: &'a Deployment, identifier: &str) -> Result<&'a DeployedFunction, ApiError> {
+    let function =
+        parse_function_ref(identifier).ok_or_else(|| ApiError::validation("functionName", identifier, NAME_PATTERN))?;
+    deployment.function(&function.name).ok_or_else(|| not_found(deployment, &function.name, None))
+}
+
+async fn list_aliases(
+    State(state): State<ApiState>,
+    Path(identifier): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let deployment = state.service.deployment();
+    let function = unqualified(&deployment, &identifier)?;
+    let only = query_param(query.as_deref(), "FunctionVersion");
+    if let Some(version) = only.as_deref()
+        && version != "$LATEST"
+        && version.parse::<u64>().is_err()
+    {
+        return Err(ApiError::validation(
+            "functionVersion",
+            version,
+            "Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)",
+        ));
+    }
+    let aliases: Vec<Value> = function
         .aliases
         .iter()
-        .map(|(alias, version)| {
-            json!({
-                "AliasArn": deployment.qualified_arn(name, alias),
-                "Name": alias,
-                "FunctionVersion": version.to_string(),
-            })
-        })
+        .filter(|(_, alias)| only.as_deref().is_none_or(|v| v == alias.version.to_string()))
+        .map(|(name, alias)| alias_configuration(&deployment, &function.name, name, alias))
         .collect();
-    Ok(json_body(StatusCode::OK, json!({"Aliases": aliases}).to_string()))
+    let (aliases, next) = page(aliases, query.as_deref())?;
+    Ok(listing("Aliases", aliases, next))
+}
+
+async fn get_alias(
+    State(state): State<ApiState>,
+    Path((identifier, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let deployment = state.service.deployment();
+    let function = unqualified(&deployment, &identifier)?;
+    let valid = (1..=128).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.chars().all(|c| c.is_ascii_digit());
+    if !valid {
+        return Err(ApiError::validation(
+            "name",
+            &name,
+            "Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
+        ));
+    }
+    let alias = function.aliases.get(&name).ok_or_else(|| {
+        ApiError::not_found(format!("Alias not found: {}", deployment.qualified_arn(&function.name, &name)))
+    })?;
+    Ok(json_body(StatusCode::OK, alias_configuration(&deployment, &function.name, &name, alias).to_string()))
 }

@@ -1,6 +1,7 @@
 //! What runs on the local target: stacks of functions with `$LATEST`, numbered versions and aliases, planned from
 //! synthesized templates ([`plan`]). Several stacks run side by side; each keeps its version numbers across
-//! redeployments, so an execution pinned to a version keeps running the code it started with.
+//! redeployments, and a published version is immutable, as on AWS: it keeps the binary and configuration it was
+//! published with for as long as it exists, so an execution pinned to it replays on exactly that code.
 
 pub mod plan;
 pub mod template;
@@ -32,6 +33,50 @@ pub struct CodeConfig {
     /// The log group its lines belong to.
     #[serde(default)]
     pub log_group: String,
+    /// `Description`: the function's, or for a version its `AWS::Lambda::Version`'s own when it gives one.
+    #[serde(default)]
+    pub description: String,
+    /// SHA-256 of the function's template properties this configuration came from. A new
+    /// `AWS::Lambda::Version` publishes a new version only when it differs from the last published version's, as
+    /// `PublishVersion` does.
+    #[serde(default)]
+    pub fingerprint: String,
+    /// When this configuration was deployed, as Lambda writes `LastModified` (`2026-11-27T10:00:00.000+0000`).
+    #[serde(default)]
+    pub last_modified: String,
+}
+
+/// An alias: the version it points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredAlias")]
+pub struct Alias {
+    /// The version number.
+    pub version: u64,
+    /// `Description`.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// An alias as `deployment.json` holds it: a bare version number when an earlier release of the local target
+/// wrote the file.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredAlias {
+    Number(u64),
+    Full {
+        version: u64,
+        #[serde(default)]
+        description: String,
+    },
+}
+
+impl From<StoredAlias> for Alias {
+    fn from(stored: StoredAlias) -> Self {
+        match stored {
+            StoredAlias::Number(version) => Self { version, description: String::new() },
+            StoredAlias::Full { version, description } => Self { version, description },
+        }
+    }
 }
 
 /// One deployed function.
@@ -48,10 +93,10 @@ pub struct DeployedFunction {
     pub durable: Option<DurableSettings>,
     /// `$LATEST`.
     pub latest: CodeConfig,
-    /// Published versions by number.
+    /// Published versions by number, each immutable once published.
     pub versions: BTreeMap<u64, CodeConfig>,
-    /// Aliases to version numbers.
-    pub aliases: BTreeMap<String, u64>,
+    /// Aliases by name.
+    pub aliases: BTreeMap<String, Alias>,
 }
 
 /// One stack on the local target.
@@ -129,7 +174,7 @@ impl Deployment {
                 Some(Target { function, version: "$LATEST".to_owned(), config: &function.latest })
             }
             Some(q) => {
-                let number = q.parse::<u64>().ok().or_else(|| function.aliases.get(q).copied())?;
+                let number = q.parse::<u64>().ok().or_else(|| Some(function.aliases.get(q)?.version))?;
                 let config = function.versions.get(&number)?;
                 Some(Target { function, version: number.to_string(), config })
             }

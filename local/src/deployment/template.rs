@@ -45,6 +45,8 @@ pub struct TemplateFunction {
     pub log_format: String,
     /// `LoggingConfig.LogGroup`, else `/aws/lambda/<name>`.
     pub log_group: String,
+    /// `Description`, else empty.
+    pub description: String,
 }
 
 /// One `AWS::Lambda::Version`.
@@ -54,6 +56,8 @@ pub struct TemplateVersion {
     pub logical_id: String,
     /// Logical id of the function it publishes.
     pub function: String,
+    /// Its own `Description`, which overrides the function's in the published version.
+    pub description: Option<String>,
 }
 
 /// One `AWS::Lambda::Alias`.
@@ -65,6 +69,8 @@ pub struct TemplateAlias {
     pub function: String,
     /// Logical id of the version it points at.
     pub version: String,
+    /// `Description`, else empty.
+    pub description: String,
 }
 
 /// What the local target runs of one template.
@@ -101,7 +107,7 @@ pub fn versions(template: &Value) -> Vec<TemplateVersion> {
         .filter(|(_, kind, _)| *kind == "AWS::Lambda::Version")
         .filter_map(|(id, _, props)| {
             let function = ref_target(props.get("FunctionName")?)?;
-            Some(TemplateVersion { logical_id: id.to_owned(), function })
+            Some(TemplateVersion { logical_id: id.to_owned(), function, description: None })
         })
         .collect()
 }
@@ -116,14 +122,26 @@ pub fn read(
     let eval = Evaluator { template, arns, version_numbers, names: &names };
     let mut functions = Vec::new();
     let mut aliases = Vec::new();
+    let mut versions = versions(template);
     for (id, kind, props) in resources(template) {
         match kind {
             "AWS::Lambda::Function" => functions.push(eval.function(id, props)?),
+            "AWS::Lambda::Version" => {
+                if let (Some(version), Some(description)) =
+                    (versions.iter_mut().find(|v| v.logical_id == id), props.get("Description"))
+                {
+                    version.description = Some(eval.string(description, &format!("{id}.Description"))?);
+                }
+            }
             "AWS::Lambda::Alias" => {
                 let name = eval.string(props.get("Name").unwrap_or(&Value::Null), id)?;
                 let function = props.get("FunctionName").and_then(ref_target).unwrap_or_default();
                 let version = props.get("FunctionVersion").and_then(ref_or_getatt_target).unwrap_or_default();
-                aliases.push(TemplateAlias { name, function, version });
+                let description = match props.get("Description") {
+                    Some(text) => eval.string(text, &format!("{id}.Description"))?,
+                    None => String::new(),
+                };
+                aliases.push(TemplateAlias { name, function, version, description });
             }
             _ => {}
         }
@@ -148,7 +166,47 @@ pub fn read(
         };
         resources_list.push(TemplateResource { logical_id: id.to_owned(), kind: kind.to_owned(), physical_id });
     }
-    Ok(TemplateModel { functions, versions: versions(template), aliases, outputs, resources: resources_list })
+    Ok(TemplateModel { functions, versions, aliases, outputs, resources: resources_list })
+}
+
+/// Each function's fingerprint: the SHA-256 of its properties as the template writes them (keys sorted, `Tags`
+/// left out: they are not part of a version), of the template's parameters, which those properties may name, and
+/// of the code its `Code.S3Key` names (`code_sha256` gives the hash of the binary behind a key). Two equal
+/// fingerprints mean the same code and the same configuration, so a new `AWS::Lambda::Version` of an unchanged
+/// function publishes nothing new, as `PublishVersion` does on AWS.
+pub fn fingerprints<'a>(template: &Value, code_sha256: impl Fn(&str) -> Option<&'a str>) -> BTreeMap<String, String> {
+    use sha2::Digest as _;
+    let parameters = canonical(template.get("Parameters").unwrap_or(&Value::Null));
+    resources(template)
+        .filter(|(_, kind, _)| *kind == "AWS::Lambda::Function")
+        .map(|(id, _, props)| {
+            let code = props.get("Code").and_then(|c| c.get("S3Key")).and_then(Value::as_str).and_then(&code_sha256);
+            let mut props = props.clone();
+            props.remove("Tags");
+            let mut hasher = sha2::Sha256::new();
+            for part in [canonical(&Value::Object(props)).as_str(), &parameters, code.unwrap_or_default()] {
+                hasher.update(part.as_bytes());
+                hasher.update([0]);
+            }
+            (id.to_owned(), hex::encode(hasher.finalize()))
+        })
+        .collect()
+}
+
+/// JSON text with every object's keys sorted, whatever order the template was written in.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
 }
 
 /// Each function's name: its literal `FunctionName`, else `<stack>-<LogicalId>` as CloudFormation would
@@ -225,6 +283,10 @@ impl Evaluator<'_> {
             None => "Text".to_owned(),
         };
         let name = self.name_of(id);
+        let description = match props.get("Description") {
+            Some(text) => self.string(text, &format!("{id}.Description"))?,
+            None => String::new(),
+        };
         let log_group = match props.get("LoggingConfig").and_then(|l| l.get("LogGroup")) {
             Some(group) => self.string(group, &format!("{id}.LoggingConfig.LogGroup"))?,
             None => format!("/aws/lambda/{name}"),
@@ -239,6 +301,7 @@ impl Evaluator<'_> {
             env,
             durable,
             log_format,
+            description,
         })
     }
 

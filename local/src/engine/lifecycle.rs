@@ -1,18 +1,18 @@
-//! An execution's life: start, handler invocations and their end, completions (chained invokes, timers,
+//! An execution's life, decided: start, handler invocations and their end, completions (chained invokes, timers,
 //! callbacks), timeouts, stops, the terminal transition and recovery. Operation updates a handler checkpoints are
-//! in [`super::apply`].
+//! in [`super::checkpoint`]. Every function here works on a [`Ctx`] and never on the store.
 
 use serde_json::{Map, json};
 use sha2::Digest as _;
 
+use super::decision::{Answer, Ctx, Decision, Env, FollowUp};
 use super::model::{
-    CallbackDetails, ChainedInvokeDetails, ErrorObject, Event, EventType, ExecutionDetails, ExecutionStatus, Operation,
+    CallbackDetails, ChainedInvokeDetails, ErrorObject, EventType, ExecutionDetails, ExecutionStatus, Operation,
     OperationStatus, OperationType,
 };
-use super::store::{self, ExecutionRecord, Outcome, ParentLink, RunState};
+use super::state::{Completion, ExecutionRecord, ExecutionState, Outcome, ParentLink, RunState, TargetEnd};
 use super::{
-    Action, CallbackCommand, Completion, Ctx, EngineError, Envelope, InvocationResult, StartOutcome, StartRequest,
-    StoredTargetOutcome, history, timer,
+    Action, CallbackCommand, EngineError, Envelope, InvocationResult, StartOutcome, StartRequest, history, timer,
 };
 
 /// Bytes of operations the first invocation page carries before the rest is left to `GetDurableExecutionState`
@@ -28,42 +28,20 @@ fn sha256(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
-fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// The ARN of execution `name` / `id` of a function version.
+pub(super) fn execution_arn(function_arn: &str, qualifier: &str, name: &str, id: &str) -> String {
+    format!("{function_arn}:{qualifier}/durable-execution/{name}/{id}")
 }
 
-/// Appends an event to the execution's history.
-pub(super) fn record(ctx: &Ctx<'_>, exec: &mut ExecutionRecord, mut event: Event) -> Result<(), EngineError> {
-    exec.run.events += 1;
-    event.event_id = exec.run.events;
-    store::put_event(ctx.tx, exec.key, &event)?;
-    Ok(())
-}
-
-/// Stores an operation, stamped as changed now.
-pub(super) fn put_op(ctx: &Ctx<'_>, exec: &mut ExecutionRecord, op: &Operation) -> Result<(), EngineError> {
-    exec.run.op_seq += 1;
-    store::put_operation(ctx.tx, exec.key, op, exec.run.op_seq)?;
-    Ok(())
-}
-
-/// Arms a timer and asks the service to watch it.
-pub(super) fn arm(ctx: &mut Ctx<'_>, exec: &ExecutionRecord, name: &str, at_ms: i64) -> Result<(), EngineError> {
-    store::put_timer(ctx.tx, exec.key, name, at_ms)?;
-    ctx.actions.push(Action::ArmTimer { execution: exec.arn.clone(), timer: name.to_owned(), at_ms });
-    Ok(())
-}
-
-/// When a timer of an operation fires: at once under time control, else at `at_ms`.
-pub(super) fn operation_timer_at(ctx: &Ctx<'_>, at_ms: i64) -> i64 {
-    if ctx.config.skip_time { ctx.now } else { at_ms }
-}
-
+/// Starts an execution. `existing` is the execution already holding the requested name; `identity` the name and
+/// id drawn for a child execution by its parent.
 pub(super) fn start(
-    ctx: &mut Ctx<'_>,
+    existing: Option<ExecutionState>,
     request: &StartRequest,
-    parent: Option<ParentLink>,
-) -> Result<StartOutcome, EngineError> {
+    parent: Option<&ParentLink>,
+    identity: Option<(&str, &str)>,
+    env: &Env<'_>,
+) -> Result<Decision, EngineError> {
     let input_hash = sha256(&request.input);
     if let Some(name) = &request.name {
         if !super::is_valid_name(name) {
@@ -72,22 +50,25 @@ pub(super) fn start(
                  Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+ (1 to 64 characters)"
             )));
         }
-        if let Some(existing) = store::execution_by_name(ctx.tx, &request.function_name, name)? {
-            if existing.input_hash == input_hash {
-                return Ok(StartOutcome::Existing(existing));
+        if let Some(existing) = existing {
+            if existing.record.input_hash == input_hash {
+                return Ok(Decision::answer(Answer::Start(Box::new(StartOutcome::Existing(existing.record)))));
             }
             return Err(EngineError::AlreadyStarted(format!(
                 "Durable execution with name {name} already exists with a different input: {}",
-                existing.arn
+                existing.record.arn
             )));
         }
     }
-    let name = request.name.clone().unwrap_or_else(new_id);
-    let id = new_id();
-    let arn = format!("{}:{}/durable-execution/{name}/{id}", request.function_arn, request.qualifier);
-    let mut exec = ExecutionRecord {
+    let (name, id) = if let Some((name, id)) = identity {
+        (name.to_owned(), id.to_owned())
+    } else {
+        let name = request.name.clone().unwrap_or_else(|| env.id());
+        (name, env.id())
+    };
+    let exec = ExecutionRecord {
         key: 0,
-        arn,
+        arn: execution_arn(&request.function_arn, &request.qualifier, &name, &id),
         function_name: request.function_name.clone(),
         qualifier: request.qualifier.clone(),
         function_arn: request.function_arn.clone(),
@@ -97,13 +78,13 @@ pub(super) fn start(
         input_hash,
         result: None,
         error: None,
-        started_ms: ctx.now,
+        started_ms: env.now,
         ended_ms: None,
         timeout_s: request.timeout_s,
         retention_days: request.retention_days,
-        run: RunState { parent, ..RunState::default() },
+        run: RunState { parent: parent.cloned(), ..RunState::default() },
     };
-    exec.key = store::insert_execution(ctx.tx, &exec)?;
+    let mut ctx = Ctx::create(exec, env);
     let op = Operation {
         id,
         parent_id: None,
@@ -120,130 +101,132 @@ pub(super) fn start(
         callback_details: None,
         chained_invoke_details: None,
     };
-    put_op(ctx, &mut exec, &op)?;
     let mut details = Map::new();
     details.insert("Input".into(), history::payload_object(Some(&request.input)));
     details.insert("ExecutionTimeout".into(), json!(request.timeout_s));
-    let identity = Some((op.id.as_str(), exec.name.as_str()));
+    let identity = Some((op.id.as_str(), ctx.exec.name.as_str()));
     let started = history::of_execution(EventType::ExecutionStarted, identity, details, ctx.now);
-    record(ctx, &mut exec, started)?;
+    ctx.put_op(op);
+    ctx.record(started);
     let deadline = ctx.now.saturating_add(request.timeout_s.saturating_mul(1000));
-    arm(ctx, &exec, timer::EXECUTION_TIMEOUT, deadline)?;
-    begin_invocation(ctx, &mut exec)?;
-    store::update_execution(ctx.tx, &exec)?;
-    Ok(StartOutcome::Started(exec))
+    ctx.arm(timer::EXECUTION_TIMEOUT, deadline);
+    begin_invocation(&mut ctx);
+    let record = ctx.exec.clone();
+    Ok(ctx.decide(Answer::Start(Box::new(StartOutcome::Started(record)))))
 }
 
 /// Decides the next handler invocation: new token, new request id.
-pub(super) fn begin_invocation(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord) -> Result<(), EngineError> {
-    exec.run.invocation += 1;
-    exec.run.invoking = true;
-    exec.run.token = Some(format!("{}.{}", exec.run.invocation, uuid::Uuid::new_v4().simple()));
-    exec.run.request_id = new_id();
-    exec.run.invocation_started_ms = ctx.now;
-    exec.run.last_checkpoint = None;
-    store::delete_timer(ctx.tx, exec.key, timer::INVOKE)?;
-    ctx.actions.push(Action::InvokeHandler { execution: exec.arn.clone(), invocation: exec.run.invocation });
-    Ok(())
+fn begin_invocation(ctx: &mut Ctx<'_>) {
+    ctx.exec.run.invocation += 1;
+    ctx.exec.run.invoking = true;
+    let token = format!("{}.{}", ctx.exec.run.invocation, ctx.hex_id());
+    let request_id = ctx.id();
+    let run = &mut ctx.exec.run;
+    run.token = Some(token);
+    run.request_id = request_id;
+    run.invocation_started_ms = ctx.now;
+    run.last_checkpoint = None;
+    ctx.disarm(timer::INVOKE);
+    let action = Action::InvokeHandler { execution: ctx.exec.arn.clone(), invocation: ctx.exec.run.invocation };
+    ctx.act(action);
 }
 
 /// Invokes the handler if it has not seen everything that changed and is not running already.
-fn invoke_if_changed(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord) -> Result<(), EngineError> {
+fn invoke_if_changed(ctx: &mut Ctx<'_>) {
+    let exec = &ctx.exec;
     if exec.status == ExecutionStatus::Running && !exec.run.invoking && exec.run.op_seq > exec.run.seen_seq {
-        begin_invocation(ctx, exec)?;
+        begin_invocation(ctx);
     }
-    Ok(())
 }
 
-pub(super) fn envelope(ctx: &mut Ctx<'_>, arn: &str, invocation: u64) -> Result<Option<Envelope>, EngineError> {
-    let Some(mut exec) = store::execution(ctx.tx, arn)? else { return Ok(None) };
+/// The envelope of handler invocation `invocation`, unless another one is current.
+pub(super) fn envelope(state: Option<ExecutionState>, invocation: u64, env: &Env<'_>) -> Result<Decision, EngineError> {
+    let Some(state) = state else { return Ok(Decision::answer(Answer::Envelope(None))) };
+    let mut ctx = Ctx::new(state, env);
+    let exec = &ctx.exec;
     if exec.status != ExecutionStatus::Running || !exec.run.invoking || exec.run.invocation != invocation {
-        return Ok(None);
+        return Ok(ctx.decide(Answer::Envelope(None)));
     }
-    let all = store::operations(ctx.tx, exec.key)?;
+    let all = ctx.operations()?;
     let mut used = 0usize;
     let mut operations = Vec::new();
     let mut next_marker = None;
-    for (index, op) in all.iter().enumerate() {
-        let size = serde_json::to_string(op).map_or(0, |s| s.len());
+    for (index, op) in all.into_iter().enumerate() {
+        let size = serde_json::to_string(&op).map_or(0, |s| s.len());
         if index > 0 && used + size > ENVELOPE_BUDGET {
             next_marker = Some(index.to_string());
             break;
         }
         used += size;
-        operations.push(op.clone());
+        operations.push(op);
     }
-    exec.run.seen_seq = exec.run.op_seq;
-    store::update_execution(ctx.tx, &exec)?;
-    Ok(Some(Envelope {
-        execution: exec.arn.clone(),
-        token: exec.run.token.clone().unwrap_or_default(),
-        request_id: exec.run.request_id.clone(),
+    ctx.exec.run.seen_seq = ctx.exec.run.op_seq;
+    let envelope = Envelope {
+        execution: ctx.exec.arn.clone(),
+        token: ctx.exec.run.token.clone().unwrap_or_default(),
+        request_id: ctx.exec.run.request_id.clone(),
         operations,
         next_marker,
-    }))
+    };
+    Ok(ctx.decide(Answer::Envelope(Some(envelope))))
 }
 
-fn invocation_completed(
-    ctx: &Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    error: Option<&ErrorObject>,
-) -> Result<(), EngineError> {
+fn invocation_completed(ctx: &mut Ctx<'_>, error: Option<&ErrorObject>) {
     let mut details = Map::new();
-    details.insert("StartTimestamp".into(), json!(exec.run.invocation_started_ms));
+    details.insert("StartTimestamp".into(), json!(ctx.exec.run.invocation_started_ms));
     details.insert("EndTimestamp".into(), json!(ctx.now));
-    details.insert("RequestId".into(), json!(exec.run.request_id));
+    details.insert("RequestId".into(), json!(ctx.exec.run.request_id));
     if let Some(error) = error {
         details.insert("Error".into(), history::error_object(error));
     }
-    record(ctx, exec, history::of_execution(EventType::InvocationCompleted, None, details, ctx.now))
+    let event = history::of_execution(EventType::InvocationCompleted, None, details, ctx.now);
+    ctx.record(event);
 }
 
 pub(super) fn invocation_ended(
-    ctx: &mut Ctx<'_>,
-    arn: &str,
+    state: Option<ExecutionState>,
     invocation: u64,
     result: &InvocationResult,
-) -> Result<(), EngineError> {
-    let Some(mut exec) = store::execution(ctx.tx, arn)? else { return Ok(()) };
+    env: &Env<'_>,
+) -> Result<Decision, EngineError> {
+    let Some(state) = state else { return Ok(Decision::answer(Answer::Nothing)) };
+    let mut ctx = Ctx::new(state, env);
+    let exec = &ctx.exec;
     if exec.status != ExecutionStatus::Running || !exec.run.invoking || exec.run.invocation != invocation {
-        return Ok(());
+        return Ok(ctx.decide(Answer::Nothing));
     }
-    exec.run.invoking = false;
-    exec.run.token = None;
+    ctx.exec.run.invoking = false;
+    ctx.exec.run.token = None;
     let failure = match result {
         InvocationResult::Output(output) => match output.status.as_str() {
             "SUCCEEDED" => {
-                invocation_completed(ctx, &mut exec, None)?;
-                let checkpointed = exec.run.checkpointed_outcome.take();
+                invocation_completed(&mut ctx, None);
+                let checkpointed = ctx.exec.run.checkpointed_outcome.take();
                 let result = match (output.result.clone().filter(|r| !r.is_empty()), checkpointed) {
                     (Some(result), _) => Some(result),
                     (None, Some(Outcome::Succeeded(result))) => result,
                     (None, _) => output.result.clone(),
                 };
-                complete(ctx, &mut exec, Outcome::Succeeded(result))?;
-                store::update_execution(ctx.tx, &exec)?;
-                return Ok(());
+                complete(&mut ctx, Outcome::Succeeded(result))?;
+                return Ok(ctx.decide(Answer::Nothing));
             }
             "FAILED" => {
-                invocation_completed(ctx, &mut exec, None)?;
-                let checkpointed = exec.run.checkpointed_outcome.take();
+                invocation_completed(&mut ctx, None);
+                let checkpointed = ctx.exec.run.checkpointed_outcome.take();
                 let error = match (output.error.clone(), checkpointed) {
                     (Some(error), _) | (None, Some(Outcome::Failed(error))) => error,
                     (None, _) => ErrorObject::new("HandlerError", "the handler reported FAILED without an error"),
                 };
-                complete(ctx, &mut exec, Outcome::Failed(error))?;
-                store::update_execution(ctx.tx, &exec)?;
-                return Ok(());
+                complete(&mut ctx, Outcome::Failed(error))?;
+                return Ok(ctx.decide(Answer::Nothing));
             }
             "PENDING" => {
-                if exec.run.op_seq > exec.run.seen_seq || has_pending_work(ctx, &exec)? {
-                    invocation_completed(ctx, &mut exec, None)?;
-                    exec.run.failures = 0;
-                    apply_inbox(ctx, &mut exec)?;
-                    invoke_if_changed(ctx, &mut exec)?;
-                    store::update_execution(ctx.tx, &exec)?;
-                    return Ok(());
+                if ctx.exec.run.op_seq > ctx.exec.run.seen_seq || has_pending_work(&ctx)? {
+                    invocation_completed(&mut ctx, None);
+                    ctx.exec.run.failures = 0;
+                    apply_inbox(&mut ctx);
+                    invoke_if_changed(&mut ctx);
+                    return Ok(ctx.decide(Answer::Nothing));
                 }
                 ErrorObject::new(
                     "Runtime.InvalidOutput",
@@ -258,24 +241,22 @@ pub(super) fn invocation_ended(
         },
         InvocationResult::Failed(error) => error.clone(),
     };
-    invocation_completed(ctx, &mut exec, Some(&failure))?;
-    exec.run.failures += 1;
-    if exec.run.failures >= ctx.config.max_invocation_failures {
-        complete(ctx, &mut exec, Outcome::Failed(failure))?;
+    invocation_completed(&mut ctx, Some(&failure));
+    ctx.exec.run.failures += 1;
+    if ctx.exec.run.failures >= ctx.config.max_invocation_failures {
+        complete(&mut ctx, Outcome::Failed(failure))?;
     } else {
-        apply_inbox(ctx, &mut exec)?;
-        let at = ctx.now.saturating_add(invocation_backoff_ms(exec.run.failures));
-        arm(ctx, &exec, timer::INVOKE, at)?;
+        apply_inbox(&mut ctx);
+        let at = ctx.now.saturating_add(invocation_backoff_ms(ctx.exec.run.failures));
+        ctx.arm(timer::INVOKE, at);
     }
-    store::update_execution(ctx.tx, &exec)?;
-    Ok(())
+    Ok(ctx.decide(Answer::Nothing))
 }
 
 /// Whether anything can still wake the execution: an operation waiting on a timer, a callback or a target, or a
 /// queued completion.
-fn has_pending_work(ctx: &Ctx<'_>, exec: &ExecutionRecord) -> Result<bool, EngineError> {
-    let ops = store::operations(ctx.tx, exec.key)?;
-    Ok(ops.iter().any(|op| match op.operation_type {
+fn has_pending_work(ctx: &Ctx<'_>) -> Result<bool, EngineError> {
+    Ok(ctx.operations()?.iter().any(|op| match op.operation_type {
         OperationType::Wait | OperationType::Callback | OperationType::ChainedInvoke => {
             op.status == OperationStatus::Started
         }
@@ -284,60 +265,60 @@ fn has_pending_work(ctx: &Ctx<'_>, exec: &ExecutionRecord) -> Result<bool, Engin
     }))
 }
 
+/// A completion arrives from outside the handler: a chained invoke's target ended.
+pub(super) fn arrive(state: Option<ExecutionState>, completion: &Completion, env: &Env<'_>) -> Decision {
+    let Some(state) = state else { return Decision::answer(Answer::Nothing) };
+    let mut ctx = Ctx::new(state, env);
+    deliver(&mut ctx, completion);
+    ctx.decide(Answer::Nothing)
+}
+
 /// Takes a completion now, or queues it while the handler runs.
-pub(super) fn deliver(
-    ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    completion: &Completion,
-) -> Result<(), EngineError> {
-    if exec.status != ExecutionStatus::Running {
-        return Ok(());
+fn deliver(ctx: &mut Ctx<'_>, completion: &Completion) {
+    if ctx.exec.status != ExecutionStatus::Running {
+        return;
     }
-    if exec.run.invoking {
-        let body = serde_json::to_string(completion).map_err(|e| EngineError::Store(e.to_string().into()))?;
-        store::push_inbox(ctx.tx, exec.key, &body)?;
-        return Ok(());
+    if ctx.exec.run.invoking {
+        ctx.queue(completion.clone());
+        return;
     }
-    apply_completion(ctx, exec, completion)?;
-    invoke_if_changed(ctx, exec)
+    apply_completion(ctx, completion);
+    invoke_if_changed(ctx);
 }
 
-fn apply_inbox(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord) -> Result<(), EngineError> {
-    for body in store::take_inbox(ctx.tx, exec.key)? {
-        let completion: Completion = serde_json::from_str(&body)
-            .map_err(|e| EngineError::Store(format!("unreadable queued completion: {e}").into()))?;
-        apply_completion(ctx, exec, &completion)?;
+fn apply_inbox(ctx: &mut Ctx<'_>) {
+    for completion in ctx.take_inbox() {
+        apply_completion(ctx, &completion);
     }
-    Ok(())
 }
 
-fn apply_completion(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord, completion: &Completion) -> Result<(), EngineError> {
+fn apply_completion(ctx: &mut Ctx<'_>, completion: &Completion) {
     match completion {
         Completion::Target { operation, outcome } => {
-            let Some(mut op) = store::operation(ctx.tx, exec.key, operation)? else { return Ok(()) };
+            let Some(mut op) = ctx.op(operation) else { return };
             if op.operation_type != OperationType::ChainedInvoke || op.status != OperationStatus::Started {
-                return Ok(());
+                return;
             }
             let (status, event_type, details, chained) = match outcome {
-                StoredTargetOutcome::Succeeded(result) => (
+                TargetEnd::Succeeded(result) => (
                     OperationStatus::Succeeded,
                     EventType::ChainedInvokeSucceeded,
                     history::result(result.as_deref()),
                     ChainedInvokeDetails { result: result.clone(), error: None },
                 ),
-                StoredTargetOutcome::Failed(error) => (
+                TargetEnd::Failed(error) => (
                     OperationStatus::Failed,
                     EventType::ChainedInvokeFailed,
                     history::error(error),
                     ChainedInvokeDetails { result: None, error: Some(error.clone()) },
                 ),
-                StoredTargetOutcome::TimedOut(error) => (
+                TargetEnd::TimedOut(error) => (
                     OperationStatus::TimedOut,
                     EventType::ChainedInvokeTimedOut,
                     history::error(error),
                     ChainedInvokeDetails { result: None, error: Some(error.clone()) },
                 ),
-                StoredTargetOutcome::Stopped(error) => (
+                TargetEnd::Stopped(error) => (
                     OperationStatus::Stopped,
                     EventType::ChainedInvokeStopped,
                     history::error(error),
@@ -347,31 +328,33 @@ fn apply_completion(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord, completion: &
             op.status = status;
             op.end_timestamp = Some(ctx.now);
             op.chained_invoke_details = Some(chained);
-            put_op(ctx, exec, &op)?;
-            exec.run.children.remove(operation);
-            exec.run.targets.remove(operation);
-            record(ctx, exec, history::of_operation(event_type, &op, details, ctx.now))
+            let event = history::of_operation(event_type, &op, details, ctx.now);
+            ctx.put_op(op);
+            ctx.exec.run.children.remove(operation);
+            ctx.exec.run.targets.remove(operation);
+            ctx.record(event);
         }
-        Completion::Timer { name } => timer_completion(ctx, exec, name),
+        Completion::Timer { name } => timer_completion(ctx, name),
     }
 }
 
-fn timer_completion(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord, name: &str) -> Result<(), EngineError> {
+fn timer_completion(ctx: &mut Ctx<'_>, name: &str) {
     let (kind, id) = name.split_once(':').unwrap_or((name, ""));
-    let Some(mut op) = store::operation(ctx.tx, exec.key, id)? else { return Ok(()) };
+    let Some(mut op) = ctx.op(id) else { return };
     match (kind, op.operation_type, op.status) {
         ("op", OperationType::Wait, OperationStatus::Started) => {
             op.status = OperationStatus::Succeeded;
             op.end_timestamp = Some(ctx.now);
-            put_op(ctx, exec, &op)?;
             let scheduled = op.wait_details.as_ref().and_then(|d| d.scheduled_end_timestamp).unwrap_or(ctx.now);
             let mut details = Map::new();
             details.insert("Duration".into(), json!((scheduled - op.start_timestamp) / 1000));
-            record(ctx, exec, history::of_operation(EventType::WaitSucceeded, &op, details, ctx.now))
+            let event = history::of_operation(EventType::WaitSucceeded, &op, details, ctx.now);
+            ctx.put_op(op);
+            ctx.record(event);
         }
         ("op", OperationType::Step, OperationStatus::Pending) => {
             op.status = OperationStatus::Ready;
-            put_op(ctx, exec, &op)
+            ctx.put_op(op);
         }
         ("cb" | "hb", OperationType::Callback, OperationStatus::Started) => {
             let error = if kind == "cb" {
@@ -379,56 +362,61 @@ fn timer_completion(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord, name: &str) -
             } else {
                 ErrorObject::new("Callback.Heartbeat", "Callback timed out waiting for a heartbeat")
             };
-            store::delete_timer(ctx.tx, exec.key, &timer::callback(id))?;
-            store::delete_timer(ctx.tx, exec.key, &timer::heartbeat(id))?;
-            exec.run.heartbeats.remove(id);
+            ctx.disarm(&timer::callback(id));
+            ctx.disarm(&timer::heartbeat(id));
+            ctx.exec.run.heartbeats.remove(id);
             op.status = OperationStatus::TimedOut;
             op.end_timestamp = Some(ctx.now);
             let details = op.callback_details.get_or_insert_with(CallbackDetails::default);
             details.error = Some(error.clone());
-            put_op(ctx, exec, &op)?;
-            record(ctx, exec, history::of_operation(EventType::CallbackTimedOut, &op, history::error(&error), ctx.now))
+            let event = history::of_operation(EventType::CallbackTimedOut, &op, history::error(&error), ctx.now);
+            ctx.put_op(op);
+            ctx.record(event);
         }
-        _ => Ok(()),
+        _ => {}
     }
 }
 
-pub(super) fn timer_fired(ctx: &mut Ctx<'_>, arn: &str, name: &str) -> Result<(), EngineError> {
-    let Some(mut exec) = store::execution(ctx.tx, arn)? else { return Ok(()) };
-    if exec.status != ExecutionStatus::Running {
-        return Ok(());
+pub(super) fn timer_fired(state: Option<ExecutionState>, name: &str, env: &Env<'_>) -> Result<Decision, EngineError> {
+    let Some(state) = state else { return Ok(Decision::answer(Answer::Nothing)) };
+    let mut ctx = Ctx::new(state, env);
+    if ctx.exec.status != ExecutionStatus::Running {
+        return Ok(ctx.decide(Answer::Nothing));
     }
     // A timer re-armed later (a heartbeat) leaves its earlier alarm behind: only the stored time counts.
-    match store::timer(ctx.tx, exec.key, name)? {
+    match ctx.timer(name) {
         Some(at) if at <= ctx.now => {}
-        _ => return Ok(()),
+        _ => return Ok(ctx.decide(Answer::Nothing)),
     }
-    store::delete_timer(ctx.tx, exec.key, name)?;
+    ctx.disarm(name);
     match name {
         timer::EXECUTION_TIMEOUT => {
             let error = ErrorObject::new(
                 "Execution.TimedOut",
-                format!("The durable execution exceeded its ExecutionTimeout of {} seconds", exec.timeout_s),
+                format!("The durable execution exceeded its ExecutionTimeout of {} seconds", ctx.exec.timeout_s),
             );
-            terminate(ctx, &mut exec, ExecutionStatus::TimedOut, error)?;
+            terminate(&mut ctx, ExecutionStatus::TimedOut, error)?;
         }
         timer::INVOKE => {
-            if !exec.run.invoking {
-                begin_invocation(ctx, &mut exec)?;
+            if !ctx.exec.run.invoking {
+                begin_invocation(&mut ctx);
             }
         }
-        _ => deliver(ctx, &mut exec, &Completion::Timer { name: name.to_owned() })?,
+        _ => deliver(&mut ctx, &Completion::Timer { name: name.to_owned() }),
     }
-    store::update_execution(ctx.tx, &exec)?;
-    Ok(())
+    Ok(ctx.decide(Answer::Nothing))
 }
 
-pub(super) fn callback(ctx: &mut Ctx<'_>, callback_id: &str, command: CallbackCommand) -> Result<(), EngineError> {
+pub(super) fn callback(
+    state: Option<ExecutionState>,
+    callback_id: &str,
+    command: &CallbackCommand,
+    env: &Env<'_>,
+) -> Result<Decision, EngineError> {
     let not_found = || EngineError::NotFound(format!("Callback not found: {callback_id}"));
-    let (key, mut op) = store::operation_by_callback(ctx.tx, callback_id)?.ok_or_else(not_found)?;
-    let arn: String = ctx.tx.query_row("SELECT arn FROM executions WHERE key = ?1", [key], |r| r.get(0))?;
-    let mut exec = store::execution(ctx.tx, &arn)?.ok_or_else(not_found)?;
-    if exec.status != ExecutionStatus::Running || op.status != OperationStatus::Started {
+    let mut ctx = Ctx::new(state.ok_or_else(not_found)?, env);
+    let mut op = ctx.op_by_callback(callback_id).ok_or_else(not_found)?;
+    if ctx.exec.status != ExecutionStatus::Running || op.status != OperationStatus::Started {
         return Err(EngineError::InvalidParameter(format!(
             "Callback {callback_id} is already completed ({:?}); it accepts no more results",
             op.status
@@ -437,45 +425,78 @@ pub(super) fn callback(ctx: &mut Ctx<'_>, callback_id: &str, command: CallbackCo
     let id = op.id.clone();
     let (event_type, details) = match command {
         CallbackCommand::Heartbeat => {
-            if let Some(seconds) = exec.run.heartbeats.get(&id).copied() {
+            if let Some(seconds) = ctx.exec.run.heartbeats.get(&id).copied() {
                 let at = ctx.now.saturating_add(seconds.saturating_mul(1000));
-                arm(ctx, &exec, &timer::heartbeat(&id), at)?;
+                ctx.arm(&timer::heartbeat(&id), at);
             }
-            return Ok(());
+            return Ok(ctx.decide(Answer::Nothing));
         }
         CallbackCommand::Succeed(result) => {
             op.status = OperationStatus::Succeeded;
             let details = history::result(result.as_deref());
-            op.callback_details.get_or_insert_with(CallbackDetails::default).result = result;
+            op.callback_details.get_or_insert_with(CallbackDetails::default).result.clone_from(result);
             (EventType::CallbackSucceeded, details)
         }
         CallbackCommand::Fail(error) => {
             op.status = OperationStatus::Failed;
-            let details = history::error(&error);
-            op.callback_details.get_or_insert_with(CallbackDetails::default).error = Some(error);
+            let details = history::error(error);
+            op.callback_details.get_or_insert_with(CallbackDetails::default).error = Some(error.clone());
             (EventType::CallbackFailed, details)
         }
     };
     op.end_timestamp = Some(ctx.now);
-    store::delete_timer(ctx.tx, exec.key, &timer::callback(&id))?;
-    store::delete_timer(ctx.tx, exec.key, &timer::heartbeat(&id))?;
-    exec.run.heartbeats.remove(&id);
-    put_op(ctx, &mut exec, &op)?;
-    record(ctx, &mut exec, history::of_operation(event_type, &op, details, ctx.now))?;
-    invoke_if_changed(ctx, &mut exec)?;
-    store::update_execution(ctx.tx, &exec)?;
-    Ok(())
+    ctx.disarm(&timer::callback(&id));
+    ctx.disarm(&timer::heartbeat(&id));
+    ctx.exec.run.heartbeats.remove(&id);
+    let event = history::of_operation(event_type, &op, details, ctx.now);
+    ctx.put_op(op);
+    ctx.record(event);
+    invoke_if_changed(&mut ctx);
+    Ok(ctx.decide(Answer::Nothing))
+}
+
+/// `StopDurableExecution`.
+pub(super) fn stop(
+    state: Option<ExecutionState>,
+    arn: &str,
+    error: Option<&ErrorObject>,
+    env: &Env<'_>,
+) -> Result<Decision, EngineError> {
+    let mut ctx = Ctx::new(state.ok_or_else(|| super::not_found(arn))?, env);
+    if ctx.exec.status != ExecutionStatus::Running {
+        return Err(EngineError::InvalidParameter(format!(
+            "Durable execution {arn} is not running: it is {}",
+            ctx.exec.status.as_str()
+        )));
+    }
+    // Without an error in the request, the words AWS's emulator records.
+    let error = error.cloned().unwrap_or_else(|| ErrorObject {
+        error_message: Some("Execution stopped by user request".to_owned()),
+        ..ErrorObject::default()
+    });
+    terminate(&mut ctx, ExecutionStatus::Stopped, error)?;
+    Ok(ctx.decide(Answer::Nothing))
+}
+
+/// The parent of a child execution ended: the child stops, and must not report back into the parent.
+pub(super) fn stop_child(
+    state: Option<ExecutionState>,
+    error: &ErrorObject,
+    env: &Env<'_>,
+) -> Result<Decision, EngineError> {
+    let Some(state) = state else { return Ok(Decision::answer(Answer::Nothing)) };
+    let mut ctx = Ctx::new(state, env);
+    if ctx.exec.status == ExecutionStatus::Running {
+        ctx.exec.run.parent = None;
+        terminate(&mut ctx, ExecutionStatus::Stopped, error.clone())?;
+    }
+    Ok(ctx.decide(Answer::Nothing))
 }
 
 /// Stops or times out a running execution: its open operations are cancelled (the history says which), then the
 /// execution ends with `status`.
-pub(super) fn terminate(
-    ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    status: ExecutionStatus,
-    error: ErrorObject,
-) -> Result<(), EngineError> {
-    for mut op in store::operations(ctx.tx, exec.key)? {
+fn terminate(ctx: &mut Ctx<'_>, status: ExecutionStatus, error: ErrorObject) -> Result<(), EngineError> {
+    for mut op in ctx.operations()? {
         if op.status.is_terminal() {
             continue;
         }
@@ -487,9 +508,9 @@ pub(super) fn terminate(
             (OperationType::ChainedInvoke, OperationStatus::Started) => {
                 op.status = OperationStatus::Stopped;
                 op.chained_invoke_details = Some(ChainedInvokeDetails { result: None, error: Some(error.clone()) });
-                exec.run.targets.remove(&op.id);
-                if let Some(child) = exec.run.children.remove(&op.id) {
-                    stop_child(ctx, &child, &error)?;
+                ctx.exec.run.targets.remove(&op.id);
+                if let Some(child) = ctx.exec.run.children.remove(&op.id) {
+                    ctx.follow(FollowUp::StopChild { execution: child, error: error.clone() });
                 }
                 Some((EventType::ChainedInvokeStopped, history::error(&error)))
             }
@@ -500,42 +521,30 @@ pub(super) fn terminate(
             _ => continue,
         };
         op.end_timestamp = Some(ctx.now);
-        put_op(ctx, exec, &op)?;
-        if let Some((event_type, details)) = cancelled {
-            record(ctx, exec, history::of_operation(event_type, &op, details, ctx.now))?;
+        let event = cancelled.map(|(event_type, details)| history::of_operation(event_type, &op, details, ctx.now));
+        ctx.put_op(op);
+        if let Some(event) = event {
+            ctx.record(event);
         }
     }
-    finish(ctx, exec, status, None, Some(error))
-}
-
-fn stop_child(ctx: &mut Ctx<'_>, child: &str, error: &ErrorObject) -> Result<(), EngineError> {
-    let Some(mut exec) = store::execution(ctx.tx, child)? else { return Ok(()) };
-    if exec.status == ExecutionStatus::Running {
-        // The parent is ending: the child must not report back into it.
-        exec.run.parent = None;
-        terminate(ctx, &mut exec, ExecutionStatus::Stopped, error.clone())?;
-        store::update_execution(ctx.tx, &exec)?;
-    }
-    Ok(())
+    finish(ctx, status, None, Some(error))
 }
 
 /// Ends the execution with the handler's outcome.
-pub(super) fn complete(ctx: &mut Ctx<'_>, exec: &mut ExecutionRecord, outcome: Outcome) -> Result<(), EngineError> {
+fn complete(ctx: &mut Ctx<'_>, outcome: Outcome) -> Result<(), EngineError> {
     match outcome {
-        Outcome::Succeeded(result) => finish(ctx, exec, ExecutionStatus::Succeeded, result, None),
-        Outcome::Failed(error) => finish(ctx, exec, ExecutionStatus::Failed, None, Some(error)),
+        Outcome::Succeeded(result) => finish(ctx, ExecutionStatus::Succeeded, result, None),
+        Outcome::Failed(error) => finish(ctx, ExecutionStatus::Failed, None, Some(error)),
     }
 }
 
 fn finish(
     ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
     status: ExecutionStatus,
     result: Option<String>,
     error: Option<ErrorObject>,
 ) -> Result<(), EngineError> {
-    let ops = store::operations(ctx.tx, exec.key)?;
-    let execution_op = ops.into_iter().find(|op| op.operation_type == OperationType::Execution);
+    let execution_op = ctx.operations()?.into_iter().find(|op| op.operation_type == OperationType::Execution);
     let op_id = execution_op.as_ref().map(|op| op.id.clone()).unwrap_or_default();
     if let Some(mut op) = execution_op {
         op.status = match status {
@@ -545,7 +554,7 @@ fn finish(
             ExecutionStatus::Stopped | ExecutionStatus::Running => OperationStatus::Stopped,
         };
         op.end_timestamp = Some(ctx.now);
-        put_op(ctx, exec, &op)?;
+        ctx.put_op(op);
     }
     let (event_type, details) = match (status, &error) {
         (ExecutionStatus::Succeeded, _) => (EventType::ExecutionSucceeded, history::result(result.as_deref())),
@@ -554,8 +563,9 @@ fn finish(
         (_, Some(e)) => (EventType::ExecutionStopped, history::error(e)),
         (_, None) => (EventType::ExecutionStopped, Map::new()),
     };
-    let name = exec.name.clone();
-    record(ctx, exec, history::of_execution(event_type, Some((&op_id, &name)), details, ctx.now))?;
+    let event = history::of_execution(event_type, Some((&op_id, &ctx.exec.name)), details, ctx.now);
+    ctx.record(event);
+    let exec = &mut ctx.exec;
     exec.status = status;
     exec.result.clone_from(&result);
     exec.error.clone_from(&error);
@@ -563,73 +573,68 @@ fn finish(
     exec.run.invoking = false;
     exec.run.token = None;
     exec.run.heartbeats.clear();
-    store::delete_timers(ctx.tx, exec.key)?;
-    store::take_inbox(ctx.tx, exec.key)?;
-    ctx.actions.push(Action::Ended { execution: exec.arn.clone() });
-    if let Some(parent) = exec.run.parent.clone() {
+    for name in ctx.timer_names() {
+        ctx.disarm(&name);
+    }
+    // Completions queued for the handler no longer matter.
+    ctx.take_inbox();
+    ctx.act(Action::Ended { execution: ctx.exec.arn.clone() });
+    if let Some(parent) = ctx.exec.run.parent.clone() {
         let outcome = match status {
-            ExecutionStatus::Succeeded => StoredTargetOutcome::Succeeded(result),
-            ExecutionStatus::TimedOut => StoredTargetOutcome::TimedOut(error.unwrap_or_default()),
-            ExecutionStatus::Stopped => StoredTargetOutcome::Stopped(error.unwrap_or_default()),
-            ExecutionStatus::Failed | ExecutionStatus::Running => {
-                StoredTargetOutcome::Failed(error.unwrap_or_default())
-            }
+            ExecutionStatus::Succeeded => TargetEnd::Succeeded(result),
+            ExecutionStatus::TimedOut => TargetEnd::TimedOut(error.unwrap_or_default()),
+            ExecutionStatus::Stopped => TargetEnd::Stopped(error.unwrap_or_default()),
+            ExecutionStatus::Failed | ExecutionStatus::Running => TargetEnd::Failed(error.unwrap_or_default()),
         };
-        if let Some(mut parent_exec) = store::execution(ctx.tx, &parent.execution)? {
-            deliver(ctx, &mut parent_exec, &Completion::Target { operation: parent.operation, outcome })?;
-            store::update_execution(ctx.tx, &parent_exec)?;
-        }
+        let completion = Completion::Target { operation: parent.operation, outcome };
+        ctx.follow(FollowUp::Deliver { execution: parent.execution, completion });
     }
     Ok(())
 }
 
-pub(super) fn recover(ctx: &mut Ctx<'_>) -> Result<(), EngineError> {
-    for mut exec in store::executions_with_status(ctx.tx, ExecutionStatus::Running)? {
-        for (timer, at_ms) in
-            store::all_timers(ctx.tx)?.into_iter().filter(|(arn, _, _)| *arn == exec.arn).map(|(_, t, at)| (t, at))
-        {
-            ctx.actions.push(Action::ArmTimer { execution: exec.arn.clone(), timer, at_ms });
-        }
-        for op in store::operations(ctx.tx, exec.key)? {
-            if op.operation_type == OperationType::ChainedInvoke
-                && op.status == OperationStatus::Started
-                && !exec.run.children.contains_key(&op.id)
-            {
-                reissue_target(ctx, &exec, &op);
-            }
-        }
-        if exec.run.invoking {
-            // The invocation was cut short with the process that ran it: run it again.
-            exec.run.invoking = false;
-            begin_invocation(ctx, &mut exec)?;
-        } else {
-            apply_inbox(ctx, &mut exec)?;
-            invoke_if_changed(ctx, &mut exec)?;
-        }
-        store::update_execution(ctx.tx, &exec)?;
+/// After a restart: the execution's timers watched again, chained invokes without a result issued again, and
+/// the handler invocation cut short run again (or the next one decided).
+pub(super) fn recover(state: Option<ExecutionState>, env: &Env<'_>) -> Result<Decision, EngineError> {
+    let Some(state) = state else { return Ok(Decision::answer(Answer::Nothing)) };
+    let mut ctx = Ctx::new(state, env);
+    let arn = ctx.exec.arn.clone();
+    let alarms: Vec<Action> = ctx
+        .timers()
+        .map(|(timer, &at_ms)| Action::ArmTimer { execution: arn.clone(), timer: timer.clone(), at_ms })
+        .collect();
+    for alarm in alarms {
+        ctx.act(alarm);
     }
-    Ok(())
+    for op in ctx.operations()? {
+        if op.operation_type == OperationType::ChainedInvoke
+            && op.status == OperationStatus::Started
+            && !ctx.exec.run.children.contains_key(&op.id)
+        {
+            reissue_target(&mut ctx, &op);
+        }
+    }
+    if ctx.exec.run.invoking {
+        // The invocation was cut short with the process that ran it: run it again.
+        ctx.exec.run.invoking = false;
+        begin_invocation(&mut ctx);
+    } else {
+        apply_inbox(&mut ctx);
+        invoke_if_changed(&mut ctx);
+    }
+    Ok(ctx.decide(Answer::Nothing))
 }
 
 /// Issues a chained invoke again whose target never reported (at least once for the target).
-fn reissue_target(ctx: &mut Ctx<'_>, exec: &ExecutionRecord, op: &Operation) {
-    if let Some(target) = exec.run.targets.get(&op.id) {
-        ctx.actions.push(Action::InvokeTarget {
-            execution: exec.arn.clone(),
+fn reissue_target(ctx: &mut Ctx<'_>, op: &Operation) {
+    if let Some(target) = ctx.exec.run.targets.get(&op.id) {
+        let action = Action::InvokeTarget {
+            execution: ctx.exec.arn.clone(),
             operation: op.id.clone(),
             function_name: target.function_name.clone(),
             qualifier: target.qualifier.clone(),
             payload: target.payload.clone(),
             tenant_id: target.tenant_id.clone(),
-        });
+        };
+        ctx.act(action);
     }
-}
-
-/// Starts the child execution of a chained invoke of a durable function; returns its ARN.
-pub(super) fn begin_invocation_for_child(
-    ctx: &mut Ctx<'_>,
-    request: &StartRequest,
-    parent: ParentLink,
-) -> Result<String, EngineError> {
-    Ok(start(ctx, request, Some(parent))?.record().arn.clone())
 }

@@ -2,52 +2,43 @@
 //! tokens, operations and their history, timers, callbacks, chained invokes), on a `SQLite` store.
 //!
 //! The engine decides, other parts act. Each command ([`Engine::start`], [`Engine::checkpoint`],
-//! [`Engine::invocation_ended`], [`Engine::timer_fired`], ...) is one transaction on the store and returns the
+//! [`Engine::invocation_ended`], [`Engine::timer_fired`], ...) is one transaction on the store: it loads the part
+//! of the execution's state the command needs, decides purely (a function of that state, the command and the
+//! command's time and ids from the [`Environment`]), stores the changes the decision lists, and returns the
 //! [`Action`]s it decided: run a handler invocation, invoke a chained target, arm a timer, tell waiters an
 //! execution ended. The service ([`crate::service`]) carries them out and reports back with the next command. So
-//! every decision here is testable without processes, sockets or clocks, and recovery after a crash is
-//! [`Engine::recover`]: read the store and decide again what is still pending.
+//! every decision is testable as (state, command) → (changes, actions), without a store, processes, sockets or
+//! clocks, and recovery after a crash is [`Engine::recover`]: read the store and decide again what is pending.
 //!
 //! Invocation loop: one handler invocation of an execution at a time. Completions of chained invokes and timers
 //! that arrive while the handler runs are queued and applied when its invocation ends (the order the service's
 //! histories show: the invocation completes, then the result arrives); callbacks, stops and the execution timeout
 //! apply at once.
 
+pub mod env;
 pub mod history;
 pub mod model;
+pub mod state;
 pub mod store;
 
-mod apply;
+mod checkpoint;
+mod decision;
 mod lifecycle;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::Arc;
 
 use rusqlite::Connection;
-use serde::{Deserialize, Serialize};
 
 use crate::error::LocalError;
+use decision::{Answer, Command, Decision, Env};
+pub use env::{Clock, Environment, IdSource, ManualClock, RandomIds, SequentialIds, SystemClock};
 use model::{ErrorObject, Event, ExecutionStatus, HandlerOutput, Operation, OperationUpdate};
-pub use store::{ExecutionRecord, ListFilter, Outcome, ParentLink};
-
-/// Where time comes from: the wall clock in the service, a hand-moved one in tests.
-pub trait Clock: Send + Sync {
-    /// Now, in epoch milliseconds.
-    fn now_ms(&self) -> i64;
-}
-
-/// The wall clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-    }
-}
+use state::{Completion, ExecutionState, OperationsNeeded, TargetEnd};
+pub use state::{ExecutionRecord, Outcome, ParentLink};
+pub use store::ListFilter;
 
 /// How the engine behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,25 +244,7 @@ pub struct HistoryPage {
     pub next_marker: Option<String>,
 }
 
-/// A completion queued while the handler ran, applied when its invocation ends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-enum Completion {
-    /// A chained invoke's target ended.
-    Target { operation: String, outcome: StoredTargetOutcome },
-    /// An operation's timer fired.
-    Timer { name: String },
-}
-
-/// [`TargetOutcome`] as queued in the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-enum StoredTargetOutcome {
-    Succeeded(Option<String>),
-    Failed(ErrorObject),
-    TimedOut(ErrorObject),
-    Stopped(ErrorObject),
-}
-
-impl From<TargetOutcome> for StoredTargetOutcome {
+impl From<TargetOutcome> for TargetEnd {
     fn from(outcome: TargetOutcome) -> Self {
         match outcome {
             TargetOutcome::Succeeded(r) => Self::Succeeded(r),
@@ -292,6 +265,10 @@ mod timer {
     pub(super) fn operation(id: &str) -> String {
         format!("op:{id}")
     }
+    /// The operation a timer belongs to (`None` for the execution's own timers).
+    pub(super) fn operation_id(name: &str) -> Option<&str> {
+        name.split_once(':').map(|(_, id)| id)
+    }
     /// A callback's timeout.
     pub(super) fn callback(id: &str) -> String {
         format!("cb:{id}")
@@ -302,10 +279,10 @@ mod timer {
     }
 }
 
-/// The engine: the store and the clock.
+/// The engine: the store and the environment its decisions draw time and ids from.
 pub struct Engine {
     conn: Connection,
-    clock: Arc<dyn Clock>,
+    env: Environment,
     config: EngineConfig,
 }
 
@@ -315,23 +292,93 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// Everything one command works with inside its transaction.
-struct Ctx<'a> {
-    tx: &'a Connection,
-    now: i64,
-    config: EngineConfig,
-    actions: Vec<Action>,
+/// Decides `command` on `state` (`None`: no such execution; for a start, none holding the name).
+fn decide(state: Option<ExecutionState>, command: Command<'_>, env: &Env<'_>) -> Result<Decision, EngineError> {
+    match command {
+        Command::Start { request, parent, identity } => lifecycle::start(state, request, parent, identity, env),
+        Command::Envelope { invocation, .. } => lifecycle::envelope(state, invocation, env),
+        Command::Checkpoint { execution, token, updates, client_token, functions } => {
+            checkpoint::checkpoint(state, execution, token, updates, client_token, functions, env)
+        }
+        Command::InvocationEnded { invocation, result, .. } => {
+            lifecycle::invocation_ended(state, invocation, result, env)
+        }
+        Command::Deliver { completion, .. } => Ok(lifecycle::arrive(state, completion, env)),
+        Command::TimerFired { timer, .. } => lifecycle::timer_fired(state, timer, env),
+        Command::Callback { callback_id, command } => lifecycle::callback(state, callback_id, command, env),
+        Command::Stop { execution, error } => lifecycle::stop(state, execution, error, env),
+        Command::StopChild { error, .. } => lifecycle::stop_child(state, error, env),
+        Command::Recover => lifecycle::recover(state, env),
+    }
+}
+
+/// What `command` needs of its execution, read from the store.
+fn load(tx: &Connection, command: Command<'_>) -> Result<Option<ExecutionState>, EngineError> {
+    let record = match command {
+        Command::Start { request, identity: None, .. } => {
+            let existing = match &request.name {
+                Some(name) => store::execution_by_name(tx, &request.function_name, name)?,
+                None => None,
+            };
+            return Ok(existing.map(ExecutionState::bare));
+        }
+        // A child's name was drawn just now: no execution holds it.
+        Command::Start { .. } | Command::Recover => return Ok(None),
+        Command::Callback { callback_id, .. } => return Ok(store::load_by_callback(tx, callback_id)?),
+        _ => match command.execution() {
+            Some(arn) => store::execution(tx, arn)?,
+            None => None,
+        },
+    };
+    let load = |record: ExecutionRecord| {
+        let operations = command.operations_needed(&record);
+        store::load(tx, record, &operations)
+    };
+    Ok(record.map(load).transpose()?)
+}
+
+/// Stores a decision's changes; a started execution's record gets the key the store gave it.
+fn store_decision(tx: &Connection, key: Option<i64>, decision: &mut Decision) -> Result<(), EngineError> {
+    let key = store::apply(tx, key, &decision.changes)?;
+    if let (Answer::Start(outcome), Some(key)) = (&mut decision.answer, key)
+        && let StartOutcome::Started(record) = &mut **outcome
+    {
+        record.key = key;
+    }
+    Ok(())
+}
+
+/// Loads what `command` needs, decides, and stores the decision's changes.
+fn run(tx: &Connection, command: Command<'_>, env: &Env<'_>) -> Result<Decision, EngineError> {
+    let state = load(tx, command)?;
+    let key = state.as_ref().map(|s| s.record.key);
+    let mut decision = decide(state, command, env)?;
+    store_decision(tx, key, &mut decision)?;
+    Ok(decision)
+}
+
+/// Runs the commands a stored decision sends to other executions, and theirs in turn, in this transaction;
+/// returns the decision's answer and every action decided.
+fn follow_up(tx: &Connection, decision: Decision, env: &Env<'_>) -> Result<(Answer, Vec<Action>), EngineError> {
+    let Decision { answer, mut actions, follow_ups, .. } = decision;
+    let mut pending = VecDeque::from(follow_ups);
+    while let Some(next) = pending.pop_front() {
+        let mut decision = run(tx, next.command(), env)?;
+        actions.append(&mut decision.actions);
+        pending.extend(decision.follow_ups);
+    }
+    Ok((answer, actions))
 }
 
 impl Engine {
     /// An engine on the store file at `path`.
-    pub fn open(path: &Path, clock: Arc<dyn Clock>, config: EngineConfig) -> Result<Self, LocalError> {
-        Ok(Self { conn: store::open(path)?, clock, config })
+    pub fn open(path: &Path, env: Environment, config: EngineConfig) -> Result<Self, LocalError> {
+        Ok(Self { conn: store::open(path)?, env, config })
     }
 
     /// An engine on a store in memory (tests).
-    pub fn in_memory(clock: Arc<dyn Clock>, config: EngineConfig) -> Result<Self, LocalError> {
-        Ok(Self { conn: store::open_in_memory()?, clock, config })
+    pub fn in_memory(env: Environment, config: EngineConfig) -> Result<Self, LocalError> {
+        Ok(Self { conn: store::open_in_memory()?, env, config })
     }
 
     /// The engine's configuration.
@@ -339,31 +386,43 @@ impl Engine {
         self.config
     }
 
-    /// Runs `f` in one transaction; commits when it succeeds and returns its actions.
-    fn command<T>(
-        &mut self,
-        f: impl FnOnce(&mut Ctx<'_>) -> Result<T, EngineError>,
-    ) -> Result<(T, Vec<Action>), EngineError> {
-        let now = self.clock.now_ms();
-        let config = self.config;
+    /// Where the engine's time and ids come from (the timer task waits on the same clock).
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
+
+    /// Runs `command` at the clock's time now.
+    fn command(&mut self, command: Command<'_>) -> Result<(Answer, Vec<Action>), EngineError> {
+        self.command_at(self.env.clock.now_ms(), command)
+    }
+
+    /// Runs `command` at `now` in one transaction: load, decide, store, follow up; commits when it all succeeds
+    /// and returns the answer and the actions.
+    fn command_at(&mut self, now: i64, command: Command<'_>) -> Result<(Answer, Vec<Action>), EngineError> {
+        let env = Env { now, ids: &*self.env.ids, config: self.config };
         let tx = self.conn.transaction()?;
-        let mut ctx = Ctx { tx: &tx, now, config, actions: Vec::new() };
-        let value = f(&mut ctx)?;
-        let actions = std::mem::take(&mut ctx.actions);
+        let decision = run(&tx, command, &env)?;
+        let answer = follow_up(&tx, decision, &env)?;
         tx.commit()?;
-        Ok((value, actions))
+        Ok(answer)
     }
 
     /// Starts an execution, or finds the one already started under the same name with the same input.
     #[tracing::instrument(level = "debug", name = "engine.start", skip_all)]
     pub fn start(&mut self, request: &StartRequest) -> Result<(StartOutcome, Vec<Action>), EngineError> {
-        self.command(|ctx| lifecycle::start(ctx, request, None))
+        match self.command(Command::Start { request, parent: None, identity: None })? {
+            (Answer::Start(outcome), actions) => Ok((*outcome, actions)),
+            (other, _) => Err(unexpected("start", &other)),
+        }
     }
 
     /// The envelope of handler invocation `invocation`; `None` when that invocation is no longer the current one.
     #[tracing::instrument(level = "debug", name = "engine.envelope", skip_all)]
     pub fn envelope(&mut self, arn: &str, invocation: u64) -> Result<Option<Envelope>, EngineError> {
-        Ok(self.command(|ctx| lifecycle::envelope(ctx, arn, invocation))?.0)
+        match self.command(Command::Envelope { execution: arn, invocation })?.0 {
+            Answer::Envelope(envelope) => Ok(envelope),
+            other => Err(unexpected("envelope", &other)),
+        }
     }
 
     /// `CheckpointDurableExecution`.
@@ -376,7 +435,11 @@ impl Engine {
         client_token: Option<&str>,
         functions: &dyn Functions,
     ) -> Result<(CheckpointAnswer, Vec<Action>), EngineError> {
-        self.command(|ctx| apply::checkpoint(ctx, arn, token, updates, client_token, functions))
+        let command = Command::Checkpoint { execution: arn, token, updates, client_token, functions };
+        match self.command(command)? {
+            (Answer::Checkpoint(answer), actions) => Ok((answer, actions)),
+            (other, _) => Err(unexpected("checkpoint", &other)),
+        }
     }
 
     /// `GetDurableExecutionState`: a page of operations for the invocation holding `token`.
@@ -411,7 +474,7 @@ impl Engine {
         invocation: u64,
         result: &InvocationResult,
     ) -> Result<Vec<Action>, EngineError> {
-        Ok(self.command(|ctx| lifecycle::invocation_ended(ctx, arn, invocation, result))?.1)
+        Ok(self.command(Command::InvocationEnded { execution: arn, invocation, result })?.1)
     }
 
     /// A chained invoke's target ended.
@@ -422,54 +485,50 @@ impl Engine {
         operation: &str,
         outcome: TargetOutcome,
     ) -> Result<Vec<Action>, EngineError> {
-        Ok(self
-            .command(|ctx| {
-                let Some(mut exec) = store::execution(ctx.tx, arn)? else { return Ok(()) };
-                let completion = Completion::Target { operation: operation.to_owned(), outcome: outcome.into() };
-                lifecycle::deliver(ctx, &mut exec, &completion)?;
-                store::update_execution(ctx.tx, &exec)?;
-                Ok(())
-            })?
-            .1)
+        let completion = Completion::Target { operation: operation.to_owned(), outcome: outcome.into() };
+        Ok(self.command(Command::Deliver { execution: arn, completion: &completion })?.1)
     }
 
     /// A timer is due.
     #[tracing::instrument(level = "debug", name = "engine.timer_fired", skip_all)]
     pub fn timer_fired(&mut self, arn: &str, timer: &str) -> Result<Vec<Action>, EngineError> {
-        Ok(self.command(|ctx| lifecycle::timer_fired(ctx, arn, timer))?.1)
+        Ok(self.command(Command::TimerFired { execution: arn, timer })?.1)
     }
 
     /// `SendDurableExecutionCallbackSuccess` / Failure / Heartbeat.
     #[tracing::instrument(level = "debug", name = "engine.callback", skip_all)]
-    pub fn callback(&mut self, callback_id: &str, command: CallbackCommand) -> Result<Vec<Action>, EngineError> {
-        Ok(self.command(|ctx| lifecycle::callback(ctx, callback_id, command))?.1)
+    pub fn callback(&mut self, callback_id: &str, command: &CallbackCommand) -> Result<Vec<Action>, EngineError> {
+        Ok(self.command(Command::Callback { callback_id, command })?.1)
     }
 
     /// `StopDurableExecution`; returns when it stopped.
-    pub fn stop(&mut self, arn: &str, error: Option<ErrorObject>) -> Result<(i64, Vec<Action>), EngineError> {
-        self.command(|ctx| {
-            let mut exec = store::execution(ctx.tx, arn)?.ok_or_else(|| not_found(arn))?;
-            if exec.status != ExecutionStatus::Running {
-                return Err(EngineError::InvalidParameter(format!(
-                    "Durable execution {arn} is not running: it is {}",
-                    exec.status.as_str()
-                )));
-            }
-            // Without an error in the request, the words AWS's emulator records.
-            let error = error.unwrap_or_else(|| ErrorObject {
-                error_message: Some("Execution stopped by user request".to_owned()),
-                ..ErrorObject::default()
-            });
-            lifecycle::terminate(ctx, &mut exec, ExecutionStatus::Stopped, error)?;
-            store::update_execution(ctx.tx, &exec)?;
-            Ok(ctx.now)
-        })
+    pub fn stop(&mut self, arn: &str, error: Option<&ErrorObject>) -> Result<(i64, Vec<Action>), EngineError> {
+        let now = self.env.clock.now_ms();
+        let (_, actions) = self.command_at(now, Command::Stop { execution: arn, error })?;
+        Ok((now, actions))
     }
 
     /// After a restart: every RUNNING execution's pending work, decided again (handler invocations cut short are
     /// run again, chained invokes without a result are issued again, timers re-armed).
     pub fn recover(&mut self) -> Result<Vec<Action>, EngineError> {
-        Ok(self.command(lifecycle::recover)?.1)
+        let env = Env { now: self.env.clock.now_ms(), ids: &*self.env.ids, config: self.config };
+        let tx = self.conn.transaction()?;
+        let mut actions = Vec::new();
+        for record in store::executions_with_status(&tx, ExecutionStatus::Running)? {
+            let key = record.key;
+            let state = store::load(&tx, record, &OperationsNeeded::All)?;
+            let mut decision = decide(Some(state), Command::Recover, &env)?;
+            store_decision(&tx, Some(key), &mut decision)?;
+            actions.append(&mut follow_up(&tx, decision, &env)?.1);
+        }
+        tx.commit()?;
+        Ok(actions)
+    }
+
+    /// The armed timer that fires first, `(execution ARN, timer name, when)`: what a hand-moved clock moves to
+    /// next.
+    pub fn next_timer(&self) -> Result<Option<(String, String, i64)>, EngineError> {
+        Ok(store::next_timer(&self.conn)?)
     }
 
     /// `GetDurableExecution`.
@@ -522,7 +581,7 @@ impl Engine {
 
     /// Records an accepted asynchronous invocation of a plain function (run at least once, also after a crash).
     pub fn accept_async(&mut self, function: &str, qualifier: &str, payload: &[u8]) -> Result<i64, EngineError> {
-        let now = self.clock.now_ms();
+        let now = self.env.clock.now_ms();
         Ok(store::push_async(&self.conn, function, qualifier, payload, now)?)
     }
 
@@ -538,7 +597,7 @@ impl Engine {
 
     /// Deletes executions whose retention period has passed; returns how many.
     pub fn purge(&mut self) -> Result<usize, EngineError> {
-        let now = self.clock.now_ms();
+        let now = self.env.clock.now_ms();
         let tx = self.conn.transaction()?;
         let purged = store::purge_ended(&tx, now)?;
         tx.commit()?;
@@ -558,6 +617,11 @@ impl Engine {
 
 fn not_found(arn: &str) -> EngineError {
     EngineError::NotFound(format!("Durable execution not found: {arn}"))
+}
+
+/// A decision answered another kind of command than it was given (a bug in the engine, not in the request).
+fn unexpected(command: &str, answer: &Answer) -> EngineError {
+    EngineError::Store(format!("the engine answered a {command} command with {answer:?}").into())
 }
 
 /// Whether `name` is a valid execution name: 1 to 64 of `[A-Za-z0-9_-]`.

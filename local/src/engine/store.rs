@@ -4,13 +4,17 @@
 //!
 //! Rows hold JSON bodies of the API shapes ([`Operation`], [`Event`]) beside the few columns the engine queries by,
 //! so a schema change rarely needs a migration; [`SCHEMA_VERSION`] says which layout a file has.
+//!
+//! A command reads what its decision needs ([`load`]) and writes what the decision changed ([`apply`]); every
+//! statement the engine runs is in this module.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
-use super::model::{ErrorObject, Event, ExecutionStatus, Operation};
+use super::model::{Event, ExecutionStatus, Operation};
+use super::state::{Change, Completion, ExecutionRecord, ExecutionState, OperationsNeeded, RunState, StoredOperation};
 use crate::error::LocalError;
 
 /// The layout version written into `meta`; a file with another version is refused rather than misread.
@@ -74,126 +78,6 @@ CREATE TABLE IF NOT EXISTS async_invocations (
     accepted_ms INTEGER NOT NULL
 );
 ";
-
-/// Bookkeeping of an execution's handler invocations and checkpoints, kept as JSON in its row.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunState {
-    /// The token the current invocation must checkpoint with; `None` between invocations.
-    pub token: Option<String>,
-    /// Invocations started so far.
-    pub invocation: u64,
-    /// Whether a handler invocation is in flight (or decided and about to start).
-    pub invoking: bool,
-    /// When the invocation in flight started (epoch ms).
-    pub invocation_started_ms: i64,
-    /// The request id of the invocation in flight.
-    pub request_id: String,
-    /// Handler invocations that failed in a row (crash, timeout, unreadable answer).
-    pub failures: u32,
-    /// Counter stamping operation changes, so a checkpoint answers with what changed since the handler looked.
-    pub op_seq: u64,
-    /// The last `op_seq` the handler was told about.
-    pub seen_seq: u64,
-    /// Events recorded so far (the next event id is this plus one).
-    pub events: i64,
-    /// The last checkpoint's request and answer, for a client retrying a request whose answer it lost.
-    pub last_checkpoint: Option<CachedCheckpoint>,
-    /// The execution and operation that started this one as a chained invoke.
-    pub parent: Option<ParentLink>,
-    /// An outcome the handler checkpointed on the EXECUTION operation, applied when its invocation ends.
-    pub checkpointed_outcome: Option<Outcome>,
-    /// Heartbeat timeouts (seconds) of open callbacks, by operation id: a heartbeat re-arms its timer.
-    #[serde(default)]
-    pub heartbeats: std::collections::BTreeMap<String, i64>,
-    /// Child executions started by `CHAINED_INVOKE` operations of durable targets, by operation id.
-    #[serde(default)]
-    pub children: std::collections::BTreeMap<String, String>,
-    /// Plain functions invoked by `CHAINED_INVOKE` operations that have not reported yet, by operation id: issued
-    /// again after a crash.
-    #[serde(default)]
-    pub targets: std::collections::BTreeMap<String, PendingTarget>,
-}
-
-/// A chained invoke of a plain function in flight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingTarget {
-    /// Bare function name.
-    pub function_name: String,
-    /// Version or `$LATEST`.
-    pub qualifier: String,
-    /// The payload.
-    pub payload: Option<String>,
-    /// Tenant id.
-    pub tenant_id: Option<String>,
-}
-
-/// A checkpoint answer kept for an identical retry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CachedCheckpoint {
-    /// The token the request carried.
-    pub token_in: String,
-    /// SHA-256 of the request's updates and client token.
-    pub request_hash: String,
-    /// The token it was answered with.
-    pub token_out: String,
-    /// The operations it was answered with.
-    pub operations: Vec<Operation>,
-}
-
-/// The parent of a chained-invoke child execution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ParentLink {
-    /// The parent execution's ARN.
-    pub execution: String,
-    /// The `CHAINED_INVOKE` operation waiting for this execution.
-    pub operation: String,
-}
-
-/// How an execution (or an operation) ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    /// With a result.
-    Succeeded(Option<String>),
-    /// With an error.
-    Failed(ErrorObject),
-}
-
-/// One execution's row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutionRecord {
-    /// Row key.
-    pub key: i64,
-    /// Execution ARN.
-    pub arn: String,
-    /// Bare function name.
-    pub function_name: String,
-    /// Version or `$LATEST` it runs on.
-    pub qualifier: String,
-    /// Unqualified function ARN.
-    pub function_arn: String,
-    /// Execution name.
-    pub name: String,
-    /// Status.
-    pub status: ExecutionStatus,
-    /// Input payload text.
-    pub input: String,
-    /// SHA-256 of the input, for idempotent starts.
-    pub input_hash: String,
-    /// Result text.
-    pub result: Option<String>,
-    /// Error.
-    pub error: Option<ErrorObject>,
-    /// Start (epoch ms).
-    pub started_ms: i64,
-    /// End (epoch ms).
-    pub ended_ms: Option<i64>,
-    /// `DurableConfig.ExecutionTimeout`.
-    pub timeout_s: i64,
-    /// `DurableConfig.RetentionPeriodInDays`.
-    pub retention_days: i64,
-    /// Invocation bookkeeping.
-    pub run: RunState,
-}
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> LocalError {
     LocalError::Store(format!("the store holds an unreadable {what} ({e}); run `deployer down --local` to reset it"))
@@ -378,7 +262,7 @@ pub fn list_executions(conn: &Connection, filter: &ListFilter) -> Result<Vec<Exe
 }
 
 /// Inserts a new execution; returns its key.
-pub fn insert_execution(conn: &Connection, record: &ExecutionRecord) -> Result<i64, LocalError> {
+fn insert_execution(conn: &Connection, record: &ExecutionRecord) -> Result<i64, LocalError> {
     let run = serde_json::to_string(&record.run).map_err(|e| LocalError::Store(e.to_string()))?;
     conn.execute(
         "INSERT INTO executions (arn, function_name, qualifier, function_arn, name, status, input, input_hash, \
@@ -403,14 +287,14 @@ pub fn insert_execution(conn: &Connection, record: &ExecutionRecord) -> Result<i
     Ok(conn.last_insert_rowid())
 }
 
-/// Writes back an execution's mutable columns.
-pub fn update_execution(conn: &Connection, record: &ExecutionRecord) -> Result<(), LocalError> {
+/// Writes back the mutable columns of the execution with row key `key`.
+fn update_execution(conn: &Connection, key: i64, record: &ExecutionRecord) -> Result<(), LocalError> {
     let run = serde_json::to_string(&record.run).map_err(|e| LocalError::Store(e.to_string()))?;
     let error =
         record.error.as_ref().map(serde_json::to_string).transpose().map_err(|e| LocalError::Store(e.to_string()))?;
     conn.execute(
         "UPDATE executions SET status = ?2, result = ?3, error = ?4, ended_ms = ?5, run = ?6 WHERE key = ?1",
-        params![record.key, record.status.as_str(), record.result, error, record.ended_ms, run],
+        params![key, record.status.as_str(), record.result, error, record.ended_ms, run],
     )
     .map_err(db)?;
     Ok(())
@@ -418,52 +302,141 @@ pub fn update_execution(conn: &Connection, record: &ExecutionRecord) -> Result<(
 
 /// One execution's operations in the order they were first recorded.
 pub fn operations(conn: &Connection, execution: i64) -> Result<Vec<Operation>, LocalError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT body FROM operations WHERE execution = ?1 ORDER BY position").map_err(db)?;
+    Ok(stored_operations(conn, execution)?.into_iter().map(|s| s.op).collect())
+}
+
+fn stored_operation(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64)> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
+fn parse_operation((body, seq): (String, i64)) -> Result<StoredOperation, LocalError> {
+    let op = serde_json::from_str(&body).map_err(|e| corrupt("operation", e))?;
+    Ok(StoredOperation { op, seq: u64::try_from(seq).unwrap_or_default() })
+}
+
+/// Every operation of an execution, with the change counter each was last written at, in recorded order.
+fn stored_operations(conn: &Connection, execution: i64) -> Result<Vec<StoredOperation>, LocalError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT body, updated_seq FROM operations WHERE execution = ?1 ORDER BY position")
+        .map_err(db)?;
+    let rows = stmt.query_map(params![execution], stored_operation).map_err(db)?;
+    rows.map(|r| r.map_err(db).and_then(parse_operation)).collect()
+}
+
+/// The operations with one of `ids`, and those changed after `seq`, in recorded order.
+fn some_operations(
+    conn: &Connection,
+    execution: i64,
+    ids: &[String],
+    seq: Option<u64>,
+) -> Result<Vec<StoredOperation>, LocalError> {
+    let ids = serde_json::to_string(ids).map_err(|e| LocalError::Store(e.to_string()))?;
+    // No counter value: every operation's counter is at most `i64::MAX`, so none qualifies by it.
+    let seq = seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT body, updated_seq FROM operations WHERE execution = ?1 \
+             AND (updated_seq > ?2 OR id IN (SELECT value FROM json_each(?3))) ORDER BY position",
+        )
+        .map_err(db)?;
+    let rows = stmt.query_map(params![execution, seq, ids], stored_operation).map_err(db)?;
+    rows.map(|r| r.map_err(db).and_then(parse_operation)).collect()
+}
+
+/// An execution's armed timers by name.
+fn timers(conn: &Connection, execution: i64) -> Result<BTreeMap<String, i64>, LocalError> {
+    let mut stmt = conn.prepare_cached("SELECT name, fire_ms FROM timers WHERE execution = ?1").map_err(db)?;
+    let rows = stmt.query_map(params![execution], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db)?;
+    rows.map(|r| r.map_err(db)).collect()
+}
+
+/// An execution's queued completions, oldest first.
+fn inbox(conn: &Connection, execution: i64) -> Result<Vec<Completion>, LocalError> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM inbox WHERE execution = ?1 ORDER BY seq").map_err(db)?;
     let rows = stmt.query_map(params![execution], |r| r.get::<_, String>(0)).map_err(db)?;
     rows.map(|r| {
         let body = r.map_err(db)?;
-        serde_json::from_str(&body).map_err(|e| corrupt("operation", e))
+        serde_json::from_str(&body).map_err(|e| corrupt("queued completion", e))
     })
     .collect()
 }
 
-/// Operations changed after `seq`, in recorded order.
-pub fn operations_since(conn: &Connection, execution: i64, seq: u64) -> Result<Vec<Operation>, LocalError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT body FROM operations WHERE execution = ?1 AND updated_seq > ?2 ORDER BY position")
-        .map_err(db)?;
-    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-    let rows = stmt.query_map(params![execution, seq], |r| r.get::<_, String>(0)).map_err(db)?;
-    rows.map(|r| {
-        let body = r.map_err(db)?;
-        serde_json::from_str(&body).map_err(|e| corrupt("operation", e))
-    })
-    .collect()
+/// What a command's decision needs of the execution in `record`: the operations it names, its timers and its
+/// queued completions.
+pub fn load(
+    conn: &Connection,
+    record: ExecutionRecord,
+    operations: &OperationsNeeded,
+) -> Result<ExecutionState, LocalError> {
+    let key = record.key;
+    let (operations, all_operations) = match operations {
+        OperationsNeeded::All => (stored_operations(conn, key)?, true),
+        OperationsNeeded::Some { ids, changed_after } => (some_operations(conn, key, ids, *changed_after)?, false),
+    };
+    Ok(ExecutionState { record, operations, all_operations, timers: timers(conn, key)?, inbox: inbox(conn, key)? })
 }
 
-/// One operation.
-pub fn operation(conn: &Connection, execution: i64, id: &str) -> Result<Option<Operation>, LocalError> {
-    let body: Option<String> = conn
-        .query_row("SELECT body FROM operations WHERE execution = ?1 AND id = ?2", params![execution, id], |r| r.get(0))
+/// The execution holding callback `callback_id`, with that callback's operation.
+pub fn load_by_callback(conn: &Connection, callback_id: &str) -> Result<Option<ExecutionState>, LocalError> {
+    let found: Option<(i64, String, i64)> = conn
+        .query_row(
+            "SELECT execution, body, updated_seq FROM operations WHERE callback_id = ?1",
+            params![callback_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .optional()
         .map_err(db)?;
-    body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt("operation", e))).transpose()
+    let Some((key, body, seq)) = found else { return Ok(None) };
+    let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE key = ?1");
+    let record = conn.query_row(&sql, params![key], execution_from_row).optional().map_err(db)?;
+    let Some(record) = record.map(finish_execution).transpose()? else { return Ok(None) };
+    Ok(Some(ExecutionState {
+        record,
+        operations: vec![parse_operation((body, seq))?],
+        all_operations: false,
+        timers: timers(conn, key)?,
+        inbox: inbox(conn, key)?,
+    }))
 }
 
-/// The execution key and operation holding callback `callback_id`.
-pub fn operation_by_callback(conn: &Connection, callback_id: &str) -> Result<Option<(i64, Operation)>, LocalError> {
-    let found: Option<(i64, String)> = conn
-        .query_row("SELECT execution, body FROM operations WHERE callback_id = ?1", params![callback_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()
-        .map_err(db)?;
-    found.map(|(key, body)| Ok((key, serde_json::from_str(&body).map_err(|e| corrupt("operation", e))?))).transpose()
+/// Makes a decision's changes to the execution with row key `execution` (none for a new one: its
+/// [`Change::NewExecution`] comes first); returns the execution's key.
+pub fn apply(conn: &Connection, execution: Option<i64>, changes: &[Change]) -> Result<Option<i64>, LocalError> {
+    let mut key = execution;
+    let missing = || LocalError::Store("a change to an execution that is not stored".to_owned());
+    for change in changes {
+        match change {
+            Change::NewExecution(record) => key = Some(insert_execution(conn, record)?),
+            Change::Execution(record) => update_execution(conn, key.ok_or_else(missing)?, record)?,
+            Change::Operation(stored) => put_operation(conn, key.ok_or_else(missing)?, &stored.op, stored.seq)?,
+            Change::Event(event) => put_event(conn, key.ok_or_else(missing)?, event)?,
+            Change::ArmTimer { name, at_ms } => put_timer(conn, key.ok_or_else(missing)?, name, *at_ms)?,
+            Change::DisarmTimer { name } => {
+                conn.execute(
+                    "DELETE FROM timers WHERE execution = ?1 AND name = ?2",
+                    params![key.ok_or_else(missing)?, name],
+                )
+                .map_err(db)?;
+            }
+            Change::Queue(completion) => {
+                let body = serde_json::to_string(completion).map_err(|e| LocalError::Store(e.to_string()))?;
+                conn.execute(
+                    "INSERT INTO inbox (execution, body) VALUES (?1, ?2)",
+                    params![key.ok_or_else(missing)?, body],
+                )
+                .map_err(db)?;
+            }
+            Change::ClearInbox => {
+                conn.execute("DELETE FROM inbox WHERE execution = ?1", params![key.ok_or_else(missing)?])
+                    .map_err(db)?;
+            }
+        }
+    }
+    Ok(key)
 }
 
 /// Inserts or replaces an operation, stamped with `seq`.
-pub fn put_operation(conn: &Connection, execution: i64, op: &Operation, seq: u64) -> Result<(), LocalError> {
+fn put_operation(conn: &Connection, execution: i64, op: &Operation, seq: u64) -> Result<(), LocalError> {
     let body = serde_json::to_string(op).map_err(|e| LocalError::Store(e.to_string()))?;
     let callback_id = op.callback_details.as_ref().and_then(|d| d.callback_id.clone());
     let seq = i64::try_from(seq).unwrap_or(i64::MAX);
@@ -485,7 +458,7 @@ pub fn put_operation(conn: &Connection, execution: i64, op: &Operation, seq: u64
 }
 
 /// Appends an event.
-pub fn put_event(conn: &Connection, execution: i64, event: &Event) -> Result<(), LocalError> {
+fn put_event(conn: &Connection, execution: i64, event: &Event) -> Result<(), LocalError> {
     let body = serde_json::to_string(event).map_err(|e| LocalError::Store(e.to_string()))?;
     conn.execute(
         "INSERT INTO events (execution, event_id, body) VALUES (?1, ?2, ?3)",
@@ -511,7 +484,7 @@ pub fn events(conn: &Connection, execution: i64, from: i64, to: i64) -> Result<V
 }
 
 /// Arms (or re-arms) timer `name` of an execution.
-pub fn put_timer(conn: &Connection, execution: i64, name: &str, fire_ms: i64) -> Result<(), LocalError> {
+fn put_timer(conn: &Connection, execution: i64, name: &str, fire_ms: i64) -> Result<(), LocalError> {
     conn.execute(
         "INSERT INTO timers (execution, name, fire_ms) VALUES (?1, ?2, ?3) \
          ON CONFLICT (execution, name) DO UPDATE SET fire_ms = excluded.fire_ms",
@@ -521,50 +494,16 @@ pub fn put_timer(conn: &Connection, execution: i64, name: &str, fire_ms: i64) ->
     Ok(())
 }
 
-/// Disarms a timer; returns whether it was armed.
-pub fn delete_timer(conn: &Connection, execution: i64, name: &str) -> Result<bool, LocalError> {
-    let deleted =
-        conn.execute("DELETE FROM timers WHERE execution = ?1 AND name = ?2", params![execution, name]).map_err(db)?;
-    Ok(deleted > 0)
-}
-
-/// Disarms every timer of an execution.
-pub fn delete_timers(conn: &Connection, execution: i64) -> Result<(), LocalError> {
-    conn.execute("DELETE FROM timers WHERE execution = ?1", params![execution]).map_err(db)?;
-    Ok(())
-}
-
-/// The fire time of one timer.
-pub fn timer(conn: &Connection, execution: i64, name: &str) -> Result<Option<i64>, LocalError> {
-    conn.query_row("SELECT fire_ms FROM timers WHERE execution = ?1 AND name = ?2", params![execution, name], |r| {
-        r.get(0)
-    })
+/// The armed timer that fires first: `(execution ARN, timer name, fire time)`.
+pub fn next_timer(conn: &Connection) -> Result<Option<(String, String, i64)>, LocalError> {
+    conn.query_row(
+        "SELECT e.arn, t.name, t.fire_ms FROM timers t JOIN executions e ON e.key = t.execution \
+         ORDER BY t.fire_ms, e.key, t.name LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
     .optional()
     .map_err(db)
-}
-
-/// Every armed timer: `(execution ARN, timer name, fire time)`.
-pub fn all_timers(conn: &Connection) -> Result<Vec<(String, String, i64)>, LocalError> {
-    let mut stmt = conn
-        .prepare("SELECT e.arn, t.name, t.fire_ms FROM timers t JOIN executions e ON e.key = t.execution")
-        .map_err(db)?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db)?;
-    rows.map(|r| r.map_err(db)).collect()
-}
-
-/// Queues a completion that arrived while the execution's handler ran.
-pub fn push_inbox(conn: &Connection, execution: i64, body: &str) -> Result<(), LocalError> {
-    conn.execute("INSERT INTO inbox (execution, body) VALUES (?1, ?2)", params![execution, body]).map_err(db)?;
-    Ok(())
-}
-
-/// Takes every queued completion of an execution, oldest first.
-pub fn take_inbox(conn: &Connection, execution: i64) -> Result<Vec<String>, LocalError> {
-    let mut stmt = conn.prepare_cached("SELECT body FROM inbox WHERE execution = ?1 ORDER BY seq").map_err(db)?;
-    let bodies: Vec<String> =
-        stmt.query_map(params![execution], |r| r.get(0)).map_err(db)?.collect::<Result<_, _>>().map_err(db)?;
-    conn.execute("DELETE FROM inbox WHERE execution = ?1", params![execution]).map_err(db)?;
-    Ok(bodies)
 }
 
 /// Records an accepted asynchronous invocation of a plain function; returns its sequence number.

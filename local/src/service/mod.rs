@@ -122,7 +122,18 @@ impl Service {
             #[cfg(feature = "test-hooks")]
             faults: faults::Faults::default(),
         });
-        tokio::spawn(timers::run(Arc::downgrade(&service), alarms));
+        // The engine's clock, so the timers fire by the time the engine decides by.
+        let clock = service.engine().environment().clock.clone();
+        let weak = Arc::downgrade(&service);
+        tokio::spawn(timers::run(clock, alarms, move |execution, timer| {
+            let Some(service) = weak.upgrade() else { return false };
+            let fired = service.engine().timer_fired(&execution, &timer);
+            match fired {
+                Ok(actions) => service.execute(actions),
+                Err(e) => tracing::warn!(%execution, %timer, error = %e, "a timer could not be applied"),
+            }
+            true
+        }));
         let weak = Arc::downgrade(&service);
         tokio::spawn(async move {
             loop {
@@ -245,7 +256,7 @@ impl Service {
                     durable: f.durable.is_some(),
                     invocations: counts.get(&f.name).copied().unwrap_or(0),
                     versions: f.versions.keys().copied().collect(),
-                    aliases: f.aliases.clone(),
+                    aliases: f.aliases.iter().map(|(name, alias)| (name.clone(), alias.version)).collect(),
                     pids,
                 };
                 (f.name.clone(), status)

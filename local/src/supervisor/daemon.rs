@@ -13,7 +13,7 @@ use super::process;
 use super::state::{DaemonInfo, StateDir};
 use crate::api::{self, ApiState, ControlConfig};
 use crate::deployment::Deployment;
-use crate::engine::{Engine, EngineConfig, SystemClock};
+use crate::engine::{Engine, EngineConfig, Environment};
 use crate::error::LocalError;
 use crate::files::{private_dir, read_json, write_json};
 use crate::service::{Credentials, MAX_INSTANCES, Service, ServiceOptions};
@@ -84,7 +84,7 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
         tracing::warn!(processes = left, "stopped function processes a killed service left running");
     }
     let config = EngineConfig { skip_time: request.skip_time, ..EngineConfig::default() };
-    let engine = Engine::open(&state.store_file(), Arc::new(SystemClock), config)?;
+    let engine = Engine::open(&state.store_file(), Environment::system(), config)?;
     let deployment: Deployment = state.read_deployment()?.unwrap_or_default();
     let listener = match TcpListener::bind(("127.0.0.1", request.port)).await {
         Ok(listener) => listener,

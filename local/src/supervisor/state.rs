@@ -140,7 +140,8 @@ impl StateDir {
         let target = dir.join("bootstrap");
         if !target.is_file() {
             std::fs::create_dir_all(&dir).map_err(|e| LocalError::io("create", &dir, e))?;
-            let tmp = dir.join("bootstrap.tmp");
+            // Two deployments may store the same binary at once: they take turns only afterwards, on the lock.
+            let tmp = crate::files::temporary_beside(&target);
             std::fs::copy(bootstrap, &tmp).map_err(|e| LocalError::io("copy", bootstrap, e))?;
             std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
                 .map_err(|e| LocalError::io("chmod", &tmp, e))?;

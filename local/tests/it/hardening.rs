@@ -67,12 +67,19 @@ fn the_orchestrator_killed_at_three_moments_still_succeeds_with_the_processor_ru
         json!({"function": orchestrator, "trigger": {"on": "delivery", "operation_type": "CHAINED_INVOKE", "status": "SUCCEEDED"}}),
     ] {
         let before = processor_runs(&local);
+        // Only what this fault's invocation logged: the faults before it wrote their own exits.
+        let logged_before = local.log(&orchestrator).len();
         arm(&fault);
         let (answer, out) = aws.invoke(&local.alias(), SEED_PAYLOAD, &[]);
         assert!(answer.ok && out == SEED_OUTPUT, "after {fault}: {}\n{out}", answer.stderr);
         assert_eq!(processor_runs(&local) - before, 1, "the processor ran once with {fault}");
         let log = local.log(&orchestrator);
-        assert!(log.contains("Runtime.ExitError"), "the fault {fault} did not kill the orchestrator");
+        let this_run = log.get(logged_before..).unwrap_or_default();
+        assert_eq!(
+            this_run.matches("Runtime.ExitError").count(),
+            1,
+            "the fault {fault} did not kill the orchestrator exactly once:\n{this_run}"
+        );
     }
 }
 

@@ -10,3 +10,4 @@ mod hardening;
 mod oracle;
 mod runtime;
 mod support;
+mod versions;

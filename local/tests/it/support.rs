@@ -217,14 +217,18 @@ pub fn synth(target: &LocalTarget, stack: &Stack) -> (Value, BTreeMap<String, (P
     (stack.synth(&manifest).unwrap().template, code)
 }
 
-/// The processes whose command line names `root`.
+/// The processes whose command line names `root`. A `/proc` that cannot be read, or that does not show this very
+/// process, fails the test: an empty answer would pass every orphan check.
 pub fn processes_of(root: &Path) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| local::supervisor::process::is_ours(*pid, root))
-        .collect()
+    let entries = std::fs::read_dir("/proc").unwrap_or_else(|e| panic!("cannot list /proc ({e}): no orphan check"));
+    let pids: Vec<u32> =
+        entries.filter_map(Result::ok).filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()).collect();
+    let me = std::process::id();
+    assert!(
+        pids.contains(&me) && local::supervisor::process::command_line(me).is_some_and(|c| !c.is_empty()),
+        "/proc does not show this test's own process {me} and its command line: no orphan check"
+    );
+    pids.into_iter().filter(|pid| local::supervisor::process::is_ours(*pid, root)).collect()
 }
 
 /// The real AWS CLI pointed at a local target.

@@ -1,60 +1,31 @@
-//! The engine's decisions, command by command, on a store in memory and a clock moved by hand: no processes, no
-//! sockets.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+//! The engine with its store: what the decisions' tables cannot show. Loading and storing (a flow of commands
+//! through the store, in memory, on a clock moved by hand), commands between executions (a child started, its end
+//! told to its parent, stopped with it), refusals that store nothing, recovery from what the store holds, and the
+//! reads: paging of histories, lists and state, retention.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
-use super::model::*;
-use super::*;
-
-#[derive(Debug, Default)]
-struct ManualClock(AtomicI64);
-
-impl ManualClock {
-    fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-struct Deployed;
-
-impl Functions for Deployed {
-    fn resolve(&self, identifier: &str) -> Result<Target, ErrorObject> {
-        let name = identifier.rsplit(':').find(|p| p.starts_with("fn-")).unwrap_or(identifier);
-        let function_arn = format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
-        match name {
-            "fn-processor" => {
-                Ok(Target { function_name: name.into(), function_arn, qualifier: "1".into(), durable: None })
-            }
-            "fn-child" => Ok(Target {
-                function_name: name.into(),
-                function_arn,
-                qualifier: "$LATEST".into(),
-                durable: Some((60, 1)),
-            }),
-            _ => Err(ErrorObject::new("ResourceNotFoundException", format!("Function not found: {identifier}"))),
-        }
-    }
-}
+use super::{Deployed, update};
+use crate::engine::model::*;
+use crate::engine::*;
 
 struct Harness {
     clock: Arc<ManualClock>,
     engine: Engine,
 }
 
+impl Harness {
+    fn advance(&self, ms: u64) {
+        self.clock.advance(Duration::from_millis(ms));
+    }
+}
+
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:fn-orchestrator";
 
 fn harness(config: EngineConfig) -> Harness {
-    let clock = Arc::new(ManualClock(AtomicI64::new(1_764_000_000_000)));
-    let engine = Engine::in_memory(clock.clone(), config).unwrap();
+    let (env, clock) = Environment::manual(1_764_000_000_000);
+    let engine = Engine::in_memory(env, config).unwrap();
     Harness { clock, engine }
 }
 
@@ -67,24 +38,6 @@ fn request(name: Option<&str>, input: &str) -> StartRequest {
         input: input.into(),
         timeout_s: 600,
         retention_days: 7,
-    }
-}
-
-fn update(id: &str, kind: OperationType, action: OperationAction) -> OperationUpdate {
-    OperationUpdate {
-        id: id.into(),
-        parent_id: None,
-        name: Some(format!("{id}-name")),
-        operation_type: kind,
-        sub_type: None,
-        action,
-        payload: None,
-        error: None,
-        context_options: None,
-        step_options: None,
-        wait_options: None,
-        callback_options: None,
-        chained_invoke_options: None,
     }
 }
 
@@ -265,30 +218,15 @@ fn a_wait_fires_at_its_time_and_resumes_the_handler() {
     let scheduled = answer.operations[0].wait_details.as_ref().unwrap().scheduled_end_timestamp.unwrap();
     assert!(actions.contains(&Action::ArmTimer { execution: arn.clone(), timer: "op:w1".into(), at_ms: scheduled }));
     assert!(h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap().is_empty());
-    h.clock.advance(1000);
+    h.advance(1000);
     assert!(h.engine.timer_fired(&arn, "op:w1").unwrap().is_empty(), "not due yet");
-    h.clock.advance(3_600_000);
+    h.advance(3_600_000);
     let actions = h.engine.timer_fired(&arn, "op:w1").unwrap();
     assert_eq!(invocations(&actions), vec![2]);
     let events = h.engine.history(&arn, None, 100, false).unwrap().events;
     let started = serde_json::to_value(&events[1]).unwrap();
     assert_eq!(started["WaitStartedDetails"]["Duration"], 3600);
     assert_eq!(events.last().unwrap().event_type, EventType::WaitSucceeded);
-}
-
-#[test]
-fn time_control_fires_a_one_hour_wait_at_once_and_keeps_its_schedule_in_the_history() {
-    let mut h = harness(EngineConfig { skip_time: true, ..EngineConfig::default() });
-    let (arn, first) = h.start("{}");
-    let token = h.token(&arn, first);
-    let mut wait = update("w1", OperationType::Wait, OperationAction::Start);
-    wait.wait_options = Some(WaitOptions { wait_seconds: Some(3600) });
-    let now = h.clock.now_ms();
-    let (answer, actions) = h.checkpoint(&arn, &token, &[wait]);
-    assert!(actions.contains(&Action::ArmTimer { execution: arn.clone(), timer: "op:w1".into(), at_ms: now }));
-    assert_eq!(answer.operations[0].wait_details.as_ref().unwrap().scheduled_end_timestamp, Some(now + 3_600_000));
-    h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
-    assert_eq!(invocations(&h.engine.timer_fired(&arn, "op:w1").unwrap()), vec![2]);
 }
 
 #[test]
@@ -305,7 +243,7 @@ fn a_step_retry_waits_its_delay_then_runs_again_with_the_attempt_counted() {
     assert_eq!(step.status, OperationStatus::Pending);
     assert_eq!(step.step_details.as_ref().unwrap().attempt, 1);
     h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
-    h.clock.advance(2000);
+    h.advance(2000);
     let second = invocations(&h.engine.timer_fired(&arn, "op:s1").unwrap())[0];
     let envelope = h.engine.envelope(&arn, second).unwrap().unwrap();
     assert_eq!(envelope.operations[1].status, OperationStatus::Ready);
@@ -344,9 +282,9 @@ fn callbacks_succeed_fail_time_out_and_heartbeats_push_their_deadline() {
     let id1 = answer.operations[0].callback_details.as_ref().unwrap().callback_id.clone().unwrap();
     h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
     // A heartbeat at 8 s moves the heartbeat deadline to 18 s: the alarm set for 10 s does nothing.
-    h.clock.advance(8000);
-    h.engine.callback(&id1, CallbackCommand::Heartbeat).unwrap();
-    h.clock.advance(2000);
+    h.advance(8000);
+    h.engine.callback(&id1, &CallbackCommand::Heartbeat).unwrap();
+    h.advance(2000);
     assert!(h.engine.timer_fired(&arn, "hb:c1").unwrap().is_empty());
     // c2 times out at 5 s (its timer fired late here): CallbackTimedOut, and the handler runs again.
     let actions = h.engine.timer_fired(&arn, "cb:c2").unwrap();
@@ -356,11 +294,11 @@ fn callbacks_succeed_fail_time_out_and_heartbeats_push_their_deadline() {
     assert_eq!(timed_out["CallbackTimedOutDetails"]["Error"]["Payload"]["ErrorType"], "Callback.Timeout");
     h.token(&arn, 2);
     h.engine.invocation_ended(&arn, 2, &output("PENDING", None)).unwrap();
-    let actions = h.engine.callback(&id1, CallbackCommand::Succeed(Some("\"yes\"".into()))).unwrap();
+    let actions = h.engine.callback(&id1, &CallbackCommand::Succeed(Some("\"yes\"".into()))).unwrap();
     assert_eq!(invocations(&actions), vec![3]);
-    let again = h.engine.callback(&id1, CallbackCommand::Fail(ErrorObject::new("X", "late")));
+    let again = h.engine.callback(&id1, &CallbackCommand::Fail(ErrorObject::new("X", "late")));
     assert!(matches!(again, Err(EngineError::InvalidParameter(_))));
-    assert!(matches!(h.engine.callback("nope", CallbackCommand::Heartbeat), Err(EngineError::NotFound(_))));
+    assert!(matches!(h.engine.callback("nope", &CallbackCommand::Heartbeat), Err(EngineError::NotFound(_))));
     let last = serde_json::to_value(h.engine.history(&arn, None, 100, false).unwrap().events.last().unwrap()).unwrap();
     assert_eq!(last["CallbackSucceededDetails"]["Result"]["Payload"], "\"yes\"");
 }
@@ -377,7 +315,7 @@ fn a_stop_cancels_open_operations_and_the_history_says_so() {
         Some(ChainedInvokeOptions { function_name: Some("fn-processor".into()), tenant_id: None });
     h.checkpoint(&arn, &token, &[wait, invoke]);
     h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
-    let (_, actions) = h.engine.stop(&arn, Some(ErrorObject::new("Operator", "enough"))).unwrap();
+    let (_, actions) = h.engine.stop(&arn, Some(&ErrorObject::new("Operator", "enough"))).unwrap();
     assert!(actions.contains(&Action::Ended { execution: arn.clone() }));
     assert_eq!(h.status(&arn), ExecutionStatus::Stopped);
     let types = h.event_types(&arn);
@@ -395,7 +333,7 @@ fn a_stop_cancels_open_operations_and_the_history_says_so() {
 fn the_execution_timeout_ends_a_running_execution_timed_out() {
     let mut h = harness(EngineConfig::default());
     let (arn, _) = h.start("{}");
-    h.clock.advance(600_000);
+    h.advance(600_000);
     let actions = h.engine.timer_fired(&arn, "timeout").unwrap();
     assert!(actions.contains(&Action::Ended { execution: arn.clone() }));
     assert_eq!(h.status(&arn), ExecutionStatus::TimedOut);
@@ -416,10 +354,10 @@ fn failed_invocations_are_retried_with_backoff_then_fail_the_execution() {
         _ => None,
     });
     assert_eq!(at, Some(h.clock.now_ms() + 1000));
-    h.clock.advance(1000);
+    h.advance(1000);
     assert_eq!(invocations(&h.engine.timer_fired(&arn, "invoke").unwrap()), vec![2]);
     h.engine.invocation_ended(&arn, 2, &crash).unwrap();
-    h.clock.advance(2000);
+    h.advance(2000);
     assert_eq!(invocations(&h.engine.timer_fired(&arn, "invoke").unwrap()), vec![3]);
     let actions = h.engine.invocation_ended(&arn, 3, &crash).unwrap();
     assert!(actions.contains(&Action::Ended { execution: arn.clone() }));
@@ -429,17 +367,6 @@ fn failed_invocations_are_retried_with_backoff_then_fail_the_execution() {
     let events = h.engine.history(&arn, None, 100, false).unwrap().events;
     let completed = serde_json::to_value(&events[1]).unwrap();
     assert_eq!(completed["InvocationCompletedDetails"]["Error"]["Payload"]["ErrorType"], "Runtime.ExitError");
-}
-
-#[test]
-fn pending_with_nothing_pending_is_an_invocation_failure() {
-    let mut h = harness(EngineConfig { max_invocation_failures: 1, ..EngineConfig::default() });
-    let (arn, first) = h.start("{}");
-    h.token(&arn, first);
-    h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
-    let record = h.engine.execution(&arn).unwrap();
-    assert_eq!(record.status, ExecutionStatus::Failed);
-    assert_eq!(record.error.unwrap().error_type.as_deref(), Some("Runtime.InvalidOutput"));
 }
 
 #[test]
@@ -500,18 +427,6 @@ fn a_durable_target_runs_as_a_child_execution_and_reports_to_its_parent() {
     assert_eq!(started["ChainedInvokeStartedDetails"]["DurableExecutionArn"], child.as_str());
     let done = serde_json::to_value(events.last().unwrap()).unwrap();
     assert_eq!(done["ChainedInvokeSucceededDetails"]["Result"]["Payload"], "\"done\"");
-}
-
-#[test]
-fn an_unknown_target_fails_the_operation_in_the_checkpoint_answer() {
-    let mut h = harness(EngineConfig::default());
-    let (arn, first) = h.start("{}");
-    let token = h.token(&arn, first);
-    let mut invoke = update("i1", OperationType::ChainedInvoke, OperationAction::Start);
-    invoke.chained_invoke_options = Some(ChainedInvokeOptions { function_name: Some("nope".into()), tenant_id: None });
-    let (answer, actions) = h.checkpoint(&arn, &token, &[invoke]);
-    assert_eq!(answer.operations[0].status, OperationStatus::Failed);
-    assert!(!actions.iter().any(|a| matches!(a, Action::InvokeTarget { .. })));
 }
 
 #[test]
@@ -583,24 +498,12 @@ fn retention_purges_ended_executions_only_after_their_period() {
     let (arn, first) = h.start("{}");
     let (running, _) = h.start("{}");
     h.engine.invocation_ended(&arn, first, &output("SUCCEEDED", Some("1"))).unwrap();
-    h.clock.advance(7 * 86_400_000 - 1);
+    h.advance(7 * 86_400_000 - 1);
     assert_eq!(h.engine.purge().unwrap(), 0);
-    h.clock.advance(1);
+    h.advance(1);
     assert_eq!(h.engine.purge().unwrap(), 1);
     assert!(matches!(h.engine.execution(&arn), Err(EngineError::NotFound(_))));
     assert_eq!(h.status(&running), ExecutionStatus::Running);
-}
-
-#[test]
-fn a_result_checkpointed_on_the_execution_is_the_result_of_an_empty_answer() {
-    let mut h = harness(EngineConfig::default());
-    let (arn, first) = h.start("{}");
-    let token = h.token(&arn, first);
-    let mut done = update("x", OperationType::Execution, OperationAction::Succeed);
-    done.payload = Some("\"big\"".into());
-    h.checkpoint(&arn, &token, &[done]);
-    h.engine.invocation_ended(&arn, first, &output("SUCCEEDED", Some(""))).unwrap();
-    assert_eq!(h.engine.execution(&arn).unwrap().result.as_deref(), Some("\"big\""));
 }
 
 #[test]
@@ -618,7 +521,7 @@ fn a_state_too_large_for_one_envelope_is_paged_through_get_state() {
     wait.wait_options = Some(WaitOptions { wait_seconds: Some(1) });
     h.checkpoint(&arn, &token, &[wait]);
     h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
-    h.clock.advance(1000);
+    h.advance(1000);
     let second = invocations(&h.engine.timer_fired(&arn, "op:w").unwrap())[0];
     let envelope = h.engine.envelope(&arn, second).unwrap().unwrap();
     let marker = envelope.next_marker.clone().expect("a marker for the operations left out");
@@ -632,4 +535,96 @@ fn a_state_too_large_for_one_envelope_is_paged_through_get_state() {
     }
     assert_eq!(seen.len(), 8, "{seen:?}");
     assert!(matches!(h.engine.state(&arn, "stale", None, 10), Err(EngineError::InvalidParameter(_))));
+}
+
+#[test]
+fn a_stored_decision_loads_back_as_the_state_the_next_decision_sees() {
+    let mut h = harness(EngineConfig::default());
+    let (arn, first) = h.start("{}");
+    let token = h.token(&arn, first);
+    let mut wait = update("w1", OperationType::Wait, OperationAction::Start);
+    wait.wait_options = Some(WaitOptions { wait_seconds: Some(60) });
+    let mut invoke = update("i1", OperationType::ChainedInvoke, OperationAction::Start);
+    invoke.chained_invoke_options =
+        Some(ChainedInvokeOptions { function_name: Some("fn-processor".into()), tenant_id: None });
+    h.checkpoint(&arn, &token, &[wait, invoke]);
+    let now = h.clock.now_ms();
+    h.engine.target_ended(&arn, "i1", TargetOutcome::Succeeded(None)).unwrap();
+    let record = h.engine.execution(&arn).unwrap();
+    let state = store::load(&h.engine.conn, record.clone(), &state::OperationsNeeded::All).unwrap();
+    let ops: Vec<(OperationType, u64)> = state.operations.iter().map(|s| (s.op.operation_type, s.seq)).collect();
+    assert_eq!(ops, [(OperationType::Execution, 1), (OperationType::Wait, 2), (OperationType::ChainedInvoke, 3)]);
+    assert!(state.all_operations);
+    assert_eq!(
+        state.timers,
+        [("op:w1".to_owned(), now + 60_000), ("timeout".to_owned(), now + 600_000)].into_iter().collect()
+    );
+    // The target answered while the handler ran: its answer waits in the queue.
+    assert_eq!(
+        state.inbox,
+        [state::Completion::Target { operation: "i1".into(), outcome: state::TargetEnd::Succeeded(None) }]
+    );
+    let some = state::OperationsNeeded::Some { ids: vec!["i1".into(), "nope".into()], changed_after: None };
+    let partial = store::load(&h.engine.conn, record.clone(), &some).unwrap();
+    assert_eq!(partial.operations.iter().map(|s| s.op.id.as_str()).collect::<Vec<_>>(), ["i1"]);
+    assert!(!partial.all_operations);
+    let since = state::OperationsNeeded::Some { ids: vec![], changed_after: Some(1) };
+    let changed = store::load(&h.engine.conn, record, &since).unwrap();
+    assert_eq!(changed.operations.iter().map(|s| s.op.id.as_str()).collect::<Vec<_>>(), ["w1", "i1"]);
+}
+
+/// Checkpoints a chained invoke of the durable `fn-child` in `execution`'s current invocation; returns the child.
+fn invoke_child(h: &mut Harness, execution: &str, invocation: u64) -> String {
+    let token = h.token(execution, invocation);
+    let mut invoke = update("i1", OperationType::ChainedInvoke, OperationAction::Start);
+    invoke.chained_invoke_options =
+        Some(ChainedInvokeOptions { function_name: Some("fn-child".into()), tenant_id: None });
+    let (_, actions) = h.checkpoint(execution, &token, &[invoke]);
+    h.engine.invocation_ended(execution, invocation, &output("PENDING", None)).unwrap();
+    actions
+        .iter()
+        .find_map(|a| match a {
+            Action::InvokeHandler { execution: child, .. } if child != execution => Some(child.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_stopped_parent_stops_its_child_and_grandchild_which_report_nothing_back() {
+    let mut h = harness(EngineConfig::default());
+    let (parent, first) = h.start("{}");
+    let child = invoke_child(&mut h, &parent, first);
+    let grandchild = invoke_child(&mut h, &child, 1);
+    let (_, actions) = h.engine.stop(&parent, None).unwrap();
+    for execution in [&parent, &child, &grandchild] {
+        assert!(actions.contains(&Action::Ended { execution: execution.clone() }), "{execution}: {actions:?}");
+        assert_eq!(h.status(execution), ExecutionStatus::Stopped, "{execution}");
+        assert_eq!(h.event_types(execution).last(), Some(&EventType::ExecutionStopped), "{execution}");
+    }
+    assert_eq!(h.engine.execution(&child).unwrap().run.parent, None);
+    let types = h.event_types(&parent);
+    assert_eq!(types[types.len() - 2..], [EventType::ChainedInvokeStopped, EventType::ExecutionStopped]);
+    let types = h.event_types(&child);
+    assert_eq!(types[types.len() - 2..], [EventType::ChainedInvokeStopped, EventType::ExecutionStopped]);
+}
+
+#[test]
+fn the_next_timer_is_the_first_armed_one_of_any_execution() {
+    let mut h = harness(EngineConfig::default());
+    assert_eq!(h.engine.next_timer().unwrap(), None);
+    let start = h.clock.now_ms();
+    let (a, first) = h.start("{}");
+    let token = h.token(&a, first);
+    let mut wait = update("w1", OperationType::Wait, OperationAction::Start);
+    wait.wait_options = Some(WaitOptions { wait_seconds: Some(30) });
+    h.checkpoint(&a, &token, &[wait]);
+    h.advance(1000);
+    let (b, _) = h.start("{}");
+    assert_eq!(h.engine.next_timer().unwrap(), Some((a.clone(), "op:w1".into(), start + 30_000)));
+    h.advance(30_000);
+    h.engine.invocation_ended(&a, first, &output("PENDING", None)).unwrap();
+    h.engine.timer_fired(&a, "op:w1").unwrap();
+    assert_eq!(h.engine.next_timer().unwrap(), Some((a, "timeout".into(), start + 600_000)));
+    h.engine.stop(&b, None).unwrap();
 }

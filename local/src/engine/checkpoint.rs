@@ -1,16 +1,17 @@
-//! `CheckpointDurableExecution`: validates a batch of operation updates against the stored operations and applies
-//! them in order, each with the history event and timers its transition brings.
+//! `CheckpointDurableExecution`, decided: validates a batch of operation updates against the loaded operations
+//! and applies them in order, each with the history event and timers its transition brings.
 
 use serde_json::{Map, json};
 use sha2::Digest as _;
 
-use super::lifecycle::{arm, begin_invocation_for_child, operation_timer_at, put_op, record};
+use super::decision::{Answer, Ctx, Decision, Env, FollowUp};
+use super::lifecycle::execution_arn;
 use super::model::{
     CallbackDetails, ChainedInvokeDetails, ContextDetails, ErrorObject, EventType, Operation, OperationAction,
     OperationStatus, OperationType, OperationUpdate, StepDetails, WaitDetails,
 };
-use super::store::{self, CachedCheckpoint, ExecutionRecord, Outcome, ParentLink, PendingTarget};
-use super::{Action, CheckpointAnswer, Ctx, EngineError, Functions, StartRequest, history, timer};
+use super::state::{CachedCheckpoint, ExecutionState, Outcome, ParentLink, PendingTarget};
+use super::{Action, CheckpointAnswer, EngineError, Functions, StartRequest, history, timer};
 
 /// The largest error object the service stores.
 const MAX_ERROR_BYTES: usize = 32_768;
@@ -27,39 +28,41 @@ fn request_hash(updates: &[OperationUpdate], client_token: Option<&str>) -> Stri
 }
 
 pub(super) fn checkpoint(
-    ctx: &mut Ctx<'_>,
+    state: Option<ExecutionState>,
     arn: &str,
     token: &str,
     updates: &[OperationUpdate],
     client_token: Option<&str>,
     functions: &dyn Functions,
-) -> Result<CheckpointAnswer, EngineError> {
-    let mut exec = store::execution(ctx.tx, arn)?
-        .ok_or_else(|| EngineError::NotFound(format!("Durable execution not found: {arn}")))?;
+    env: &Env<'_>,
+) -> Result<Decision, EngineError> {
+    let mut ctx = Ctx::new(state.ok_or_else(|| super::not_found(arn))?, env);
     let hash = request_hash(updates, client_token);
-    if let Some(cached) = exec.run.last_checkpoint.as_ref().filter(|c| c.token_in == token && c.request_hash == hash) {
+    let run = &ctx.exec.run;
+    if let Some(cached) = run.last_checkpoint.as_ref().filter(|c| c.token_in == token && c.request_hash == hash) {
         // The same request again (its answer was lost on the way): the same answer, nothing applied twice.
-        return Ok(CheckpointAnswer { token: cached.token_out.clone(), operations: cached.operations.clone() });
+        let answer = CheckpointAnswer { token: cached.token_out.clone(), operations: cached.operations.clone() };
+        return Ok(Decision::answer(Answer::Checkpoint(answer)));
     }
-    if exec.status != super::ExecutionStatus::Running || exec.run.token.as_deref() != Some(token) {
+    if ctx.exec.status != super::ExecutionStatus::Running || run.token.as_deref() != Some(token) {
         return Err(invalid("Invalid checkpoint token"));
     }
     validate_batch(updates)?;
     for update in updates {
-        apply_update(ctx, &mut exec, update, functions)?;
+        apply_update(&mut ctx, update, functions)?;
     }
-    let next = format!("{}.{}", exec.run.invocation, uuid::Uuid::new_v4().simple());
-    let operations = store::operations_since(ctx.tx, exec.key, exec.run.seen_seq)?;
-    exec.run.seen_seq = exec.run.op_seq;
-    exec.run.token = Some(next.clone());
-    exec.run.last_checkpoint = Some(CachedCheckpoint {
+    let next = format!("{}.{}", ctx.exec.run.invocation, ctx.hex_id());
+    let operations = ctx.operations_since(ctx.exec.run.seen_seq);
+    let run = &mut ctx.exec.run;
+    run.seen_seq = run.op_seq;
+    run.token = Some(next.clone());
+    run.last_checkpoint = Some(CachedCheckpoint {
         token_in: token.to_owned(),
         request_hash: hash,
         token_out: next.clone(),
         operations: operations.clone(),
     });
-    store::update_execution(ctx.tx, &exec)?;
-    Ok(CheckpointAnswer { token: next, operations })
+    Ok(ctx.decide(Answer::Checkpoint(CheckpointAnswer { token: next, operations })))
 }
 
 /// Rules over the batch as a whole.
@@ -95,30 +98,26 @@ fn validate_batch(updates: &[OperationUpdate]) -> Result<(), EngineError> {
     Ok(())
 }
 
-fn apply_update(
-    ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    update: &OperationUpdate,
-    functions: &dyn Functions,
-) -> Result<(), EngineError> {
-    let current = store::operation(ctx.tx, exec.key, &update.id)?;
+fn apply_update(ctx: &mut Ctx<'_>, update: &OperationUpdate, functions: &dyn Functions) -> Result<(), EngineError> {
+    let current = ctx.op(&update.id);
     if let Some(current) = &current {
         check_identity(current, update)?;
     }
     if let Some(parent) = &update.parent_id {
-        let known = store::operation(ctx.tx, exec.key, parent)?
+        let known = ctx
+            .op(parent)
             .is_some_and(|p| matches!(p.operation_type, OperationType::Context | OperationType::Execution));
         if !known {
             return Err(invalid(format!("Invalid parent operation id {parent}.")));
         }
     }
     match update.operation_type {
-        OperationType::Step => step(ctx, exec, current, update),
-        OperationType::Context => context(ctx, exec, current, update),
-        OperationType::Wait => wait(ctx, exec, current, update),
-        OperationType::Callback => callback(ctx, exec, current.as_ref(), update),
-        OperationType::ChainedInvoke => chained_invoke(ctx, exec, current.as_ref(), update, functions),
-        OperationType::Execution => execution(exec, update),
+        OperationType::Step => step(ctx, current, update),
+        OperationType::Context => context(ctx, current, update),
+        OperationType::Wait => wait(ctx, current, update),
+        OperationType::Callback => callback(ctx, current.as_ref(), update),
+        OperationType::ChainedInvoke => chained_invoke(ctx, current.as_ref(), update, functions),
+        OperationType::Execution => execution(ctx, update),
     }
 }
 
@@ -151,12 +150,7 @@ fn no_payload_on_fail(update: &OperationUpdate, kind: &str) -> Result<(), Engine
     }
 }
 
-fn step(
-    ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    current: Option<Operation>,
-    update: &OperationUpdate,
-) -> Result<(), EngineError> {
+fn step(ctx: &mut Ctx<'_>, current: Option<Operation>, update: &OperationUpdate) -> Result<(), EngineError> {
     no_payload_on_fail(update, "STEP")?;
     let status = current.as_ref().map(|c| c.status);
     let open = matches!(status, None | Some(OperationStatus::Started | OperationStatus::Ready));
@@ -230,22 +224,19 @@ fn step(
                 EventType::StepSucceeded
             };
             event.insert("RetryDetails".into(), history::retry_details(attempt + 1, Some(delay)));
-            let at = operation_timer_at(ctx, next);
-            arm(ctx, exec, &timer::operation(&op.id), at)?;
+            let at = ctx.operation_timer_at(next);
+            ctx.arm(&timer::operation(&op.id), at);
             (event_type, event)
         }
         OperationAction::Cancel => return Err(invalid("Invalid STEP action.")),
     };
-    put_op(ctx, exec, &op)?;
-    record(ctx, exec, history::of_operation(event_type, &op, details, ctx.now))
+    let event = history::of_operation(event_type, &op, details, ctx.now);
+    ctx.put_op(op);
+    ctx.record(event);
+    Ok(())
 }
 
-fn context(
-    ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    current: Option<Operation>,
-    update: &OperationUpdate,
-) -> Result<(), EngineError> {
+fn context(ctx: &mut Ctx<'_>, current: Option<Operation>, update: &OperationUpdate) -> Result<(), EngineError> {
     no_payload_on_fail(update, "CONTEXT")?;
     let replay_children = update.context_options.as_ref().and_then(|o| o.replay_children);
     let (op, event_type, details) = match (update.action, current) {
@@ -278,38 +269,40 @@ fn context(
         }
         _ => return Err(invalid("Invalid CONTEXT action.")),
     };
-    put_op(ctx, exec, &op)?;
-    record(ctx, exec, history::of_operation(event_type, &op, details, ctx.now))
+    let event = history::of_operation(event_type, &op, details, ctx.now);
+    ctx.put_op(op);
+    ctx.record(event);
+    Ok(())
 }
 
-fn wait(
-    ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    current: Option<Operation>,
-    update: &OperationUpdate,
-) -> Result<(), EngineError> {
+fn wait(ctx: &mut Ctx<'_>, current: Option<Operation>, update: &OperationUpdate) -> Result<(), EngineError> {
     match (update.action, current) {
         (OperationAction::Start, None) => {
             let seconds = update.wait_options.as_ref().and_then(|o| o.wait_seconds).unwrap_or(0).max(0);
             let end = ctx.now.saturating_add(seconds.saturating_mul(1000));
             let mut op = Operation::started(update, OperationStatus::Started, ctx.now);
             op.wait_details = Some(WaitDetails { scheduled_end_timestamp: Some(end) });
-            put_op(ctx, exec, &op)?;
             let mut details = Map::new();
             details.insert("Duration".into(), json!(seconds));
             details.insert("ScheduledEndTimestamp".into(), json!(end));
-            record(ctx, exec, history::of_operation(EventType::WaitStarted, &op, details, ctx.now))?;
-            let at = operation_timer_at(ctx, end);
-            arm(ctx, exec, &timer::operation(&op.id), at)
+            let event = history::of_operation(EventType::WaitStarted, &op, details, ctx.now);
+            let timer = timer::operation(&op.id);
+            ctx.put_op(op);
+            ctx.record(event);
+            let at = ctx.operation_timer_at(end);
+            ctx.arm(&timer, at);
+            Ok(())
         }
         (OperationAction::Start, Some(_)) => Err(invalid("Cannot start a WAIT that already exists.")),
         (OperationAction::Cancel, Some(mut op)) if op.status == OperationStatus::Started => {
             op.status = OperationStatus::Cancelled;
             op.end_timestamp = Some(ctx.now);
-            store::delete_timer(ctx.tx, exec.key, &timer::operation(&op.id))?;
-            put_op(ctx, exec, &op)?;
+            ctx.disarm(&timer::operation(&op.id));
             let details = update.error.as_ref().map_or_else(history::empty, history::error);
-            record(ctx, exec, history::of_operation(EventType::WaitCancelled, &op, details, ctx.now))
+            let event = history::of_operation(EventType::WaitCancelled, &op, details, ctx.now);
+            ctx.put_op(op);
+            ctx.record(event);
+            Ok(())
         }
         (OperationAction::Cancel, _) => {
             Err(invalid("Cannot cancel a WAIT that does not exist or has already completed."))
@@ -318,12 +311,7 @@ fn wait(
     }
 }
 
-fn callback(
-    ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
-    current: Option<&Operation>,
-    update: &OperationUpdate,
-) -> Result<(), EngineError> {
+fn callback(ctx: &mut Ctx<'_>, current: Option<&Operation>, update: &OperationUpdate) -> Result<(), EngineError> {
     if update.action != OperationAction::Start {
         return Err(invalid("Invalid action for CALLBACK operation."));
     }
@@ -333,10 +321,10 @@ fn callback(
     let options = update.callback_options.clone().unwrap_or_default();
     let timeout = options.timeout_seconds.filter(|s| *s > 0);
     let heartbeat = options.heartbeat_timeout_seconds.filter(|s| *s > 0);
-    let callback_id = new_callback_id();
+    // Opaque, URL-safe, unguessable.
+    let callback_id = format!("{}{}", ctx.hex_id(), ctx.hex_id());
     let mut op = Operation::started(update, OperationStatus::Started, ctx.now);
     op.callback_details = Some(CallbackDetails { callback_id: Some(callback_id.clone()), result: None, error: None });
-    put_op(ctx, exec, &op)?;
     let mut details = Map::new();
     details.insert("CallbackId".into(), json!(callback_id));
     if let Some(seconds) = heartbeat {
@@ -345,26 +333,23 @@ fn callback(
     if let Some(seconds) = timeout {
         details.insert("Timeout".into(), json!(seconds));
     }
-    record(ctx, exec, history::of_operation(EventType::CallbackStarted, &op, details, ctx.now))?;
+    let event = history::of_operation(EventType::CallbackStarted, &op, details, ctx.now);
+    let id = op.id.clone();
+    ctx.put_op(op);
+    ctx.record(event);
     if let Some(seconds) = timeout {
-        let at = operation_timer_at(ctx, ctx.now.saturating_add(seconds.saturating_mul(1000)));
-        arm(ctx, exec, &timer::callback(&op.id), at)?;
+        let at = ctx.operation_timer_at(ctx.now.saturating_add(seconds.saturating_mul(1000)));
+        ctx.arm(&timer::callback(&id), at);
     }
     if let Some(seconds) = heartbeat {
-        exec.run.heartbeats.insert(op.id.clone(), seconds);
-        arm(ctx, exec, &timer::heartbeat(&op.id), ctx.now.saturating_add(seconds.saturating_mul(1000)))?;
+        ctx.exec.run.heartbeats.insert(id.clone(), seconds);
+        ctx.arm(&timer::heartbeat(&id), ctx.now.saturating_add(seconds.saturating_mul(1000)));
     }
     Ok(())
 }
 
-/// A callback id: opaque, URL-safe, unguessable.
-fn new_callback_id() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
-}
-
 fn chained_invoke(
     ctx: &mut Ctx<'_>,
-    exec: &mut ExecutionRecord,
     current: Option<&Operation>,
     update: &OperationUpdate,
     functions: &dyn Functions,
@@ -398,19 +383,18 @@ fn chained_invoke(
             op.status = OperationStatus::Failed;
             op.end_timestamp = Some(ctx.now);
             op.chained_invoke_details = Some(ChainedInvokeDetails { result: None, error: Some(error.clone()) });
-            put_op(ctx, exec, &op)?;
-            details.insert("DurableExecutionArn".into(), json!(exec.arn));
-            record(ctx, exec, history::of_operation(EventType::ChainedInvokeStarted, &op, details, ctx.now))?;
-            record(
-                ctx,
-                exec,
-                history::of_operation(EventType::ChainedInvokeFailed, &op, history::error(&error), ctx.now),
-            )
+            details.insert("DurableExecutionArn".into(), json!(ctx.exec.arn));
+            let started = history::of_operation(EventType::ChainedInvokeStarted, &op, details, ctx.now);
+            let failed = history::of_operation(EventType::ChainedInvokeFailed, &op, history::error(&error), ctx.now);
+            ctx.put_op(op);
+            ctx.record(started);
+            ctx.record(failed);
+            Ok(())
         }
         Ok(target) => {
-            put_op(ctx, exec, &op)?;
+            ctx.put_op(op.clone());
             details.insert("ExecutedVersion".into(), json!(target.qualifier));
-            let execution_arn = if let Some((timeout_s, retention_days)) = target.durable {
+            let named = if let Some((timeout_s, retention_days)) = target.durable {
                 let request = StartRequest {
                     function_name: target.function_name.clone(),
                     function_arn: target.function_arn.clone(),
@@ -420,9 +404,11 @@ fn chained_invoke(
                     timeout_s,
                     retention_days,
                 };
-                let parent = ParentLink { execution: exec.arn.clone(), operation: op.id.clone() };
-                let child = begin_invocation_for_child(ctx, &request, parent)?;
-                exec.run.children.insert(op.id.clone(), child.clone());
+                let parent = ParentLink { execution: ctx.exec.arn.clone(), operation: op.id.clone() };
+                let (name, id) = (ctx.id(), ctx.id());
+                let child = execution_arn(&request.function_arn, &request.qualifier, &name, &id);
+                ctx.follow(FollowUp::StartChild { request, parent, name, id });
+                ctx.exec.run.children.insert(op.id.clone(), child.clone());
                 child
             } else {
                 let pending = PendingTarget {
@@ -431,31 +417,33 @@ fn chained_invoke(
                     payload: update.payload.clone(),
                     tenant_id: options.tenant_id.clone(),
                 };
-                ctx.actions.push(Action::InvokeTarget {
-                    execution: exec.arn.clone(),
+                ctx.act(Action::InvokeTarget {
+                    execution: ctx.exec.arn.clone(),
                     operation: op.id.clone(),
                     function_name: pending.function_name.clone(),
                     qualifier: pending.qualifier.clone(),
                     payload: pending.payload.clone(),
                     tenant_id: pending.tenant_id.clone(),
                 });
-                exec.run.targets.insert(op.id.clone(), pending);
+                ctx.exec.run.targets.insert(op.id.clone(), pending);
                 // A plain target runs inside this execution: the history names the execution itself.
-                exec.arn.clone()
+                ctx.exec.arn.clone()
             };
-            details.insert("DurableExecutionArn".into(), json!(execution_arn));
-            record(ctx, exec, history::of_operation(EventType::ChainedInvokeStarted, &op, details, ctx.now))
+            details.insert("DurableExecutionArn".into(), json!(named));
+            let event = history::of_operation(EventType::ChainedInvokeStarted, &op, details, ctx.now);
+            ctx.record(event);
+            Ok(())
         }
     }
 }
 
-fn execution(exec: &mut ExecutionRecord, update: &OperationUpdate) -> Result<(), EngineError> {
+fn execution(ctx: &mut Ctx<'_>, update: &OperationUpdate) -> Result<(), EngineError> {
     match update.action {
         OperationAction::Succeed if update.error.is_some() => {
             Err(invalid("Cannot provide an Error for SUCCEED action of the EXECUTION."))
         }
         OperationAction::Succeed => {
-            exec.run.checkpointed_outcome = Some(Outcome::Succeeded(update.payload.clone()));
+            ctx.exec.run.checkpointed_outcome = Some(Outcome::Succeeded(update.payload.clone()));
             Ok(())
         }
         OperationAction::Fail if update.payload.is_some() => {
@@ -463,7 +451,7 @@ fn execution(exec: &mut ExecutionRecord, update: &OperationUpdate) -> Result<(),
         }
         OperationAction::Fail => {
             let error = update.error.clone().unwrap_or_else(|| ErrorObject::new("HandlerError", "execution failed"));
-            exec.run.checkpointed_outcome = Some(Outcome::Failed(error));
+            ctx.exec.run.checkpointed_outcome = Some(Outcome::Failed(error));
             Ok(())
         }
         _ => Err(invalid("Invalid EXECUTION action.")),
