@@ -163,7 +163,10 @@ impl Table {
         if self.sort_key.as_ref().is_some_and(|sort| sort.name == self.partition_key.name) {
             return Err(SynthError::invalid(
                 path,
-                format!("the sort key and the partition key are both `{}`: name two attributes", self.partition_key.name),
+                format!(
+                    "the sort key and the partition key are both `{}`: name two attributes",
+                    self.partition_key.name
+                ),
             ));
         }
         Ok(())
@@ -181,9 +184,9 @@ impl Construct for Table {
         let definitions = PropValue::list(keys.iter().map(|(a, _)| {
             PropValue::object([("AttributeName", a.name.as_str().into()), ("AttributeType", a.kind.code().into())])
         }));
-        let schema = PropValue::list(
-            keys.iter().map(|(a, role)| PropValue::object([("AttributeName", a.name.as_str().into()), ("KeyType", (*role).into())])),
-        );
+        let schema = PropValue::list(keys.iter().map(|(a, role)| {
+            PropValue::object([("AttributeName", a.name.as_str().into()), ("KeyType", (*role).into())])
+        }));
         let mut table = CfnResource::new("AWS::DynamoDB::Table")
             .set("AttributeDefinitions", definitions)
             .set("BillingMode", "PAY_PER_REQUEST")
@@ -255,7 +258,10 @@ impl TableRef {
     fn grant(&self, stack: &mut Stack, grantee: &impl Grantee, verb: &str, actions: &[&str]) -> Result<(), SynthError> {
         stack.add_to_policy(
             grantee,
-            Statement::allow().sid(sid(verb, self.table.handle())).actions(actions.iter().copied()).resource(self.arn()),
+            Statement::allow()
+                .sid(sid(verb, self.table.handle()))
+                .actions(actions.iter().copied())
+                .resource(self.arn()),
         )
     }
 }
@@ -278,13 +284,17 @@ mod tests {
     #[test]
     fn a_table_is_on_demand_recoverable_and_kept_by_default() {
         let mut stack = Stack::new(&App::new(), "S").unwrap();
-        let table = stack.construct("Orders", Table::new(Attribute::string("id")).time_to_live_attribute("expires")).unwrap();
+        let table =
+            stack.construct("Orders", Table::new(Attribute::string("id")).time_to_live_attribute("expires")).unwrap();
         assert_eq!(table.partition_key(), &Attribute::string("id"));
         let t = stack.synth(&AssetManifest::new()).unwrap().template;
         let orders = &t["Resources"]["Orders"];
         assert_eq!(orders["DeletionPolicy"], "Retain");
         assert_eq!(orders["UpdateReplacePolicy"], "Retain");
-        assert_eq!(orders["Properties"]["PointInTimeRecoverySpecification"], json!({"PointInTimeRecoveryEnabled": true}));
+        assert_eq!(
+            orders["Properties"]["PointInTimeRecoverySpecification"],
+            json!({"PointInTimeRecoveryEnabled": true})
+        );
         assert_eq!(orders["Properties"]["KeySchema"], json!([{"AttributeName": "id", "KeyType": "HASH"}]));
         assert_eq!(orders["Properties"]["TimeToLiveSpecification"]["AttributeName"], "expires");
         let error = Stack::new(&App::new(), "S")

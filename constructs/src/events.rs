@@ -124,7 +124,10 @@ impl Rule {
         if self.targets.is_empty() || self.targets.len() > MAX_TARGETS {
             return Err(SynthError::invalid(
                 path,
-                format!("a rule needs 1 to {MAX_TARGETS} targets, got {}: add them with `.target(&function)`", self.targets.len()),
+                format!(
+                    "a rule needs 1 to {MAX_TARGETS} targets, got {}: add them with `.target(&function)`",
+                    self.targets.len()
+                ),
             ));
         }
         for (target, _) in &self.targets {
@@ -141,7 +144,8 @@ impl Construct for Rule {
     fn build(self, scope: &mut Scope<'_>, id: &str) -> Result<RuleRef, SynthError> {
         self.check(&format!("{}/{id}", scope.path()))?;
         let targets = PropValue::list(self.targets.iter().enumerate().map(|(index, (target, input))| {
-            let mut entry = vec![("Arn", PropValue::from(target.invoke_arn())), ("Id", format!("Target{}", index + 1).into())];
+            let mut entry =
+                vec![("Arn", PropValue::from(target.invoke_arn())), ("Id", format!("Target{}", index + 1).into())];
             if let Some(input) = input {
                 entry.push(("Input", input.to_string().into()));
             }
@@ -214,7 +218,8 @@ mod tests {
         let mut stack = Stack::new(&App::new(), "S").unwrap();
         let a = stack.construct("A", RustFunction::new("a")).unwrap();
         let b = stack.construct("B", RustFunction::new("b")).unwrap();
-        let rule = Rule::on_schedule(ScheduleExpression::rate_hours(6)).target(&a).target_with_input(&b, json!({"x": 1}));
+        let rule =
+            Rule::on_schedule(ScheduleExpression::rate_hours(6)).target(&a).target_with_input(&b, json!({"x": 1}));
         let made = stack.construct("Tick", rule).unwrap();
         assert_eq!(made.permissions().len(), 2);
         let t = stack.synth(&AssetManifest::placeholders(&stack.assets())).unwrap().template;
@@ -232,8 +237,12 @@ mod tests {
     fn a_durable_function_s_unqualified_arn_an_empty_pattern_and_no_target_are_refused() {
         let mut stack = Stack::new(&App::new(), "S").unwrap();
         let flow = stack.construct("Flow", RustFunction::new("flow").durable(DurableConfig::new(60, 1))).unwrap();
-        let error = stack.construct("R1", Rule::on_event(json!({"source": ["x"]})).target(&flow)).unwrap_err().to_string();
-        assert!(error.starts_with("S/R1: the rule targets S/Flow, a durable function, by its unqualified ARN"), "{error}");
+        let error =
+            stack.construct("R1", Rule::on_event(json!({"source": ["x"]})).target(&flow)).unwrap_err().to_string();
+        assert!(
+            error.starts_with("S/R1: the rule targets S/Flow, a durable function, by its unqualified ARN"),
+            "{error}"
+        );
         let error = stack.construct("R2", Rule::on_event(json!({})).target(&flow)).unwrap_err().to_string();
         assert!(error.contains("event pattern must be a JSON object"), "{error}");
         let error = stack.construct("R3", Rule::on_event(json!({"source": ["x"]}))).unwrap_err().to_string();

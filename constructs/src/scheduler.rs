@@ -88,7 +88,10 @@ impl ScheduleExpression {
                 _ => b.is_ascii_digit(),
             });
         if !shaped {
-            return Err(SynthError::invalid("schedule expression", format!("`{time}` is not a time of the form yyyy-mm-ddThh:mm:ss")));
+            return Err(SynthError::invalid(
+                "schedule expression",
+                format!("`{time}` is not a time of the form yyyy-mm-ddThh:mm:ss"),
+            ));
         }
         Ok(Self(format!("at({time})")))
     }
@@ -241,7 +244,8 @@ mod tests {
     fn a_plain_function_is_invoked_by_its_arn_through_a_role_of_this_account() {
         let mut stack = Stack::new(&App::new(), "S").unwrap();
         let job = stack.construct("Job", RustFunction::new("job")).unwrap();
-        let made = stack.construct("Tick", Schedule::new(ScheduleExpression::rate_minutes(5), &job).disabled()).unwrap();
+        let made =
+            stack.construct("Tick", Schedule::new(ScheduleExpression::rate_minutes(5), &job).disabled()).unwrap();
         assert_eq!(made.role().handle().path(), "S/TickRole");
         let t = stack.synth(&AssetManifest::placeholders(&stack.assets())).unwrap().template;
         let schedule = &t["Resources"]["Tick"]["Properties"];

@@ -147,8 +147,10 @@ mod tests {
         let statements = &t["Resources"]["Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
         assert_eq!(statements[0]["Resource"], json!([{"Ref": "Events"}]));
         assert_eq!(statements[1]["Resource"], json!([key]));
-        let error =
-            Stack::new(&App::new(), "S").unwrap().construct("T", Topic::new().display_name("x".repeat(101))).unwrap_err();
+        let error = Stack::new(&App::new(), "S")
+            .unwrap()
+            .construct("T", Topic::new().display_name("x".repeat(101)))
+            .unwrap_err();
         assert!(error.to_string().starts_with("S/T: DisplayName"), "{error}");
     }
 }

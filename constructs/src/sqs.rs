@@ -137,7 +137,13 @@ impl Queue {
 
     fn check(&self, path: &str) -> Result<(), SynthError> {
         let (min, max) = VISIBILITY_TIMEOUT_RANGE;
-        SynthError::check_range(path, "VisibilityTimeout", self.visibility_timeout_seconds.into(), min.into(), max.into())?;
+        SynthError::check_range(
+            path,
+            "VisibilityTimeout",
+            self.visibility_timeout_seconds.into(),
+            min.into(),
+            max.into(),
+        )?;
         if let Some(seconds) = self.retention_period_seconds {
             let (min, max) = RETENTION_PERIOD_RANGE;
             SynthError::check_range(path, "MessageRetentionPeriod", seconds.into(), min.into(), max.into())?;
@@ -192,7 +198,13 @@ impl Construct for Queue {
                 stack.skip_check(&dead.queue, SQS_MANAGED_SKIP.0, SQS_MANAGED_SKIP.1)?;
             }
         }
-        Ok(QueueRef { queue, visibility_timeout_seconds: self.visibility_timeout_seconds, fifo: self.fifo, key, dead_letter })
+        Ok(QueueRef {
+            queue,
+            visibility_timeout_seconds: self.visibility_timeout_seconds,
+            fifo: self.fifo,
+            key,
+            dead_letter,
+        })
     }
 }
 
@@ -266,15 +278,27 @@ impl QueueRef {
     fn grant(&self, stack: &mut Stack, grantee: &impl Grantee, verb: &str, actions: &[&str]) -> Result<(), SynthError> {
         stack.add_to_policy(
             grantee,
-            Statement::allow().sid(sid(verb, self.queue.handle())).actions(actions.iter().copied()).resource(self.arn()),
+            Statement::allow()
+                .sid(sid(verb, self.queue.handle()))
+                .actions(actions.iter().copied())
+                .resource(self.arn()),
         )
     }
 
-    fn grant_key(&self, stack: &mut Stack, grantee: &impl Grantee, verb: &str, actions: &[&str]) -> Result<(), SynthError> {
+    fn grant_key(
+        &self,
+        stack: &mut Stack,
+        grantee: &impl Grantee,
+        verb: &str,
+        actions: &[&str],
+    ) -> Result<(), SynthError> {
         match &self.key {
             Some(key) => stack.add_to_policy(
                 grantee,
-                Statement::allow().sid(sid(verb, self.queue.handle())).actions(actions.iter().copied()).resource(key.clone()),
+                Statement::allow()
+                    .sid(sid(verb, self.queue.handle()))
+                    .actions(actions.iter().copied())
+                    .resource(key.clone()),
             ),
             None => Ok(()),
         }
@@ -311,11 +335,17 @@ mod tests {
         assert_eq!(dead["FifoQueue"], true);
         assert!(dead.get("RedrivePolicy").is_none());
         let jobs = &t["Resources"]["Jobs"]["Properties"];
-        assert_eq!(jobs["RedrivePolicy"], json!({"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}, "maxReceiveCount": 5}));
-        let error = Stack::new(&App::new(), "S").unwrap().construct("Q", Queue::new().dead_letter_queue(0)).unwrap_err();
-        assert!(error.to_string().starts_with("S/Q: RedrivePolicy.maxReceiveCount must be within 1..=1000"), "{error}");
+        assert_eq!(
+            jobs["RedrivePolicy"],
+            json!({"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}, "maxReceiveCount": 5})
+        );
         let error =
-            Stack::new(&App::new(), "S").unwrap().construct("Q", Queue::new().visibility_timeout_seconds(50_000)).unwrap_err();
+            Stack::new(&App::new(), "S").unwrap().construct("Q", Queue::new().dead_letter_queue(0)).unwrap_err();
+        assert!(error.to_string().starts_with("S/Q: RedrivePolicy.maxReceiveCount must be within 1..=1000"), "{error}");
+        let error = Stack::new(&App::new(), "S")
+            .unwrap()
+            .construct("Q", Queue::new().visibility_timeout_seconds(50_000))
+            .unwrap_err();
         assert!(error.to_string().contains("VisibilityTimeout"), "{error}");
     }
 
@@ -331,7 +361,10 @@ mod tests {
         assert_eq!(statements[0]["Sid"], "ConsumeJobs");
         assert_eq!(statements[0]["Resource"], json!([{"Fn::GetAtt": ["Jobs", "Arn"]}]));
         assert!(!statements[0]["Action"].to_string().contains("SendMessage"));
-        assert_eq!(statements[1], json!({"Sid": "ConsumeKeyJobs", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]}));
+        assert_eq!(
+            statements[1],
+            json!({"Sid": "ConsumeKeyJobs", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]})
+        );
         assert_eq!(t["Resources"]["Jobs"]["Properties"]["KmsMasterKeyId"], key);
     }
 
