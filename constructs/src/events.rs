@@ -230,6 +230,8 @@ mod tests {
             let permission = &t["Resources"][format!("TickTarget{n}Permission")]["Properties"];
             assert_eq!(permission["FunctionName"], json!({"Fn::GetAtt": [function, "Arn"]}));
             assert_eq!(permission["SourceArn"], json!({"Fn::GetAtt": ["Tick", "Arn"]}));
+            assert_eq!(permission["Action"], "lambda:InvokeFunction");
+            assert_eq!(permission["Principal"], "events.amazonaws.com");
         }
     }
 

@@ -227,7 +227,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::lambda::RustFunction;
+    use crate::lambda::{Publish, RustFunction};
+    use crate::resources::lambda::DurableConfig;
     use crate::{App, AssetManifest, Stack};
 
     #[test]
@@ -259,5 +260,26 @@ mod tests {
         let statements = role["Policies"][0]["PolicyDocument"]["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1);
         assert_eq!(statements[0]["Resource"], json!([{"Fn::GetAtt": ["Job", "Arn"]}]));
+    }
+
+    /// A durable function's schedule invokes its alias, and the schedule's role may invoke that alias and nothing
+    /// else: not the function's other versions, not the unqualified function.
+    #[test]
+    fn a_durable_function_is_invoked_through_its_alias_and_the_role_names_the_alias_only() {
+        let mut stack = Stack::new(&App::new(), "S").unwrap();
+        let flow = stack.construct("Flow", RustFunction::new("flow").durable(DurableConfig::new(600, 1))).unwrap();
+        let live = flow.publish(&mut stack, Publish::alias("live")).unwrap();
+        stack.construct("Nightly", Schedule::new(ScheduleExpression::cron("0 2 * * ? *").unwrap(), &live)).unwrap();
+        let t = stack.synth(&AssetManifest::placeholders(&stack.assets())).unwrap().template;
+        assert_eq!(t["Resources"]["Nightly"]["Properties"]["Target"]["Arn"], json!({"Ref": "FlowLiveAlias"}));
+        assert_eq!(
+            t["Resources"]["Nightly"]["Properties"]["Target"]["RoleArn"],
+            json!({"Fn::GetAtt": ["NightlyRole", "Arn"]})
+        );
+        let statements = &t["Resources"]["NightlyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+        assert_eq!(
+            statements,
+            &json!([{"Sid": "InvokeTarget", "Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [{"Ref": "FlowLiveAlias"}]}])
+        );
     }
 }

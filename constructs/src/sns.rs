@@ -145,8 +145,11 @@ mod tests {
         let t = stack.synth(&AssetManifest::new()).unwrap().template;
         assert_eq!(t["Resources"]["Events"]["Properties"]["KmsMasterKeyId"], key);
         let statements = &t["Resources"]["Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+        assert_eq!(statements[0]["Action"], json!(["sns:Publish"]));
         assert_eq!(statements[0]["Resource"], json!([{"Ref": "Events"}]));
+        assert_eq!(statements[1]["Action"], json!(["kms:GenerateDataKey", "kms:Decrypt"]));
         assert_eq!(statements[1]["Resource"], json!([key]));
+        assert_eq!(statements.as_array().unwrap().len(), 2);
         let error = Stack::new(&App::new(), "S")
             .unwrap()
             .construct("T", Topic::new().display_name("x".repeat(101)))

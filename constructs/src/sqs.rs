@@ -368,6 +368,41 @@ mod tests {
         assert_eq!(t["Resources"]["Jobs"]["Properties"]["KmsMasterKeyId"], key);
     }
 
+    /// `grant_consume` and `grant_send` each give one statement with exactly the actions CDK's
+    /// `grantConsumeMessages` and `grantSendMessages` give, on this queue's ARN alone (not its dead-letter queue),
+    /// and with the AWS managed key no key statement.
+    #[test]
+    fn consume_and_send_give_exactly_their_actions_on_the_queue_only() {
+        let mut stack = Stack::new(&App::new(), "S").unwrap();
+        let consumer = stack.add("Consumer", Role::for_service("lambda.amazonaws.com")).unwrap();
+        let sender = stack.add("Sender", Role::for_service("lambda.amazonaws.com")).unwrap();
+        let queue = stack.construct("Jobs", Queue::new().dead_letter_queue(3)).unwrap();
+        queue.grant_consume(&mut stack, &consumer).unwrap();
+        queue.grant_send(&mut stack, &sender).unwrap();
+        let t = synth(&stack);
+        let only = |role: &str| {
+            let statements = t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].clone();
+            assert_eq!(statements.as_array().unwrap().len(), 1, "{statements:#}");
+            statements[0].clone()
+        };
+        let consume = only("Consumer");
+        assert_eq!(
+            consume["Action"],
+            json!([
+                "sqs:ReceiveMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueUrl",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes"
+            ])
+        );
+        assert_eq!(consume["Resource"], json!([{"Fn::GetAtt": ["Jobs", "Arn"]}]));
+        let send = only("Sender");
+        assert_eq!(send["Sid"], "SendJobs");
+        assert_eq!(send["Action"], json!(["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]));
+        assert_eq!(send["Resource"], json!([{"Fn::GetAtt": ["Jobs", "Arn"]}]));
+    }
+
     #[test]
     fn sqs_managed_encryption_skips_the_kms_check_with_a_reason() {
         let mut stack = Stack::new(&App::new(), "S").unwrap();
