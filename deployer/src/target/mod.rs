@@ -9,6 +9,7 @@ pub(crate) mod aws;
 mod aws_logs;
 mod aws_status;
 pub(crate) mod local;
+mod not_emulated;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
