@@ -124,3 +124,10 @@ fn downcast<T: Any>(node: &mut Node) -> Result<&mut T, SynthError> {
     let any: &mut dyn Any = node.resource.as_mut();
     any.downcast_mut::<T>().ok_or_else(|| SynthError::invalid(&path, "grants go to a role; this is not one"))
 }
+
+/// A statement id naming what a grant allows and on what: `verb` followed by the letters and digits of the
+/// construct id of `target` (`SendIncoming`, `WriteDataOrders`), so a policy reads as the grants that made it.
+pub(crate) fn sid(verb: &str, target: &ResourceHandle) -> String {
+    let id = target.path().rsplit('/').next().unwrap_or_default();
+    std::iter::once(verb).chain(std::iter::once(id)).flat_map(str::chars).filter(char::is_ascii_alphanumeric).collect()
+}

@@ -223,8 +223,14 @@ impl Construct for RustFunction {
         if !self.environment.is_empty() {
             stack.skip_check(&function, ENVIRONMENT_SKIP.0, ENVIRONMENT_SKIP.1)?;
         }
-        let made = RustFunctionRef { function, role, log_group, durable: self.durable.is_some() };
-        if made.durable {
+        let made = RustFunctionRef {
+            function,
+            role,
+            log_group,
+            timeout_seconds: self.timeout_seconds,
+            execution_timeout_seconds: self.durable.as_ref().map(|d| d.execution_timeout_seconds),
+        };
+        if made.is_durable() {
             stack.add_to_policy(
                 &made,
                 Statement::allow()
@@ -243,7 +249,9 @@ pub struct RustFunctionRef {
     function: FunctionRef,
     role: RoleRef,
     log_group: LogGroupRef,
-    durable: bool,
+    timeout_seconds: u32,
+    /// `DurableConfig.ExecutionTimeout` of a durable function.
+    execution_timeout_seconds: Option<u32>,
 }
 
 impl RustFunctionRef {
@@ -259,7 +267,18 @@ impl RustFunctionRef {
 
     /// Whether it is durable (then it is invoked through a version or alias only).
     pub fn is_durable(&self) -> bool {
-        self.durable
+        self.execution_timeout_seconds.is_some()
+    }
+
+    /// The longest one invocation runs, in seconds (`Timeout`).
+    pub fn timeout_seconds(&self) -> u32 {
+        self.timeout_seconds
+    }
+
+    /// The longest a whole durable execution runs, in seconds (`DurableConfig.ExecutionTimeout`); `None` for a
+    /// plain function.
+    pub fn execution_timeout_seconds(&self) -> Option<u32> {
+        self.execution_timeout_seconds
     }
 
     /// Lets `grantee` invoke this function, any version or alias of it (`lambda:InvokeFunction`).
@@ -298,7 +317,7 @@ impl RustFunctionRef {
             }
             None => None,
         };
-        Ok(Published { version, alias })
+        Ok(Published { version, alias, function: self.clone() })
     }
 }
 
@@ -345,13 +364,110 @@ impl Publish {
     }
 }
 
-/// A published version, and the alias on it when one was asked for.
+/// A published version, and the alias on it when one was asked for: what event sources, schedules and rules
+/// invoke ([`Invocable`]), by the alias's ARN when there is one, else by the version's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Published {
     /// The version.
     pub version: VersionRef,
     /// The alias.
     pub alias: Option<AliasRef>,
+    function: RustFunctionRef,
+}
+
+impl Published {
+    /// The qualified ARN callers invoke: the alias's, else the version's.
+    pub fn arn(&self) -> Expr {
+        self.alias.as_ref().map_or_else(|| self.version.ref_(), Reference::ref_)
+    }
+}
+
+/// What a service invokes (an event source mapping, a schedule, a rule's target): a function by its unqualified
+/// ARN, or a published version or alias of it by its qualified ARN. A durable function accepts only the latter.
+pub trait Invocable {
+    /// The ARN the service names when it invokes.
+    fn invoke_arn(&self) -> Expr;
+
+    /// The function behind it: its role gets what consuming an event source needs.
+    fn target_function(&self) -> &RustFunctionRef;
+
+    /// Whether [`Invocable::invoke_arn`] names a version or an alias.
+    fn is_qualified(&self) -> bool;
+
+    /// An error at `path` when this names a durable function without a qualifier: Lambda runs a durable function
+    /// only through a version or alias.
+    fn check_invocable(&self, path: &str, by: &str) -> Result<(), SynthError> {
+        let function = self.target_function();
+        if function.is_durable() && !self.is_qualified() {
+            let name = function.function().handle().path();
+            return Err(SynthError::invalid(
+                path,
+                format!(
+                    "{by} targets {name}, a durable function, by its unqualified ARN; Lambda invokes a durable function \
+                     only through a qualified ARN: target its alias instead (`let live = function.publish(&mut stack, \
+                     Publish::alias(\"live\"))?;` and `&live`)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An [`Invocable`] as the constructs that invoke it keep it: its ARN, its function and whether it is qualified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvokeTarget {
+    arn: Expr,
+    function: RustFunctionRef,
+    qualified: bool,
+}
+
+impl InvokeTarget {
+    /// What `target` invokes.
+    pub fn of(target: &impl Invocable) -> Self {
+        Self { arn: target.invoke_arn(), function: target.target_function().clone(), qualified: target.is_qualified() }
+    }
+}
+
+impl Invocable for InvokeTarget {
+    fn invoke_arn(&self) -> Expr {
+        self.arn.clone()
+    }
+
+    fn target_function(&self) -> &RustFunctionRef {
+        &self.function
+    }
+
+    fn is_qualified(&self) -> bool {
+        self.qualified
+    }
+}
+
+impl Invocable for RustFunctionRef {
+    fn invoke_arn(&self) -> Expr {
+        self.function.arn()
+    }
+
+    fn target_function(&self) -> &RustFunctionRef {
+        self
+    }
+
+    fn is_qualified(&self) -> bool {
+        false
+    }
+}
+
+impl Invocable for Published {
+    fn invoke_arn(&self) -> Expr {
+        self.arn()
+    }
+
+    fn target_function(&self) -> &RustFunctionRef {
+        &self.function
+    }
+
+    fn is_qualified(&self) -> bool {
+        true
+    }
 }
 
 /// The letters and digits of `text`.

@@ -7,6 +7,10 @@
 //!   values, stack names, the functions' architecture); [`App::run`] is a project's whole app binary.
 //! - [`construct`]: a stack holds resources under construct ids and paths such as `Pattern/Processor`;
 //!   [`logical_id`] derives logical IDs from paths with the CDK's algorithm.
+//! - Higher-level constructs with grants, in CDK's L2 manner, one module per service: [`lambda`] (a Rust function in
+//!   one line), [`sqs`], [`event_sources`] (a queue triggering a function), [`dynamodb`], [`scheduler`],
+//!   [`events`] and [`sns`]. Each makes the least-privilege `Allow` statements its grants describe; a durable
+//!   function is invoked by its alias only (targeting the function itself is a synth error).
 //! - [`resources`]: typed builders (Lambda function, version, alias; IAM role and policy; log group; S3 bucket and
 //!   bucket policy). Values CloudFormation would reject are errors naming the construct path.
 //! - [`reference`](mod@reference): adding a resource returns a typed reference (`FunctionRef`, ...) whose methods
@@ -39,14 +43,20 @@ pub mod app;
 pub mod assembly;
 pub mod asset;
 pub mod construct;
+pub mod dynamodb;
 pub mod error;
+pub mod event_sources;
+pub mod events;
 pub mod grant;
 pub mod lambda;
 pub mod logical_id;
 pub mod qualifier;
 pub mod reference;
 pub mod resources;
+pub mod scheduler;
 pub mod schema;
+pub mod sns;
+pub mod sqs;
 mod synth;
 pub mod template;
 

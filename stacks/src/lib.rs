@@ -2,16 +2,19 @@
 //!
 //! - [`pattern`]: the durable-invoke-lambda pattern (a durable orchestrator invoking a plain processor), construct
 //!   id `Pattern`, what commands act on when given no stack.
+//! - [`orders`]: the example app, a queue-triggered durable order workflow written with the library's L2
+//!   constructs (construct id `Orders`); deployed when named (`up Orders`).
 //!
 //! The binary (`src/main.rs`) is the app the deployer runs: [`app`] adds the stacks, [`constructs::App::run`]
 //! writes them as a cloud assembly. A project that starts from this one adds its own stacks here and its functions
 //! in `functions/`.
 
+pub mod orders;
 pub mod pattern;
 
 use constructs::{App, SynthError};
 
-/// Adds the app's stacks to `app`: the pattern's.
+/// Adds the app's stacks to `app`: the pattern's, then the example order workflow's.
 ///
 /// # Examples
 ///
@@ -20,11 +23,14 @@ use constructs::{App, SynthError};
 /// stacks::app(&mut app)?;
 /// let assembly = app.synth()?;
 /// assert_eq!(assembly.stacks[0].stack_name, "durable-invoke-lambda");
+/// assert_eq!(assembly.stacks[1].stack_name, "durable-orders");
 /// # Ok::<(), constructs::SynthError>(())
 /// ```
 pub fn app(app: &mut App) -> Result<(), SynthError> {
     let pattern = pattern::stack(app)?;
     app.add_stack(pattern)?;
+    let orders = orders::stack(app)?;
+    app.add_stack(orders)?;
     Ok(())
 }
 

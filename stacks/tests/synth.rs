@@ -10,6 +10,7 @@ use constructs::resources::lambda::{Alias, DurableConfig, Function, Version};
 use constructs::{App, AppContext, Architecture, AssetManifest, AssetSource, CloudAssembly, Stack, SynthError};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use stacks::orders;
 use stacks::pattern::{ORCHESTRATOR_ID, PROCESSOR_ID, STACK_ID, outputs};
 
 /// The app's context: the default one but for the architecture and the environment's log retention.
@@ -73,13 +74,19 @@ fn snapshot_app_template() {
     insta::assert_json_snapshot!("app_template", app_template(&assembly));
 }
 
-/// The user's app holds the user's stacks only: the deployer's test fixture and the conformance suites are apps of
-/// their own, and the bootstrap stack is the deployer's.
 #[test]
-fn the_app_is_the_pattern_alone() {
+fn snapshot_orders_template() {
+    let assembly = synth(&default_context());
+    insta::assert_json_snapshot!("orders_template", &assembly.stack_by_id(orders::STACK_ID).unwrap().template);
+}
+
+/// The user's app holds the user's stacks only (the pattern and the example app): the deployer's test fixture and
+/// the conformance suites are apps of their own, and the bootstrap stack is the deployer's.
+#[test]
+fn the_app_is_the_pattern_and_the_example_alone() {
     let assembly = synth(&default_context());
     let stacks: Vec<(&str, &str)> = assembly.stacks.iter().map(|s| (s.id.as_str(), s.stack_name.as_str())).collect();
-    assert_eq!(stacks, [("Pattern", "durable-invoke-lambda")]);
+    assert_eq!(stacks, [("Pattern", "durable-invoke-lambda"), ("Orders", "durable-orders")]);
     for s in &assembly.stacks {
         assert_eq!(s.template_body, format!("{:#}\n", s.template));
         assert_eq!(s.file_name(), format!("{}.template.json", s.stack_name));
@@ -92,6 +99,54 @@ fn the_pattern_s_assets_are_its_two_functions_by_construct_path() {
     let ids: Vec<(&str, &AssetSource)> = assets.iter().map(|a| (a.id.as_str(), &a.source)).collect();
     let bin = |name: &str| AssetSource::CargoBinary { package: name.into(), binary: name.into() };
     assert_eq!(ids, [("Pattern/Processor", &bin("processor")), ("Pattern/Orchestrator", &bin("orchestrator")),]);
+}
+
+/// The example app: a queue with its dead-letter queue triggers the workflow's alias (never the unqualified durable
+/// function), and the workflow's role holds exactly the three grants the stack code asks for, each on its own
+/// resource: consume the queue (not its dead-letter queue), read and write the table, invoke the plain function.
+#[test]
+fn orders_queue_triggers_the_workflow_alias_with_grants_on_their_resources_only() {
+    let assembly = synth(&default_context());
+    let t = &assembly.stack_by_id(orders::STACK_ID).unwrap().template;
+    let queue = &t["Resources"]["OrderQueue"];
+    assert_eq!(queue["Type"], "AWS::SQS::Queue");
+    assert_eq!(
+        queue["Properties"]["RedrivePolicy"],
+        serde_json::json!({"deadLetterTargetArn": {"Fn::GetAtt": ["OrderQueueDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3})
+    );
+    assert_eq!(t["Resources"]["OrderQueueDeadLetterQueue"]["Type"], "AWS::SQS::Queue");
+    let mapping = &t["Resources"]["OrderQueueSource"];
+    assert_eq!(mapping["Type"], "AWS::Lambda::EventSourceMapping");
+    assert_eq!(mapping["Properties"]["EventSourceArn"], serde_json::json!({"Fn::GetAtt": ["OrderQueue", "Arn"]}));
+    assert_eq!(mapping["Properties"]["FunctionName"], serde_json::json!({"Ref": "WorkflowLiveAlias"}));
+    let workflow = &t["Resources"]["Workflow"]["Properties"];
+    assert_eq!(workflow["DurableConfig"]["ExecutionTimeout"], 600);
+    assert_eq!(workflow["Environment"]["Variables"][orders::TABLE_ENV], serde_json::json!({"Ref": "OrderTable"}));
+
+    let policies = t["Resources"]["WorkflowRole"]["Properties"]["Policies"].as_array().unwrap();
+    let grants = policies.iter().find(|p| p["PolicyName"] == "permissions").unwrap();
+    let by_sid: Vec<(&str, &Value)> = grants["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["Sid"].as_str().unwrap(), &s["Resource"]))
+        .collect();
+    assert_eq!(
+        by_sid,
+        [
+            (
+                "InvokeFulfil",
+                &serde_json::json!([
+                    {"Fn::GetAtt": ["Fulfil", "Arn"]},
+                    {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Fulfil}:*"}
+                ])
+            ),
+            ("ReadWriteDataOrderTable", &serde_json::json!([{"Fn::GetAtt": ["OrderTable", "Arn"]}])),
+            ("ConsumeOrderQueue", &serde_json::json!([{"Fn::GetAtt": ["OrderQueue", "Arn"]}])),
+        ]
+    );
+    // The plain function has no grant of its own: it only writes its logs.
+    assert_eq!(t["Resources"]["FulfilRole"]["Properties"]["Policies"].as_array().unwrap().len(), 1);
 }
 
 /// The example events travel beside the templates, never in them: `invoke` finds its default payload there, and

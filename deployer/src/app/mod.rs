@@ -263,9 +263,9 @@ impl Selection {
     }
 
     /// The bootstrap stack as `config` chooses, synthesized. It is derived from every stack of the app, selected
-    /// or not: it serves them all.
+    /// or not: it serves them all; only the selected ones must be covered whole by its default execution policy.
     pub(crate) fn bootstrap(&self, config: &BootstrapConfig) -> Result<SynthesizedStack> {
-        Ok(crate::bootstrap::synth(config, &self.assembly.stacks)?)
+        Ok(crate::bootstrap::synth(config, &self.assembly.stacks, &self.names())?)
     }
 }
 

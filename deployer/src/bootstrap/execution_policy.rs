@@ -305,15 +305,22 @@ pub(crate) struct Footprint {
 }
 
 impl Footprint {
-    /// Reads the app's synthesized templates.
-    pub(crate) fn of(stacks: &[SynthesizedStack]) -> Self {
+    /// Reads the app's synthesized templates. The stacks named in `deploying` must be covered whole; of the others,
+    /// resources of a type the table lacks are left out (with their properties), so that a stack of the app the
+    /// default policy cannot deploy does not stop the deployment of the others: it stops its own.
+    pub(crate) fn of(stacks: &[SynthesizedStack], deploying: &[String]) -> Self {
         let mut footprint = Self::default();
         for stack in stacks {
             footprint.stacks.push(stack.stack_name.clone());
+            let strict = deploying.contains(&stack.stack_name);
             let resources = stack.template.get("Resources").and_then(Value::as_object);
             for (id, resource) in resources.into_iter().flatten() {
                 let kind = resource.get("Type").and_then(Value::as_str).unwrap_or_default();
                 let at = format!("{}/{id}", stack.stack_name);
+                let covered = TABLE.iter().any(|t| t.resource_type == kind);
+                if !strict && !covered {
+                    continue;
+                }
                 footprint.types.entry(kind.to_owned()).or_insert_with(|| at.clone());
                 let properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
                 for document in policy_documents(kind, &properties) {
@@ -325,7 +332,7 @@ impl Footprint {
                     for part in property.split('.') {
                         value = value.and_then(|v| v.get(part));
                     }
-                    if value.is_some() {
+                    if value.is_some() && strict {
                         footprint.unsupported.push(format!("{at}: {property}"));
                     }
                 }

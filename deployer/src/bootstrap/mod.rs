@@ -77,13 +77,18 @@ impl BootstrapConfig {
 }
 
 /// The bootstrap stack for the app's stacks `app` (synthesized), as `config` chooses, synthesized (it declares no
-/// asset).
-pub(crate) fn synth(config: &BootstrapConfig, app: &[SynthesizedStack]) -> Result<SynthesizedStack, SynthError> {
-    stack(config, app)?.synth(&AssetManifest::new())
+/// asset). Every resource of the stacks named in `deploying` must be covered by the default execution policy (when
+/// it is the one chosen); see [`Footprint::of`].
+pub(crate) fn synth(
+    config: &BootstrapConfig,
+    app: &[SynthesizedStack],
+    deploying: &[String],
+) -> Result<SynthesizedStack, SynthError> {
+    stack(config, app, deploying)?.synth(&AssetManifest::new())
 }
 
 /// The bootstrap stack for the app's stacks `app` (synthesized), as `config` chooses.
-fn stack(config: &BootstrapConfig, app: &[SynthesizedStack]) -> Result<Stack, SynthError> {
+fn stack(config: &BootstrapConfig, app: &[SynthesizedStack], deploying: &[String]) -> Result<Stack, SynthError> {
     let q = config.qualifier.as_str();
     let context = AppContext { qualifier: q.to_owned(), ..AppContext::default() };
     let mut stack =
@@ -129,7 +134,7 @@ fn stack(config: &BootstrapConfig, app: &[SynthesizedStack]) -> Result<Stack, Sy
             ),
         ),
     )?;
-    let mut footprint = Footprint::of(app);
+    let mut footprint = Footprint::of(app, deploying);
     for stack in &config.covered_stacks {
         if !footprint.stacks.contains(stack) {
             footprint.stacks.push(stack.clone());

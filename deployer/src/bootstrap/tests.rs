@@ -19,10 +19,11 @@ fn app_stacks(qualifier: &str) -> Vec<SynthesizedStack> {
     app.synth_with(&assets).unwrap().stacks
 }
 
-/// The bootstrap stack `config` chooses, then the app's stacks.
+/// The bootstrap stack `config` chooses for deploying the pattern, then the app's stacks (the pattern and the
+/// example app, whose table and event source mapping the default execution policy does not cover).
 fn assembly(config: &BootstrapConfig) -> CloudAssembly {
     let app = app_stacks(&config.qualifier);
-    let mut stacks = vec![synth(config, &app).unwrap()];
+    let mut stacks = vec![synth(config, &app, &[stacks::pattern::STACK_NAME.to_owned()]).unwrap()];
     stacks.extend(app);
     CloudAssembly { stacks }
 }
@@ -73,7 +74,7 @@ fn tool(name: &str) -> PathBuf {
 
 #[test]
 fn bootstrap_template() {
-    let stack = synth(&BootstrapConfig::new("default"), &app_stacks("default")).unwrap();
+    let stack = assembly(&BootstrapConfig::new("default")).stacks.remove(0);
     assert_eq!((stack.stack_name.as_str(), stack.kind), (STACK_NAME, StackKind::Bootstrap));
     insta::assert_json_snapshot!("bootstrap_template", stack.template);
 }
@@ -81,7 +82,7 @@ fn bootstrap_template() {
 /// The qualifier, the account, the region and 8 hex digits of the bootstrap stack's UUID: not guessable.
 #[test]
 fn the_asset_bucket_name_cannot_be_guessed() {
-    let template = synth(&BootstrapConfig::new("default"), &app_stacks("default")).unwrap().template;
+    let template = assembly(&BootstrapConfig::new("default")).stacks.remove(0).template;
     let uuid = json!({"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]});
     assert_eq!(
         template["Resources"][BUCKET_LOGICAL_ID]["Properties"]["BucketName"],
@@ -95,7 +96,7 @@ fn the_asset_bucket_name_cannot_be_guessed() {
 /// tagging calls open over HTTP).
 #[test]
 fn the_asset_bucket_denies_all_of_s3_without_tls() {
-    let template = synth(&BootstrapConfig::new("default"), &app_stacks("default")).unwrap().template;
+    let template = assembly(&BootstrapConfig::new("default")).stacks.remove(0).template;
     let policy = &template["Resources"]["AssetBucketPolicy"]["Properties"];
     assert_eq!(policy["Bucket"], json!({"Ref": BUCKET_LOGICAL_ID}));
     let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
@@ -313,13 +314,17 @@ fn a_resource_type_the_default_policy_does_not_cover_is_refused() {
         assets: Vec::new(),
     };
     let config = BootstrapConfig { qualifier: "default".into(), execution_policies: vec![], covered_stacks: vec![] };
-    let error = super::synth(&config, std::slice::from_ref(&app_stack)).unwrap_err().to_string();
+    let error = super::synth(&config, std::slice::from_ref(&app_stack), &["app".to_owned()]).unwrap_err().to_string();
     assert!(
         error.contains("app/Topic") && error.contains("AWS::SNS::Topic") && error.contains("--execution-policy"),
         "{error}"
     );
-    let chosen = BootstrapConfig { execution_policies: vec!["arn:aws:iam::123456789012:policy/p".into()], ..config };
-    super::synth(&chosen, &[app_stack]).unwrap();
+    let chosen =
+        BootstrapConfig { execution_policies: vec!["arn:aws:iam::123456789012:policy/p".into()], ..config.clone() };
+    super::synth(&chosen, std::slice::from_ref(&app_stack), &["app".to_owned()]).unwrap();
+    // Not being deployed, the stack does not stop the bootstrap of the others: its topic is left out.
+    let boot = super::synth(&config, &[app_stack], &[]).unwrap();
+    assert!(!boot.template_body.contains("sns:CreateTopic"), "{}", boot.template_body);
 }
 
 /// The default execution policy's table against CloudFormation's own schemas (the handler permissions, as the

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use constructs::{AssetManifest, ResolvedAsset, SynthesizedStack};
 use local::{DaemonCommand, DeployRequest, Notice, ServiceAction, StackTemplate};
 
-use super::{Deployed, DownScope, LogsRequest};
+use super::{Deployed, DownScope, LogsRequest, not_emulated};
 use crate::app::Selection;
 use crate::aws::{Aws, AwsOptions};
 use crate::build::{self, BuildOutput, BuildTarget};
@@ -46,6 +46,13 @@ impl LocalTarget {
         let (stacks, code) = self.prepare(ctx, selection)?;
         let names: Vec<String> = stacks.iter().map(|s| s.stack_name.clone()).collect();
         host.notify(Event::Stage { stage: "local".into(), message: format!("deploying {} locally", names.join(", ")) });
+        for stack in &stacks {
+            if let Some(message) =
+                not_emulated::warning(&stack.stack_name, &not_emulated::not_emulated(&stack.template))
+            {
+                host.notify(Event::Warning { message });
+            }
+        }
         let credentials = if args.no_credentials {
             None
         } else {

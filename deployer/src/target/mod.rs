@@ -10,6 +10,7 @@ pub(crate) mod aws_bootstrap;
 mod aws_logs;
 mod aws_status;
 pub(crate) mod local;
+mod not_emulated;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};

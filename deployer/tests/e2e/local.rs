@@ -294,3 +294,35 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// The example app's order stack holds what the local target does not emulate (two queues, a table, an event source
+/// mapping): `up --local Orders` deploys it with one warning naming each resource and what that means, its
+/// functions run, and the variable the warning names holds the placeholder it names. The pattern, which holds only
+/// what the local target runs, gets no such warning.
+#[test]
+fn up_local_names_what_it_does_not_emulate_and_runs_the_functions() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    let _down = Down(dir);
+    let up = run(dir, &["up", "--local", "Orders"]);
+    let text = up.all();
+    for expected in [
+        "warning: the local target runs the functions of durable-orders but does not emulate 4 of its resources",
+        "  - OrderQueue (AWS::SQS::Queue): not created locally\n",
+        "  - OrderQueueDeadLetterQueue (AWS::SQS::Queue): not created locally\n",
+        "  - OrderQueueSource (AWS::Lambda::EventSourceMapping): never fires locally",
+        "  - OrderTable (AWS::DynamoDB::Table): not created locally; Workflow.ORDERS_TABLE get(s) the placeholder \
+         `durable-orders-OrderTable`",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    let endpoint = output_value(&up, "Endpoint");
+    let (payload, _) = aws_invoke(dir, &endpoint, &output_value(&up, "WorkflowAliasArn"), SEED_PAYLOAD);
+    assert_eq!(payload, SEED_OUTPUT);
+    let seen = function_environment(dir, "durable-orders-Workflow");
+    assert_eq!(seen.get("ORDERS_TABLE").map(String::as_str), Some("durable-orders-OrderTable"));
+
+    let pattern = run(dir, &["up", "--local"]);
+    assert!(!pattern.all().contains("does not emulate"), "{}", pattern.all());
+}

@@ -34,6 +34,7 @@ pub struct Role {
     policies: Vec<(String, PolicyDocument)>,
     managed_policy_arns: Vec<Expr>,
     description: Option<String>,
+    trust_conditions: Vec<(String, String, Expr)>,
 }
 
 impl Role {
@@ -45,6 +46,7 @@ impl Role {
             policies: Vec::new(),
             managed_policy_arns: Vec::new(),
             description: None,
+            trust_conditions: Vec::new(),
         }
     }
 
@@ -52,6 +54,18 @@ impl Role {
     /// before it exists, such as the bootstrap's execution role.
     pub fn name(mut self, name: impl Into<Expr>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Adds a condition to the trust policy, e.g. `("StringEquals", "aws:SourceAccount", Pseudo::AccountId)`, so
+    /// the service assumes the role only on behalf of this account (the confused-deputy guard).
+    pub fn trust_condition(
+        mut self,
+        operator: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<Expr>,
+    ) -> Self {
+        self.trust_conditions.push((operator.into(), key.into(), value.into()));
         self
     }
 
@@ -99,14 +113,22 @@ impl Synthesize for Role {
     }
 
     fn properties(&self, cx: &RenderContext<'_>) -> Result<Value, SynthError> {
-        let trust = json!({
-            "Version": POLICY_VERSION,
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": { "Service": self.service },
-                "Action": "sts:AssumeRole",
-            }],
+        let mut statement = json!({
+            "Effect": "Allow",
+            "Principal": { "Service": self.service },
+            "Action": "sts:AssumeRole",
         });
+        if !self.trust_conditions.is_empty() {
+            let mut conditions = serde_json::Map::new();
+            for (operator, key, value) in &self.trust_conditions {
+                let entry = conditions.entry(operator.clone()).or_insert_with(|| json!({}));
+                if let Value::Object(keys) = entry {
+                    keys.insert(key.clone(), value.render(cx)?);
+                }
+            }
+            statement["Condition"] = Value::Object(conditions);
+        }
+        let trust = json!({ "Version": POLICY_VERSION, "Statement": [statement] });
         let managed = if self.managed_policy_arns.is_empty() {
             None
         } else {
