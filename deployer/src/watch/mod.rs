@@ -93,6 +93,10 @@ pub(crate) async fn run(
                 continue;
             }
         };
+        if interrupt.is_requested() {
+            // Ctrl-C sent to this process alone lets the build finish; what it built is left undeployed.
+            break;
+        }
         let build_seconds = started.elapsed().as_secs_f64();
         let deployed = Instant::now();
         let outcome = match local.deploy(ctx, args, credentials.as_ref(), &stacks, &built, false).await {
