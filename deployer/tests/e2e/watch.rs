@@ -73,7 +73,8 @@ fn watch_serves_an_edit_keeps_serving_through_a_build_error_and_stops_on_ctrl_c(
 
     // A one-line edit of the processor: rebuilt alone, and serving through the moved alias.
     edit(dir, r#"("max".to_owned()"#, r#"("maximum".to_owned()"#);
-    let took = serving(dir, r#"\"maximum\": 50"#, Duration::from_mins(2), &err);
+    // Bounds for a machine busy with other builds (cargo's lock on the shared target folder); the figure is printed.
+    let took = serving(dir, r#"\"maximum\": 50"#, Duration::from_mins(10), &err);
     eprintln!("edit -> serving through `up --local --watch`: {:.1} s", took.as_secs_f64());
     let log = wait_log(&mut watch, &err, "built in", 1, Duration::from_secs(30));
     assert!(log.contains(&format!("changed: {HANDLER}; rebuilding processor\n")), "{log}");
@@ -88,7 +89,7 @@ fn watch_serves_an_edit_keeps_serving_through_a_build_error_and_stops_on_ctrl_c(
 
     // The fix is deployed as the next versions.
     edit(dir, r#"("maximum".to_owned(,"#, r#"("largest".to_owned()"#);
-    serving(dir, r#"\"largest\": 50"#, Duration::from_mins(2), &err);
+    serving(dir, r#"\"largest\": 50"#, Duration::from_mins(10), &err);
     let log = wait_log(&mut watch, &err, "built in", 2, Duration::from_secs(30));
     assert!(log.contains("Orchestrator v3 (live -> 3), Processor v3"), "{log}");
 
