@@ -29,6 +29,7 @@ mod publish;
 mod target;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
+mod watch;
 mod workspace;
 
 use std::process::ExitCode;

@@ -93,12 +93,7 @@ impl<'a> Fingerprints<'a> {
                 line(&format!("{name}={}", (self.env)(name).unwrap_or_default()));
             }
         }
-        let mut files: BTreeSet<PathBuf> =
-            ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", ".cargo/config"].iter().map(|f| root.join(f)).collect();
-        for (member, sources) in self.closure(package, binary)? {
-            files.extend(package_files(member, &sources)?);
-        }
-        for file in files {
+        for file in input_files(self.workspace, package, binary)? {
             let relative = file.strip_prefix(root).unwrap_or(&file).display().to_string();
             match std::fs::read(&file) {
                 Ok(bytes) => line(&format!("file {relative} {}", hex::encode(Sha256::digest(&bytes)))),
@@ -108,49 +103,63 @@ impl<'a> Fingerprints<'a> {
         }
         Ok(hex::encode(hasher.finalize()))
     }
+}
 
-    /// The package with the targets its binary builds from, then every path dependency it builds with
-    /// (transitively; dev-dependencies excluded) with their library and build-script targets.
-    fn closure(&self, package: &str, binary: &str) -> Result<Vec<(&Package, Vec<&Path>)>> {
-        let find = |name: &str| self.workspace.packages.iter().find(|p| p.name == name);
-        let first = find(package).ok_or_else(|| {
-            DeployerError::Workspace(format!(
-                "the stacks name cargo package `{package}`, which is not in this workspace; add it to the \
-                 workspace's members or fix the asset in stacks/"
-            ))
-        })?;
-        if !first.targets.iter().any(|t| t.kind.iter().any(|k| k == "bin") && t.name == binary) {
-            return Err(DeployerError::Workspace(format!(
-                "cargo package `{package}` has no binary `{binary}`; fix the asset in stacks/ or add the binary"
-            )));
-        }
-        let mut seen: BTreeSet<&str> = BTreeSet::new();
-        let mut out = Vec::new();
-        let mut queue = vec![(first, Some(binary))];
-        while let Some((next, bin)) = queue.pop() {
-            if !seen.insert(next.name.as_str()) {
-                continue;
-            }
-            let sources = next
-                .targets
-                .iter()
-                .filter(|t| {
-                    t.kind.iter().any(|k| matches!(k.as_str(), "lib" | "rlib" | "proc-macro" | "custom-build"))
-                        || (bin == Some(t.name.as_str()) && t.kind.iter().any(|k| k == "bin"))
-                })
-                .map(|t| t.src_path.as_path())
-                .collect();
-            out.push((next, sources));
-            for dependency in next.dependencies.iter().filter(|d| d.kind.as_deref() != Some("dev")) {
-                if dependency.path.is_some()
-                    && let Some(found) = find(&dependency.name)
-                {
-                    queue.push((found, None));
-                }
-            }
-        }
-        Ok(out)
+/// Every file a build of binary `binary` of package `package` reads from the workspace: the workspace's
+/// `Cargo.toml`, `Cargo.lock` and cargo configuration (listed even when absent), and for the package and each path
+/// dependency it builds with, its `Cargo.toml` and the files under its targets' folders. What the fingerprint
+/// hashes, and what `up --local --watch` watches.
+pub(crate) fn input_files(workspace: &Workspace, package: &str, binary: &str) -> Result<BTreeSet<PathBuf>> {
+    let root = &workspace.root;
+    let mut files: BTreeSet<PathBuf> =
+        ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", ".cargo/config"].iter().map(|f| root.join(f)).collect();
+    for (member, sources) in closure(workspace, package, binary)? {
+        files.extend(package_files(member, &sources)?);
     }
+    Ok(files)
+}
+
+/// The package with the targets its binary builds from, then every path dependency it builds with
+/// (transitively; dev-dependencies excluded) with their library and build-script targets.
+fn closure<'w>(workspace: &'w Workspace, package: &str, binary: &str) -> Result<Vec<(&'w Package, Vec<&'w Path>)>> {
+    let find = |name: &str| workspace.packages.iter().find(|p| p.name == name);
+    let first = find(package).ok_or_else(|| {
+        DeployerError::Workspace(format!(
+            "the stacks name cargo package `{package}`, which is not in this workspace; add it to the \
+                 workspace's members or fix the asset in stacks/"
+        ))
+    })?;
+    if !first.targets.iter().any(|t| t.kind.iter().any(|k| k == "bin") && t.name == binary) {
+        return Err(DeployerError::Workspace(format!(
+            "cargo package `{package}` has no binary `{binary}`; fix the asset in stacks/ or add the binary"
+        )));
+    }
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut queue = vec![(first, Some(binary))];
+    while let Some((next, bin)) = queue.pop() {
+        if !seen.insert(next.name.as_str()) {
+            continue;
+        }
+        let sources = next
+            .targets
+            .iter()
+            .filter(|t| {
+                t.kind.iter().any(|k| matches!(k.as_str(), "lib" | "rlib" | "proc-macro" | "custom-build"))
+                    || (bin == Some(t.name.as_str()) && t.kind.iter().any(|k| k == "bin"))
+            })
+            .map(|t| t.src_path.as_path())
+            .collect();
+        out.push((next, sources));
+        for dependency in next.dependencies.iter().filter(|d| d.kind.as_deref() != Some("dev")) {
+            if dependency.path.is_some()
+                && let Some(found) = find(&dependency.name)
+            {
+                queue.push((found, None));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `Cargo.toml` of the package and every file under the folders of `sources` (hidden entries and `target`

@@ -230,6 +230,36 @@ pub(crate) enum Event {
         /// The state folder removed.
         state_dir: String,
     },
+    /// `up --local --watch` deployed and now watches the functions' sources.
+    WatchStarted {
+        /// The function binaries watched.
+        binaries: Vec<String>,
+        /// How many source files they build from.
+        files: usize,
+    },
+    /// A watched source file changed: the binaries that build from it are rebuilt.
+    WatchChange {
+        /// The changed files, relative to the workspace root.
+        files: Vec<String>,
+        /// The binaries rebuilt.
+        binaries: Vec<String>,
+    },
+    /// A rebuild was deployed into the running local target.
+    WatchDeployed {
+        /// Seconds the build took.
+        build_seconds: f64,
+        /// Seconds from the end of the build to the deployment serving.
+        deploy_seconds: f64,
+        /// Each function of the redeployed stacks with its newest version, and its aliases.
+        versions: Vec<WatchedVersion>,
+    },
+    /// A rebuild failed; what was deployed before keeps serving.
+    WatchBuildFailed {
+        /// What went wrong.
+        message: String,
+    },
+    /// The watch ended (Ctrl-C); the local target keeps running.
+    WatchStopped,
     /// Durable executions of a function, newest first.
     Executions {
         /// The function's name.
@@ -332,6 +362,17 @@ pub(crate) struct AliasStatus {
     pub version: Option<String>,
 }
 
+/// A function's newest version after a watch rebuild.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct WatchedVersion {
+    /// The function's logical id.
+    pub function: String,
+    /// Its newest published version.
+    pub version: u64,
+    /// Its aliases with the version each points at.
+    pub aliases: BTreeMap<String, u64>,
+}
+
 /// One function on the local target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct LocalFunctionStatus {
@@ -381,6 +422,11 @@ impl Event {
             Self::LogLine { .. } => "DEPLOYER_R7003",
             Self::LocalStackRemoved { .. } => "DEPLOYER_R7004",
             Self::LocalStopped { .. } => "DEPLOYER_R7005",
+            Self::WatchStarted { .. } => "DEPLOYER_I8001",
+            Self::WatchChange { .. } => "DEPLOYER_I8002",
+            Self::WatchDeployed { .. } => "DEPLOYER_I8003",
+            Self::WatchBuildFailed { .. } => "DEPLOYER_W8004",
+            Self::WatchStopped => "DEPLOYER_I8005",
             Self::Executions { .. } => "DEPLOYER_R6001",
             Self::History { .. } => "DEPLOYER_R6002",
             Self::ExecutionActivity { .. } => "DEPLOYER_I6003",
@@ -394,7 +440,7 @@ impl Event {
     /// How it is shown.
     pub(crate) fn level(&self) -> Level {
         match self {
-            Self::Warning { .. } | Self::FailureRecap { .. } => Level::Warn,
+            Self::Warning { .. } | Self::FailureRecap { .. } | Self::WatchBuildFailed { .. } => Level::Warn,
             Self::Outputs { .. }
             | Self::TemplateWritten { .. }
             | Self::InvokeResult { .. }

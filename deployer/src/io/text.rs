@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::Event;
 use super::durable::{self, Style};
-use super::message::{FunctionStatus, LocalFunctionStatus};
+use super::message::{FunctionStatus, LocalFunctionStatus, WatchedVersion};
 
 /// The event as prose, one or more lines; `style` applies to the durable tables (colours, truncated cells).
 pub(crate) fn render(event: &Event, style: Style) -> String {
@@ -109,6 +109,27 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
             format!("{stack}: removed from the local target; the other stacks keep running")
         }
         Event::LocalStopped { state_dir } => format!("local target stopped; removed {state_dir}"),
+        Event::WatchStarted { binaries, files } => format!(
+            "watching {files} source file(s) of {}: a saved change rebuilds and redeploys the functions it builds \
+             into (Ctrl-C stops watching)",
+            binaries.join(", ")
+        ),
+        Event::WatchChange { files, binaries } => {
+            format!("changed: {}; rebuilding {}", files.join(", "), binaries.join(", "))
+        }
+        Event::WatchDeployed { build_seconds, deploy_seconds, versions } => {
+            let versions: Vec<String> = versions.iter().map(watched_version).collect();
+            format!(
+                "built in {build_seconds:.1}s, deployed in {deploy_seconds:.1}s: {}",
+                if versions.is_empty() { "no function changed".to_owned() } else { versions.join(", ") }
+            )
+        }
+        Event::WatchBuildFailed { message } => {
+            format!("rebuild failed, the previous version keeps serving; save a fix to try again: {message}")
+        }
+        Event::WatchStopped => {
+            "stopped watching; the local target keeps running (`deployer down --local` stops it)".to_owned()
+        }
         Event::Executions { function, statuses, executions } => {
             durable::executions(function, statuses, executions, style)
         }
@@ -125,6 +146,16 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
             None => format!("stopped {execution}"),
         },
     }
+}
+
+/// `Orchestrator v3 (live -> 3)`.
+fn watched_version(version: &WatchedVersion) -> String {
+    let mut text = format!("{} v{}", version.function, version.version);
+    if !version.aliases.is_empty() {
+        let aliases: Vec<String> = version.aliases.iter().map(|(name, to)| format!("{name} -> {to}")).collect();
+        let _ = write!(text, " ({})", aliases.join(", "));
+    }
+    text
 }
 
 /// `Orchestrator (durable): durable-invoke-lambda-Orchestrator-1A2B, version 2; alias live -> 2`.

@@ -8,8 +8,8 @@ use std::io::{BufRead as _, Seek as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use constructs::{AssetManifest, ResolvedAsset, SynthesizedStack};
-use local::{DaemonCommand, DeployRequest, Notice, ServiceAction, StackTemplate};
+use constructs::{AssetManifest, AssetSpec, ResolvedAsset, SynthesizedStack};
+use local::{DaemonCommand, DeployOutcome, DeployRequest, Notice, ServiceAction, StackTemplate};
 
 use super::{Deployed, DownScope, LogsRequest, not_emulated};
 use crate::app::Selection;
@@ -20,7 +20,7 @@ use crate::commands::{Context, report_outputs};
 use crate::durable::Timestamp;
 use crate::error::{DeployerError, Result};
 use crate::io::Event;
-use crate::io::message::LocalFunctionStatus;
+use crate::io::message::{LocalFunctionStatus, WatchedVersion};
 
 /// How often `logs --follow` looks for new lines.
 const FOLLOW_EVERY: Duration = Duration::from_millis(500);
@@ -33,6 +33,22 @@ pub(crate) struct LocalTarget {
 /// Each `Code.S3Key` of the templates with the stored binary and its SHA-256.
 type CodeByKey = BTreeMap<String, (PathBuf, String)>;
 
+/// What `up --local` leaves for a watch to redeploy with.
+pub(crate) struct LocalSession {
+    /// The credentials the functions got.
+    pub(crate) credentials: Option<local::service::Credentials>,
+    /// The binaries built.
+    pub(crate) built: LocalBuild,
+}
+
+/// The binaries built for the local target so far: each asset's name (its binary's hash) and each stored binary.
+/// `up --local --watch` keeps it between rebuilds, so a rebuild of one function leaves the others as they were.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LocalBuild {
+    manifest: AssetManifest,
+    code: CodeByKey,
+}
+
 impl LocalTarget {
     /// The local target of `workspace`.
     pub(crate) fn new(workspace: &crate::workspace::Workspace) -> Self {
@@ -42,44 +58,97 @@ impl LocalTarget {
     /// `up --local`: builds the selected stacks' functions for this machine, adds or updates those stacks in the
     /// local service (starting it if needed) and prints their outputs and the endpoint.
     pub(crate) async fn up(&self, ctx: &Context, selection: &Selection, args: &UpArgs) -> Result<()> {
+        self.start(ctx, selection, args).await.map(|_| ())
+    }
+
+    /// `up --local`, returning what a watch needs to redeploy: the functions' credentials and the binaries built.
+    pub(crate) async fn start(&self, ctx: &Context, selection: &Selection, args: &UpArgs) -> Result<LocalSession> {
+        let credentials = Self::credentials(ctx, args).await;
+        let mut built = LocalBuild::default();
+        let assets = selection.assets();
+        let outcome = self.build_and_deploy(ctx, selection, args, credentials.as_ref(), &assets, &mut built).await?;
+        let names = selection.names();
+        let outputs: BTreeMap<String, BTreeMap<String, String>> =
+            outcome.outputs.into_iter().filter(|(name, _)| names.contains(name)).collect();
+        report_outputs(ctx, &outputs, args.outputs_file.as_deref())?;
+        ctx.host.notify(Event::Endpoint { url: outcome.info.endpoint() });
+        Ok(LocalSession { credentials, built })
+    }
+
+    /// The credentials the functions get: the user's (unless `--no-credentials`), else placeholders, said once.
+    async fn credentials(ctx: &Context, args: &UpArgs) -> Option<local::service::Credentials> {
+        if args.no_credentials {
+            return None;
+        }
+        let found = crate::aws::user_credentials(ctx.global.profile.as_deref()).await;
+        if found.is_none() {
+            ctx.host.notify(Event::Info {
+                message: "no AWS credentials found: functions get placeholder keys (their calls to other AWS \
+                          services fail; the Lambda and durable APIs are local)"
+                    .into(),
+            });
+        }
+        found
+    }
+
+    /// Builds the functions of `assets` into `built`, synthesizes the selected stacks and deploys them.
+    async fn build_and_deploy(
+        &self,
+        ctx: &Context,
+        selection: &Selection,
+        args: &UpArgs,
+        credentials: Option<&local::service::Credentials>,
+        assets: &[AssetSpec],
+        built: &mut LocalBuild,
+    ) -> Result<DeployOutcome> {
+        let stacks = self.prepare(ctx, selection, assets, built, true)?;
+        self.deploy(ctx, args, credentials, &stacks, built, true).await
+    }
+
+    /// Adds or updates `stacks` in the local service (starting it if needed), running the binaries `built` holds.
+    /// `announce`: report each stage and stacks left unchanged (`up`), or only warnings (a watch rebuild, which
+    /// reports its own line).
+    pub(crate) async fn deploy(
+        &self,
+        ctx: &Context,
+        args: &UpArgs,
+        credentials: Option<&local::service::Credentials>,
+        stacks: &[SynthesizedStack],
+        built: &LocalBuild,
+        announce: bool,
+    ) -> Result<DeployOutcome> {
         let host = ctx.host.clone();
-        let (stacks, code) = self.prepare(ctx, selection)?;
         let names: Vec<String> = stacks.iter().map(|s| s.stack_name.clone()).collect();
-        host.notify(Event::Stage { stage: "local".into(), message: format!("deploying {} locally", names.join(", ")) });
-        for stack in &stacks {
+        if announce {
+            host.notify(Event::Stage {
+                stage: "local".into(),
+                message: format!("deploying {} locally", names.join(", ")),
+            });
+        }
+        for stack in stacks {
             if let Some(message) =
                 not_emulated::warning(&stack.stack_name, &not_emulated::not_emulated(&stack.template))
             {
                 host.notify(Event::Warning { message });
             }
         }
-        let credentials = if args.no_credentials {
-            None
-        } else {
-            let found = crate::aws::user_credentials(ctx.global.profile.as_deref()).await;
-            if found.is_none() {
-                host.notify(Event::Info {
-                    message: "no AWS credentials found: functions get placeholder keys (their calls to other AWS \
-                              services fail; the Lambda and durable APIs are local)"
-                        .into(),
-                });
-            }
-            found
-        };
         let request = DeployRequest {
             region: region(ctx),
             stacks: stacks
                 .iter()
                 .map(|s| StackTemplate { name: s.stack_name.clone(), template: s.template.clone() })
                 .collect(),
-            code,
+            code: built.code.clone(),
             daemon: daemon_command()?,
             skip_time: args.skip_time,
-            credentials,
+            credentials: credentials.cloned(),
         };
         let outcome = self.target.deploy(request).await?;
         for notice in &outcome.notices {
             host.notify(Event::Warning { message: notice_text(notice) });
+        }
+        if !announce {
+            return Ok(outcome);
         }
         for name in names.iter().filter(|n| !outcome.changed.contains(n)) {
             host.notify(Event::NoChanges { stack: name.clone() });
@@ -99,19 +168,22 @@ impl LocalTarget {
                 message: format!("started the local service (pid {})", outcome.info.pid),
             }),
         }
-        let outputs: BTreeMap<String, BTreeMap<String, String>> =
-            outcome.outputs.into_iter().filter(|(name, _)| names.contains(name)).collect();
-        report_outputs(ctx, &outputs, args.outputs_file.as_deref())?;
-        host.notify(Event::Endpoint { url: outcome.info.endpoint() });
-        Ok(())
+        Ok(outcome)
     }
 
-    /// Builds the selected stacks' functions for this machine (one cargo invocation), stores each distinct binary
-    /// once, and synthesizes the stacks against the binaries' hashes: the local target runs the binaries
-    /// themselves, so `Code.S3Key` is `<sha256 of the binary>.zip`.
-    fn prepare(&self, ctx: &Context, selection: &Selection) -> Result<(Vec<SynthesizedStack>, CodeByKey)> {
-        let specs = selection.assets();
-        let mut binaries: Vec<&str> = specs
+    /// Builds the function binaries of `assets` for this machine (one cargo invocation), stores each distinct binary
+    /// once into `built`, and synthesizes the selected stacks against the binaries' hashes: the local target runs
+    /// the binaries themselves, so `Code.S3Key` is `<sha256 of the binary>.zip`.
+    /// `announce`: say what is compiled (`up`; a watch rebuild reports its own line).
+    pub(crate) fn prepare(
+        &self,
+        ctx: &Context,
+        selection: &Selection,
+        assets: &[AssetSpec],
+        built: &mut LocalBuild,
+        announce: bool,
+    ) -> Result<Vec<SynthesizedStack>> {
+        let mut binaries: Vec<&str> = assets
             .iter()
             .filter_map(|a| match &a.source {
                 constructs::AssetSource::CargoBinary { binary, .. } => Some(binary.as_str()),
@@ -120,14 +192,32 @@ impl LocalTarget {
             .collect();
         binaries.sort_unstable();
         binaries.dedup();
-        ctx.host.notify(Event::Stage {
-            stage: "build".into(),
-            message: format!("compiling {} function binary(ies) for this machine", binaries.len()),
-        });
-        let outputs = build::build(&ctx.workspace, &specs, BuildTarget::Host)?;
+        if announce {
+            ctx.host.notify(Event::Stage {
+                stage: "build".into(),
+                message: format!("compiling {} function binary(ies) for this machine", binaries.len()),
+            });
+        }
+        let outputs = build::build(&ctx.workspace, assets, BuildTarget::Host)?;
         let (manifest, code) = store_each_once(outputs, |bootstrap| Ok(self.target.store_binary(bootstrap)?))?;
-        let stacks = selection.synth_app(&manifest)?.stacks;
-        Ok((stacks, code))
+        built.manifest.0.extend(manifest.0);
+        built.code.extend(code);
+        Ok(selection.synth_app(&built.manifest)?.stacks)
+    }
+
+    /// Each function of `stacks` on the running service with its newest version and its aliases.
+    pub(crate) async fn versions(&self, stacks: &[String]) -> Result<Vec<WatchedVersion>> {
+        let status = self.target.status().await?;
+        Ok(status
+            .functions
+            .into_values()
+            .filter(|f| stacks.contains(&f.stack))
+            .map(|f| WatchedVersion {
+                function: f.logical_id,
+                version: f.versions.iter().copied().max().unwrap_or_default(),
+                aliases: f.aliases,
+            })
+            .collect())
     }
 
     /// `down --local`: the selected stacks, or with no stack named (or `--all`) everything and the state.

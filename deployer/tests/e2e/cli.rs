@@ -104,6 +104,17 @@ fn an_arch_typo_lists_the_valid_values() {
 }
 
 #[test]
+fn watch_without_local_says_to_add_it() {
+    let run = Sandbox::new().run(&["up", "--watch"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(
+        run.stderr.contains("`--watch` redeploys into the local target: run `deployer up --local --watch`"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
 fn an_invalid_stack_name_is_refused_with_the_rule() {
     let run = Sandbox::new().run(&["down", "--stack-name", "my_stack!"]);
     assert_eq!(run.code, Some(2), "{}", run.all());

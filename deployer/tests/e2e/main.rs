@@ -18,4 +18,5 @@ mod readme;
 mod running;
 mod support;
 mod toolkit;
+mod watch;
 mod workflow;

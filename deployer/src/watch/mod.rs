@@ -1,0 +1,128 @@
+//! `up --local --watch`: after the first deployment, watch the sources of the functions the selected stacks
+//! declare and, on every saved change, rebuild only the binaries built from the changed files and redeploy them
+//! into the running local target, as `cdk watch` does for AWS.
+//!
+//! Each cycle is a few lines: the change seen, cargo's own output (errors with file and line), then the build and
+//! deployment times with each function's new version. A build that fails leaves the deployment as it was, so the
+//! previous version keeps serving; the binary is retried with the next change. The stacks themselves (the app's
+//! code) are read once, when the watch starts.
+
+mod sources;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use constructs::{AssetSource, AssetSpec};
+
+use self::sources::{Binary, Snapshot};
+use crate::app::Selection;
+use crate::cli::UpArgs;
+use crate::commands::Context;
+use crate::error::Result;
+use crate::interrupt::Interrupt;
+use crate::io::Event;
+use crate::target::local::{LocalSession, LocalTarget};
+
+/// How often the sources are read: short against the build it triggers, and cheap (a few dozen small files).
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
+/// Watches until Ctrl-C, redeploying each change into `local`. `session` is what the first `up --local` built.
+pub(crate) async fn run(
+    ctx: &Context,
+    local: &LocalTarget,
+    selection: &Selection,
+    args: &UpArgs,
+    session: LocalSession,
+) -> Result<()> {
+    let LocalSession { credentials, mut built } = session;
+    let interrupt = Interrupt::listen(|| {});
+    let assets = selection.assets();
+    let watched = binaries(&assets);
+    let mut seen = Snapshot::take(&ctx.workspace, &watched)?;
+    ctx.host.notify(Event::WatchStarted {
+        binaries: watched.iter().map(|(_, binary)| binary.clone()).collect(),
+        files: seen.file_count(),
+    });
+    // Binaries whose last build failed: built again with the next change, whatever it touches.
+    let mut failed: BTreeSet<Binary> = BTreeSet::new();
+    let mut unreadable: Option<String> = None;
+    loop {
+        tokio::select! {
+            () = interrupt.requested() => break,
+            () = tokio::time::sleep(POLL_EVERY) => {}
+        }
+        let now = match Snapshot::take(&ctx.workspace, &watched) {
+            Ok(now) => now,
+            Err(error) => {
+                // A folder removed or renamed mid-save: said once, then read again at the next poll.
+                let message = error.to_string();
+                if unreadable.as_ref() != Some(&message) {
+                    ctx.host.notify(Event::Warning { message: format!("cannot read the sources: {message}") });
+                    unreadable = Some(message);
+                }
+                continue;
+            }
+        };
+        unreadable = None;
+        let change = seen.change(&now);
+        seen = now;
+        if change.files.is_empty() {
+            continue;
+        }
+        let mut rebuild = change.binaries;
+        rebuild.append(&mut failed);
+        ctx.host.notify(Event::WatchChange {
+            files: change
+                .files
+                .iter()
+                .map(|f| f.strip_prefix(&ctx.workspace.root).unwrap_or(f).display().to_string())
+                .collect(),
+            binaries: rebuild.iter().map(|(_, binary)| binary.clone()).collect(),
+        });
+        let chosen: Vec<AssetSpec> =
+            assets.iter().filter(|a| binary_of(a).is_some_and(|b| rebuild.contains(&b))).cloned().collect();
+        let started = Instant::now();
+        let stacks = match local.prepare(ctx, selection, &chosen, &mut built, false) {
+            Ok(stacks) => stacks,
+            Err(error) => {
+                if interrupt.is_requested() {
+                    break;
+                }
+                ctx.host.notify(Event::WatchBuildFailed { message: error.to_string() });
+                failed = rebuild;
+                continue;
+            }
+        };
+        if interrupt.is_requested() {
+            // Ctrl-C sent to this process alone lets the build finish; what it built is left undeployed.
+            break;
+        }
+        let build_seconds = started.elapsed().as_secs_f64();
+        let deployed = Instant::now();
+        let outcome = match local.deploy(ctx, args, credentials.as_ref(), &stacks, &built, false).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                ctx.host.notify(Event::WatchBuildFailed { message: error.to_string() });
+                continue;
+            }
+        };
+        let deploy_seconds = deployed.elapsed().as_secs_f64();
+        let versions = if outcome.changed.is_empty() { Vec::new() } else { local.versions(&outcome.changed).await? };
+        ctx.host.notify(Event::WatchDeployed { build_seconds, deploy_seconds, versions });
+    }
+    ctx.host.notify(Event::WatchStopped);
+    Ok(())
+}
+
+/// The cargo binary an asset runs, if it is built from the workspace.
+fn binary_of(asset: &AssetSpec) -> Option<Binary> {
+    match &asset.source {
+        AssetSource::CargoBinary { package, binary } => Some((package.clone(), binary.clone())),
+        AssetSource::Zip { .. } => None,
+    }
+}
+
+/// The distinct cargo binaries of `assets`.
+fn binaries(assets: &[AssetSpec]) -> BTreeSet<Binary> {
+    assets.iter().filter_map(binary_of).collect()
+}
