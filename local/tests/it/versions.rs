@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
 use constructs::reference::Reference;
 use constructs::resources::iam::Role;
 use constructs::resources::lambda::{Alias, DurableConfig, Function, Version};
 use constructs::{AssetSource, Output, Stack};
+use serde_json::{Value, json};
 
 use crate::support::{Aws, Local, synth};
 
