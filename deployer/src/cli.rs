@@ -81,6 +81,13 @@ pub(crate) enum Command {
     Status(StatusArgs),
     /// Print the functions' logs: CloudWatch Logs on AWS, the local target's log files with --local.
     Logs(LogsArgs),
+    /// Move the local target's manual clock (`up --local --clock manual`): the waits, retry delays and timeouts it
+    /// passes fire, and the command returns once they were applied.
+    Time(TimeArgs),
+    /// Run a recorded execution's history against the current code of its function (local target) and report
+    /// whether the code makes the same decisions (operations in the same order, with the same types and names) or
+    /// where it diverges; nothing is recorded and no step runs twice.
+    Replay(ReplayArgs),
     /// Run the local target's service in the foreground (started in the background by `up --local`).
     #[command(hide = true, name = LOCAL_DAEMON)]
     LocalDaemon(LocalDaemonArgs),
@@ -154,10 +161,55 @@ pub(crate) struct UpArgs {
     /// functions asked for), to test long workflows in seconds.
     #[arg(long)]
     pub skip_time: bool,
+    /// With --local: the clock the local target runs on: `wall`, or `manual`, a virtual clock that stands still
+    /// until `deployer time advance <duration> --local` or `deployer time next --local` moves it.
+    #[arg(long, value_enum, conflicts_with = "skip_time")]
+    pub clock: Option<ClockArg>,
     /// With --local: give functions placeholder keys instead of your AWS credentials (from the standard chain or
     /// --profile), so code that calls other AWS services cannot reach them.
     #[arg(long)]
     pub no_credentials: bool,
+}
+
+/// The clock `up --local --clock` runs the local target on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ClockArg {
+    /// The wall clock (the default).
+    Wall,
+    /// A virtual clock moved by `deployer time`.
+    Manual,
+}
+
+/// `time`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TimeArgs {
+    /// How to move the clock.
+    #[command(subcommand)]
+    pub action: TimeAction,
+}
+
+/// How `time` moves the clock.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub(crate) enum TimeAction {
+    /// Move the clock forward by a duration: `30s`, `10m`, `2h`, `7d`.
+    Advance {
+        /// How far.
+        #[arg(value_parser = parse_duration)]
+        duration: std::time::Duration,
+    },
+    /// Move the clock to the next armed timer (a wait's end, a step's retry, a callback's timeout).
+    Next,
+}
+
+/// `replay`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReplayArgs {
+    /// The durable function whose executions a name or `latest` refers to.
+    #[command(flatten)]
+    pub target: FunctionArgs,
+    /// The execution: its ARN, its name, or `latest`.
+    #[arg(default_value = "latest")]
+    pub execution: String,
 }
 
 /// `down`.
@@ -408,6 +460,21 @@ mod tests {
         );
         assert!(args.payload.is_none(), "the payload defaults to the stack's example event, not to a CLI value");
         assert!(Cli::try_parse_from(["deployer", "down", "--all", "Pattern"]).is_err(), "--all names no stack");
+    }
+
+    #[test]
+    fn the_clock_commands_parse() {
+        let cli = Cli::try_parse_from(["deployer", "up", "--local", "--clock", "manual"]).unwrap();
+        let Command::Up(args) = cli.command else { panic!() };
+        assert_eq!(args.clock, Some(ClockArg::Manual));
+        assert!(Cli::try_parse_from(["deployer", "up", "--local", "--clock", "manual", "--skip-time"]).is_err());
+        let cli = Cli::try_parse_from(["deployer", "time", "advance", "7d", "--local"]).unwrap();
+        let Command::Time(TimeArgs { action: TimeAction::Advance { duration } }) = cli.command else { panic!() };
+        assert_eq!(duration, std::time::Duration::from_hours(168));
+        assert!(Cli::try_parse_from(["deployer", "time", "advance", "soon"]).is_err());
+        let cli = Cli::try_parse_from(["deployer", "replay", "--local", "run-1"]).unwrap();
+        let Command::Replay(args) = cli.command else { panic!() };
+        assert_eq!(args.execution, "run-1");
     }
 
     #[test]

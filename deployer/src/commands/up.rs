@@ -1,12 +1,18 @@
 //! `up`: deploy the selected stacks to the target (AWS, or the local target with `--local`).
 
-use crate::cli::UpArgs;
-use crate::error::Result;
+use crate::cli::{ClockArg, UpArgs};
+use crate::error::{DeployerError, Result};
 
 use super::Context;
 
 /// Runs `up`.
 pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
+    if args.clock == Some(ClockArg::Manual) && !ctx.global.local {
+        return Err(DeployerError::Unsupported {
+            what: "`--clock manual` runs the local target on a virtual clock; AWS runs on the wall clock".into(),
+            remedy: "add --local: `deployer up --local --clock manual`".into(),
+        });
+    }
     let selection = ctx.selection(&args.selectors.stacks)?;
     ctx.target.up(ctx, &selection, args).await
 }

@@ -267,6 +267,22 @@ pub(crate) enum Event {
         /// `succeed`, `fail` or `heartbeat`.
         action: String,
     },
+    /// The local target's manual clock moved.
+    ClockMoved {
+        /// The clock now.
+        now: Timestamp,
+        /// How far it moved, milliseconds.
+        moved_ms: i64,
+        /// Timers that fell due and were applied.
+        fired: usize,
+        /// When the next armed timer is due.
+        next_timer: Option<Timestamp>,
+    },
+    /// What `replay` found.
+    Replay {
+        /// The report.
+        report: local::service::replay::ReplayReport,
+    },
     /// A durable execution was stopped.
     ExecutionStopped {
         /// The execution's ARN.
@@ -355,6 +371,8 @@ impl Event {
             Self::ExecutionStarted { .. } => "DEPLOYER_R6004",
             Self::ExecutionStopped { .. } => "DEPLOYER_R6005",
             Self::CallbackSent { .. } => "DEPLOYER_R6006",
+            Self::ClockMoved { .. } => "DEPLOYER_R6007",
+            Self::Replay { .. } => "DEPLOYER_R6008",
         }
     }
 
@@ -377,7 +395,9 @@ impl Event {
             | Self::History { .. }
             | Self::ExecutionStarted { .. }
             | Self::ExecutionStopped { .. }
-            | Self::CallbackSent { .. } => Level::Result,
+            | Self::CallbackSent { .. }
+            | Self::ClockMoved { .. }
+            | Self::Replay { .. } => Level::Result,
             _ => Level::Info,
         }
     }

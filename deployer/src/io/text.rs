@@ -119,11 +119,38 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
             "fail" => format!("callback {callback_id} failed"),
             _ => format!("callback {callback_id}: heartbeat sent"),
         },
+        Event::ClockMoved { now, moved_ms, fired, next_timer } => {
+            let next = next_timer.map_or_else(
+                || "no timer is armed".to_owned(),
+                |next| format!("next timer at {}", next.rfc3339()),
+            );
+            format!(
+                "clock at {} (moved {}), {fired} timer(s) fired; {next}",
+                now.rfc3339(),
+                durable::duration(*moved_ms)
+            )
+        }
+        Event::Replay { report } => replay_text(report),
         Event::ExecutionStopped { execution, stopped_at } => match stopped_at {
             Some(at) => format!("stopped {execution} at {}", at.rfc3339()),
             None => format!("stopped {execution}"),
         },
     }
+}
+
+/// The recorded operations, then the verdict.
+fn replay_text(report: &local::service::replay::ReplayReport) -> String {
+    use local::service::replay::Verdict;
+    let mut text = format!("replayed {} on {}:\n", report.execution, report.qualifier);
+    for op in &report.recorded {
+        let _ = writeln!(text, "  {:>3}. {} ({})", op.position, op.identity, op.id);
+    }
+    text.push_str(&match &report.verdict {
+        Verdict::Same { detail } => format!("same decisions: {detail}"),
+        Verdict::Diverged { detail, .. } => format!("DIVERGES: {detail}"),
+        Verdict::Failed { detail } => format!("cannot replay: {detail}"),
+    });
+    text
 }
 
 /// `Orchestrator (durable): durable-invoke-lambda-Orchestrator-1A2B, version 2; alias live -> 2`.
