@@ -120,10 +120,8 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
             _ => format!("callback {callback_id}: heartbeat sent"),
         },
         Event::ClockMoved { now, moved_ms, fired, next_timer } => {
-            let next = next_timer.map_or_else(
-                || "no timer is armed".to_owned(),
-                |next| format!("next timer at {}", next.rfc3339()),
-            );
+            let next = next_timer
+                .map_or_else(|| "no timer is armed".to_owned(), |next| format!("next timer at {}", next.rfc3339()));
             format!(
                 "clock at {} (moved {}), {fired} timer(s) fired; {next}",
                 now.rfc3339(),

@@ -17,5 +17,6 @@ mod moto;
 mod readme;
 mod running;
 mod support;
+mod testing;
 mod toolkit;
 mod workflow;
