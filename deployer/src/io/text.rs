@@ -143,11 +143,12 @@ fn replay_text(report: &local::service::replay::ReplayReport) -> String {
     for op in &report.recorded {
         let _ = writeln!(text, "  {:>3}. {} ({})", op.position, op.identity, op.id);
     }
-    text.push_str(&match &report.verdict {
-        Verdict::Same { detail } => format!("same decisions: {detail}"),
-        Verdict::Diverged { detail, .. } => format!("DIVERGES: {detail}"),
-        Verdict::Failed { detail } => format!("cannot replay: {detail}"),
-    });
+    let (verdict, detail) = match &report.verdict {
+        Verdict::Same { detail } => ("same decisions", detail),
+        Verdict::Diverged { detail, .. } => ("DIVERGES", detail),
+        Verdict::Failed { detail } => ("cannot replay", detail),
+    };
+    let _ = write!(text, "{verdict}: {detail}");
     text
 }
 

@@ -7,6 +7,7 @@
 //! execution ended. Answers "would this change break an execution in flight".
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -177,7 +178,7 @@ fn identity(operation_type: OperationType, sub_type: Option<&str>, name: Option<
         text.push_str(sub_type);
     }
     if let Some(name) = name {
-        text.push_str(&format!(" named \"{name}\""));
+        let _ = write!(text, " named \"{name}\"");
     }
     text
 }
@@ -342,8 +343,7 @@ fn same_json(a: Option<&str>, b: Option<&str>) -> bool {
     match (parse(a), parse(b)) {
         (Some(Ok(a)), Some(Ok(b))) => a == b,
         (Some(Err(a)), Some(Err(b))) => a == b,
-        (None, None) => true,
-        (None, Some(Ok(serde_json::Value::Null))) | (Some(Ok(serde_json::Value::Null)), None) => true,
+        (None, None | Some(Ok(serde_json::Value::Null))) | (Some(Ok(serde_json::Value::Null)), None) => true,
         _ => false,
     }
 }
