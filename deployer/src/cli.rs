@@ -105,6 +105,13 @@ pub(crate) enum Command {
     /// Check, in seconds and changing nothing, what a deployment needs: credentials, region, the bootstrap stack
     /// and its version, the permissions `up` will use (IAM's policy simulator), and the build toolchain.
     Doctor(DoctorArgs),
+    /// Move the local target's manual clock (`up --local --clock manual`): the waits, retry delays and timeouts it
+    /// passes fire, and the command returns once they were applied.
+    Time(TimeArgs),
+    /// Run a recorded execution's history against the current code of its function (local target) and report
+    /// whether the code makes the same decisions (operations in the same order, with the same types and names) or
+    /// where it diverges; nothing is recorded and no step runs twice.
+    Replay(ReplayArgs),
     /// Run the local target's service in the foreground (started in the background by `up --local`).
     #[command(hide = true, name = LOCAL_DAEMON)]
     LocalDaemon(LocalDaemonArgs),
@@ -178,6 +185,10 @@ pub(crate) struct UpArgs {
     /// functions asked for), to test long workflows in seconds.
     #[arg(long)]
     pub skip_time: bool,
+    /// With --local: the clock the local target runs on: `wall`, or `manual`, a virtual clock that stands still
+    /// until `deployer time advance <duration> --local` or `deployer time next --local` moves it.
+    #[arg(long, value_enum, conflicts_with = "skip_time")]
+    pub clock: Option<ClockArg>,
     /// With --local: give functions placeholder keys instead of your AWS credentials (from the standard chain or
     /// --profile), so code that calls other AWS services cannot reach them.
     #[arg(long)]
@@ -198,6 +209,47 @@ pub(crate) struct DoctorArgs {
     /// The stacks whose deployment is checked (as `up` takes them).
     #[command(flatten)]
     pub selectors: StackSelectors,
+}
+
+/// The clock `up --local --clock` runs the local target on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ClockArg {
+    /// The wall clock (the default).
+    Wall,
+    /// A virtual clock moved by `deployer time`.
+    Manual,
+}
+
+/// `time`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TimeArgs {
+    /// How to move the clock.
+    #[command(subcommand)]
+    pub action: TimeAction,
+}
+
+/// How `time` moves the clock.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub(crate) enum TimeAction {
+    /// Move the clock forward by a duration: `30s`, `10m`, `2h`, `7d`.
+    Advance {
+        /// How far.
+        #[arg(value_parser = parse_duration)]
+        duration: std::time::Duration,
+    },
+    /// Move the clock to the next armed timer (a wait's end, a step's retry, a callback's timeout).
+    Next,
+}
+
+/// `replay`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReplayArgs {
+    /// The durable function whose executions a name or `latest` refers to.
+    #[command(flatten)]
+    pub target: FunctionArgs,
+    /// The execution: its ARN, its name, or `latest`.
+    #[arg(default_value = "latest")]
+    pub execution: String,
 }
 
 /// `down`.
@@ -489,6 +541,21 @@ mod tests {
             assert!(error.contains("not a managed policy ARN"), "{bad}: {error}");
         }
         assert!(Cli::try_parse_from(["deployer", "doctor", "Pattern"]).is_ok());
+    }
+
+    #[test]
+    fn the_clock_commands_parse() {
+        let cli = Cli::try_parse_from(["deployer", "up", "--local", "--clock", "manual"]).unwrap();
+        let Command::Up(args) = cli.command else { panic!() };
+        assert_eq!(args.clock, Some(ClockArg::Manual));
+        assert!(Cli::try_parse_from(["deployer", "up", "--local", "--clock", "manual", "--skip-time"]).is_err());
+        let cli = Cli::try_parse_from(["deployer", "time", "advance", "7d", "--local"]).unwrap();
+        let Command::Time(TimeArgs { action: TimeAction::Advance { duration } }) = cli.command else { panic!() };
+        assert_eq!(duration, std::time::Duration::from_hours(168));
+        assert!(Cli::try_parse_from(["deployer", "time", "advance", "soon"]).is_err());
+        let cli = Cli::try_parse_from(["deployer", "replay", "--local", "run-1"]).unwrap();
+        let Command::Replay(args) = cli.command else { panic!() };
+        assert_eq!(args.execution, "run-1");
     }
 
     #[test]

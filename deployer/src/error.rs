@@ -137,6 +137,12 @@ pub enum DeployerError {
     #[diagnostic(code(deployer::usage))]
     Usage(String),
 
+    /// `replay`: the current code does not make the recorded decisions (or could not be replayed); the report was
+    /// printed before.
+    #[error("{0}")]
+    #[diagnostic(code(deployer::replay_diverged))]
+    ReplayDiverged(String),
+
     /// A stack, function, execution or callback that does not exist where the command looked.
     #[error("{what}: {remedy}")]
     #[diagnostic(code(deployer::not_found))]

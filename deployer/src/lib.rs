@@ -89,6 +89,8 @@ async fn run(cli: cli::Cli) -> Result<()> {
         Command::Status(args) => commands::status::run(&ctx, args).await,
         Command::Logs(args) => commands::logs::run(&ctx, args).await,
         Command::Doctor(args) => commands::doctor::run(&ctx, args).await,
+        Command::Time(args) => commands::time::run(&ctx, args).await,
+        Command::Replay(args) => commands::replay::run(&ctx, args).await,
         Command::LocalDaemon(_) => Ok(()),
     }
 }

@@ -32,3 +32,4 @@ mod time;
 pub use supervisor::{DaemonCommand, DeployOutcome, DeployRequest, LocalTarget, Notice, ServiceAction, StackTemplate};
 
 pub use error::LocalError;
+pub use protocol::{ClockMode, ClockMove, ClockReading};

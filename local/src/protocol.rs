@@ -25,3 +25,63 @@ pub struct Health {
     /// another run) cannot pass for this one.
     pub instance: String,
 }
+
+/// `POST`: move the service's manual clock ([`ClockMove`]); answers a [`ClockReading`].
+pub const CLOCK: &str = "/_local/clock";
+/// `POST`: replay a recorded execution against the current code ([`ReplayRequest`]); answers a
+/// [`crate::service::replay::ReplayReport`].
+pub const REPLAY: &str = "/_local/replay";
+
+/// Which clock the service's engine and timers run on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    /// The wall clock: waits, retry delays and timeouts fire at their time.
+    #[default]
+    Wall,
+    /// A virtual clock that stands still until the CLI (or a test) moves it: `deployer time advance|next`.
+    Manual,
+}
+
+impl ClockMode {
+    /// The spelling `--clock` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wall => "wall",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+/// How to move a manual clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "move", rename_all = "snake_case")]
+pub enum ClockMove {
+    /// Forward by this many milliseconds.
+    Advance {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Forward to the earliest armed timer (a wait's end, a retry, a timeout); no move when none is armed.
+    Next,
+}
+
+/// The manual clock after a move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockReading {
+    /// The clock now, epoch milliseconds.
+    pub now_ms: i64,
+    /// How far it moved, milliseconds.
+    pub moved_ms: i64,
+    /// Timers that fell due with this move and were applied.
+    pub fired: usize,
+    /// When the next armed timer is due, epoch milliseconds, if any.
+    pub next_timer_ms: Option<i64>,
+}
+
+/// A request to replay a recorded execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayRequest {
+    /// The recorded execution's ARN.
+    pub execution: String,
+}

@@ -12,7 +12,10 @@ pub(crate) async fn run(ctx: &Context, args: &DownArgs) -> Result<()> {
     let (selection, scope) = if args.all {
         (ctx.everything()?, DownScope::All)
     } else if args.selectors.stacks.is_empty() {
-        (ctx.selection(&[])?, DownScope::Default)
+        // A bare `down --local` stops everything, so it needs no default stack (an app of several stacks may name
+        // none); on AWS it deletes the default stack.
+        let selection = if ctx.global.local { ctx.everything()? } else { ctx.selection(&[])? };
+        (selection, DownScope::Default)
     } else {
         (ctx.selection(&args.selectors.stacks)?, DownScope::Selected)
     };

@@ -8,9 +8,11 @@ pub(crate) mod executions;
 pub(crate) mod history;
 pub(crate) mod invoke;
 pub(crate) mod logs;
+pub(crate) mod replay;
 pub(crate) mod status;
 pub(crate) mod stop;
 pub(crate) mod synth;
+pub(crate) mod time;
 pub(crate) mod up;
 
 use std::collections::BTreeMap;

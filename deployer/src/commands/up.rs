@@ -1,6 +1,6 @@
 //! `up`: deploy the selected stacks to the target (AWS, or the local target with `--local`).
 
-use crate::cli::UpArgs;
+use crate::cli::{ClockArg, UpArgs};
 use crate::error::{DeployerError, Result};
 use crate::target::Target;
 
@@ -12,6 +12,12 @@ pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
         return Err(DeployerError::Usage(
             "`--watch` redeploys into the local target: run `deployer up --local --watch`".into(),
         ));
+    }
+    if args.clock == Some(ClockArg::Manual) && !ctx.global.local {
+        return Err(DeployerError::Unsupported {
+            what: "`--clock manual` runs the local target on a virtual clock; AWS runs on the wall clock".into(),
+            remedy: "add --local: `deployer up --local --clock manual`".into(),
+        });
     }
     let selection = ctx.selection(&args.selectors.stacks)?;
     match &ctx.target {

@@ -306,6 +306,22 @@ pub(crate) enum Event {
         /// What was found, and what to do when it is not `ok`.
         detail: String,
     },
+    /// The local target's manual clock moved.
+    ClockMoved {
+        /// The clock now.
+        now: Timestamp,
+        /// How far it moved, milliseconds.
+        moved_ms: i64,
+        /// Timers that fell due and were applied.
+        fired: usize,
+        /// When the next armed timer is due.
+        next_timer: Option<Timestamp>,
+    },
+    /// What `replay` found.
+    Replay {
+        /// The report.
+        report: local::service::replay::ReplayReport,
+    },
     /// A durable execution was stopped.
     ExecutionStopped {
         /// The execution's ARN.
@@ -434,6 +450,8 @@ impl Event {
             Self::ExecutionStopped { .. } => "DEPLOYER_R6005",
             Self::CallbackSent { .. } => "DEPLOYER_R6006",
             Self::Check { .. } => "DEPLOYER_R8001",
+            Self::ClockMoved { .. } => "DEPLOYER_R6007",
+            Self::Replay { .. } => "DEPLOYER_R6008",
         }
     }
 
@@ -457,7 +475,9 @@ impl Event {
             | Self::ExecutionStarted { .. }
             | Self::ExecutionStopped { .. }
             | Self::CallbackSent { .. }
-            | Self::Check { .. } => Level::Result,
+            | Self::Check { .. }
+            | Self::ClockMoved { .. }
+            | Self::Replay { .. } => Level::Result,
             _ => Level::Info,
         }
     }

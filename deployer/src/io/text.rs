@@ -141,6 +141,16 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
             "fail" => format!("callback {callback_id} failed"),
             _ => format!("callback {callback_id}: heartbeat sent"),
         },
+        Event::ClockMoved { now, moved_ms, fired, next_timer } => {
+            let next = next_timer
+                .map_or_else(|| "no timer is armed".to_owned(), |next| format!("next timer at {}", next.rfc3339()));
+            format!(
+                "clock at {} (moved {}), {fired} timer(s) fired; {next}",
+                now.rfc3339(),
+                durable::duration(*moved_ms)
+            )
+        }
+        Event::Replay { report } => replay_text(report),
         Event::ExecutionStopped { execution, stopped_at } => match stopped_at {
             Some(at) => format!("stopped {execution} at {}", at.rfc3339()),
             None => format!("stopped {execution}"),
@@ -155,6 +165,22 @@ fn watched_version(version: &WatchedVersion) -> String {
         let aliases: Vec<String> = version.aliases.iter().map(|(name, to)| format!("{name} -> {to}")).collect();
         let _ = write!(text, " ({})", aliases.join(", "));
     }
+    text
+}
+
+/// The recorded operations, then the verdict.
+fn replay_text(report: &local::service::replay::ReplayReport) -> String {
+    use local::service::replay::Verdict;
+    let mut text = format!("replayed {} on {}:\n", report.execution, report.qualifier);
+    for op in &report.recorded {
+        let _ = writeln!(text, "  {:>3}. {} ({})", op.position, op.identity, op.id);
+    }
+    let (verdict, detail) = match &report.verdict {
+        Verdict::Same { detail } => ("same decisions", detail),
+        Verdict::Diverged { detail, .. } => ("DIVERGES", detail),
+        Verdict::Failed { detail } => ("cannot replay", detail),
+    };
+    let _ = write!(text, "{verdict}: {detail}");
     text
 }
 

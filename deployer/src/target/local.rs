@@ -142,6 +142,10 @@ impl LocalTarget {
             daemon: daemon_command()?,
             skip_time: args.skip_time,
             credentials: credentials.cloned(),
+            clock: match args.clock {
+                Some(crate::cli::ClockArg::Manual) => local::ClockMode::Manual,
+                Some(crate::cli::ClockArg::Wall) | None => local::ClockMode::Wall,
+            },
         };
         let outcome = self.target.deploy(request).await?;
         for notice in &outcome.notices {
@@ -282,6 +286,16 @@ impl LocalTarget {
             functions,
         });
         Ok(())
+    }
+
+    /// Moves the running service's manual clock.
+    pub(crate) async fn move_clock(&self, how: local::ClockMove) -> Result<local::ClockReading> {
+        Ok(self.target.move_clock(how).await?)
+    }
+
+    /// Replays a recorded execution against the current code of its function.
+    pub(crate) async fn replay(&self, arn: &str) -> Result<local::service::replay::ReplayReport> {
+        Ok(self.target.replay(arn).await?)
     }
 
     /// Clients pointed at the local endpoint.

@@ -280,7 +280,8 @@ fn a_second_deployment_of_a_stack_is_refused_while_another_process_runs_one() {
     let started = Instant::now();
     while silent.connections() == 0 {
         assert!(first.0.try_wait().unwrap().is_none(), "the first `down` ended before calling AWS");
-        assert!(started.elapsed() < Duration::from_mins(1), "the first `down` never called AWS");
+        // It first builds and runs the app (a cargo build): slow on a busy machine.
+        assert!(started.elapsed() < Duration::from_mins(5), "the first `down` never called AWS");
         std::thread::sleep(Duration::from_millis(20));
     }
 

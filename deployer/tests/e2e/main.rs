@@ -17,6 +17,7 @@ mod moto;
 mod readme;
 mod running;
 mod support;
+mod testing;
 mod toolkit;
 mod watch;
 mod workflow;

@@ -682,15 +682,15 @@ async fn a_missing_arm64_rust_target_names_the_rustup_command() {
     let target = tempfile::tempdir().unwrap();
     let sysroot = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(sysroot.path().join("lib/rustlib/x86_64-unknown-linux-gnu/lib")).unwrap();
-    // `rustc` answers its version as the real one does, gives the sysroot without arm64, and compiles nothing.
+    // `rustc` gives a sysroot without arm64 when asked for it alone (the deployer's check of the Lambda target);
+    // everything else, the app's own build for this machine included, goes to the real one.
     let bin = tempfile::tempdir().unwrap();
     let rustc = bin.path().join("rustc");
     let script = format!(
         r#"#!/bin/sh
 case "$1 $2" in
   "--print sysroot") echo '{sysroot}' ;;
-  -vV*|-V*|--version*) exec '{real}' "$@" ;;
-  *) echo "this test's rustc compiles nothing" >&2; exit 1 ;;
+  *) exec '{real}' "$@" ;;
 esac
 "#,
         sysroot = sysroot.path().display(),

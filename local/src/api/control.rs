@@ -20,7 +20,9 @@ pub fn router() -> Router<ApiState> {
         .route(protocol::HEALTH, get(health))
         .route(protocol::STATUS, get(status))
         .route(protocol::RELOAD, post(reload))
-        .route(protocol::SHUTDOWN, post(shutdown));
+        .route(protocol::SHUTDOWN, post(shutdown))
+        .route(protocol::CLOCK, post(clock))
+        .route(protocol::REPLAY, post(replay));
     #[cfg(feature = "test-hooks")]
     let router = router.route(protocol::FAULTS, post(faults));
     router
@@ -65,6 +67,33 @@ async fn shutdown(State(state): State<ApiState>, headers: HeaderMap) -> Result<R
     authorize(&state, &headers)?;
     state.service.shutdown.notify_one();
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({"stopping": true}))).into_response())
+}
+
+async fn clock(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let how: protocol::ClockMove =
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("bad clock move: {e}")))?;
+    let reading = state.service.move_clock(how).await?;
+    // A restarted service carries on from this time; without the file it would start again from the wall clock.
+    crate::files::write_json(&state.control.clock_file, &reading.now_ms)
+        .map_err(|e| ApiError::service(e.to_string()))?;
+    Ok(Json(reading).into_response())
+}
+
+async fn replay(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let request: protocol::ReplayRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("bad replay request: {e}")))?;
+    let report = state.service.replay(&request.execution).await?;
+    Ok(Json(report).into_response())
 }
 
 #[cfg(feature = "test-hooks")]

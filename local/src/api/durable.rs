@@ -138,6 +138,9 @@ fn checkpoint(state: &ApiState, arn: &str, body: &[u8]) -> Result<Response, ApiE
         .checkpoint_token
         .ok_or_else(|| ApiError::validation("checkpointToken", "null", "Member must not be null"))?;
     let svc = &state.service;
+    if let Some(replayed) = svc.replay_checkpoint(arn, &token, &request.updates) {
+        return Ok(answer(json!({"CheckpointToken": replayed?, "NewExecutionState": {"Operations": []}})));
+    }
     let deployment = svc.deployment();
     let (answer_value, actions) =
         svc.engine().checkpoint(arn, &token, &request.updates, request.client_token.as_deref(), &*deployment)?;
@@ -160,6 +163,9 @@ fn get_state(state: &ApiState, arn: &str, query: Option<&str>) -> Result<Respons
     let token = query_param(query, "CheckpointToken")
         .ok_or_else(|| ApiError::validation("checkpointToken", "null", "Member must not be null"))?;
     let marker = query_param(query, "Marker");
+    if let Some(operations) = state.service.replay_state(arn) {
+        return Ok(answer(json!({"Operations": operations})));
+    }
     let (operations, next) = state.service.engine().state(arn, &token, marker.as_deref(), max_items(query, 1000)?)?;
     let mut body = json!({"Operations": operations});
     if let (Some(next), Some(map)) = (next, body.as_object_mut()) {

@@ -29,6 +29,8 @@ pub struct ControlConfig {
     pub instance: String,
     /// `deployment.json`, read again on reload.
     pub deployment_file: PathBuf,
+    /// `clock.json`: a manual clock's time, written at each move so a restarted service carries on from it.
+    pub clock_file: PathBuf,
 }
 
 /// State of every route.

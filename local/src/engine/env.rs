@@ -21,6 +21,11 @@ pub trait Clock: Send + Sync {
 
     /// Resolves once this clock reads `at_ms` or later (the timer task sleeps on it).
     fn alarm(&self, at_ms: i64) -> Alarm;
+
+    /// This clock as a hand-moved one, when it is: what `deployer time` and the test library move.
+    fn manual(&self) -> Option<&ManualClock> {
+        None
+    }
 }
 
 /// Where ids come from: execution names and ids, checkpoint tokens, request ids, callback ids.
@@ -119,6 +124,10 @@ impl Clock for ManualClock {
                 std::future::pending::<()>().await;
             }
         })
+    }
+
+    fn manual(&self) -> Option<&ManualClock> {
+        Some(self)
     }
 }
 

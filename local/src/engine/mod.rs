@@ -531,6 +531,18 @@ impl Engine {
         Ok(store::next_timer(&self.conn)?)
     }
 
+    /// The armed timers of running executions around `now`: how many are due, and when the first later one is
+    /// due (what a hand-moved clock moves to next).
+    pub fn timers_around(&self, now: i64) -> Result<(usize, Option<i64>), EngineError> {
+        Ok(store::timers_around(&self.conn, now)?)
+    }
+
+    /// Every operation of an execution, in the order they were recorded (the `EXECUTION` operation first).
+    pub fn operations(&self, arn: &str) -> Result<Vec<Operation>, EngineError> {
+        let exec = store::execution(&self.conn, arn)?.ok_or_else(|| not_found(arn))?;
+        Ok(store::operations(&self.conn, exec.key)?)
+    }
+
     /// `GetDurableExecution`.
     pub fn execution(&self, arn: &str) -> Result<ExecutionRecord, EngineError> {
         store::execution(&self.conn, arn)?.ok_or_else(|| not_found(arn))

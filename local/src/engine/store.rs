@@ -506,6 +506,19 @@ pub fn next_timer(conn: &Connection) -> Result<Option<(String, String, i64)>, Lo
     .map_err(db)
 }
 
+/// The armed timers of running executions around `now`: how many are due (at `now` or before), and when the
+/// first one after `now` is due. Timers of ended executions stay in the table (firing them does nothing), so they
+/// are left out.
+pub fn timers_around(conn: &Connection, now: i64) -> Result<(usize, Option<i64>), LocalError> {
+    conn.query_row(
+        "SELECT COUNT(*) FILTER (WHERE t.fire_ms <= ?1), MIN(t.fire_ms) FILTER (WHERE t.fire_ms > ?1) \
+         FROM timers t JOIN executions e ON e.key = t.execution WHERE e.status = 'RUNNING'",
+        params![now],
+        |r| Ok((usize::try_from(r.get::<_, i64>(0)?).unwrap_or_default(), r.get(1)?)),
+    )
+    .map_err(db)
+}
+
 /// Records an accepted asynchronous invocation of a plain function; returns its sequence number.
 pub fn push_async(
     conn: &Connection,

@@ -122,7 +122,7 @@ pub fn envelope_json(envelope: &Envelope) -> Value {
 }
 
 /// What a durable handler's invocation amounts to.
-fn handler_result(outcome: Outcome) -> InvocationResult {
+pub(super) fn handler_result(outcome: Outcome) -> InvocationResult {
     match outcome {
         Outcome::Success(body) => match serde_json::from_slice::<HandlerOutput>(&body) {
             Ok(output) => InvocationResult::Output(output),

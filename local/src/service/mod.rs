@@ -2,10 +2,12 @@
 //! executions, shared by every route. It carries out the engine's [`Action`]s ([`driver`]) and runs functions
 //! for the Lambda API ([`invoke`]).
 
+mod clock;
 pub mod driver;
 #[cfg(feature = "test-hooks")]
 pub mod faults;
 pub mod invoke;
+pub mod replay;
 mod resolve;
 mod spec;
 mod timers;
@@ -76,6 +78,12 @@ pub struct ServiceStatus {
     pub pid: u32,
     /// Whether waits, retry delays and callback timeouts fire at once.
     pub skip_time: bool,
+    /// The clock the engine runs on.
+    #[serde(default)]
+    pub clock: crate::protocol::ClockMode,
+    /// A manual clock's time, epoch milliseconds.
+    #[serde(default)]
+    pub clock_ms: Option<i64>,
     /// Executions in the store.
     pub executions: i64,
     /// Running executions.
@@ -93,6 +101,7 @@ pub struct Service {
     timers: mpsc::UnboundedSender<timers::Alarm>,
     waiters: Mutex<HashMap<String, Vec<Arc<Notify>>>>,
     counts: Mutex<BTreeMap<String, u64>>,
+    replays: replay::Sessions,
     /// Told when the service should stop.
     pub shutdown: Notify,
     /// Armed fault injections (test builds only).
@@ -118,6 +127,7 @@ impl Service {
             timers,
             waiters: Mutex::new(HashMap::new()),
             counts: Mutex::new(BTreeMap::new()),
+            replays: replay::Sessions::default(),
             shutdown: Notify::new(),
             #[cfg(feature = "test-hooks")]
             faults: faults::Faults::default(),
@@ -262,12 +272,19 @@ impl Service {
                 (f.name.clone(), status)
             })
             .collect();
+        let clock_ms = self.manual_now();
         let engine = self.engine();
         let running = engine.list_running().map(|r| r.len()).unwrap_or_default();
         Ok(ServiceStatus {
             endpoint: self.options.endpoint.clone(),
             pid: std::process::id(),
             skip_time: engine.config().skip_time,
+            clock: if clock_ms.is_some() {
+                crate::protocol::ClockMode::Manual
+            } else {
+                crate::protocol::ClockMode::Wall
+            },
+            clock_ms,
             executions: engine.count()?,
             running,
             functions,

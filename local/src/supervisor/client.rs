@@ -122,19 +122,54 @@ pub fn tail(path: &std::path::Path, lines: usize) -> String {
 }
 
 async fn control(state: &StateDir, info: &DaemonInfo, method: Method, path: &str) -> Result<Bytes, LocalError> {
+    control_with(state, info, method, path, Bytes::from_static(b"{}"), Duration::from_secs(30)).await
+}
+
+/// A control call with a body; a refusal carries the service's own message.
+async fn control_with(
+    state: &StateDir,
+    info: &DaemonInfo,
+    method: Method,
+    path: &str,
+    body: Bytes,
+    timeout: Duration,
+) -> Result<Bytes, LocalError> {
     let secret = state.secret()?;
     let url = format!("{}{path}", info.endpoint());
-    let received = Client::new()
-        .call(method, &url, &[(protocol::SECRET_HEADER, &secret)], Bytes::from_static(b"{}"), Duration::from_secs(30))
-        .await?;
+    let received = Client::new().call(method, &url, &[(protocol::SECRET_HEADER, &secret)], body, timeout).await?;
     if received.status.is_success() {
         Ok(received.body)
     } else {
-        Err(LocalError::Service(format!(
-            "the local service refused {path}: {}",
-            String::from_utf8_lossy(&received.body)
-        )))
+        let message = serde_json::from_slice::<serde_json::Value>(&received.body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(serde_json::Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| format!("{path}: {}", String::from_utf8_lossy(&received.body)));
+        Err(LocalError::Service(format!("the local service refused: {message}")))
     }
+}
+
+/// Moves the service's manual clock.
+pub async fn move_clock(
+    state: &StateDir,
+    info: &DaemonInfo,
+    how: protocol::ClockMove,
+) -> Result<protocol::ClockReading, LocalError> {
+    let body = serde_json::to_vec(&how).map_err(|e| LocalError::Http(e.to_string()))?;
+    let answer = control_with(state, info, Method::POST, protocol::CLOCK, body.into(), Duration::from_mins(1)).await?;
+    serde_json::from_slice(&answer).map_err(|e| LocalError::Http(format!("unreadable clock reading ({e})")))
+}
+
+/// Replays a recorded execution against the current code.
+pub async fn replay(
+    state: &StateDir,
+    info: &DaemonInfo,
+    arn: &str,
+) -> Result<crate::service::replay::ReplayReport, LocalError> {
+    let request = protocol::ReplayRequest { execution: arn.to_owned() };
+    let body = serde_json::to_vec(&request).map_err(|e| LocalError::Http(e.to_string()))?;
+    let answer =
+        control_with(state, info, Method::POST, protocol::REPLAY, body.into(), Duration::from_mins(16)).await?;
+    serde_json::from_slice(&answer).map_err(|e| LocalError::Http(format!("unreadable replay report ({e})")))
 }
 
 /// Asks the running service to load `deployment.json` again.

@@ -13,9 +13,10 @@ use super::process;
 use super::state::{DaemonInfo, StateDir};
 use crate::api::{self, ApiState, ControlConfig};
 use crate::deployment::Deployment;
-use crate::engine::{Engine, EngineConfig, Environment};
+use crate::engine::{Engine, EngineConfig, Environment, ManualClock};
 use crate::error::LocalError;
 use crate::files::{private_dir, read_json, write_json};
+use crate::protocol::ClockMode;
 use crate::service::{Credentials, MAX_INSTANCES, Service, ServiceOptions};
 
 /// Environment variables carrying the credentials functions get, so they are never written to disk.
@@ -36,6 +37,9 @@ pub struct DaemonRequest {
     /// A digest of those credentials (never the credentials): a change restarts the service.
     #[serde(default)]
     pub credentials_fingerprint: Option<String>,
+    /// The clock the engine and its timers run on.
+    #[serde(default)]
+    pub clock: ClockMode,
 }
 
 fn credentials_from_env() -> Option<Credentials> {
@@ -72,6 +76,20 @@ async fn lock_state(state: &StateDir) -> Result<std::fs::File, LocalError> {
     }
 }
 
+/// The engine's time and ids: the wall clock, or a manual clock that carries on from its last move (a restarted
+/// service must not jump to the wall clock's time and fire every timer set in virtual time), starting at the wall
+/// clock's time the first time.
+fn environment(state: &StateDir, clock: ClockMode) -> Result<Environment, LocalError> {
+    let system = Environment::system();
+    Ok(match clock {
+        ClockMode::Wall => system,
+        ClockMode::Manual => {
+            let start = read_json::<i64>(&state.clock_file())?.unwrap_or_else(|| system.clock.now_ms());
+            Environment { clock: Arc::new(ManualClock::new(start)), ids: system.ids }
+        }
+    })
+}
+
 /// Runs the service until it is told to stop.
 pub async fn run(state: StateDir) -> Result<(), LocalError> {
     private_dir(&state.root)?;
@@ -84,7 +102,7 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
         tracing::warn!(processes = left, "stopped function processes a killed service left running");
     }
     let config = EngineConfig { skip_time: request.skip_time, ..EngineConfig::default() };
-    let engine = Engine::open(&state.store_file(), Environment::system(), config)?;
+    let engine = Engine::open(&state.store_file(), environment(&state, request.clock)?, config)?;
     let deployment: Deployment = state.read_deployment()?.unwrap_or_default();
     let listener = match TcpListener::bind(("127.0.0.1", request.port)).await {
         Ok(listener) => listener,
@@ -110,10 +128,15 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
     };
     let service = Service::new(engine, deployment, options);
     let instance = uuid::Uuid::new_v4().simple().to_string();
-    let control = ControlConfig { secret, instance: instance.clone(), deployment_file: state.deployment_file() };
+    let control = ControlConfig {
+        secret,
+        instance: instance.clone(),
+        deployment_file: state.deployment_file(),
+        clock_file: state.clock_file(),
+    };
     let app = api::router(ApiState { service: service.clone(), control: Arc::new(control) });
     write_json(&state.daemon_file(), &DaemonInfo { pid: std::process::id(), port, instance })?;
-    tracing::info!(%endpoint, skip_time = request.skip_time, "local endpoint listening");
+    tracing::info!(%endpoint, skip_time = request.skip_time, clock = request.clock.as_str(), "local endpoint listening");
     service.recover().map_err(|e| LocalError::Service(format!("cannot resume the stored executions: {e}")))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| LocalError::Service(e.to_string()))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| LocalError::Service(e.to_string()))?;

@@ -18,6 +18,8 @@ pub use state::{DaemonInfo, StateDir};
 use crate::deployment::{Deployment, plan};
 use crate::error::LocalError;
 use crate::files::{private_dir, read_json};
+use crate::protocol::{ClockMode, ClockMove, ClockReading};
+use crate::service::replay::ReplayReport;
 use crate::service::{Credentials, ServiceStatus};
 
 /// One stack's synthesized template.
@@ -44,6 +46,8 @@ pub struct DeployRequest {
     pub skip_time: bool,
     /// Credentials for functions' calls to other AWS services (`None`: placeholders).
     pub credentials: Option<Credentials>,
+    /// The clock the service runs on (a change restarts it; executions carry on).
+    pub clock: ClockMode,
 }
 
 /// What `deploy` did to the service.
@@ -144,10 +148,12 @@ impl LocalTarget {
             skip_time: request.skip_time,
             credentials: request.credentials.is_some(),
             credentials_fingerprint: request.credentials.as_ref().map(Credentials::fingerprint),
+            clock: request.clock,
         };
         let stored: Option<DaemonRequest> = read_json(&self.state.request_file()).ok().flatten();
         let same_settings = stored.as_ref().is_some_and(|s| {
             s.skip_time == daemon_request.skip_time
+                && s.clock == daemon_request.clock
                 && s.credentials_fingerprint == daemon_request.credentials_fingerprint
         });
         let (info, action) = match client::running(&self.state).await? {
@@ -223,6 +229,18 @@ impl LocalTarget {
     pub async fn status(&self) -> Result<ServiceStatus, LocalError> {
         let info = client::running(&self.state).await?.ok_or(LocalError::NotRunning)?;
         client::status(&self.state, &info).await
+    }
+
+    /// Moves the running service's manual clock (`up --local --clock manual`); refused on the wall clock.
+    pub async fn move_clock(&self, how: ClockMove) -> Result<ClockReading, LocalError> {
+        let info = client::running(&self.state).await?.ok_or(LocalError::NotRunning)?;
+        client::move_clock(&self.state, &info, how).await
+    }
+
+    /// Replays the recorded execution `arn` against the current code of its function.
+    pub async fn replay(&self, arn: &str) -> Result<ReplayReport, LocalError> {
+        let info = client::running(&self.state).await?.ok_or(LocalError::NotRunning)?;
+        client::replay(&self.state, &info, arn).await
     }
 
     /// What is deployed.

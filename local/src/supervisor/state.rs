@@ -46,6 +46,11 @@ impl StateDir {
         self.root.join("deployment.json")
     }
 
+    /// `clock.json`: a manual clock's time at its last move.
+    pub fn clock_file(&self) -> PathBuf {
+        self.root.join("clock.json")
+    }
+
     /// `daemon.json`: the running service's pid and port.
     pub fn daemon_file(&self) -> PathBuf {
         self.root.join("daemon.json")

@@ -5,9 +5,11 @@
 
 mod capabilities;
 mod cli;
+mod clock;
 mod crash;
 mod hardening;
 mod oracle;
+mod replay;
 mod runtime;
 mod support;
 mod versions;

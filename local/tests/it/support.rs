@@ -95,6 +95,7 @@ impl Local {
             daemon: DaemonCommand { program: env!("CARGO_BIN_EXE_local-service").into(), args: vec![], env },
             skip_time: false,
             credentials: None,
+            clock: local::ClockMode::Wall,
         };
         let rt = runtime();
         let outcome = rt.block_on(target.deploy(request.clone())).unwrap();
@@ -108,6 +109,50 @@ impl Local {
         local.request.skip_time = true;
         local.redeploy();
         local
+    }
+
+    /// `stack` deployed on a manual clock that moves only when the test moves it.
+    pub fn deploy_on_manual_clock(stack: &Stack) -> Self {
+        let mut local = Self::deploy(stack, |_, _| Vec::new());
+        local.request.clock = local::ClockMode::Manual;
+        local.redeploy();
+        local
+    }
+
+    /// Replaces the deployed stack with `stack` (same name: a code or configuration change) and deploys it.
+    pub fn change(&mut self, stack: &Stack) -> DeployOutcome {
+        let (template, code) = synth(&self.target, stack);
+        self.request.stacks = vec![StackTemplate { name: stack.name().to_owned(), template }];
+        self.request.code = code;
+        self.redeploy()
+    }
+
+    /// Starts an execution of `function` (a name or ARN, qualified) with an `Event` invoke; returns its ARN.
+    pub fn start(&self, function: &str, payload: &str) -> String {
+        let path = format!("/2015-03-31/functions/{}/invocations", encode_segment(function));
+        let answer = self.call(Method::POST, &path, &[("x-amz-invocation-type", "Event")], payload);
+        assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
+        answer.headers["x-amz-durable-execution-arn"].to_str().unwrap().to_owned()
+    }
+
+    /// `GetDurableExecutionHistory`'s event types, in order.
+    pub fn event_types(&self, arn: &str) -> Vec<String> {
+        let path = format!("/2025-12-01/durable-executions/{}/history", encode_segment(arn));
+        let history: Value = self.call(Method::GET, &path, &[], "").json().unwrap();
+        history["Events"].as_array().unwrap().iter().map(|e| e["EventType"].as_str().unwrap().to_owned()).collect()
+    }
+
+    /// Waits until the execution's history holds `count` events of type `kind`.
+    pub fn until_events(&self, arn: &str, kind: &str, count: usize, timeout: Duration) {
+        let started = Instant::now();
+        loop {
+            let types = self.event_types(arn);
+            if types.iter().filter(|t| *t == kind).count() >= count {
+                return;
+            }
+            assert!(started.elapsed() < timeout, "{arn} has not {count} {kind} after {timeout:?}: {types:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Deploys the same request again (starts the service if it is not running).

@@ -86,6 +86,7 @@ impl<'rt> DexSide<'rt> {
                 env: vec![(DURABLE_ENDPOINT_ENV.into(), dex.url.clone().into())],
             },
             skip_time: false,
+            clock: local::ClockMode::Wall,
             credentials: None,
         };
         let outcome = rt.block_on(target.deploy(request)).context("cannot deploy the dex side's stack")?;
