@@ -123,6 +123,7 @@ fn app_resource_families(assembly: &CloudAssembly) -> Vec<String> {
         families.push(format!("{}function:{}-*", arn("lambda"), s.stack_name));
         families.push(format!("{}log-group:{}-*", arn("logs"), s.stack_name));
         families.push(format!("{}log-group:/aws/lambda/{}-*", arn("logs"), s.stack_name));
+        families.push(format!("{}{}-*", arn("sqs"), s.stack_name));
     }
     families.push("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/durable-deployer/default/${AWS::Region}/*".into());
     families.push(format!("${{{}.Arn}}/*", super::BUCKET_LOGICAL_ID));
