@@ -10,7 +10,7 @@ use super::aws_bootstrap::{Bootstrap, chosen_policies};
 use super::{Deployed, DownScope};
 use crate::app::Selection;
 use crate::assets::{self, PlannedAsset};
-use crate::aws::{Aws, AwsOptions, aws_error};
+use crate::aws::{Aws, AwsOptions};
 use crate::bootstrap::BootstrapConfig;
 use crate::build::{self, BuildOutput, BuildTarget};
 use crate::cfn::approval::{self, RequireApproval};
@@ -351,27 +351,7 @@ pub(crate) async fn deployed(aws: &Aws, name: &str) -> Result<Deployed> {
         remedy: "deploy it with `deployer up` first".to_owned(),
         source: None,
     })?;
-    let mut physical = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = aws
-            .cfn
-            .list_stack_resources()
-            .stack_name(name)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(aws_error("CloudFormation.ListStackResources"))?;
-        for resource in page.stack_resource_summaries() {
-            if let (Some(logical), Some(id)) = (resource.logical_resource_id(), resource.physical_resource_id()) {
-                physical.insert(logical.to_owned(), id.to_owned());
-            }
-        }
-        token = page.next_token().filter(|t| !t.is_empty() && Some(*t) != token.as_deref()).map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let physical = stack::physical_ids(&aws.cfn, name).await?;
     Ok(Deployed { physical, last_changed: info.last_changed })
 }
 
