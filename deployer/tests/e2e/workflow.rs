@@ -39,7 +39,10 @@ fn str_of(value: &Value) -> &str {
 fn deploy_workflow_passes_actionlint_and_uses_oidc() {
     let deploy = text(DEPLOY);
     assert!(deploy.contains("role-to-assume"), "the deploy job must assume a role, not use stored keys");
-    assert!(deploy.contains("cargo run --locked -p deployer -- up --require-approval never"));
+    assert!(
+        deploy.contains(r#"cargo run --locked -p deployer -- up --env "${{ inputs.environment }}" --require-approval never"#),
+        "the deploy job must deploy the environment it was called for, without waiting for a human"
+    );
     for path in [TESTS, DEPLOY] {
         assert!(!text(path).contains("AWS_SECRET_ACCESS_KEY"), "{path}: no stored secret keys");
         let out = Command::new(tool("actionlint")).arg(workspace_root().join(path)).output().unwrap();
