@@ -66,6 +66,11 @@ fn callback_id(dir: &Path, function: &str, name: &str) -> String {
     }
 }
 
+/// Moves the local target's manual clock by `by`; returns once the timers it passed were applied.
+fn advance(dir: &Path, by: &str) {
+    run(dir, &["time", "advance", by, "--local"]);
+}
+
 /// Waits until execution `name` has ended; returns its history.
 fn ended(dir: &Path, function: &str, name: &str) -> Value {
     let started = Instant::now();
@@ -85,7 +90,7 @@ fn a_running_execution_is_listed_shown_and_stopped_and_callbacks_reach_waiting_o
     let dir = temp.path();
     copy_workspace(dir);
     let _down = Down(dir);
-    run(dir, &["--app", APP, "up", "--local", STACK]);
+    run(dir, &["--app", APP, "up", "--local", "--clock", "manual", STACK]);
 
     // 4-1: waits on a callback named after its input, returns the callback's result.
     let waiting = "Callback4x1";
@@ -142,22 +147,28 @@ fn a_running_execution_is_listed_shown_and_stopped_and_callbacks_reach_waiting_o
     let error = done["execution"]["error"].to_string();
     assert!(error.contains("OrderRejected") && error.contains("out of stock"), "{done:#}");
 
-    // `callback heartbeat`: 4-5's callback times out after 10 s without one. Heartbeats at 6 s and 12 s keep it
-    // open past 10 s; then it succeeds.
+    // `callback heartbeat`: 4-5's callback times out after 10 s without one. The target runs on a manual clock, so
+    // the test, not the machine's load, says when those seconds pass: heartbeats at 6 s and 12 s keep it open past
+    // 10 s, then it succeeds; a second execution left without heartbeats times out at 10 s.
     let beating = "Callback4x5";
-    // Timed from before the start: the callback's 10 s run from its creation, and reading its id (a deployer
-    // command that runs the app) takes a moment of its own.
-    let opened = Instant::now();
     start(dir, beating, "beat-me", r#""beat-me""#);
     let id = callback_id(dir, beating, "beat-me");
-    for at in [6, 12] {
-        std::thread::sleep(Duration::from_secs(at).saturating_sub(opened.elapsed()));
+    for _ in 0..2 {
+        advance(dir, "6s");
         run(dir, &["callback", "heartbeat", &id, "--local"]);
     }
-    std::thread::sleep(Duration::from_secs(15).saturating_sub(opened.elapsed()));
+    advance(dir, "6s");
     assert_eq!(history(dir, beating, "beat-me")["execution"]["status"], "RUNNING", "timed out despite heartbeats");
     run(dir, &["callback", "succeed", &id, "--result", r#""alive""#, "--local"]);
     let done = ended(dir, beating, "beat-me");
     assert_eq!(done["execution"]["status"], "SUCCEEDED", "{done:#}");
     assert_eq!(done["execution"]["result"], r#""alive""#, "{done:#}");
+    start(dir, beating, "lapse-me", r#""lapse-me""#);
+    callback_id(dir, beating, "lapse-me");
+    advance(dir, "9s");
+    assert_eq!(history(dir, beating, "lapse-me")["execution"]["status"], "RUNNING", "timed out before its 10 s");
+    advance(dir, "2s");
+    let lapsed = ended(dir, beating, "lapse-me");
+    assert_eq!(lapsed["execution"]["status"], "FAILED", "no heartbeat for 11 s: {lapsed:#}");
+    assert!(lapsed.to_string().contains("timed out waiting for a heartbeat"), "a heartbeat timeout: {lapsed:#}");
 }

@@ -40,7 +40,9 @@ fn deploy_workflow_passes_actionlint_and_uses_oidc() {
     let deploy = text(DEPLOY);
     assert!(deploy.contains("role-to-assume"), "the deploy job must assume a role, not use stored keys");
     assert!(
-        deploy.contains(r#"cargo run --locked -p deployer -- up --env "${{ inputs.environment }}" --require-approval never"#),
+        deploy.contains(
+            r#"cargo run --locked -p deployer -- up --env "${{ inputs.environment }}" --require-approval never"#
+        ),
         "the deploy job must deploy the environment it was called for, without waiting for a human"
     );
     for path in [TESTS, DEPLOY] {

@@ -125,7 +125,8 @@ impl Instance {
     }
 
     /// Runs one invocation. `kill_after_delivery` kills the process right after it took the invocation (fault
-    /// injection for tests).
+    /// injection for tests). Its answer is then never taken, even when a fast handler posts it before the signal
+    /// lands: the fault fires on every run, not only when the handler is slower than the kill.
     pub async fn invoke(&self, spec: &RunSpec, request_id: &str, payload: Bytes, kill_after_delivery: bool) -> Outcome {
         let deadline = SystemTime::now() + spec.timeout;
         let deadline_ms = deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
@@ -158,7 +159,7 @@ impl Instance {
         let timeout = tokio::time::sleep(spec.timeout);
         tokio::select! {
             biased;
-            reply = reply_rx => match reply {
+            reply = reply_rx, if !kill_after_delivery => match reply {
                 Ok(RuntimeReply::Response(body)) => Outcome::Success(body),
                 Ok(RuntimeReply::Error(body)) => Outcome::FunctionError(body),
                 Err(_) => self.exited(request_id).await,
