@@ -166,8 +166,8 @@ pub(crate) struct StatusArgs {
     pub selectors: StackSelectors,
 }
 
-/// The hidden subcommand that runs the local service.
-pub(crate) const LOCAL_DAEMON: &str = "local-daemon";
+/// The hidden subcommand that runs the local service (the local target starts this very binary with it).
+pub(crate) const LOCAL_DAEMON: &str = crate::target::local::DAEMON_SUBCOMMAND;
 
 /// `up`.
 #[derive(Debug, Clone, Args)]

@@ -24,6 +24,7 @@ mod interrupt;
 mod io;
 mod lock;
 mod package;
+mod payloads;
 mod preflight;
 mod publish;
 mod target;
@@ -72,7 +73,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: cli::Cli) -> Result<()> {
     use cli::Command;
     if let Command::LocalDaemon(args) = &cli.command {
-        return target::local::daemon(args).await;
+        return target::local::daemon(args.state_dir.clone()).await;
     }
     let mode = io::OutputMode::detect(cli.global.json, cli.global.verbose > 0);
     let ctx = commands::Context::new(cli.global, io::host(mode), Workspace::discover()?)?;

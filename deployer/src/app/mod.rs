@@ -9,7 +9,7 @@
 pub(crate) mod config;
 pub(crate) mod runner;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use constructs::{AppContext, AssetManifest, AssetSpec, CloudAssembly, Environment, SynthesizedStack};
 
@@ -17,6 +17,7 @@ use self::config::ProjectConfig;
 use self::runner::AppBinary;
 use crate::bootstrap::BootstrapConfig;
 use crate::error::{DeployerError, Result};
+use crate::package;
 use crate::workspace::Workspace;
 
 /// What the command line says about the app.
@@ -321,3 +322,15 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Writes each template as `<stack>.template.json` into `dir` and returns the paths.
+pub(crate) fn write_templates(assembly: &CloudAssembly, dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
+    let mut written = Vec::new();
+    for stack in &assembly.stacks {
+        let path = dir.join(stack.file_name());
+        package::zip::write_atomically(&path, stack.template_body.as_bytes())?;
+        written.push((stack.stack_name.clone(), path));
+    }
+    Ok(written)
+}

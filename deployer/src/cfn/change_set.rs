@@ -8,6 +8,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, 
 use super::status::is_no_change_reason;
 use crate::aws::{aws_error, service_message};
 use crate::error::{DeployerError, Result};
+pub(crate) use crate::payloads::changes::PlannedChange;
 
 /// Where the template comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,42 +31,6 @@ pub(crate) enum ChangeSetOutcome {
         /// One entry per resource change.
         changes: Vec<PlannedChange>,
     },
-}
-
-/// One resource change of a change set, as CloudFormation computed it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct PlannedChange {
-    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
-    pub action: String,
-    /// Resource type.
-    pub resource_type: String,
-    /// Logical id.
-    pub logical_id: String,
-    /// For `Modify`: `True`, `False` or `Conditional`.
-    pub replacement: Option<String>,
-}
-
-impl PlannedChange {
-    /// A change with these fields.
-    pub(crate) fn new(action: &str, resource_type: &str, logical_id: &str, replacement: Option<&str>) -> Self {
-        Self {
-            action: action.to_owned(),
-            resource_type: resource_type.to_owned(),
-            logical_id: logical_id.to_owned(),
-            replacement: replacement.map(str::to_owned),
-        }
-    }
-}
-
-impl std::fmt::Display for PlannedChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let replacement = match self.replacement.as_deref() {
-            Some("True") => " (replacement)",
-            Some("Conditional") => " (may be replaced)",
-            _ => "",
-        };
-        write!(f, "{} {} {}{replacement}", self.action, self.resource_type, self.logical_id)
-    }
 }
 
 /// Everything a change set is made of.

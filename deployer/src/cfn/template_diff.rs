@@ -4,44 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-/// One resource-level difference.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
-pub(crate) enum ResourceChange {
-    /// A resource only in the new template.
-    Added {
-        /// Logical id.
-        id: String,
-        /// Resource type.
-        kind: String,
-    },
-    /// A resource only in the old template.
-    Removed {
-        /// Logical id.
-        id: String,
-        /// Resource type.
-        kind: String,
-    },
-    /// A resource in both with different definitions.
-    Modified {
-        /// Logical id.
-        id: String,
-        /// Resource type.
-        kind: String,
-        /// Top-level property paths that differ (`Properties.Code`, `DependsOn`).
-        paths: Vec<String>,
-    },
-}
-
-impl std::fmt::Display for ResourceChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Added { id, kind } => write!(f, "[+] {kind} {id}"),
-            Self::Removed { id, kind } => write!(f, "[-] {kind} {id}"),
-            Self::Modified { id, kind, paths } => write!(f, "[~] {kind} {id} ({})", paths.join(", ")),
-        }
-    }
-}
+pub(crate) use crate::payloads::changes::ResourceChange;
 
 /// Differences between sections of two templates: resources, then outputs, each sorted by logical id.
 pub(crate) fn diff(old: Option<&Value>, new: &Value) -> Vec<ResourceChange> {

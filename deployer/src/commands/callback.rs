@@ -28,6 +28,6 @@ pub(crate) async fn run(ctx: &Context, args: &CallbackArgs) -> Result<()> {
     };
     let aws = ctx.target.connect().await?;
     api::send_callback(&aws.lambda, callback_id, outcome).await?;
-    ctx.host.notify(Event::CallbackSent { callback_id: callback_id.clone(), action: action.to_owned() });
+    ctx.run.host.notify(Event::CallbackSent { callback_id: callback_id.clone(), action: action.to_owned() });
     Ok(())
 }

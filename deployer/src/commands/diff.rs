@@ -8,5 +8,5 @@ use super::Context;
 /// Runs `diff`.
 pub(crate) async fn run(ctx: &Context, args: &DiffArgs) -> Result<()> {
     let selection = ctx.selection(&args.selectors.stacks)?;
-    ctx.target.diff(ctx, &selection).await
+    ctx.target.diff(&ctx.run, &selection).await
 }

@@ -43,7 +43,7 @@ pub(crate) async fn run(ctx: &Context, args: &DoctorArgs) -> Result<()> {
     let bootstrap = Bootstrap::read(&aws.cfn, qualifier, &caller).await?;
     let selection = ctx.selection(&args.selectors.stacks)?;
     let policies = chosen_policies(&[], bootstrap.as_ref());
-    let config = bootstrap_config(ctx, policies, bootstrap.as_ref());
+    let config = bootstrap_config(&ctx.run, policies, bootstrap.as_ref());
     let assembly = selection.synth_with_bootstrap(&constructs::AssetManifest::new(), &config)?;
     let changes = bootstrap_changes(&aws, &assembly).await?;
     let bucket = bootstrap.as_ref().and_then(|b| b.bucket(&caller.account));
@@ -125,7 +125,7 @@ impl Report<'_> {
         if status == CheckStatus::Fail {
             self.failed.push(check.to_owned());
         }
-        self.ctx.host.notify(Event::Check { check: check.to_owned(), status, detail });
+        self.ctx.run.host.notify(Event::Check { check: check.to_owned(), status, detail });
     }
 
     /// The Rust target of the functions' architecture, and (for AWS) the cross toolchain, without installing
@@ -149,7 +149,7 @@ impl Report<'_> {
         let target = build::lambda_triple(self.ctx.global.arch);
         match build::ensure_rust_target(target) {
             Err(error) => self.check("toolchain", CheckStatus::Fail, error.to_string()),
-            Ok(()) if build::zigbuild_found(&self.ctx.workspace) => {
+            Ok(()) if build::zigbuild_found(&self.ctx.run.workspace) => {
                 self.check("toolchain", CheckStatus::Ok, format!("Rust for {target}"));
             }
             Ok(()) => self.check(
@@ -158,7 +158,7 @@ impl Report<'_> {
                 format!(
                     "Rust for {target}; cargo-zigbuild is not installed yet: the first `up` installs it, pinned, into \
                      {}",
-                    self.ctx.workspace.tools_dir().display()
+                    self.ctx.run.workspace.tools_dir().display()
                 ),
             ),
         }

@@ -19,5 +19,5 @@ pub(crate) async fn run(ctx: &Context, args: &DownArgs) -> Result<()> {
     } else {
         (ctx.selection(&args.selectors.stacks)?, DownScope::Selected)
     };
-    ctx.target.down(ctx, &selection, scope).await
+    ctx.target.down(&ctx.run, &selection, scope).await
 }

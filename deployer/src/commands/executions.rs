@@ -33,7 +33,7 @@ pub(crate) async fn run(ctx: &Context, args: &ExecutionsArgs) -> Result<()> {
         limit: usize::from(args.limit),
     };
     let executions = api::list_executions(&resolved.aws.lambda, &resolved.name, &options).await?;
-    ctx.host.notify(Event::Executions { function: resolved.name, statuses: options.statuses, executions });
+    ctx.run.host.notify(Event::Executions { function: resolved.name, statuses: options.statuses, executions });
     Ok(())
 }
 

@@ -16,6 +16,6 @@ pub(crate) async fn run(ctx: &Context, args: &HistoryArgs) -> Result<()> {
     let execution = api::get_execution(lambda, &arn).await?;
     let events = api::history(lambda, &arn).await?;
     let rows = timeline::timeline(&events, execution.is_done());
-    ctx.host.notify(Event::History { execution, rows });
+    ctx.run.host.notify(Event::History { execution, rows });
     Ok(())
 }

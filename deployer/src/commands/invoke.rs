@@ -48,7 +48,7 @@ pub(crate) async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
     }
     let name = resolved.spec.durable.then(|| ExecutionName::from_args(args.name.as_deref()));
     if let (Some(name @ ExecutionName::Generated(_)), false) = (&name, args.asynchronous) {
-        ctx.host.notify(Event::Info { message: name.announce() });
+        ctx.run.host.notify(Event::Info { message: name.announce() });
     }
     if let (true, Some(name)) = (args.asynchronous || args.wait, &name) {
         return start_async(ctx, &resolved, &function, payload, name, args).await;
@@ -59,8 +59,8 @@ pub(crate) async fn run(ctx: &Context, args: &InvokeArgs) -> Result<()> {
         PropagationRetry::none()
     };
     let (text, execution) =
-        invoke_retrying_denials(&resolved.aws.lambda, &function, &payload, name, &retry, ctx.host.as_ref()).await?;
-    ctx.host.notify(Event::InvokeResult { function, execution, result: as_json(&text), text });
+        invoke_retrying_denials(&resolved.aws.lambda, &function, &payload, name, &retry, ctx.run.host.as_ref()).await?;
+    ctx.run.host.notify(Event::InvokeResult { function, execution, result: as_json(&text), text });
     Ok(())
 }
 
@@ -252,14 +252,14 @@ async fn start_async(
         }
     };
     if !args.wait {
-        ctx.host.notify(Event::ExecutionStarted { execution: arn, name: Some(name.as_str().to_owned()) });
+        ctx.run.host.notify(Event::ExecutionStarted { execution: arn, name: Some(name.as_str().to_owned()) });
         return Ok(());
     }
-    ctx.host.notify(Event::Info { message: format!("durable execution {arn}") });
-    let execution = durable::follow::follow(lambda, &arn, ctx.host.as_ref()).await?;
+    ctx.run.host.notify(Event::Info { message: format!("durable execution {arn}") });
+    let execution = durable::follow::follow(lambda, &arn, ctx.run.host.as_ref()).await?;
     if execution.status == "SUCCEEDED" {
         let text = execution.result.unwrap_or_default();
-        ctx.host.notify(Event::InvokeResult {
+        ctx.run.host.notify(Event::InvokeResult {
             function: function.to_owned(),
             execution: Some(arn),
             result: as_json(&text),

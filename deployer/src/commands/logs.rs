@@ -28,7 +28,7 @@ pub(crate) async fn run(ctx: &Context, args: &LogsArgs) -> Result<()> {
     };
     let request =
         LogsRequest { functions, deployed: &on_target.deployed, since: args.since, follow: args.follow, execution };
-    ctx.target.logs(ctx, &on_target.aws, request).await
+    ctx.target.logs(&ctx.run, &on_target.aws, request).await
 }
 
 /// The ARN of the execution `selector` (a name, or `latest`) names among the stack's durable functions.

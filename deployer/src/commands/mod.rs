@@ -16,10 +16,7 @@ pub(crate) mod time;
 pub(crate) mod up;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use constructs::CloudAssembly;
 
 use crate::app::config::ProjectConfig;
 use crate::app::{AppOptions, ProjectApp, Selection};
@@ -27,19 +24,16 @@ use crate::aws::{Aws, AwsOptions};
 use crate::cli::{FunctionArgs, GlobalArgs};
 use crate::error::{DeployerError, Result};
 use crate::functions::{self, FunctionSpec, Want};
-use crate::io::{Event, Host};
-use crate::package;
-use crate::target::{Deployed, Target};
+use crate::io::Host;
+use crate::target::{Deployed, Target, TargetContext};
 use crate::workspace::Workspace;
 
 /// What every command runs with.
 pub(crate) struct Context {
     /// Global options.
     pub(crate) global: GlobalArgs,
-    /// Where output goes.
-    pub(crate) host: Arc<dyn Host>,
-    /// The cargo workspace.
-    pub(crate) workspace: Workspace,
+    /// What the target's operations run with (output, workspace, the options a target reads).
+    pub(crate) run: TargetContext,
     /// AWS or the local target, as `--local` chose.
     pub(crate) target: Target,
 }
@@ -58,7 +52,15 @@ impl Context {
             ..AwsOptions::default()
         };
         let target = Target::new(global.local, &workspace, options);
-        Ok(Self { global, host, workspace, target })
+        let run = TargetContext {
+            host,
+            workspace,
+            profile: global.profile.clone(),
+            region: global.region.clone(),
+            architecture: global.arch,
+            qualifier: global.bootstrap.qualifier.clone(),
+        };
+        Ok(Self { global, run, target })
     }
 
     /// What the command line says about the app.
@@ -74,7 +76,7 @@ impl Context {
 
     /// The project's app, built.
     pub(crate) fn app(&self) -> Result<ProjectApp> {
-        ProjectApp::load(&self.workspace, &self.app_options())
+        ProjectApp::load(&self.run.workspace, &self.app_options())
     }
 
     /// The stacks `selectors` name (the app's default stack when none).
@@ -178,36 +180,4 @@ pub(crate) async fn resolve_function(ctx: &Context, args: &FunctionArgs, want: W
     let on_target = StackOnTarget::find(ctx, args.stack.as_deref(), args.function.as_deref(), want, true).await?;
     let (spec, name) = on_target.function(ctx, args.function.as_deref(), want)?;
     Ok(Resolved { spec, name, deployed: on_target.deployed, aws: on_target.aws })
-}
-
-/// Writes each template as `<stack>.template.json` into `dir` and returns the paths.
-pub(crate) fn write_templates(assembly: &CloudAssembly, dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
-    let mut written = Vec::new();
-    for stack in &assembly.stacks {
-        let path = dir.join(stack.file_name());
-        package::zip::write_atomically(&path, stack.template_body.as_bytes())?;
-        written.push((stack.stack_name.clone(), path));
-    }
-    Ok(written)
-}
-
-/// Prints each stack's outputs and writes them all to `file` when asked.
-pub(crate) fn report_outputs(
-    ctx: &Context,
-    outputs: &BTreeMap<String, BTreeMap<String, String>>,
-    file: Option<&Path>,
-) -> Result<()> {
-    for (stack, values) in outputs {
-        ctx.host.notify(Event::Outputs { stack: stack.clone(), outputs: values.clone() });
-    }
-    if let Some(path) = file {
-        let mut text = serde_json::to_string_pretty(outputs).unwrap_or_default();
-        text.push('\n');
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
-        }
-        std::fs::write(path, text).map_err(|e| DeployerError::io("write", path, e))?;
-    }
-    Ok(())
 }

@@ -33,6 +33,6 @@ pub(crate) async fn run(ctx: &Context, args: &ReplayArgs) -> Result<()> {
         )),
         Verdict::Failed { detail } => Some(format!("cannot replay {arn}: {detail}")),
     };
-    ctx.host.notify(Event::Replay { report });
+    ctx.run.host.notify(Event::Replay { report });
     failure.map_or(Ok(()), |message| Err(DeployerError::ReplayDiverged(message)))
 }

@@ -8,5 +8,5 @@ use super::Context;
 /// Runs `status`.
 pub(crate) async fn run(ctx: &Context, args: &StatusArgs) -> Result<()> {
     let selection = ctx.selection(&args.selectors.stacks)?;
-    ctx.target.status(ctx, &selection).await
+    ctx.target.status(&ctx.run, &selection).await
 }

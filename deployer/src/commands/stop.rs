@@ -21,6 +21,6 @@ pub(crate) async fn run(ctx: &Context, args: &StopArgs) -> Result<()> {
         });
     }
     let stopped_at = api::stop(lambda, &arn).await?;
-    ctx.host.notify(Event::ExecutionStopped { execution: arn, stopped_at });
+    ctx.run.host.notify(Event::ExecutionStopped { execution: arn, stopped_at });
     Ok(())
 }

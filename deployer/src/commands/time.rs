@@ -23,7 +23,7 @@ pub(crate) async fn run(ctx: &Context, args: &TimeArgs) -> Result<()> {
         TimeAction::Next => local::ClockMove::Next,
     };
     let reading = local.move_clock(how).await?;
-    ctx.host.notify(Event::ClockMoved {
+    ctx.run.host.notify(Event::ClockMoved {
         now: Timestamp(reading.now_ms),
         moved_ms: reading.moved_ms,
         fired: reading.fired,

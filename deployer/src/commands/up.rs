@@ -2,7 +2,7 @@
 
 use crate::cli::{ClockArg, UpArgs};
 use crate::error::{DeployerError, Result};
-use crate::target::Target;
+use crate::target::{Target, UpOptions};
 
 use super::Context;
 
@@ -20,11 +20,22 @@ pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
         });
     }
     let selection = ctx.selection(&args.selectors.stacks)?;
+    let options = UpOptions {
+        require_approval: args.require_approval,
+        outputs_file: args.outputs_file.clone(),
+        execution_policies: args.bootstrap.execution_policies.clone(),
+        skip_time: args.skip_time,
+        clock: match args.clock {
+            Some(ClockArg::Manual) => ::local::ClockMode::Manual,
+            Some(ClockArg::Wall) | None => ::local::ClockMode::Wall,
+        },
+        no_credentials: args.no_credentials,
+    };
     match &ctx.target {
         Target::Local(local) if args.watch => {
-            let session = local.start(ctx, &selection, args).await?;
-            crate::watch::run(ctx, local, &selection, args, session).await
+            let session = local.start(&ctx.run, &selection, &options).await?;
+            crate::watch::run(&ctx.run, local, &selection, &options, session).await
         }
-        target => target.up(ctx, &selection, args).await,
+        target => target.up(&ctx.run, &selection, &options).await,
     }
 }

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use crate::durable::model::{ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
-use crate::durable::timeline::{InvocationOutcome, OperationRow, Row, operation_event};
+use crate::payloads::executions::{ExecutionDetail, ExecutionSummary, HistoryEvent, Timestamp};
+use crate::payloads::timeline::{InvocationOutcome, OperationRow, Row, operation_event};
 
 /// Characters a result, input or error cell keeps on a terminal.
 pub(crate) const TERMINAL_CELL: usize = 60;

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cfn::change_set::PlannedChange;
-use crate::cfn::template_diff::ResourceChange;
-use crate::durable::Timestamp;
+use crate::payloads::changes::PlannedChange;
+use crate::payloads::changes::ResourceChange;
+use crate::payloads::executions::Timestamp;
 
 /// How an event is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -267,21 +267,21 @@ pub(crate) enum Event {
         /// The status filter, empty for all.
         statuses: Vec<String>,
         /// The executions.
-        executions: Vec<crate::durable::ExecutionSummary>,
+        executions: Vec<crate::payloads::executions::ExecutionSummary>,
     },
     /// One durable execution: its state, then its operations and invocations in order.
     History {
         /// The execution.
-        execution: crate::durable::ExecutionDetail,
+        execution: crate::payloads::executions::ExecutionDetail,
         /// Its timeline.
-        rows: Vec<crate::durable::Row>,
+        rows: Vec<crate::payloads::timeline::Row>,
     },
     /// Something happened in a durable execution being followed.
     ExecutionActivity {
         /// The execution's ARN.
         execution: String,
         /// The history event.
-        activity: crate::durable::HistoryEvent,
+        activity: crate::payloads::executions::HistoryEvent,
     },
     /// A durable execution was started without waiting for it.
     ExecutionStarted {
@@ -327,7 +327,7 @@ pub(crate) enum Event {
         /// The execution's ARN.
         execution: String,
         /// When the service stopped it.
-        stopped_at: Option<crate::durable::Timestamp>,
+        stopped_at: Option<crate::payloads::executions::Timestamp>,
     },
 }
 

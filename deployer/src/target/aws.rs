@@ -8,7 +8,9 @@ use constructs::{AssetSource, AssetSpec, CloudAssembly};
 
 use super::aws_bootstrap::{Bootstrap, chosen_policies};
 use super::{Deployed, DownScope};
+use super::{TargetContext, UpOptions, report_outputs};
 use crate::app::Selection;
+use crate::app::write_templates;
 use crate::assets::{self, PlannedAsset};
 use crate::aws::{Aws, AwsOptions};
 use crate::bootstrap::BootstrapConfig;
@@ -19,8 +21,6 @@ use crate::cfn::deploy::{DeployOutcome, DeployRequest, Limits, MAX_TEMPLATE_BODY
 use crate::cfn::destroy::{EMPTY_BUCKET_LIMIT, destroy_stack, empty_bucket};
 use crate::cfn::monitor::WATCH_LIMIT;
 use crate::cfn::{replacement, stack, template_diff};
-use crate::cli::UpArgs;
-use crate::commands::{Context, report_outputs, write_templates};
 use crate::error::{DeployerError, Result};
 use crate::interrupt::Interrupt;
 use crate::io::Event;
@@ -45,7 +45,7 @@ impl AwsTarget {
     }
 
     /// `up`.
-    pub(crate) async fn up(&self, ctx: &Context, selection: &Selection, args: &UpArgs) -> Result<()> {
+    pub(crate) async fn up(&self, ctx: &TargetContext, selection: &Selection, args: &UpOptions) -> Result<()> {
         let _locks = selection
             .names()
             .iter()
@@ -59,7 +59,7 @@ impl AwsTarget {
                     .into(),
             });
         });
-        let target = BuildTarget::Lambda(ctx.global.arch);
+        let target = BuildTarget::Lambda(ctx.architecture);
         let planned = assets::plan(&ctx.workspace, &selection.assets(), target)?;
         let manifest = assets::manifest(&planned);
         let objects = assets::objects(&planned);
@@ -72,9 +72,9 @@ impl AwsTarget {
         let aws = self.connect().await?;
         let caller = aws.caller().await?;
         check_environment(selection.app().environment(), &caller.account, &aws.region)?;
-        let deployed_bootstrap = Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?;
+        let deployed_bootstrap = Bootstrap::read(&aws.cfn, &ctx.qualifier, &caller).await?;
         // The execution role's policies: as given now, else as chosen when the bootstrap was last deployed.
-        let policies = chosen_policies(&args.bootstrap.execution_policies, deployed_bootstrap.as_ref());
+        let policies = chosen_policies(&args.execution_policies, deployed_bootstrap.as_ref());
         let bootstrap_config = bootstrap_config(ctx, policies, deployed_bootstrap.as_ref());
         let assembly = selection.synth_with_bootstrap(&manifest, &bootstrap_config)?;
         write_templates(&assembly, &ctx.workspace.synth_dir())?;
@@ -125,13 +125,12 @@ impl AwsTarget {
             limits: Limits::default(),
         };
         deploy_stack(&aws, &request, host).await?;
-        let bootstrap =
-            Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, &caller).await?.ok_or_else(|| {
-                DeployerError::DeployFailed(format!(
-                    "the bootstrap stack {} is gone right after its deployment",
-                    bootstrap_stack.stack_name
-                ))
-            })?;
+        let bootstrap = Bootstrap::read(&aws.cfn, &ctx.qualifier, &caller).await?.ok_or_else(|| {
+            DeployerError::DeployFailed(format!(
+                "the bootstrap stack {} is gone right after its deployment",
+                bootstrap_stack.stack_name
+            ))
+        })?;
         let bucket = bootstrap.require_bucket(&caller.account)?;
         let execution_role = bootstrap.require_execution_role()?.to_owned();
         host.notify(Event::Stage {
@@ -217,7 +216,7 @@ impl AwsTarget {
 
     /// `down`: the selected stacks (the pattern's by default), or with `--all` every stack of the app that exists,
     /// then the asset bucket's objects and the bootstrap stack.
-    pub(crate) async fn down(&self, ctx: &Context, selection: &Selection, scope: DownScope) -> Result<()> {
+    pub(crate) async fn down(&self, ctx: &TargetContext, selection: &Selection, scope: DownScope) -> Result<()> {
         // Region and credentials first: a configuration error is the same whoever else is deploying, and checking
         // it takes no lock another run would then have to wait for.
         let aws = self.connect().await?;
@@ -236,7 +235,7 @@ impl AwsTarget {
             destroy_stack(&aws.cfn, name, WATCH_LIMIT, host).await?;
         }
         if scope == DownScope::All {
-            let name = &constructs::qualifier::bootstrap_stack_name(&ctx.global.bootstrap.qualifier);
+            let name = &constructs::qualifier::bootstrap_stack_name(&ctx.qualifier);
             if let Some(name) = stack::physical_id(&aws.cfn, name, crate::bootstrap::BUCKET_LOGICAL_ID).await? {
                 let bucket = AssetBucket { name, owner: aws.account_id().await? };
                 let removed = empty_bucket(&aws.s3, &bucket, EMPTY_BUCKET_LIMIT).await?;
@@ -252,8 +251,8 @@ impl AwsTarget {
 
     /// `diff`: each template against the deployed one and, with credentials, CloudFormation's change set (created
     /// and deleted, never executed). Nothing is built: the assets are named by their fingerprints.
-    pub(crate) async fn diff(&self, ctx: &Context, selection: &Selection) -> Result<()> {
-        let planned = assets::plan(&ctx.workspace, &selection.assets(), BuildTarget::Lambda(ctx.global.arch))?;
+    pub(crate) async fn diff(&self, ctx: &TargetContext, selection: &Selection) -> Result<()> {
+        let planned = assets::plan(&ctx.workspace, &selection.assets(), BuildTarget::Lambda(ctx.architecture))?;
         let aws = match self.connect().await {
             Ok(aws) => Some(aws),
             Err(e) => {
@@ -268,7 +267,7 @@ impl AwsTarget {
             None => None,
         };
         let bootstrap = match (&aws, &caller) {
-            (Some(aws), Some(caller)) => Bootstrap::read(&aws.cfn, &ctx.global.bootstrap.qualifier, caller).await?,
+            (Some(aws), Some(caller)) => Bootstrap::read(&aws.cfn, &ctx.qualifier, caller).await?,
             _ => None,
         };
         // The bootstrap as the next `up` would deploy it: with the execution policies chosen last time.
@@ -410,7 +409,7 @@ async fn published(
 /// Builds, in one cargo invocation, every cargo object that is neither published nor packaged here, and packages
 /// each as `target/deployer/assets/<name>.zip`. Returns the new zips and their sizes, by object name.
 fn build_missing(
-    ctx: &Context,
+    ctx: &TargetContext,
     objects: &[&PlannedAsset],
     published: &BTreeMap<String, bool>,
     target: BuildTarget,
@@ -428,7 +427,7 @@ fn build_missing(
     }
     ctx.host.notify(Event::Stage {
         stage: "build".into(),
-        message: format!("compiling {} function binary(ies) for provided.al2023 ({})", missing.len(), ctx.global.arch),
+        message: format!("compiling {} function binary(ies) for provided.al2023 ({})", missing.len(), ctx.architecture),
     });
     let specs: Vec<AssetSpec> =
         missing.iter().map(|o| AssetSpec { id: o.asset_id.clone(), source: o.source.clone() }).collect();
@@ -450,9 +449,13 @@ fn build_missing(
 
 /// The bootstrap as the next `up` deploys it: the execution role given `policies`, its default policy still
 /// covering the stacks `deployed` covers.
-pub(crate) fn bootstrap_config(ctx: &Context, policies: Vec<String>, deployed: Option<&Bootstrap>) -> BootstrapConfig {
+pub(crate) fn bootstrap_config(
+    ctx: &TargetContext,
+    policies: Vec<String>,
+    deployed: Option<&Bootstrap>,
+) -> BootstrapConfig {
     BootstrapConfig {
-        qualifier: ctx.global.bootstrap.qualifier.clone(),
+        qualifier: ctx.qualifier.clone(),
         execution_policies: policies,
         covered_stacks: deployed.map(|b| b.app_stacks.clone()).unwrap_or_default(),
     }
@@ -461,7 +464,7 @@ pub(crate) fn bootstrap_config(ctx: &Context, policies: Vec<String>, deployed: O
 /// The pre-flight check of `up`: the calls it is about to make, the bootstrap's included when the bootstrap stack
 /// is to be created or changed, asked of IAM's policy simulator before anything is built.
 async fn preflight_up(
-    ctx: &Context,
+    ctx: &TargetContext,
     aws: &Aws,
     caller: &crate::aws::Caller,
     assembly: &CloudAssembly,
@@ -475,7 +478,7 @@ async fn preflight_up(
         partition: caller.partition(),
         region: &aws.region,
         account: &caller.account,
-        qualifier: &ctx.global.bootstrap.qualifier,
+        qualifier: &ctx.qualifier,
         stack_id: "00000000-0000-0000-0000-000000000000",
     };
     let needs = crate::preflight::needs::for_up(

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use super::LogsRequest;
+use super::TargetContext;
 use crate::aws::{Aws, api_error, service_message};
-use crate::commands::Context;
 use crate::durable::Timestamp;
 use crate::error::Result;
 use crate::io::Event;
@@ -37,7 +37,7 @@ struct Line {
 }
 
 /// Prints the functions' log lines from `--since` (10 minutes by default), then, with `--follow`, new ones.
-pub(super) async fn logs(ctx: &Context, aws: &Aws, request: LogsRequest<'_>) -> Result<()> {
+pub(super) async fn logs(ctx: &TargetContext, aws: &Aws, request: LogsRequest<'_>) -> Result<()> {
     let groups: Vec<(String, String)> = request
         .functions
         .iter()

@@ -2,11 +2,11 @@
 //! stack published of each (its `AWS::Lambda::Version` resource; earlier versions are retained outside the stack)
 //! and where each alias points (`GetAlias`).
 
+use super::TargetContext;
 use super::aws::{AwsTarget, deployed};
 use crate::app::Selection;
 use crate::aws::{Aws, api_error, service_message};
 use crate::cfn::stack;
-use crate::commands::Context;
 use crate::durable::Timestamp;
 use crate::error::Result;
 use crate::functions::{FunctionSpec, catalog};
@@ -14,7 +14,7 @@ use crate::io::Event;
 use crate::io::message::{AliasStatus, FunctionStatus};
 
 /// Reports one [`Event::StackStatus`] per selected stack.
-pub(super) async fn status(target: &AwsTarget, ctx: &Context, selection: &Selection) -> Result<()> {
+pub(super) async fn status(target: &AwsTarget, ctx: &TargetContext, selection: &Selection) -> Result<()> {
     let aws = target.connect().await?;
     let assembly = selection.synth_for_names();
     for synthesized in assembly.stacks.iter().filter(|s| s.kind == constructs::StackKind::App) {

@@ -12,11 +12,10 @@ use constructs::{AssetManifest, AssetSpec, ResolvedAsset, SynthesizedStack};
 use local::{DaemonCommand, DeployOutcome, DeployRequest, Notice, ServiceAction, StackTemplate};
 
 use super::{Deployed, DownScope, LogsRequest, not_emulated};
+use super::{TargetContext, UpOptions, report_outputs};
 use crate::app::Selection;
 use crate::aws::{Aws, AwsOptions};
 use crate::build::{self, BuildOutput, BuildTarget};
-use crate::cli::UpArgs;
-use crate::commands::{Context, report_outputs};
 use crate::durable::Timestamp;
 use crate::error::{DeployerError, Result};
 use crate::io::Event;
@@ -57,12 +56,17 @@ impl LocalTarget {
 
     /// `up --local`: builds the selected stacks' functions for this machine, adds or updates those stacks in the
     /// local service (starting it if needed) and prints their outputs and the endpoint.
-    pub(crate) async fn up(&self, ctx: &Context, selection: &Selection, args: &UpArgs) -> Result<()> {
+    pub(crate) async fn up(&self, ctx: &TargetContext, selection: &Selection, args: &UpOptions) -> Result<()> {
         self.start(ctx, selection, args).await.map(|_| ())
     }
 
     /// `up --local`, returning what a watch needs to redeploy: the functions' credentials and the binaries built.
-    pub(crate) async fn start(&self, ctx: &Context, selection: &Selection, args: &UpArgs) -> Result<LocalSession> {
+    pub(crate) async fn start(
+        &self,
+        ctx: &TargetContext,
+        selection: &Selection,
+        args: &UpOptions,
+    ) -> Result<LocalSession> {
         let credentials = Self::credentials(ctx, args).await;
         let mut built = LocalBuild::default();
         let assets = selection.assets();
@@ -76,11 +80,11 @@ impl LocalTarget {
     }
 
     /// The credentials the functions get: the user's (unless `--no-credentials`), else placeholders, said once.
-    async fn credentials(ctx: &Context, args: &UpArgs) -> Option<local::service::Credentials> {
+    async fn credentials(ctx: &TargetContext, args: &UpOptions) -> Option<local::service::Credentials> {
         if args.no_credentials {
             return None;
         }
-        let found = crate::aws::user_credentials(ctx.global.profile.as_deref()).await;
+        let found = crate::aws::user_credentials(ctx.profile.as_deref()).await;
         if found.is_none() {
             ctx.host.notify(Event::Info {
                 message: "no AWS credentials found: functions get placeholder keys (their calls to other AWS \
@@ -94,9 +98,9 @@ impl LocalTarget {
     /// Builds the functions of `assets` into `built`, synthesizes the selected stacks and deploys them.
     async fn build_and_deploy(
         &self,
-        ctx: &Context,
+        ctx: &TargetContext,
         selection: &Selection,
-        args: &UpArgs,
+        args: &UpOptions,
         credentials: Option<&local::service::Credentials>,
         assets: &[AssetSpec],
         built: &mut LocalBuild,
@@ -110,8 +114,8 @@ impl LocalTarget {
     /// reports its own line).
     pub(crate) async fn deploy(
         &self,
-        ctx: &Context,
-        args: &UpArgs,
+        ctx: &TargetContext,
+        args: &UpOptions,
         credentials: Option<&local::service::Credentials>,
         stacks: &[SynthesizedStack],
         built: &LocalBuild,
@@ -142,10 +146,7 @@ impl LocalTarget {
             daemon: daemon_command()?,
             skip_time: args.skip_time,
             credentials: credentials.cloned(),
-            clock: match args.clock {
-                Some(crate::cli::ClockArg::Manual) => local::ClockMode::Manual,
-                Some(crate::cli::ClockArg::Wall) | None => local::ClockMode::Wall,
-            },
+            clock: args.clock,
         };
         let outcome = self.target.deploy(request).await?;
         for notice in &outcome.notices {
@@ -181,7 +182,7 @@ impl LocalTarget {
     /// `announce`: say what is compiled (`up`; a watch rebuild reports its own line).
     pub(crate) fn prepare(
         &self,
-        ctx: &Context,
+        ctx: &TargetContext,
         selection: &Selection,
         assets: &[AssetSpec],
         built: &mut LocalBuild,
@@ -225,7 +226,7 @@ impl LocalTarget {
     }
 
     /// `down --local`: the selected stacks, or with no stack named (or `--all`) everything and the state.
-    pub(crate) async fn down(&self, ctx: &Context, selection: &Selection, scope: DownScope) -> Result<()> {
+    pub(crate) async fn down(&self, ctx: &TargetContext, selection: &Selection, scope: DownScope) -> Result<()> {
         if scope == DownScope::Selected {
             let names = selection.names();
             let removed = self.target.remove_stacks(&names).await?;
@@ -258,7 +259,7 @@ impl LocalTarget {
     }
 
     /// `status --local`: the service, and the functions of the selected stacks.
-    pub(crate) async fn status(&self, ctx: &Context, selection: &Selection) -> Result<()> {
+    pub(crate) async fn status(&self, ctx: &TargetContext, selection: &Selection) -> Result<()> {
         let info = self.target.running().await?.ok_or(local::LocalError::NotRunning)?;
         let status = self.target.status().await?;
         let names = selection.names();
@@ -331,7 +332,7 @@ impl LocalTarget {
     }
 
     /// `logs --local`: the functions' log files, whole or from `--since`, then new lines with `--follow`.
-    pub(crate) async fn logs(&self, ctx: &Context, request: LogsRequest<'_>) -> Result<()> {
+    pub(crate) async fn logs(&self, ctx: &TargetContext, request: LogsRequest<'_>) -> Result<()> {
         let files: Vec<(String, PathBuf)> = request
             .functions
             .iter()
@@ -406,7 +407,7 @@ fn store_each_once(
 }
 
 /// Reports one log line, unless `execution` is given and the line does not name it.
-fn emit(ctx: &Context, function: &str, timestamp: Option<Timestamp>, message: String, execution: Option<&str>) {
+fn emit(ctx: &TargetContext, function: &str, timestamp: Option<Timestamp>, message: String, execution: Option<&str>) {
     if execution.is_some_and(|arn| !names_execution(&message, arn)) {
         return;
     }
@@ -475,15 +476,17 @@ fn notice_text(notice: &Notice) -> String {
     }
 }
 
-fn region(ctx: &Context) -> String {
-    ctx.global
-        .region
+fn region(ctx: &TargetContext) -> String {
+    ctx.region
         .clone()
         .or_else(|| std::env::var("AWS_REGION").ok())
         .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| "us-east-1".to_owned())
 }
+
+/// The hidden subcommand of this binary that runs the local service.
+pub(crate) const DAEMON_SUBCOMMAND: &str = "local-daemon";
 
 /// This very binary, run with the hidden `local-daemon` subcommand: `/proc/self/exe` where it exists, so a rebuild
 /// that replaced the file since we started still runs the same program.
@@ -494,12 +497,12 @@ fn daemon_command() -> Result<DaemonCommand> {
     } else {
         std::env::current_exe().map_err(|e| DeployerError::io("find", "the deployer's own executable", e))?
     };
-    Ok(DaemonCommand { program, args: vec![crate::cli::LOCAL_DAEMON.into()], env: vec![] })
+    Ok(DaemonCommand { program, args: vec![DAEMON_SUBCOMMAND.into()], env: vec![] })
 }
 
 /// The hidden service process: serves until stopped.
-pub(crate) async fn daemon(args: &crate::cli::LocalDaemonArgs) -> Result<()> {
-    local::supervisor::daemon::run(local::supervisor::StateDir::new(args.state_dir.clone())).await.map_err(Into::into)
+pub(crate) async fn daemon(state_dir: PathBuf) -> Result<()> {
+    local::supervisor::daemon::run(local::supervisor::StateDir::new(state_dir)).await.map_err(Into::into)
 }
 
 #[cfg(test)]

@@ -13,14 +13,53 @@ pub(crate) mod local;
 mod not_emulated;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use constructs::Architecture;
 
 use crate::app::Selection;
 use crate::aws::Aws;
-use crate::cli::UpArgs;
-use crate::commands::Context;
-use crate::error::Result;
+use crate::cfn::approval::RequireApproval;
+use crate::error::{DeployerError, Result};
 use crate::functions::FunctionSpec;
+use crate::io::{Event, Host};
+use crate::workspace::Workspace;
+
+/// What a target's operations run with, whichever command asks: where output goes, the workspace, and the global
+/// options a target reads. Commands make it from the command line; a target never reads the CLI's types.
+pub(crate) struct TargetContext {
+    /// Where output goes.
+    pub(crate) host: Arc<dyn Host>,
+    /// The cargo workspace.
+    pub(crate) workspace: Workspace,
+    /// The AWS profile (`--profile`): the local target hands its credentials to the functions.
+    pub(crate) profile: Option<String>,
+    /// The region `--region` names, when it does: the local target's ARNs use it.
+    pub(crate) region: Option<String>,
+    /// The functions' architecture.
+    pub(crate) architecture: Architecture,
+    /// Which bootstrap the app deploys with.
+    pub(crate) qualifier: String,
+}
+
+/// How `up` deploys, on either target.
+#[derive(Debug, Clone)]
+pub(crate) struct UpOptions {
+    /// When a change set waits for the user's approval (AWS).
+    pub(crate) require_approval: RequireApproval,
+    /// Where the stacks' outputs are also written, as JSON.
+    pub(crate) outputs_file: Option<PathBuf>,
+    /// The bootstrap's execution role policies as given now (AWS; empty: as chosen before, else the default).
+    pub(crate) execution_policies: Vec<String>,
+    /// Leave the local target's clock settings as they are (`--skip-time`).
+    pub(crate) skip_time: bool,
+    /// The local target's clock.
+    pub(crate) clock: ::local::ClockMode,
+    /// Give the local functions placeholder credentials, not the user's.
+    pub(crate) no_credentials: bool,
+}
 
 /// AWS, or the local target.
 pub(crate) enum Target {
@@ -79,7 +118,7 @@ impl Target {
     }
 
     /// Deploys the selected stacks (`up`).
-    pub(crate) async fn up(&self, ctx: &Context, selection: &Selection, args: &UpArgs) -> Result<()> {
+    pub(crate) async fn up(&self, ctx: &TargetContext, selection: &Selection, args: &UpOptions) -> Result<()> {
         match self {
             Self::Aws(aws) => aws.up(ctx, selection, args).await,
             Self::Local(local) => local.up(ctx, selection, args).await,
@@ -87,7 +126,7 @@ impl Target {
     }
 
     /// Removes the selected stacks, or what `scope` says (`down`).
-    pub(crate) async fn down(&self, ctx: &Context, selection: &Selection, scope: DownScope) -> Result<()> {
+    pub(crate) async fn down(&self, ctx: &TargetContext, selection: &Selection, scope: DownScope) -> Result<()> {
         match self {
             Self::Aws(aws) => aws.down(ctx, selection, scope).await,
             Self::Local(local) => local.down(ctx, selection, scope).await,
@@ -95,7 +134,7 @@ impl Target {
     }
 
     /// Shows what `up` would change (`diff`).
-    pub(crate) async fn diff(&self, ctx: &Context, selection: &Selection) -> Result<()> {
+    pub(crate) async fn diff(&self, ctx: &TargetContext, selection: &Selection) -> Result<()> {
         match self {
             Self::Aws(aws) => aws.diff(ctx, selection).await,
             Self::Local(_) => local::LocalTarget::diff(),
@@ -103,7 +142,7 @@ impl Target {
     }
 
     /// Shows the selected stacks as deployed (`status`).
-    pub(crate) async fn status(&self, ctx: &Context, selection: &Selection) -> Result<()> {
+    pub(crate) async fn status(&self, ctx: &TargetContext, selection: &Selection) -> Result<()> {
         match self {
             Self::Aws(aws) => aws_status::status(aws, ctx, selection).await,
             Self::Local(local) => local.status(ctx, selection).await,
@@ -133,10 +172,30 @@ impl Target {
     }
 
     /// Prints the functions' logs (`logs`).
-    pub(crate) async fn logs(&self, ctx: &Context, aws: &Aws, request: LogsRequest<'_>) -> Result<()> {
+    pub(crate) async fn logs(&self, ctx: &TargetContext, aws: &Aws, request: LogsRequest<'_>) -> Result<()> {
         match self {
             Self::Aws(_) => aws_logs::logs(ctx, aws, request).await,
             Self::Local(local) => local.logs(ctx, request).await,
         }
     }
+}
+
+/// Prints each stack's outputs and writes them all to `file` when asked.
+pub(crate) fn report_outputs(
+    ctx: &TargetContext,
+    outputs: &BTreeMap<String, BTreeMap<String, String>>,
+    file: Option<&Path>,
+) -> Result<()> {
+    for (stack, values) in outputs {
+        ctx.host.notify(Event::Outputs { stack: stack.clone(), outputs: values.clone() });
+    }
+    if let Some(path) = file {
+        let mut text = serde_json::to_string_pretty(outputs).unwrap_or_default();
+        text.push('\n');
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DeployerError::io("create", dir, e))?;
+        }
+        std::fs::write(path, text).map_err(|e| DeployerError::io("write", path, e))?;
+    }
+    Ok(())
 }

@@ -16,22 +16,21 @@ use constructs::{AssetSource, AssetSpec};
 
 use self::sources::{Binary, Snapshot};
 use crate::app::Selection;
-use crate::cli::UpArgs;
-use crate::commands::Context;
 use crate::error::Result;
 use crate::interrupt::Interrupt;
 use crate::io::Event;
 use crate::target::local::{LocalSession, LocalTarget};
+use crate::target::{TargetContext, UpOptions};
 
 /// How often the sources are read: short against the build it triggers, and cheap (a few dozen small files).
 const POLL_EVERY: Duration = Duration::from_millis(100);
 
 /// Watches until Ctrl-C, redeploying each change into `local`. `session` is what the first `up --local` built.
 pub(crate) async fn run(
-    ctx: &Context,
+    ctx: &TargetContext,
     local: &LocalTarget,
     selection: &Selection,
-    args: &UpArgs,
+    args: &UpOptions,
     session: LocalSession,
 ) -> Result<()> {
     let LocalSession { credentials, mut built } = session;

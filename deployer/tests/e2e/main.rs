@@ -16,6 +16,7 @@ mod local;
 mod moto;
 mod readme;
 mod running;
+mod structure;
 mod support;
 mod testing;
 mod toolkit;

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::model::{ErrorInfo, HistoryEvent, Timestamp};
+use super::executions::{ErrorInfo, HistoryEvent, Timestamp};
 
 /// One row of an execution's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
