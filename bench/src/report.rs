@@ -114,13 +114,13 @@ pub fn write_json(path: &Path, command: &str, machine: &Machine, runs: usize, fi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Target;
+    use crate::stats::Goal;
 
     #[test]
     fn the_table_shows_median_spread_and_the_target_verdict() {
         let figures = vec![
-            Figure::new("functions", "cold start processor", "ms", vec![3.0, 4.0, 9.0]).target(Target::AtMost(10.0)),
-            Figure::new("noop-up", "uploads", "count", vec![1.0]).target(Target::Exactly(0.0)),
+            Figure::new("functions", "cold start processor", "ms", vec![3.0, 4.0, 9.0]).target(Goal::AtMost(10.0)),
+            Figure::new("noop-up", "uploads", "count", vec![1.0]).target(Goal::Exactly(0.0)),
         ];
         let text = table(&figures);
         assert!(text.contains("| functions | cold start processor | 4 ms | 3–9 | - | 3 | ≤ 10 | yes |"), "{text}");

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 /// A target a figure must meet.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Target {
+pub enum Goal {
     /// The median must be at most this.
     AtMost(f64),
     /// The median must be at least this (throughput ratios).
@@ -13,7 +13,7 @@ pub enum Target {
     Exactly(f64),
 }
 
-impl Target {
+impl Goal {
     fn met(self, median: f64) -> bool {
         match self {
             Self::AtMost(limit) => median <= limit,
@@ -43,7 +43,7 @@ pub struct Figure {
     /// One value per run (or per request, for latencies).
     pub samples: Vec<f64>,
     /// What it should be.
-    pub target: Option<Target>,
+    pub target: Option<Goal>,
     /// Where it came from or why it is what it is.
     pub note: String,
 }
@@ -114,7 +114,7 @@ impl Figure {
 
     /// Sets the target.
     #[must_use]
-    pub fn target(mut self, target: Target) -> Self {
+    pub fn target(mut self, target: Goal) -> Self {
         self.target = Some(target);
         self
     }
@@ -139,7 +139,7 @@ impl Figure {
 
     /// The target as text, `-` without one.
     pub fn target_text(&self) -> String {
-        self.target.map_or_else(|| "-".to_owned(), Target::text)
+        self.target.map_or_else(|| "-".to_owned(), Goal::text)
     }
 
     /// The figure as JSON, with its summary and every sample.
@@ -157,7 +157,7 @@ impl Figure {
             "p90": finite(s.p90),
             "p99": finite(s.p99),
             "samples": self.samples,
-            "target": self.target.map(Target::text),
+            "target": self.target.map(Goal::text),
             "met": self.met(),
             "note": self.note,
         })
@@ -195,12 +195,12 @@ mod tests {
 
     #[test]
     fn targets_are_checked_on_the_median() {
-        let f = Figure::new("s", "n", "ms", vec![1.0, 2.0, 30.0]).target(Target::AtMost(2.0));
+        let f = Figure::new("s", "n", "ms", vec![1.0, 2.0, 30.0]).target(Goal::AtMost(2.0));
         assert_eq!(f.met(), Some(true));
-        let zero = Figure::new("s", "n", "count", vec![0.0, 1.0, 1.0]).target(Target::Exactly(0.0));
+        let zero = Figure::new("s", "n", "count", vec![0.0, 1.0, 1.0]).target(Goal::Exactly(0.0));
         assert_eq!(zero.met(), Some(false));
-        assert_eq!(Figure::new("s", "n", "ms", vec![]).target(Target::AtMost(1.0)).met(), None);
-        let ratio = Figure::new("s", "n", "x", vec![9.0, 12.0, 15.0]).target(Target::AtLeast(10.0));
+        assert_eq!(Figure::new("s", "n", "ms", vec![]).target(Goal::AtMost(1.0)).met(), None);
+        let ratio = Figure::new("s", "n", "x", vec![9.0, 12.0, 15.0]).target(Goal::AtLeast(10.0));
         assert_eq!((ratio.met(), ratio.target_text().as_str()), (Some(true), "≥ 10"));
     }
 }

@@ -29,7 +29,7 @@ pub mod service;
 pub mod supervisor;
 mod time;
 
-pub use supervisor::{DaemonCommand, DeployOutcome, DeployRequest, LocalTarget, Notice, ServiceAction, StackTemplate};
+pub use supervisor::{DaemonCommand, DeployOutcome, DeployRequest, Notice, ServiceAction, StackTemplate, Supervisor};
 
 pub use error::LocalError;
 pub use protocol::{ClockMode, ClockMove, ClockReading};

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use crate::deployer;
 use crate::env::{find_tool, ms, run_timed, tools_path, workspace_copy, workspace_root};
 use crate::error::{Context, Result};
-use crate::stats::{Figure, Target, summarize};
+use crate::stats::{Figure, Goal, summarize};
 
 use super::Options;
 
@@ -81,7 +81,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
             let limit = if function == "orchestrator" { 4.0 } else { 1.0 };
             figures.push(
                 Figure::new(SUITE, format!("{arch}: {function} zip"), "MiB", vec![bytes / MIB])
-                    .target(Target::AtMost(limit))
+                    .target(Goal::AtMost(limit))
                     .note(
                         "deterministic zip the deployer publishes (`deployer up` against moto), deflate of the stripped binary",
                     ),
@@ -199,7 +199,7 @@ fn cargo_lambda(options: &Options, work: &Path, ours: &Ours) -> Result<Vec<Figur
         figures.push(Figure::new(SUITE, format!("cargo-lambda arm64: {function} zip"), "MiB", vec![theirs / MIB]));
         figures.push(
             Figure::new(SUITE, format!("ratio ours / cargo-lambda: {function} zip"), "x", vec![our_bytes / theirs])
-                .target(Target::AtMost(1.0)),
+                .target(Goal::AtMost(1.0)),
         );
     }
     Ok(figures)

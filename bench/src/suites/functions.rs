@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::env::{cargo_niced, ms, own_target, run_timed, workspace_root};
 use crate::error::{Context, Error, Result};
 use crate::runtime_api::{ProcessRun, run_process};
-use crate::stats::{Figure, Target};
+use crate::stats::{Figure, Goal};
 
 const SUITE: &str = "functions";
 
@@ -41,7 +41,7 @@ pub fn run(runs: usize) -> Result<Vec<Figure>> {
         let source = binary.display().to_string();
         figures.push(
             Figure::new(SUITE, format!("{function}: cold start to first response"), "ms", pick(|s| s.first_response_ms))
-                .target(Target::AtMost(10.0))
+                .target(Goal::AtMost(10.0))
                 .note(format!(
                     "{source}; process spawn to the first POST /response on the harness's Runtime API{}; first response: {body}",
                     if function == "orchestrator" {
@@ -55,7 +55,7 @@ pub fn run(runs: usize) -> Result<Vec<Figure>> {
         figures.push(Figure::new(SUITE, format!("{function}: warm invocation"), "ms", pick(|s| s.warm_ms)));
         figures.push(
             Figure::new(SUITE, format!("{function}: peak RSS"), "MiB", pick(|s| s.peak_rss_mib))
-                .target(Target::AtMost(16.0))
+                .target(Goal::AtMost(16.0))
                 .note("VmHWM from /proc/<pid>/status after two invocations"),
         );
     }
@@ -74,7 +74,7 @@ pub fn run(runs: usize) -> Result<Vec<Figure>> {
                 "ms",
                 samples.iter().map(|s| s.first_response_ms).collect(),
             )
-            .target(Target::AtMost(10.0))
+            .target(Goal::AtMost(10.0))
             .note(format!("SSL_CERT_FILE={}: no per-certificate folder, as on Amazon Linux 2023", bundle.display())),
         );
     }

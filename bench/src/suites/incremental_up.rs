@@ -9,7 +9,7 @@ use crate::deployer::{self, moto_env};
 use crate::env::{ms, workspace_copy};
 use crate::error::{Context, Error, Result};
 use crate::moto::Moto;
-use crate::stats::{Figure, Target};
+use crate::stats::{Figure, Goal};
 
 use super::Options;
 use super::noop_up::{describe, phases};
@@ -82,10 +82,10 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
             .note("cargo zigbuild --release (processor recompiles and links with thin LTO), zip + SHA-256"),
         Figure::new(SUITE, "  phase: publish + deploy", "s", deploy)
             .note(format!("moto calls of the last run: {last_calls}")),
-        Figure::new(SUITE, "assets uploaded", "count", uploads).target(Target::Exactly(1.0)),
+        Figure::new(SUITE, "assets uploaded", "count", uploads).target(Goal::Exactly(1.0)),
         Figure::new(SUITE, "bytes uploaded", "MiB", bytes),
         Figure::new(SUITE, "resources in the change set", "count", updated)
-            .target(Target::Exactly(2.0))
+            .target(Goal::Exactly(2.0))
             .note(format!("last change set: {last_changes}")),
         Figure::new(SUITE, "AWS API calls", "count", calls),
     ])

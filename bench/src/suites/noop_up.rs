@@ -10,7 +10,7 @@ use crate::deployer::{self, DeployerRun, moto_env};
 use crate::env::{ms, run_timed, workspace_root};
 use crate::error::Result;
 use crate::moto::{Logged, Moto};
-use crate::stats::{Figure, Target};
+use crate::stats::{Figure, Goal};
 
 use super::Options;
 
@@ -56,7 +56,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
     }
     Ok(vec![
         Figure::new(SUITE, "first up (create both stacks)", "ms", vec![ms(first.elapsed)]).note(format!("deployer: {how}")),
-        Figure::new(SUITE, "no-op up: wall time", "ms", wall).target(Target::AtMost(1000.0)).note(
+        Figure::new(SUITE, "no-op up: wall time", "ms", wall).target(Goal::AtMost(1000.0)).note(
             "a no-op up runs no cargo: every asset is named by the fingerprint of its build inputs and already published",
         ),
         Figure::new(SUITE, "  phase: start-up to the bootstrap stage", "ms", startup).note(
@@ -65,10 +65,10 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         Figure::new(SUITE, "  phase: bootstrap, publish and deploy checks", "ms", deploy)
             .note(format!("bootstrap stage event to exit; moto calls of the last run: {}", describe(&last_calls))),
         Figure::new(SUITE, "  cargo metadata alone", "ms", metadata),
-        Figure::new(SUITE, "assets built", "count", built).target(Target::Exactly(0.0)),
+        Figure::new(SUITE, "assets built", "count", built).target(Goal::Exactly(0.0)),
         Figure::new(SUITE, "AWS API calls", "count", calls).note("requests in moto's log during the run"),
-        Figure::new(SUITE, "uploads", "count", uploads).target(Target::Exactly(0.0)),
-        Figure::new(SUITE, "change sets executed", "count", change_sets).target(Target::Exactly(0.0)),
+        Figure::new(SUITE, "uploads", "count", uploads).target(Goal::Exactly(0.0)),
+        Figure::new(SUITE, "change sets executed", "count", change_sets).target(Goal::Exactly(0.0)),
     ])
 }
 

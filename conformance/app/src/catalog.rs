@@ -163,7 +163,7 @@ impl Requirement {
     }
 
     /// The invoke targets its handler calls.
-    pub fn targets(self) -> Vec<&'static Target> {
+    pub fn targets(self) -> Vec<&'static InvokedFunction> {
         let id = self.id();
         let names = INVOKE_TARGETS.iter().find(|(candidate, _)| *candidate == id).map_or(&[][..], |(_, t)| *t);
         TARGETS.iter().filter(|t| names.contains(&t.logical_id)).collect()
@@ -199,7 +199,7 @@ pub const NOT_APPLICABLE: &[(&str, &str)] = &[
 
 /// A plain function the invoke suite calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Target {
+pub struct InvokedFunction {
     /// Its logical id.
     pub logical_id: &'static str,
     /// Its `CONFORMANCE_HANDLER`.
@@ -213,29 +213,29 @@ pub struct Target {
 }
 
 /// The invoke suite's targets.
-pub const TARGETS: &[Target] = &[
-    Target {
+pub const TARGETS: &[InvokedFunction] = &[
+    InvokedFunction {
         logical_id: "InvokeEchoTarget",
         handler: "target-echo",
         env: "ECHO_FUNCTION_NAME",
         tenant_isolated: false,
         description: "Conformance invoke target: returns its input",
     },
-    Target {
+    InvokedFunction {
         logical_id: "InvokeFailingTarget",
         handler: "target-failing",
         env: "FAILING_FUNCTION_NAME",
         tenant_isolated: false,
         description: "Conformance invoke target: always fails",
     },
-    Target {
+    InvokedFunction {
         logical_id: "InvokeMeasureTarget",
         handler: "target-measure",
         env: "MEASURE_FUNCTION_NAME",
         tenant_isolated: false,
         description: "Conformance invoke target: returns the size of its input",
     },
-    Target {
+    InvokedFunction {
         logical_id: "InvokeTenantEchoTarget",
         handler: "target-echo",
         env: "TENANT_ECHO_FUNCTION_NAME",

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use self::catalog::{Requirement, Suite, TARGETS, Target};
+use self::catalog::{InvokedFunction, Requirement, Suite, TARGETS};
 use constructs::reference::{Expr, FunctionRef, LogGroupRef, Reference, RoleRef, Sub};
 use constructs::resources::iam::{Policy, PolicyDocument, Role, Statement};
 use constructs::resources::lambda::{DurableConfig, Function};
@@ -257,7 +257,12 @@ fn add_durable(
 }
 
 /// Adds a plain invoke target.
-fn add_target(stack: &mut Stack, config: Settings, target: &Target, role: &RoleRef) -> Result<Added, SynthError> {
+fn add_target(
+    stack: &mut Stack,
+    config: Settings,
+    target: &InvokedFunction,
+    role: &RoleRef,
+) -> Result<Added, SynthError> {
     let mut function = Function::new(code(), role)
         .timeout_seconds(TARGET_TIMEOUT_SECONDS)
         .env(HANDLER_ENV, target.handler)

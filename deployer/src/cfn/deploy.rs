@@ -38,7 +38,7 @@ impl Default for Limits {
 
 /// One stack to deploy.
 #[derive(Debug, Clone)]
-pub(crate) struct DeployRequest<'a> {
+pub(crate) struct StackDeployRequest<'a> {
     /// Stack name.
     pub stack: &'a str,
     /// The template as JSON (compared with the deployed one).
@@ -63,7 +63,7 @@ pub(crate) struct DeployRequest<'a> {
 
 /// How deploying a stack ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DeployOutcome {
+pub(crate) enum StackDeployOutcome {
     /// The stack already matched: nothing was created or executed.
     NoChanges {
         /// Its outputs.
@@ -79,7 +79,7 @@ pub(crate) enum DeployOutcome {
 }
 
 /// Whether the deployed stack already is what `request` asks for.
-pub(crate) fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: &DeployRequest<'_>) -> bool {
+pub(crate) fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: &StackDeployRequest<'_>) -> bool {
     let params: BTreeMap<String, String> = request.parameters.iter().cloned().collect();
     let tags: BTreeMap<String, String> = request.tags.iter().cloned().collect();
     action_for(request.stack, Some(&info.status)) == StackAction::Update
@@ -91,9 +91,9 @@ pub(crate) fn is_unchanged(info: &StackInfo, deployed: Option<&Value>, request: 
 /// Deploys one stack through a change set, reporting to `host`.
 pub(crate) async fn deploy_stack(
     aws: &crate::aws::Aws,
-    request: &DeployRequest<'_>,
+    request: &StackDeployRequest<'_>,
     host: &dyn Host,
-) -> Result<DeployOutcome> {
+) -> Result<StackDeployOutcome> {
     let cfn = &aws.cfn;
     let total = request.template.get("Resources").and_then(Value::as_object).map_or(0, serde_json::Map::len);
     loop {
@@ -138,7 +138,7 @@ pub(crate) async fn deploy_stack(
                 let deployed = if create { None } else { stack::deployed_template(cfn, request.stack).await? };
                 if let Some(info) = info.as_ref().filter(|i| is_unchanged(i, deployed.as_ref(), request)) {
                     host.notify(Event::NoChanges { stack: request.stack.to_owned() });
-                    return Ok(DeployOutcome::NoChanges { outputs: info.outputs.clone() });
+                    return Ok(StackDeployOutcome::NoChanges { outputs: info.outputs.clone() });
                 }
                 return execute_change(aws, request, create, deployed.as_ref(), total, host).await;
             }
@@ -148,12 +148,12 @@ pub(crate) async fn deploy_stack(
 
 async fn execute_change(
     aws: &crate::aws::Aws,
-    request: &DeployRequest<'_>,
+    request: &StackDeployRequest<'_>,
     create: bool,
     deployed: Option<&Value>,
     total: usize,
     host: &dyn Host,
-) -> Result<DeployOutcome> {
+) -> Result<StackDeployOutcome> {
     let cfn = &aws.cfn;
     let template = template_source(aws, request.stack, request.template_body, request.template_bucket).await?;
     let name = change_set::new_name();
@@ -172,7 +172,7 @@ async fn execute_change(
         ChangeSetOutcome::NoChanges => {
             host.notify(Event::NoChanges { stack: request.stack.to_owned() });
             let outputs = stack::describe(cfn, request.stack).await?.map(|i| i.outputs).unwrap_or_default();
-            return Ok(DeployOutcome::NoChanges { outputs });
+            return Ok(StackDeployOutcome::NoChanges { outputs });
         }
         ChangeSetOutcome::Ready { name, changes } => (name, changes),
     };
@@ -259,7 +259,7 @@ async fn execute_change(
     };
     if is_success(&watched.status) {
         let outputs = stack::describe(cfn, request.stack).await?.map(|i| i.outputs).unwrap_or_default();
-        return Ok(DeployOutcome::Deployed { status: watched.status, outputs });
+        return Ok(StackDeployOutcome::Deployed { status: watched.status, outputs });
     }
     if !watched.failures.is_empty() {
         host.notify(Event::FailureRecap { stack: request.stack.to_owned(), failures: watched.failures.clone() });
@@ -282,7 +282,7 @@ async fn execute_change(
 /// whose first one stays in `REVIEW_IN_PROGRESS`, which the watch then followed until its limit.
 async fn clear_stale_review(
     cfn: &aws_sdk_cloudformation::Client,
-    request: &DeployRequest<'_>,
+    request: &StackDeployRequest<'_>,
     status: &str,
     total: usize,
     host: &dyn Host,
@@ -316,7 +316,7 @@ async fn clear_stale_review(
 /// Deletes the stack and watches until it is gone (Ctrl-C stops the watch, not the deletion).
 async fn delete_and_wait(
     cfn: &aws_sdk_cloudformation::Client,
-    request: &DeployRequest<'_>,
+    request: &StackDeployRequest<'_>,
     total: usize,
     host: &dyn Host,
 ) -> Result<()> {
@@ -342,7 +342,7 @@ fn stopped_waiting(stack: &str, status: &str) -> DeployerError {
 /// stack is exactly as it was. Clean-up failures are reported in the message, never hidden.
 async fn abandon(
     cfn: &aws_sdk_cloudformation::Client,
-    request: &DeployRequest<'_>,
+    request: &StackDeployRequest<'_>,
     name: &str,
     create: bool,
 ) -> DeployerError {
@@ -420,8 +420,8 @@ mod tests {
 
     static NEVER: std::sync::LazyLock<Interrupt> = std::sync::LazyLock::new(Interrupt::never);
 
-    fn request(template: &Value) -> DeployRequest<'_> {
-        DeployRequest {
+    fn request(template: &Value) -> StackDeployRequest<'_> {
+        StackDeployRequest {
             stack: "app",
             template,
             template_body: "",

@@ -13,7 +13,7 @@ use aws_sdk_s3::Client as S3;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::json;
 
-use super::deploy::{DeployOutcome, DeployRequest, Limits, MAX_TEMPLATE_BODY, deploy_stack};
+use super::deploy::{Limits, MAX_TEMPLATE_BODY, StackDeployOutcome, StackDeployRequest, deploy_stack};
 use super::monitor::{EventCursor, Operation, watch};
 use super::{approval::RequireApproval, change_set};
 use crate::error::DeployerError;
@@ -389,7 +389,7 @@ async fn a_template_over_the_inline_limit_deploys_from_its_url_in_the_partition(
         ..crate::aws::Aws::unconfigured("cn-north-1")
     };
     let interrupt = Interrupt::never();
-    let request = DeployRequest {
+    let request = StackDeployRequest {
         stack: STACK,
         template: &template,
         template_body: &body,
@@ -403,7 +403,7 @@ async fn a_template_over_the_inline_limit_deploys_from_its_url_in_the_partition(
     };
     let outcome = deploy_stack(&aws, &request, &RecordingHost::default()).await.unwrap();
     assert!(
-        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
+        matches!(outcome, StackDeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
         "{outcome:?}"
     );
     assert_eq!((put.num_calls(), create.num_calls(), execute.num_calls()), (1, 1, 1));
@@ -454,7 +454,7 @@ async fn a_change_set_replacing_the_durable_function_is_warned_about_and_needs_a
         .build();
     let aws = aws_with(cfn(&[&stacks, &template, &create, &describe, &delete, &execute]), "us-east-1");
     let interrupt = Interrupt::never();
-    let request = DeployRequest {
+    let request = StackDeployRequest {
         stack: STACK,
         template: &new,
         template_body: &body,
@@ -667,8 +667,12 @@ fn change_sets_xml(name: &str, status: &str, execution: &str) -> String {
 const DOES_NOT_EXIST: &str = "Stack with id app does not exist";
 
 /// A request for `template` with short limits, never interrupted.
-fn loop_request<'a>(template: &'a serde_json::Value, body: &'a str, interrupt: &'a Interrupt) -> DeployRequest<'a> {
-    DeployRequest {
+fn loop_request<'a>(
+    template: &'a serde_json::Value,
+    body: &'a str,
+    interrupt: &'a Interrupt,
+) -> StackDeployRequest<'a> {
+    StackDeployRequest {
         stack: STACK,
         template,
         template_body: body,
@@ -736,7 +740,7 @@ async fn an_operation_in_progress_is_waited_for_then_the_stack_is_updated() {
     let host = RecordingHost::default();
     let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &host).await.unwrap();
     assert!(
-        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "UPDATE_COMPLETE"),
+        matches!(outcome, StackDeployOutcome::Deployed { ref status, .. } if status == "UPDATE_COMPLETE"),
         "{outcome:?}"
     );
     let messages = info_messages(&host);
@@ -820,7 +824,7 @@ async fn a_stack_in_rollback_complete_is_deleted_then_created() {
     let host = RecordingHost::default();
     let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &host).await.unwrap();
     assert!(
-        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
+        matches!(outcome, StackDeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
         "{outcome:?}"
     );
     let messages = info_messages(&host);
@@ -884,7 +888,7 @@ async fn a_stack_left_in_review_with_our_stale_change_set_is_cleared_then_create
     let host = RecordingHost::default();
     let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &host).await.unwrap();
     assert!(
-        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
+        matches!(outcome, StackDeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"),
         "{outcome:?}"
     );
     let messages = info_messages(&host);
@@ -930,7 +934,7 @@ async fn a_stack_in_review_with_someone_elses_change_set_is_not_deleted() {
     let aws = aws_with(cfn(&[&stacks, &listed, &events, &delete_stack, &create, &describe, &execute]), "us-east-1");
     let interrupt = Interrupt::never();
     let outcome = deploy_stack(&aws, &loop_request(&new, &body, &interrupt), &RecordingHost::default()).await.unwrap();
-    assert!(matches!(outcome, DeployOutcome::Deployed { .. }), "{outcome:?}");
+    assert!(matches!(outcome, StackDeployOutcome::Deployed { .. }), "{outcome:?}");
     assert_eq!((delete_stack.num_calls(), create.num_calls(), execute.num_calls()), (0, 1, 1));
 }
 

@@ -17,7 +17,9 @@ use crate::bootstrap::BootstrapConfig;
 use crate::build::{self, BuildOutput, BuildTarget};
 use crate::cfn::approval::{self, RequireApproval};
 use crate::cfn::change_set::{self, ChangeSetOutcome, ChangeSetRequest};
-use crate::cfn::deploy::{DeployOutcome, DeployRequest, Limits, MAX_TEMPLATE_BODY, deploy_stack, template_source};
+use crate::cfn::deploy::{
+    Limits, MAX_TEMPLATE_BODY, StackDeployOutcome, StackDeployRequest, deploy_stack, template_source,
+};
 use crate::cfn::destroy::{EMPTY_BUCKET_LIMIT, destroy_stack, empty_bucket};
 use crate::cfn::monitor::WATCH_LIMIT;
 use crate::cfn::{replacement, stack, template_diff};
@@ -112,7 +114,7 @@ impl AwsTarget {
         // Deployed with the caller's own credentials (it creates the execution role). Like `cdk bootstrap`, the
         // deployer's own stack is not put to approval: its policies are derived from the app's stacks, whose own
         // IAM changes are.
-        let request = DeployRequest {
+        let request = StackDeployRequest {
             stack: &bootstrap_stack.stack_name,
             template: &bootstrap_stack.template,
             template_body: &bootstrap_stack.template_body,
@@ -194,7 +196,7 @@ impl AwsTarget {
                 )));
             }
             host.notify(Event::Stage { stage: "deploy".into(), message: format!("stack {}", stack.stack_name) });
-            let request = DeployRequest {
+            let request = StackDeployRequest {
                 stack: &stack.stack_name,
                 template: &stack.template,
                 template_body: &stack.template_body,
@@ -207,7 +209,7 @@ impl AwsTarget {
                 limits: Limits::default(),
             };
             let outputs = match deploy_stack(&aws, &request, host).await? {
-                DeployOutcome::NoChanges { outputs } | DeployOutcome::Deployed { outputs, .. } => outputs,
+                StackDeployOutcome::NoChanges { outputs } | StackDeployOutcome::Deployed { outputs, .. } => outputs,
             };
             all_outputs.insert(stack.stack_name.clone(), outputs);
         }

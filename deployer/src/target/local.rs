@@ -26,7 +26,7 @@ const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 
 /// The local target kept in the workspace's `.deployer/local`.
 pub(crate) struct LocalTarget {
-    target: local::LocalTarget,
+    target: local::Supervisor,
 }
 
 /// Each `Code.S3Key` of the templates with the stored binary and its SHA-256.
@@ -51,7 +51,7 @@ pub(crate) struct LocalBuild {
 impl LocalTarget {
     /// The local target of `workspace`.
     pub(crate) fn new(workspace: &crate::workspace::Workspace) -> Self {
-        Self { target: local::LocalTarget::new(workspace.local_state_dir()) }
+        Self { target: local::Supervisor::new(workspace.local_state_dir()) }
     }
 
     /// `up --local`: builds the selected stacks' functions for this machine, adds or updates those stacks in the

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::{ApiState, query_param};
 use crate::arn::parse_function_ref;
-use crate::deployment::{Alias, DeployedFunction, Deployment, Target};
+use crate::deployment::{Alias, DeployedFunction, Deployment, ResolvedFunction};
 use crate::engine::model::ExecutionStatus;
 use crate::engine::{ExecutionRecord, StartOutcome};
-use crate::runtime::Outcome;
+use crate::runtime::FunctionResponse;
 use crate::service::Service;
 
 /// Lambda's limit on a synchronous request payload.
@@ -59,7 +59,7 @@ fn resolve<'a>(
     deployment: &'a Deployment,
     identifier: &str,
     query: Option<&str>,
-) -> Result<(Target<'a>, Option<String>), ApiError> {
+) -> Result<(ResolvedFunction<'a>, Option<String>), ApiError> {
     let function =
         parse_function_ref(identifier).ok_or_else(|| ApiError::validation("functionName", identifier, NAME_PATTERN))?;
     let qualifier = match (function.qualifier, query_param(query, "Qualifier")) {
@@ -140,8 +140,8 @@ async fn invoke(
     } else {
         let name = target.function.name.clone();
         match svc.invoke_function(&name, Some(&version), payload).await {
-            Some(Outcome::Success(body)) => json_body(StatusCode::OK, body),
-            Some(Outcome::FunctionError(body)) => function_error(body),
+            Some(FunctionResponse::Success(body)) => json_body(StatusCode::OK, body),
+            Some(FunctionResponse::FunctionError(body)) => function_error(body),
             None => return Err(not_found(&deployment, &name, Some(&version))),
         }
     };
@@ -160,7 +160,7 @@ fn direct_handler_invoke(headers: &HeaderMap) -> bool {
 
 async fn invoke_durable(
     svc: &Arc<Service>,
-    target: &Target<'_>,
+    target: &ResolvedFunction<'_>,
     payload: &Bytes,
     invocation_type: &str,
     name: Option<&str>,
@@ -234,7 +234,7 @@ fn finished(record: &ExecutionRecord) -> Response {
 
 /// A `FunctionConfiguration`. `qualifier` is what the request named (a version, an alias or `$LATEST`), which
 /// the `FunctionArn` carries as Lambda's does; `None` for the unqualified function.
-fn configuration(deployment: &Deployment, target: &Target<'_>, qualifier: Option<&str>) -> Value {
+fn configuration(deployment: &Deployment, target: &ResolvedFunction<'_>, qualifier: Option<&str>) -> Value {
     let name = &target.function.name;
     let config = target.config;
     let code_sha256 = hex::decode(&config.code_sha256)

@@ -126,7 +126,7 @@ pub struct Deployment {
 
 /// What a function name and qualifier resolve to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target<'a> {
+pub struct ResolvedFunction<'a> {
     /// The function.
     pub function: &'a DeployedFunction,
     /// `$LATEST` or the version number.
@@ -167,16 +167,16 @@ impl Deployment {
     }
 
     /// Resolves a function name and qualifier (`None`/`$LATEST`, a version number or an alias).
-    pub fn resolve(&self, name: &str, qualifier: Option<&str>) -> Option<Target<'_>> {
+    pub fn resolve(&self, name: &str, qualifier: Option<&str>) -> Option<ResolvedFunction<'_>> {
         let function = self.function(name)?;
         match qualifier {
             None | Some("$LATEST") => {
-                Some(Target { function, version: "$LATEST".to_owned(), config: &function.latest })
+                Some(ResolvedFunction { function, version: "$LATEST".to_owned(), config: &function.latest })
             }
             Some(q) => {
                 let number = q.parse::<u64>().ok().or_else(|| Some(function.aliases.get(q)?.version))?;
                 let config = function.versions.get(&number)?;
-                Some(Target { function, version: number.to_string(), config })
+                Some(ResolvedFunction { function, version: number.to_string(), config })
             }
         }
     }

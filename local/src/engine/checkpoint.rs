@@ -10,7 +10,7 @@ use super::model::{
     CallbackDetails, ChainedInvokeDetails, ContextDetails, ErrorObject, EventType, Operation, OperationAction,
     OperationStatus, OperationType, OperationUpdate, StepDetails, WaitDetails,
 };
-use super::state::{CachedCheckpoint, ExecutionState, Outcome, ParentLink, PendingTarget};
+use super::state::{CachedCheckpoint, EndResult, ExecutionState, ParentLink, PendingTarget};
 use super::{Action, CheckpointAnswer, EngineError, Functions, StartRequest, history, timer};
 
 /// The largest error object the service stores.
@@ -443,7 +443,7 @@ fn execution(ctx: &mut Ctx<'_>, update: &OperationUpdate) -> Result<(), EngineEr
             Err(invalid("Cannot provide an Error for SUCCEED action of the EXECUTION."))
         }
         OperationAction::Succeed => {
-            ctx.exec.run.checkpointed_outcome = Some(Outcome::Succeeded(update.payload.clone()));
+            ctx.exec.run.checkpointed_outcome = Some(EndResult::Succeeded(update.payload.clone()));
             Ok(())
         }
         OperationAction::Fail if update.payload.is_some() => {
@@ -451,7 +451,7 @@ fn execution(ctx: &mut Ctx<'_>, update: &OperationUpdate) -> Result<(), EngineEr
         }
         OperationAction::Fail => {
             let error = update.error.clone().unwrap_or_else(|| ErrorObject::new("HandlerError", "execution failed"));
-            ctx.exec.run.checkpointed_outcome = Some(Outcome::Failed(error));
+            ctx.exec.run.checkpointed_outcome = Some(EndResult::Failed(error));
             Ok(())
         }
         _ => Err(invalid("Invalid EXECUTION action.")),

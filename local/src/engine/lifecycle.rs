@@ -10,7 +10,7 @@ use super::model::{
     CallbackDetails, ChainedInvokeDetails, ErrorObject, EventType, ExecutionDetails, ExecutionStatus, Operation,
     OperationStatus, OperationType,
 };
-use super::state::{Completion, ExecutionRecord, ExecutionState, Outcome, ParentLink, RunState, TargetEnd};
+use super::state::{Completion, EndResult, ExecutionRecord, ExecutionState, ParentLink, RunState, TargetEnd};
 use super::{
     Action, CallbackCommand, EngineError, Envelope, InvocationResult, StartOutcome, StartRequest, history, timer,
 };
@@ -204,20 +204,20 @@ pub(super) fn invocation_ended(
                 let checkpointed = ctx.exec.run.checkpointed_outcome.take();
                 let result = match (output.result.clone().filter(|r| !r.is_empty()), checkpointed) {
                     (Some(result), _) => Some(result),
-                    (None, Some(Outcome::Succeeded(result))) => result,
+                    (None, Some(EndResult::Succeeded(result))) => result,
                     (None, _) => output.result.clone(),
                 };
-                complete(&mut ctx, Outcome::Succeeded(result))?;
+                complete(&mut ctx, EndResult::Succeeded(result))?;
                 return Ok(ctx.decide(Answer::Nothing));
             }
             "FAILED" => {
                 invocation_completed(&mut ctx, None);
                 let checkpointed = ctx.exec.run.checkpointed_outcome.take();
                 let error = match (output.error.clone(), checkpointed) {
-                    (Some(error), _) | (None, Some(Outcome::Failed(error))) => error,
+                    (Some(error), _) | (None, Some(EndResult::Failed(error))) => error,
                     (None, _) => ErrorObject::new("HandlerError", "the handler reported FAILED without an error"),
                 };
-                complete(&mut ctx, Outcome::Failed(error))?;
+                complete(&mut ctx, EndResult::Failed(error))?;
                 return Ok(ctx.decide(Answer::Nothing));
             }
             "PENDING" => {
@@ -244,7 +244,7 @@ pub(super) fn invocation_ended(
     invocation_completed(&mut ctx, Some(&failure));
     ctx.exec.run.failures += 1;
     if ctx.exec.run.failures >= ctx.config.max_invocation_failures {
-        complete(&mut ctx, Outcome::Failed(failure))?;
+        complete(&mut ctx, EndResult::Failed(failure))?;
     } else {
         apply_inbox(&mut ctx);
         let at = ctx.now.saturating_add(invocation_backoff_ms(ctx.exec.run.failures));
@@ -531,10 +531,10 @@ fn terminate(ctx: &mut Ctx<'_>, status: ExecutionStatus, error: ErrorObject) -> 
 }
 
 /// Ends the execution with the handler's outcome.
-fn complete(ctx: &mut Ctx<'_>, outcome: Outcome) -> Result<(), EngineError> {
+fn complete(ctx: &mut Ctx<'_>, outcome: EndResult) -> Result<(), EngineError> {
     match outcome {
-        Outcome::Succeeded(result) => finish(ctx, ExecutionStatus::Succeeded, result, None),
-        Outcome::Failed(error) => finish(ctx, ExecutionStatus::Failed, None, Some(error)),
+        EndResult::Succeeded(result) => finish(ctx, ExecutionStatus::Succeeded, result, None),
+        EndResult::Failed(error) => finish(ctx, ExecutionStatus::Failed, None, Some(error)),
     }
 }
 

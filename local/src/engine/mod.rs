@@ -37,7 +37,7 @@ use decision::{Answer, Command, Decision, Env};
 pub use env::{Clock, Environment, IdSource, ManualClock, RandomIds, SequentialIds, SystemClock};
 use model::{ErrorObject, Event, ExecutionStatus, HandlerOutput, Operation, OperationUpdate};
 use state::{Completion, ExecutionState, OperationsNeeded, TargetEnd};
-pub use state::{ExecutionRecord, Outcome, ParentLink};
+pub use state::{EndResult, ExecutionRecord, ParentLink};
 pub use store::ListFilter;
 
 /// How the engine behaves.
@@ -99,7 +99,7 @@ pub enum Action {
 
 /// A chained-invoke target, resolved as the Invoke API resolves a function identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct InvokeTarget {
     /// Bare function name.
     pub function_name: String,
     /// Unqualified function ARN.
@@ -114,7 +114,7 @@ pub struct Target {
 pub trait Functions {
     /// The target `identifier` names (a name, an ARN or a partial ARN, optionally qualified), or the error the
     /// Invoke API would answer.
-    fn resolve(&self, identifier: &str) -> Result<Target, ErrorObject>;
+    fn resolve(&self, identifier: &str) -> Result<InvokeTarget, ErrorObject>;
 }
 
 /// What went wrong with a command, as the API answers it.

@@ -34,7 +34,7 @@ pub struct RunState {
     /// The execution and operation that started this one as a chained invoke.
     pub parent: Option<ParentLink>,
     /// An outcome the handler checkpointed on the EXECUTION operation, applied when its invocation ends.
-    pub checkpointed_outcome: Option<Outcome>,
+    pub checkpointed_outcome: Option<EndResult>,
     /// Heartbeat timeouts (seconds) of open callbacks, by operation id: a heartbeat re-arms its timer.
     #[serde(default)]
     pub heartbeats: std::collections::BTreeMap<String, i64>,
@@ -84,7 +84,7 @@ pub struct ParentLink {
 
 /// How an execution (or an operation) ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
+pub enum EndResult {
     /// With a result.
     Succeeded(Option<String>),
     /// With an error.

@@ -41,7 +41,7 @@ pub struct RunSpec {
 
 /// How an invocation ended, in Lambda's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum FunctionResponse {
     /// The handler's response.
     Success(Bytes),
     /// A function error: the body Lambda returns with `X-Amz-Function-Error: Unhandled`.
@@ -127,7 +127,13 @@ impl Instance {
     /// Runs one invocation. `kill_after_delivery` kills the process right after it took the invocation (fault
     /// injection for tests). Its answer is then never taken, even when a fast handler posts it before the signal
     /// lands: the fault fires on every run, not only when the handler is slower than the kill.
-    pub async fn invoke(&self, spec: &RunSpec, request_id: &str, payload: Bytes, kill_after_delivery: bool) -> Outcome {
+    pub async fn invoke(
+        &self,
+        spec: &RunSpec,
+        request_id: &str,
+        payload: Bytes,
+        kill_after_delivery: bool,
+    ) -> FunctionResponse {
         let deadline = SystemTime::now() + spec.timeout;
         let deadline_ms = deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
         let (reply_tx, reply_rx) = oneshot::channel();
@@ -160,8 +166,8 @@ impl Instance {
         tokio::select! {
             biased;
             reply = reply_rx, if !kill_after_delivery => match reply {
-                Ok(RuntimeReply::Response(body)) => Outcome::Success(body),
-                Ok(RuntimeReply::Error(body)) => Outcome::FunctionError(body),
+                Ok(RuntimeReply::Response(body)) => FunctionResponse::Success(body),
+                Ok(RuntimeReply::Error(body)) => FunctionResponse::FunctionError(body),
                 Err(_) => self.exited(request_id).await,
             },
             () = exited => self.exited(request_id).await,
@@ -172,7 +178,7 @@ impl Instance {
                     "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
                     spec.timeout.as_secs()
                 );
-                Outcome::FunctionError(error_body("Sandbox.Timedout", &message))
+                FunctionResponse::FunctionError(error_body("Sandbox.Timedout", &message))
             }
         }
     }
@@ -182,17 +188,20 @@ impl Instance {
         exit.wait_for(Option::is_some).await.ok().and_then(|s| s.clone()).unwrap_or_default()
     }
 
-    async fn exited(&self, request_id: &str) -> Outcome {
+    async fn exited(&self, request_id: &str) -> FunctionResponse {
         let status = self.wait_exit().await;
         if let Some(body) = self.api.init_error().await {
-            return Outcome::FunctionError(body);
+            return FunctionResponse::FunctionError(body);
         }
         exit_error(request_id, &format!("Runtime exited with error: {status}"))
     }
 }
 
-fn exit_error(request_id: &str, detail: &str) -> Outcome {
-    Outcome::FunctionError(error_body("Runtime.ExitError", &format!("RequestId: {request_id} Error: {detail}")))
+fn exit_error(request_id: &str, detail: &str) -> FunctionResponse {
+    FunctionResponse::FunctionError(error_body(
+        "Runtime.ExitError",
+        &format!("RequestId: {request_id} Error: {detail}"),
+    ))
 }
 
 /// `{"errorType", "errorMessage"}` as Lambda writes it.
@@ -275,9 +284,9 @@ impl Pool {
     }
 
     /// Runs one invocation on a warm instance, or a new one (waiting while all allowed instances are busy).
-    pub async fn invoke(&self, request_id: &str, payload: Bytes, kill_after_delivery: bool) -> Outcome {
+    pub async fn invoke(&self, request_id: &str, payload: Bytes, kill_after_delivery: bool) -> FunctionResponse {
         let Ok(_permit) = self.permits.clone().acquire_owned().await else {
-            return Outcome::FunctionError(error_body("ServiceException", "the function is shutting down"));
+            return FunctionResponse::FunctionError(error_body("ServiceException", "the function is shutting down"));
         };
         let warm = self.idle.lock().ok().and_then(|mut idle| {
             idle.retain(|i| i.is_alive());
@@ -290,7 +299,7 @@ impl Pool {
                 Ok(instance) => Arc::new(instance),
                 Err(message) => {
                     log_line(&self.spec, &format!("deployer: {message}"));
-                    return Outcome::FunctionError(error_body("Runtime.InvalidEntrypoint", &message));
+                    return FunctionResponse::FunctionError(error_body("Runtime.InvalidEntrypoint", &message));
                 }
             },
         };
@@ -311,7 +320,7 @@ impl Pool {
                 "REPORT RequestId: {request_id}\tDuration: {millis:.2} ms\tMemory Size: {} MB\tpid: {}{}",
                 self.spec.memory_mb,
                 instance.pid,
-                if let Outcome::FunctionError(body) = &outcome {
+                if let FunctionResponse::FunctionError(body) = &outcome {
                     format!("\tError: {}", String::from_utf8_lossy(body))
                 } else {
                     String::new()

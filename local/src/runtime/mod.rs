@@ -8,7 +8,7 @@ pub mod instance;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub use instance::{Outcome, Pool, RunSpec, error_body};
+pub use instance::{FunctionResponse, Pool, RunSpec, error_body};
 
 /// Every function version's pool.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::Service;
 use crate::engine::model::{ErrorObject, HandlerOutput};
 use crate::engine::{Action, Envelope, InvocationResult, TargetOutcome};
-use crate::runtime::Outcome;
+use crate::runtime::FunctionResponse;
 
 impl Service {
     /// Carries out `actions`; what runs long (function invocations) runs in tasks of its own.
@@ -94,8 +94,10 @@ impl Service {
                 "ResourceNotFoundException",
                 format!("Function not found: {function}:{qualifier}"),
             )),
-            Some(Outcome::Success(body)) => TargetOutcome::Succeeded(Some(String::from_utf8_lossy(&body).into_owned())),
-            Some(Outcome::FunctionError(body)) => {
+            Some(FunctionResponse::Success(body)) => {
+                TargetOutcome::Succeeded(Some(String::from_utf8_lossy(&body).into_owned()))
+            }
+            Some(FunctionResponse::FunctionError(body)) => {
                 let error = function_error(&body);
                 if error.error_type.as_deref() == Some("Sandbox.Timedout") {
                     TargetOutcome::TimedOut(error)
@@ -122,9 +124,9 @@ pub fn envelope_json(envelope: &Envelope) -> Value {
 }
 
 /// What a durable handler's invocation amounts to.
-pub(super) fn handler_result(outcome: Outcome) -> InvocationResult {
+pub(super) fn handler_result(outcome: FunctionResponse) -> InvocationResult {
     match outcome {
-        Outcome::Success(body) => match serde_json::from_slice::<HandlerOutput>(&body) {
+        FunctionResponse::Success(body) => match serde_json::from_slice::<HandlerOutput>(&body) {
             Ok(output) => InvocationResult::Output(output),
             Err(e) => InvocationResult::Failed(ErrorObject::new(
                 "Runtime.InvalidOutput",
@@ -134,7 +136,7 @@ pub(super) fn handler_result(outcome: Outcome) -> InvocationResult {
                 ),
             )),
         },
-        Outcome::FunctionError(body) => InvocationResult::Failed(function_error(&body)),
+        FunctionResponse::FunctionError(body) => InvocationResult::Failed(function_error(&body)),
     }
 }
 

@@ -7,13 +7,18 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::Service;
-use crate::deployment::Target;
+use crate::deployment::ResolvedFunction;
 use crate::engine::{EngineError, StartOutcome, StartRequest};
-use crate::runtime::Outcome;
+use crate::runtime::FunctionResponse;
 
 impl Service {
     /// Runs one invocation of function `name` at `qualifier`; `None` when no such function or version exists.
-    pub async fn invoke_function(&self, name: &str, qualifier: Option<&str>, payload: Bytes) -> Option<Outcome> {
+    pub async fn invoke_function(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        payload: Bytes,
+    ) -> Option<FunctionResponse> {
         let deployment = self.deployment();
         let target = deployment.resolve(name, qualifier)?;
         let spec = self.spec(&deployment, &target);
@@ -25,7 +30,7 @@ impl Service {
 
     /// Accepts an asynchronous invocation of a plain function: recorded before this returns, run in the
     /// background, forgotten once it ran.
-    pub fn invoke_async(self: &Arc<Self>, target: &Target<'_>, payload: Bytes) -> Result<(), EngineError> {
+    pub fn invoke_async(self: &Arc<Self>, target: &ResolvedFunction<'_>, payload: Bytes) -> Result<(), EngineError> {
         let seq = self.engine().accept_async(&target.function.name, &target.version, &payload)?;
         self.spawn_async(seq, target.function.name.clone(), target.version.clone(), payload);
         Ok(())
@@ -34,7 +39,7 @@ impl Service {
     pub(super) fn spawn_async(self: &Arc<Self>, seq: i64, function: String, qualifier: String, payload: Bytes) {
         let service = self.clone();
         tokio::spawn(async move {
-            if let Some(Outcome::FunctionError(body)) =
+            if let Some(FunctionResponse::FunctionError(body)) =
                 service.invoke_function(&function, Some(&qualifier), payload).await
             {
                 // Lambda would retry twice and then send the event to a failure destination; there is none here.
@@ -49,7 +54,7 @@ impl Service {
     /// Starts a durable execution of `target` (or finds the one its name already started).
     pub fn start_execution(
         self: &Arc<Self>,
-        target: &Target<'_>,
+        target: &ResolvedFunction<'_>,
         input: &str,
         name: Option<&str>,
     ) -> Result<StartOutcome, EngineError> {

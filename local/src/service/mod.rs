@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc};
 
-use crate::deployment::{Deployment, Target};
+use crate::deployment::{Deployment, ResolvedFunction};
 use crate::engine::{Action, Engine, EngineError, ExecutionRecord};
 use crate::runtime::Pools;
 
@@ -247,7 +247,7 @@ impl Service {
     }
 
     /// The run specification of one function version.
-    fn spec(&self, deployment: &Deployment, target: &Target<'_>) -> crate::runtime::RunSpec {
+    fn spec(&self, deployment: &Deployment, target: &ResolvedFunction<'_>) -> crate::runtime::RunSpec {
         spec::run_spec(deployment, target, &self.options)
     }
 

@@ -3,10 +3,10 @@
 use crate::arn::parse_function_ref;
 use crate::deployment::Deployment;
 use crate::engine::model::ErrorObject;
-use crate::engine::{Functions, Target};
+use crate::engine::{Functions, InvokeTarget};
 
 impl Functions for Deployment {
-    fn resolve(&self, identifier: &str) -> Result<Target, ErrorObject> {
+    fn resolve(&self, identifier: &str) -> Result<InvokeTarget, ErrorObject> {
         let not_found = || ErrorObject::new("ResourceNotFoundException", format!("Function not found: {identifier}"));
         let function = parse_function_ref(identifier).ok_or_else(not_found)?;
         let target = Deployment::resolve(self, &function.name, function.qualifier.as_deref()).ok_or_else(not_found)?;
@@ -23,7 +23,7 @@ impl Functions for Deployment {
             )),
             None => None,
         };
-        Ok(Target {
+        Ok(InvokeTarget {
             function_name: target.function.name.clone(),
             function_arn: self.function_arn(&target.function.name),
             qualifier: target.version,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::ServiceOptions;
-use crate::deployment::{Deployment, Target};
+use crate::deployment::{Deployment, ResolvedFunction};
 use crate::runtime::RunSpec;
 
 /// AWS credentials passed to functions.
@@ -46,7 +46,7 @@ impl std::fmt::Debug for Credentials {
 const PLACEHOLDER_KEY: &str = "AKIALOCALTARGET00000";
 const PLACEHOLDER_SECRET: &str = "local-target-not-a-secret";
 
-pub(super) fn run_spec(deployment: &Deployment, target: &Target<'_>, options: &ServiceOptions) -> RunSpec {
+pub(super) fn run_spec(deployment: &Deployment, target: &ResolvedFunction<'_>, options: &ServiceOptions) -> RunSpec {
     let name = &target.function.name;
     let mut env = target.config.env.clone();
     let region = deployment.region.clone();

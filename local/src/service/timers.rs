@@ -58,7 +58,7 @@ mod tests {
         ErrorObject, HandlerOutput, OperationAction, OperationType, OperationUpdate, WaitOptions,
     };
     use crate::engine::{
-        Action, Engine, EngineConfig, Environment, Functions, InvocationResult, ManualClock, StartRequest, Target,
+        Action, Engine, EngineConfig, Environment, Functions, InvocationResult, InvokeTarget, ManualClock, StartRequest,
     };
 
     type Fired = Arc<Mutex<Vec<(String, String)>>>;
@@ -124,7 +124,7 @@ mod tests {
     struct NoFunctions;
 
     impl Functions for NoFunctions {
-        fn resolve(&self, identifier: &str) -> Result<Target, ErrorObject> {
+        fn resolve(&self, identifier: &str) -> Result<InvokeTarget, ErrorObject> {
             Err(ErrorObject::new("ResourceNotFoundException", format!("Function not found: {identifier}")))
         }
     }

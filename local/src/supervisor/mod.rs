@@ -1,4 +1,4 @@
-//! The local target as the CLI drives it: [`LocalTarget`] deploys stacks into the service (starting it, or
+//! The local target as the CLI drives it: [`Supervisor`] deploys stacks into the service (starting it, or
 //! reloading or restarting it as needed), removes them, stops everything; [`daemon`] is the service process
 //! itself; [`state`] the folder they share; [`process`] finds and signals our processes portably.
 
@@ -38,7 +38,7 @@ pub struct DeployRequest {
     pub region: String,
     /// The stacks to add or update (others stay as they are).
     pub stacks: Vec<StackTemplate>,
-    /// Each `Code.S3Key` with the stored binary and its SHA-256 ([`LocalTarget::store_binary`]).
+    /// Each `Code.S3Key` with the stored binary and its SHA-256 ([`Supervisor::store_binary`]).
     pub code: BTreeMap<String, (PathBuf, String)>,
     /// How to start the service when it is not running.
     pub daemon: DaemonCommand,
@@ -94,11 +94,11 @@ pub struct DeployOutcome {
 
 /// The local target kept in one state folder.
 #[derive(Debug, Clone)]
-pub struct LocalTarget {
+pub struct Supervisor {
     state: StateDir,
 }
 
-impl LocalTarget {
+impl Supervisor {
     /// The local target whose state folder is `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { state: StateDir::new(root) }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use local::runtime::{Outcome, Pool, RunSpec};
+use local::runtime::{FunctionResponse, Pool, RunSpec};
 
 const RUNTIME: &str = r#"#!/bin/bash
 API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
@@ -52,13 +52,15 @@ fn spec(dir: &Path, script: &str, timeout: Duration) -> RunSpec {
     }
 }
 
-fn json(outcome: &Outcome) -> serde_json::Value {
+fn json(outcome: &FunctionResponse) -> serde_json::Value {
     match outcome {
-        Outcome::Success(body) | Outcome::FunctionError(body) => serde_json::from_slice(body).unwrap(),
+        FunctionResponse::Success(body) | FunctionResponse::FunctionError(body) => {
+            serde_json::from_slice(body).unwrap()
+        }
     }
 }
 
-async fn call(pool: &Pool, payload: &str) -> Outcome {
+async fn call(pool: &Pool, payload: &str) -> FunctionResponse {
     pool.invoke(&uuid::Uuid::new_v4().to_string(), Bytes::from(payload.to_owned()), false).await
 }
 
@@ -68,7 +70,7 @@ async fn responses_errors_crashes_and_timeouts_are_answered_like_lambda() {
     let pool = Pool::new(spec(dir.path(), RUNTIME, Duration::from_secs(2)), 4);
 
     let first = call(&pool, r#"{"n": 1}"#).await;
-    assert!(matches!(first, Outcome::Success(_)), "{first:?}");
+    assert!(matches!(first, FunctionResponse::Success(_)), "{first:?}");
     let first = json(&first);
     assert_eq!(first["echo"], serde_json::json!({"n": 1}));
     assert_eq!((first["fn"].as_str(), first["mem"].as_str()), (Some("fixture"), Some("256")));
@@ -76,12 +78,12 @@ async fn responses_errors_crashes_and_timeouts_are_answered_like_lambda() {
     assert_eq!(first["pid"], second["pid"], "a warm instance is reused");
 
     let failed = call(&pool, r#""fail""#).await;
-    assert!(matches!(failed, Outcome::FunctionError(_)), "{failed:?}");
+    assert!(matches!(failed, FunctionResponse::FunctionError(_)), "{failed:?}");
     assert_eq!(json(&failed), serde_json::json!({"errorType": "Boom", "errorMessage": "failed on purpose"}));
 
     let crashed = call(&pool, r#""exit""#).await;
     let body = json(&crashed);
-    assert!(matches!(crashed, Outcome::FunctionError(_)));
+    assert!(matches!(crashed, FunctionResponse::FunctionError(_)));
     assert_eq!(body["errorType"], "Runtime.ExitError");
     assert!(body["errorMessage"].as_str().unwrap().contains("Runtime exited with error: exit status 3"), "{body}");
     let after_crash = json(&call(&pool, "{}").await);
@@ -125,6 +127,6 @@ async fn an_init_error_is_reported_with_the_runtime_s_own_body() {
     let dir = tempfile::tempdir().unwrap();
     let pool = Pool::new(spec(dir.path(), INIT_ERROR, Duration::from_secs(5)), 1);
     let outcome = call(&pool, "{}").await;
-    assert!(matches!(outcome, Outcome::FunctionError(_)), "{outcome:?}");
+    assert!(matches!(outcome, FunctionResponse::FunctionError(_)), "{outcome:?}");
     assert_eq!(json(&outcome)["errorType"], "Config.Missing");
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use constructs::{App, AppContext, AssetManifest, AssetSource, ResolvedAsset, Stack};
 use hyper::Method;
 use local::http::{Client, encode_segment};
-use local::{DaemonCommand, DeployOutcome, DeployRequest, LocalTarget, StackTemplate};
+use local::{DaemonCommand, DeployOutcome, DeployRequest, StackTemplate, Supervisor};
 use serde_json::Value;
 
 /// The workspace root.
@@ -62,7 +62,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// A local target in a folder of its own, with the pattern's stack deployed; stopped when dropped.
 pub struct Local {
-    pub target: LocalTarget,
+    pub target: Supervisor,
     pub dir: tempfile::TempDir,
     pub endpoint: String,
     pub outputs: BTreeMap<String, String>,
@@ -82,7 +82,7 @@ impl Local {
         env: impl FnOnce(&Path, &local::deployment::Deployment) -> Vec<(String, String)>,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let target = LocalTarget::new(dir.path().join("state"));
+        let target = Supervisor::new(dir.path().join("state"));
         let name = stack.name().to_owned();
         let (template, code) = synth(&target, stack);
         let planned = local::deployment::plan(&template, &name, "us-east-1", &code, None).unwrap();
@@ -249,7 +249,7 @@ pub fn conformance_stack(name: &str, durable: &[(&str, &str, u32)]) -> Stack {
 }
 
 /// Stores the stack's binaries in the target and synthesizes the template against their hashes.
-pub fn synth(target: &LocalTarget, stack: &Stack) -> (Value, BTreeMap<String, (PathBuf, String)>) {
+pub fn synth(target: &Supervisor, stack: &Stack) -> (Value, BTreeMap<String, (PathBuf, String)>) {
     let mut manifest = AssetManifest::new();
     let mut code = BTreeMap::new();
     for asset in stack.assets() {

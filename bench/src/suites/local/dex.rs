@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use constructs::{AssetManifest, AssetSource, ResolvedAsset};
 use local::deployment::Deployment;
 use local::oracle::{DURABLE_ENDPOINT_ENV, Dex};
-use local::{DaemonCommand, DeployRequest, LocalTarget, StackTemplate};
+use local::{DaemonCommand, DeployRequest, StackTemplate, Supervisor};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
@@ -27,7 +27,7 @@ const REGION: &str = "us-east-1";
 /// dex and the local target whose functions it drives; both stopped when dropped.
 pub struct DexSide<'rt> {
     rt: &'rt Runtime,
-    target: LocalTarget,
+    target: Supervisor,
     deployment: Deployment,
     function: String,
     qualifier: String,
@@ -50,7 +50,7 @@ impl<'rt> DexSide<'rt> {
     /// binaries in `binaries` (a cargo profile folder); clients will poll every `poll`.
     pub fn start(rt: &'rt Runtime, binaries: &Path, poll: Duration) -> Result<Self> {
         let dir = workspace_root().join("target/bench/work/dex");
-        let target = LocalTarget::new(dir.join("state"));
+        let target = Supervisor::new(dir.join("state"));
         // A run that was killed may have left its service running: stop it before its folder goes.
         let _ = rt.block_on(target.down());
         if dir.exists() {

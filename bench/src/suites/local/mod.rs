@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use local::LocalTarget;
+use local::Supervisor;
 use tokio::runtime::Runtime;
 
 use crate::env::copy_target_dir;
 use crate::error::{Context, Error, Result};
-use crate::stats::{Figure, Target, percentile};
+use crate::stats::{Figure, Goal, percentile};
 
 use super::Options;
 
@@ -116,9 +116,9 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
         }
     }
     let mut figures = Vec::new();
-    figures.extend(level_figures("ours", "sequential", &ours_levels.sequential, Some(Target::AtMost(30.0)), None));
+    figures.extend(level_figures("ours", "sequential", &ours_levels.sequential, Some(Goal::AtMost(30.0)), None));
     figures.extend(level_figures("dex", "sequential", &dex_levels.sequential, None, None));
-    figures.extend(level_figures("ours", &concurrent, &ours_levels.concurrent, None, Some(Target::AtMost(300.0))));
+    figures.extend(level_figures("ours", &concurrent, &ours_levels.concurrent, None, Some(Goal::AtMost(300.0))));
     figures.extend(level_figures("dex", &concurrent, &dex_levels.concurrent, None, None));
     figures.push(
         Figure::new(
@@ -127,7 +127,7 @@ pub fn run(options: &Options) -> Result<Vec<Figure>> {
             "x",
             ratios(&ours_levels.concurrent, &dex_levels.concurrent),
         )
-        .target(Target::AtLeast(10.0))
+        .target(Goal::AtLeast(10.0))
         .note("one ratio per round, of two levels measured back to back"),
     );
     figures.push(Figure::new(
@@ -183,7 +183,7 @@ fn load(total: usize, clients: usize, one: &(dyn Fn() -> Result<Sample> + Sync))
 
 /// Latency (every execution of every round), p99 and executions per second (one per round) of one engine at one
 /// load level.
-fn level_figures(engine: &str, level: &str, rounds: &[Level], p50: Option<Target>, p99: Option<Target>) -> Vec<Figure> {
+fn level_figures(engine: &str, level: &str, rounds: &[Level], p50: Option<Goal>, p99: Option<Goal>) -> Vec<Figure> {
     let how = if engine == "dex" {
         "StartDurableExecution on dex, then its GetDurableExecution polled until the execution is no longer RUNNING"
     } else {
@@ -263,7 +263,7 @@ fn span_figures(level: &str, log: &str) -> Vec<Figure> {
         .map(|(name, busy)| {
             let figure = Figure::new(SUITE, format!("ours: {name} busy time, {level}"), "ms", busy);
             if name == "engine.checkpoint" {
-                figure.target(Target::AtMost(1.0)).note(
+                figure.target(Goal::AtMost(1.0)).note(
                     "time.busy of the span (DEPLOYER_LOG=local=debug DEPLOYER_LOG_SPANS=1): the command's store \
                      transaction and decisions, without the wait for the engine's lock; one sample per checkpoint",
                 )
@@ -291,8 +291,7 @@ fn memory_figures(
             ours.execute().map(|(latency, arn)| Sample { latency, arn, polls: 0 })
         })?;
     }
-    let status =
-        rt.block_on(LocalTarget::new(ours.state_dir()).status()).context("cannot read the service's status")?;
+    let status = rt.block_on(Supervisor::new(ours.state_dir()).status()).context("cannot read the service's status")?;
     if status.running > 0 {
         return Err(Error::msg(format!("{} executions still running after their Invoke returned", status.running)));
     }
@@ -353,8 +352,7 @@ fn dex_phases(theirs: &dex::DexSide<'_>, arns: &[&String]) -> Result<Vec<Figure>
 
 /// Executions the service's status counts.
 fn stored(rt: &Runtime, ours: &ours::Ours) -> Result<i64> {
-    let status =
-        rt.block_on(LocalTarget::new(ours.state_dir()).status()).context("cannot read the service's status")?;
+    let status = rt.block_on(Supervisor::new(ours.state_dir()).status()).context("cannot read the service's status")?;
     Ok(status.executions)
 }
 

@@ -11,7 +11,7 @@ use crate::deployer;
 use crate::env::{copy_target_dir, ms, workspace_copy};
 use crate::error::{Context, Error, Result};
 use crate::http;
-use crate::stats::{Figure, Target};
+use crate::stats::{Figure, Goal};
 
 use super::super::functions::SEED_PAYLOAD;
 use super::SUITE;
@@ -239,7 +239,7 @@ pub fn split(ours: &Ours, batches: &[Sequential]) -> Result<Vec<Figure>> {
         Figure::new(SUITE, "ours: phase: resume to the end (replay invocation)", "ms", resume).note(
             "ChainedInvokeSucceeded → the second InvocationCompleted: the orchestrator invoked again, replays and returns",
         ),
-        Figure::new(SUITE, "ours: split: our service per Invoke hop", "ms", hop).target(Target::AtMost(2.0)).note(
+        Figure::new(SUITE, "ours: split: our service per Invoke hop", "ms", hop).target(Goal::AtMost(2.0)).note(
             "plain Invoke of the processor: client latency minus the REPORT duration the service logs around the Runtime API exchange",
         ),
         Figure::new(SUITE, "ours: split: GetDurableExecution round trip", "ms", durable_call)

@@ -9,20 +9,20 @@ mod tables;
 use serde_json::{Value, json};
 
 use super::model::{ErrorObject, OperationAction, OperationType, OperationUpdate};
-use super::{Functions, Target};
+use super::{Functions, InvokeTarget};
 
 /// Chained-invoke targets: `fn-processor` (plain, version 1), `fn-child` (durable); nothing else.
 pub(super) struct Deployed;
 
 impl Functions for Deployed {
-    fn resolve(&self, identifier: &str) -> Result<Target, ErrorObject> {
+    fn resolve(&self, identifier: &str) -> Result<InvokeTarget, ErrorObject> {
         let name = identifier.rsplit(':').find(|p| p.starts_with("fn-")).unwrap_or(identifier);
         let function_arn = format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
         match name {
             "fn-processor" => {
-                Ok(Target { function_name: name.into(), function_arn, qualifier: "1".into(), durable: None })
+                Ok(InvokeTarget { function_name: name.into(), function_arn, qualifier: "1".into(), durable: None })
             }
-            "fn-child" => Ok(Target {
+            "fn-child" => Ok(InvokeTarget {
                 function_name: name.into(),
                 function_arn,
                 qualifier: "$LATEST".into(),

@@ -16,7 +16,7 @@ use crate::engine::model::{
     OperationAction, OperationType, OperationUpdate, StepOptions, WaitOptions,
 };
 use crate::engine::state::{
-    CachedCheckpoint, Change, Completion, ExecutionRecord, ExecutionState, Outcome, ParentLink, PendingTarget,
+    CachedCheckpoint, Change, Completion, EndResult, ExecutionRecord, ExecutionState, ParentLink, PendingTarget,
     RunState, StoredOperation, TargetEnd,
 };
 use crate::engine::{
@@ -724,7 +724,7 @@ fn checkpoint() {
             .answer(answer(1, &[context_succeeded])),
         row("EXECUTION SUCCEED: the outcome kept for the end of the invocation, no operation changed", Some(state(running(), vec![])), checkpoint(&done))
             .changes(vec![row_of(with(checkpointed(running(), &done, 1, 3, 1, &[]), |r| {
-                r.run.checkpointed_outcome = Some(Outcome::Succeeded(Some("\"big\"".into())));
+                r.run.checkpointed_outcome = Some(EndResult::Succeeded(Some("\"big\"".into())));
             }))])
             .answer(answer(1, &[])),
         row("the same request again: the same answer, nothing applied twice", Some(retried), checkpoint(&wait)).answer(
@@ -854,7 +854,7 @@ fn invocation_ended() {
     };
     let child =
         with(running(), |r| r.run.parent = Some(ParentLink { execution: PARENT.into(), operation: "i1".into() }));
-    let big = with(running(), |r| r.run.checkpointed_outcome = Some(Outcome::Succeeded(Some("\"big\"".into()))));
+    let big = with(running(), |r| r.run.checkpointed_outcome = Some(EndResult::Succeeded(Some("\"big\"".into()))));
     let open_wait = json!({"Id": "w1", "Type": "WAIT", "StartTimestamp": T0, "Status": "STARTED",
                            "WaitDetails": {"ScheduledEndTimestamp": T0 + 3_600_000}});
     let open_invoke = json!({"Id": "i1", "Type": "CHAINED_INVOKE", "StartTimestamp": T0, "Status": "STARTED",
