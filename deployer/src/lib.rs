@@ -39,7 +39,7 @@ use clap::Parser;
 
 pub use build::elf::{ElfInfo, inspect as inspect_elf};
 pub use error::{DeployerError, Result};
-pub use workspace::Workspace;
+pub use workspace::{Workspace, is_package_variable};
 
 /// Runs the `deployer` command line: parses the arguments, picks the output host and runs one command.
 pub fn main() -> ExitCode {

@@ -61,7 +61,7 @@ impl Workspace {
 
     /// Asks `cargo metadata` for the workspace that contains `dir`.
     pub fn discover_from(dir: &Path) -> Result<Self> {
-        let output = Command::new(cargo())
+        let output = cargo()
             .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
             .current_dir(dir)
             .output()
@@ -116,7 +116,26 @@ impl Workspace {
     }
 }
 
-/// The cargo binary to run: the one that runs us when there is one.
-pub(crate) fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+/// A `cargo` command: the cargo that runs us when there is one, without the variables `cargo run` and `cargo test`
+/// set for the package they run (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, ...).
+///
+/// Build scripts see the environment cargo was started with, and some (ring's) rerun when `CARGO_MANIFEST_DIR`
+/// changes: a build started from `cargo run -p deployer` would recompile ring and everything above it (rustls, the
+/// AWS SDK) that the user's own `cargo build` compiled without it, and their next `cargo build` would compile it all
+/// back.
+pub(crate) fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_package_variable) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Whether `name` is one of the variables cargo sets for the package it runs or tests.
+pub fn is_package_variable(name: &str) -> bool {
+    ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
 }

@@ -61,7 +61,7 @@ impl AppBinary {
                 )));
             }
         };
-        let output = Command::new(cargo())
+        let output = cargo()
             .current_dir(&workspace.root)
             .args(["build", "--quiet", "--locked", "--message-format=json-render-diagnostics"])
             .args(["--package", &self.package, "--bin", &bin])

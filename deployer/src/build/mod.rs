@@ -146,7 +146,7 @@ fn lay_out(
 }
 
 fn cargo_command(workspace: &Workspace, target: BuildTarget) -> Result<Command> {
-    let mut command = Command::new(cargo());
+    let mut command = cargo();
     command.current_dir(&workspace.root);
     match target {
         BuildTarget::Host => {

@@ -54,12 +54,17 @@ fn troubleshooting_rows(readme: &str) -> Vec<(String, Vec<String>)> {
 /// test binary's id, then the test's own path.
 fn workspace_tests() -> Vec<Vec<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .args(["nextest", "list", "--workspace", "--all-features", "--message-format", "json"])
         .current_dir(workspace_root())
-        .env("CARGO_TARGET_DIR", target_dir())
-        .output()
-        .unwrap();
+        .env("CARGO_TARGET_DIR", target_dir());
+    // As the deployer runs cargo: without this package's variables, which would make cargo rebuild the TLS and SDK
+    // crates (ring's build script reruns when `CARGO_MANIFEST_DIR` changes) instead of listing what is built.
+    for (name, _) in std::env::vars().filter(|(name, _)| deployer::is_package_variable(name)) {
+        command.env_remove(name);
+    }
+    let output = command.output().unwrap();
     assert!(output.status.success(), "cargo nextest list failed:\n{}", String::from_utf8_lossy(&output.stderr));
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let mut tests = Vec::new();

@@ -31,6 +31,15 @@ pub fn binaries() -> &'static BTreeMap<String, PathBuf> {
         let bins = [("processor", "processor"), ("orchestrator", "orchestrator"), ("conformance", "conformance")];
         let mut command = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         command.arg("build").arg("-q").current_dir(workspace_root()).env("CARGO_TARGET_DIR", target_dir());
+        // Without the variables `cargo test` set for this package: ring's build script reruns when
+        // `CARGO_MANIFEST_DIR` changes, which would rebuild the workspace's TLS and SDK crates for this build and
+        // again for the next plain one.
+        for (name, _) in std::env::vars() {
+            if name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_MANIFEST_") || name.starts_with("CARGO_CRATE_")
+            {
+                command.env_remove(name);
+            }
+        }
         for (package, binary) in bins {
             command.args(["-p", package, "--bin", binary]);
         }
