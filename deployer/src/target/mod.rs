@@ -53,7 +53,7 @@ pub(crate) struct UpOptions {
     pub(crate) outputs_file: Option<PathBuf>,
     /// The bootstrap's execution role policies as given now (AWS; empty: as chosen before, else the default).
     pub(crate) execution_policies: Vec<String>,
-    /// Leave the local target's clock settings as they are (`--skip-time`).
+    /// The local target fires waits, retry delays and callback timeouts at once (`--skip-time`).
     pub(crate) skip_time: bool,
     /// The local target's clock.
     pub(crate) clock: ::local::ClockMode,
