@@ -4,7 +4,8 @@
 //! The pipeline is visible in the module names: `app` (the project's app, run as a process, and which stacks) →
 //! `assets` (named by the fingerprint of their build inputs) → `build` → `package` → `publish` → `cfn` (deploy and
 //! watch), on a `target` (AWS or the local target). Deploy decisions never print: they report typed `io::Event`s to an `io::Host`, which
-//! decides how a terminal, a CI log or a JSON consumer sees them.
+//! decides how a terminal, a CI log or a JSON consumer sees them. `io` and the data its events carry (`payloads`)
+//! import no domain module, and no module imports its importer (a test reads the sources to keep it so).
 //!
 //! The crate is a binary first: [`main`] is its whole interface; the few items beside it are for its tests.
 #![warn(unreachable_pub)]
