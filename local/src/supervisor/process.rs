@@ -45,18 +45,41 @@ pub fn kill(process: u32) -> bool {
     signal(process, Signal::KILL)
 }
 
-/// Kills every process listed in `pid_file` that is still ours, then empties the file. Returns how many.
+/// Kills every function process a service of `state_root` started: those listed in `pid_file` that are still ours,
+/// and those running a binary stored in `<state_root>/code/` (found in `/proc`, where there is one: a service killed
+/// between starting a process and writing its id leaves it unlisted). Empties the file and waits, up to 2 s, for them
+/// to be gone. Returns how many were killed.
 pub fn kill_listed(pid_file: &Path, state_root: &Path) -> usize {
     let listed = std::fs::read_to_string(pid_file).unwrap_or_default();
     let me = std::process::id();
-    let killed = listed
-        .lines()
-        .filter_map(|line| line.trim().parse::<u32>().ok())
-        .filter(|p| *p != me && is_ours(*p, state_root))
-        .filter(|p| kill(*p))
-        .count();
+    let mut candidates: Vec<u32> = listed.lines().filter_map(|line| line.trim().parse::<u32>().ok()).collect();
+    candidates.extend(running_code_of(&state_root.join("code")));
+    candidates.sort_unstable();
+    candidates.dedup();
+    let killed: Vec<u32> =
+        candidates.into_iter().filter(|p| *p != me && is_ours(*p, state_root)).filter(|p| kill(*p)).collect();
     let _ = std::fs::write(pid_file, "");
-    killed
+    for _ in 0..100 {
+        if !killed.iter().any(|p| is_alive(*p)) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    killed.len()
+}
+
+/// The processes whose executable lies in `code_dir` (the stored function binaries), from `/proc`; none where the
+/// system has no `/proc`. Only the executable counts: a user's `tail` of a log in the state folder is never one.
+fn running_code_of(code_dir: &Path) -> Vec<u32> {
+    let Ok(code_dir) = std::fs::canonicalize(code_dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|process| {
+            std::fs::read_link(format!("/proc/{process}/exe")).is_ok_and(|exe| exe.starts_with(&code_dir))
+        })
+        .collect()
 }
 
 /// Whether `process` itself holds the socket listening on loopback TCP `port`, so an answer on that port comes
@@ -151,5 +174,27 @@ mod tests {
         assert!(signal_if_ours(ours.0.id(), root.path(), Signal::KILL));
         assert!(ours.0.wait().unwrap().code().is_none(), "ours was killed");
         assert!(stranger.0.try_wait().unwrap().is_none(), "the stranger was signalled");
+    }
+
+    /// A function process the killed service never listed (it died between starting it and writing its id) is
+    /// still found, by its executable in `code/`; a process that merely names the folder, running another
+    /// program (a user's `tail` of a log there), is not touched.
+    #[test]
+    fn unlisted_function_processes_are_found_by_their_stored_binary_and_nothing_else() {
+        let root = tempfile::tempdir().unwrap();
+        let code = root.path().join("code");
+        std::fs::create_dir_all(&code).unwrap();
+        let stored = code.join("sleeper");
+        std::fs::copy("/bin/sleep", &stored).unwrap();
+        let mut unlisted = Child(std::process::Command::new(&stored).arg("30").spawn().unwrap());
+        let mut bystander = spawn(&[&*root.path().to_string_lossy()]);
+        while !command_line(unlisted.0.id()).is_some_and(|c| c.contains("sleeper")) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let pid_file = root.path().join("processes");
+        std::fs::write(&pid_file, "").unwrap();
+        assert_eq!(kill_listed(&pid_file, root.path()), 1);
+        assert!(unlisted.0.wait().unwrap().code().is_none(), "the unlisted function process was killed");
+        assert!(bystander.0.try_wait().unwrap().is_none(), "a process only naming the folder was signalled");
     }
 }
