@@ -13,10 +13,12 @@
 //! - [`service`]: ties them together: carries out the engine's actions.
 //! - [`deployment`]: what runs, planned from synthesized CloudFormation templates.
 //! - [`supervisor`]: the state folder, the background process and the CLI's side of it.
+//! - [`embedded`]: the service inside a test's own process, on a clock the test moves (the test library's target).
 
 pub mod api;
 pub mod arn;
 pub mod deployment;
+pub mod embedded;
 pub mod engine;
 pub mod error;
 pub mod files;

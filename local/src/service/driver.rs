@@ -18,12 +18,35 @@ impl Service {
             match action {
                 Action::InvokeHandler { execution, invocation } => {
                     let service = self.clone();
-                    tokio::spawn(async move { service.run_handler(&execution, invocation).await });
+                    self.in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        let _busy = super::Busy(&service.in_flight);
+                        service.run_handler(&execution, invocation).await;
+                    });
                 }
                 Action::InvokeTarget { execution, operation, function_name, qualifier, payload, tenant_id: _ } => {
                     let service = self.clone();
+                    self.in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     tokio::spawn(async move {
-                        let outcome = service.run_target(&function_name, &qualifier, payload).await;
+                        let _busy = super::Busy(&service.in_flight);
+                        #[cfg(feature = "test-hooks")]
+                        let fault = service.faults.on_chained_invoke(&function_name);
+                        #[cfg(not(feature = "test-hooks"))]
+                        let fault: Option<std::convert::Infallible> = None;
+                        let outcome = match fault {
+                            #[cfg(feature = "test-hooks")]
+                            Some(super::faults::InvokeFault::Fail) => TargetOutcome::Failed(ErrorObject::new(
+                                "Fault.InjectedFailure",
+                                format!("the test failed this chained invoke of {function_name}"),
+                            )),
+                            #[cfg(feature = "test-hooks")]
+                            Some(super::faults::InvokeFault::Cut) => {
+                                let _ = service.run_target(&function_name, &qualifier, payload).await;
+                                tracing::warn!(%execution, %operation, "a fault dropped this chained invoke's answer");
+                                return;
+                            }
+                            _ => service.run_target(&function_name, &qualifier, payload).await,
+                        };
                         let next = service.engine().target_ended(&execution, &operation, outcome);
                         service.after(next, &execution);
                     });

@@ -1,6 +1,6 @@
-//! Fault injection for the interruption tests (built only with the `test-hooks` feature): SIGKILL a function
-//! process, or the service itself, at a precise point of a durable execution. Armed through the control API; each
-//! fault fires once.
+//! Fault injection for the interruption tests and the test library (built only with the `test-hooks` feature):
+//! SIGKILL a function process, or the service itself, at a precise point of a durable execution, or fail or cut a
+//! chained invoke. Armed through the control API or, in the test library, directly; each fault fires once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,12 +37,17 @@ pub enum Kill {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "on", rename_all = "snake_case")]
 pub enum Trigger {
-    /// After the engine accepted a checkpoint with an update of this type and action (`STEP`/`SUCCEED`).
+    /// After the engine accepted a checkpoint with an update of this type and action (`STEP`/`SUCCEED`), and of
+    /// this operation name when one is given (`STEP`/`START`/`reserve`: the step `reserve` starts).
     Checkpoint {
-        /// Operation type.
-        operation_type: String,
+        /// Operation type; any when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        operation_type: Option<String>,
         /// Update action.
         action: String,
+        /// The operation's name; any when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// Right after the process took an invocation whose envelope holds an operation of this type and status
     /// (`CHAINED_INVOKE`/`SUCCEEDED`: the processor returned, the orchestrator is about to resume).
@@ -52,6 +57,23 @@ pub enum Trigger {
         /// Operation status.
         status: String,
     },
+    /// The next chained invoke of this function (the fault's `function` is the invoked one): it fails without
+    /// running, or it runs and its answer never reaches the engine, as when the service dies at that moment (the
+    /// engine invokes it again after a restart).
+    ChainedInvoke {
+        /// What happens to it.
+        fault: InvokeFault,
+    },
+}
+
+/// What a chained-invoke fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvokeFault {
+    /// The invoke fails at once with `Fault.InjectedFailure`; the target never runs.
+    Fail,
+    /// The target runs; its answer is dropped.
+    Cut,
 }
 
 /// The armed faults, and which request each execution's handler is running.
@@ -102,7 +124,7 @@ impl Faults {
                                 == Some(status.as_str())
                     })
             }
-            Trigger::Checkpoint { .. } => false,
+            Trigger::Checkpoint { .. } | Trigger::ChainedInvoke { .. } => false,
         });
         match fired {
             Some(Kill::Service) => {
@@ -117,16 +139,18 @@ impl Faults {
     /// A checkpoint of `function` was accepted: the fault it fires, if any (a service fault kills at once).
     pub fn on_checkpoint(&self, function: &str, updates: &[OperationUpdate]) -> Option<Kill> {
         let fired = self.take(|fault| match &fault.trigger {
-            Trigger::Checkpoint { operation_type, action } => {
+            Trigger::Checkpoint { operation_type, action, name } => {
                 fault.function == function
                     && updates.iter().any(|u| {
-                        serde_json::to_value(u.operation_type).ok().as_ref().and_then(|v| v.as_str())
-                            == Some(operation_type.as_str())
-                            && serde_json::to_value(u.action).ok().as_ref().and_then(|v| v.as_str())
-                                == Some(action.as_str())
+                        operation_type.as_ref().is_none_or(|t| {
+                            serde_json::to_value(u.operation_type).ok().as_ref().and_then(|v| v.as_str())
+                                == Some(t.as_str())
+                        }) && serde_json::to_value(u.action).ok().as_ref().and_then(|v| v.as_str())
+                            == Some(action.as_str())
+                            && name.as_ref().is_none_or(|name| u.name.as_ref() == Some(name))
                     })
             }
-            Trigger::Delivery { .. } => false,
+            Trigger::Delivery { .. } | Trigger::ChainedInvoke { .. } => false,
         });
         if fired == Some(Kill::Service) {
             kill_self();
@@ -134,15 +158,28 @@ impl Faults {
         fired
     }
 
+    /// A chained invoke of `function` is about to run: the fault armed for it, if any.
+    pub fn on_chained_invoke(&self, function: &str) -> Option<InvokeFault> {
+        let fault = self
+            .take_fault(|fault| fault.function == function && matches!(fault.trigger, Trigger::ChainedInvoke { .. }))?;
+        match fault.trigger {
+            Trigger::ChainedInvoke { fault } => Some(fault),
+            Trigger::Checkpoint { .. } | Trigger::Delivery { .. } => None,
+        }
+    }
+
     fn take(&self, matches: impl Fn(&Fault) -> bool) -> Option<Kill> {
+        self.take_fault(matches).map(|fault| fault.kill)
+    }
+
+    fn take_fault(&self, matches: impl Fn(&Fault) -> bool) -> Option<Fault> {
         let mut armed = self.armed.lock().ok()?;
         let index = armed.iter().position(matches)?;
         let fault = armed.remove(index);
-        let kill = fault.kill;
         if let Ok(mut fired) = self.fired.lock() {
-            fired.push(fault);
+            fired.push(fault.clone());
         }
-        Some(kill)
+        Some(fault)
     }
 }
 

@@ -38,7 +38,9 @@ impl Service {
 
     pub(super) fn spawn_async(self: &Arc<Self>, seq: i64, function: String, qualifier: String, payload: Bytes) {
         let service = self.clone();
+        self.in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::spawn(async move {
+            let _busy = super::Busy(&service.in_flight);
             if let Some(FunctionResponse::FunctionError(body)) =
                 service.invoke_function(&function, Some(&qualifier), payload).await
             {

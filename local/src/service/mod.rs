@@ -14,6 +14,7 @@ mod timers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -102,6 +103,10 @@ pub struct Service {
     waiters: Mutex<HashMap<String, Vec<Arc<Notify>>>>,
     counts: Mutex<BTreeMap<String, u64>>,
     replays: replay::Sessions,
+    /// Work under way that will tell the engine something: handler invocations, chained invokes, asynchronous
+    /// invocations and timers being applied. Zero, with no timer due, is idle: nothing changes until time moves or
+    /// someone calls.
+    in_flight: AtomicUsize,
     /// Told when the service should stop.
     pub shutdown: Notify,
     /// Armed fault injections (test builds only).
@@ -128,6 +133,7 @@ impl Service {
             waiters: Mutex::new(HashMap::new()),
             counts: Mutex::new(BTreeMap::new()),
             replays: replay::Sessions::default(),
+            in_flight: AtomicUsize::new(0),
             shutdown: Notify::new(),
             #[cfg(feature = "test-hooks")]
             faults: faults::Faults::default(),
@@ -137,6 +143,7 @@ impl Service {
         let weak = Arc::downgrade(&service);
         tokio::spawn(timers::run(clock, alarms, move |execution, timer| {
             let Some(service) = weak.upgrade() else { return false };
+            let _busy = service.busy();
             let fired = service.engine().timer_fired(&execution, &timer);
             match fired {
                 Ok(actions) => service.execute(actions),
@@ -294,5 +301,32 @@ impl Service {
     /// Stops every function process.
     pub fn stop_all(&self) {
         self.pools.clear();
+    }
+
+    /// Counts a piece of work in flight until the guard is dropped.
+    fn busy(&self) -> Busy<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Busy(&self.in_flight)
+    }
+
+    /// Whether nothing runs and no timer is due: what the test library waits for before it moves its clock, and
+    /// after. Work that ends hands its next actions over before it stops counting, so idle is never seen between
+    /// a handler's end and the invocation it leads to.
+    pub fn is_idle(&self) -> Result<bool, EngineError> {
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
+            return Ok(false);
+        }
+        let engine = self.engine();
+        let (due, _) = engine.timers_around(engine.environment().clock.now_ms())?;
+        Ok(due == 0 && self.in_flight.load(Ordering::SeqCst) == 0)
+    }
+}
+
+/// One piece of work in flight ([`Service::is_idle`]).
+struct Busy<'a>(&'a AtomicUsize);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

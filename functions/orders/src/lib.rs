@@ -1,0 +1,157 @@
+//! The example app's order workflow, a durable function:
+//!
+//! 1. `reserve`: a step that reserves the order's stock. The inventory service is busy now and then, so the step
+//!    retries with backoff (2 s, 4 s, 8 s; four attempts in all). An order's `reserveFailures` makes the first
+//!    attempts fail, which is how the example shows a retry without a real inventory service.
+//! 2. `approval`: a callback a person answers (`{"approved": true}`), with a heartbeat timeout: whoever holds the
+//!    callback id reports every [`APPROVAL_HEARTBEAT`] that someone is still deciding, or the order fails.
+//! 3. `fulfil`: a chained invoke of the fulfilment function with the order's quantities.
+//! 4. `return-window`: a wait of `holdDays` days before the order is closed (none when 0).
+//! 5. `close`: a step that closes the order and returns the outcome.
+
+use std::time::Duration;
+
+use aws_durable_execution_sdk::builders::{JitterStrategy, RetryStrategyConfig};
+use aws_durable_execution_sdk::{BoxError, DurableContext, TypedError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Environment variable naming the function the workflow invokes to fulfil an order.
+pub const FULFIL_FUNCTION_ENV: &str = "FULFIL_FUNCTION_NAME";
+/// Name of the reservation step.
+pub const RESERVE: &str = "reserve";
+/// Name of the approval callback.
+pub const APPROVAL: &str = "approval";
+/// Name of the chained invoke that fulfils the order.
+pub const FULFIL: &str = "fulfil";
+/// Name of the wait before the order is closed.
+pub const RETURN_WINDOW: &str = "return-window";
+/// Name of the closing step.
+pub const CLOSE: &str = "close";
+/// How long an approver has, in all.
+pub const APPROVAL_TIMEOUT: Duration = Duration::from_hours(72);
+/// How often an approver must say they are still deciding.
+pub const APPROVAL_HEARTBEAT: Duration = Duration::from_hours(1);
+/// Attempts of the reservation step, the first included.
+pub const RESERVE_ATTEMPTS: u32 = 4;
+/// Delay before the reservation's first retry; each next one doubles.
+pub const RESERVE_FIRST_RETRY: Duration = Duration::from_secs(2);
+
+/// An order: the execution's input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    /// The order's id.
+    pub order_id: String,
+    /// Quantities of its lines.
+    pub quantities: Vec<u32>,
+    /// Days to wait after fulfilment before the order is closed.
+    #[serde(default)]
+    pub hold_days: u64,
+    /// How many reservation attempts fail before one succeeds (the example's stand-in for a busy inventory).
+    #[serde(default)]
+    pub reserve_failures: u32,
+}
+
+/// An approver's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Whether the order goes ahead.
+    pub approved: bool,
+}
+
+/// What the workflow returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// The order's id.
+    pub order_id: String,
+    /// `closed` or `rejected`.
+    pub status: String,
+    /// The fulfilment function's answer, for a closed order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulfilment: Option<Value>,
+}
+
+/// Why an order's workflow failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrderError {
+    /// The inventory service did not answer this attempt.
+    #[error("the inventory service is busy (attempt {attempt}); the reservation is retried")]
+    InventoryBusy {
+        /// The attempt that failed.
+        attempt: u32,
+    },
+    /// An order without lines.
+    #[error("order {order_id} has no lines")]
+    Empty {
+        /// The order's id.
+        order_id: String,
+    },
+}
+
+fn durable_error(error: OrderError) -> BoxError {
+    let kind = match &error {
+        OrderError::InventoryBusy { .. } => "InventoryBusy",
+        OrderError::Empty { .. } => "EmptyOrder",
+    };
+    Box::new(TypedError::with_type(kind, error))
+}
+
+/// The durable handler; `fulfil` names the function that fulfils an order.
+///
+/// # Errors
+///
+/// [`OrderError::Empty`] for an order without lines; the reservation's last error once its attempts are spent;
+/// the approval's timeout or failure; the fulfilment's failure.
+pub async fn handle(order: Order, ctx: DurableContext, fulfil: String) -> Result<Outcome, BoxError> {
+    if order.quantities.is_empty() {
+        return Err(durable_error(OrderError::Empty { order_id: order.order_id }));
+    }
+    let failures = order.reserve_failures;
+    let total: u32 = order.quantities.iter().sum();
+    let retries = RetryStrategyConfig::builder()
+        .max_attempts(RESERVE_ATTEMPTS)
+        .initial_delay(RESERVE_FIRST_RETRY)
+        .backoff_rate(2.0)
+        .jitter(JitterStrategy::None)
+        .build();
+    let _reserved: u32 = ctx
+        .step(move |step| async move {
+            if step.attempt() <= failures {
+                Err(durable_error(OrderError::InventoryBusy { attempt: step.attempt() }))
+            } else {
+                Ok(total)
+            }
+        })
+        .name(RESERVE)
+        .retry_strategy_config(retries)
+        .await?;
+
+    let approval: Approval = ctx
+        .wait_for_callback(|_step, callback_id: String| async move {
+            // A real app sends the id to the approver (a message, an email); here it goes to the log.
+            tracing::info!(%callback_id, "waiting for an approver");
+            Ok::<(), BoxError>(())
+        })
+        .name(APPROVAL)
+        .timeout(APPROVAL_TIMEOUT)
+        .heartbeat(APPROVAL_HEARTBEAT)
+        .await?;
+    if !approval.approved {
+        return Ok(Outcome { order_id: order.order_id, status: "rejected".into(), fulfilment: None });
+    }
+
+    let fulfilment: Value = ctx.invoke(fulfil, serde_json::json!({ "values": order.quantities })).name(FULFIL).await?;
+    if order.hold_days > 0 {
+        ctx.wait(Duration::from_hours(24 * order.hold_days)).name(RETURN_WINDOW).await?;
+    }
+    let order_id = order.order_id;
+    ctx.step(move |_| async move {
+        Ok::<_, BoxError>(Outcome { order_id, status: "closed".into(), fulfilment: Some(fulfilment) })
+    })
+    .name(CLOSE)
+    .await
+    .map_err(Into::into)
+}
