@@ -166,9 +166,10 @@ impl Inner {
         let found = deployment
             .functions()
             .find(|f| f.name == id || f.logical_id == id || format!("{}/{}", f.stack, f.logical_id) == id);
-        match found {
-            Some(f) => Ok((f.name.clone(), f.durable.is_some())),
-            None => {
+        if let Some(f) = found {
+            Ok((f.name.clone(), f.durable.is_some()))
+        } else {
+            {
                 let known: Vec<String> =
                     deployment.functions().map(|f| format!("{}/{}", f.stack, f.logical_id)).collect();
                 Err(TestError::NotFound(format!(
@@ -276,7 +277,7 @@ pub struct Function {
 
 impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Function").field("name", &self.name).field("qualifier", &self.qualifier).finish()
+        f.debug_struct("Function").field("name", &self.name).field("qualifier", &self.qualifier).finish_non_exhaustive()
     }
 }
 

@@ -50,7 +50,7 @@ pub struct Execution {
 
 impl std::fmt::Debug for Execution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Execution").field("arn", &self.arn).finish()
+        f.debug_struct("Execution").field("arn", &self.arn).finish_non_exhaustive()
     }
 }
 
@@ -196,7 +196,7 @@ impl Callback {
     pub async fn id(&self) -> Result<String> {
         self.execution.settle().await?;
         let operations = self.execution.inner.service()?.engine().operations(&self.execution.arn)?;
-        let named = |id: Option<&String>| {
+        let name_of = |id: Option<&String>| {
             id.and_then(|id| operations.iter().find(|op| &op.id == id)).and_then(|op| op.name.as_deref())
         };
         let waiting = operations
@@ -204,15 +204,14 @@ impl Callback {
             .filter(|op| op.operation_type == OperationType::Callback && op.status == StoredStatus::Started);
         let found = waiting
             .clone()
-            .filter(|op| {
+            .rfind(|op| {
                 op.name.as_deref() == Some(self.name.as_str())
-                    || named(op.parent_id.as_ref()) == Some(self.name.as_str())
+                    || name_of(op.parent_id.as_ref()) == Some(self.name.as_str())
             })
-            .last()
             .and_then(|op| op.callback_details.as_ref()?.callback_id.clone());
         found.ok_or_else(|| {
             let names: Vec<&str> = waiting
-                .map(|op| op.name.as_deref().or_else(|| named(op.parent_id.as_ref())).unwrap_or("(unnamed)"))
+                .map(|op| op.name.as_deref().or_else(|| name_of(op.parent_id.as_ref())).unwrap_or("(unnamed)"))
                 .collect();
             TestError::NotFound(format!(
                 "no callback named {} waits in {}; waiting now: {}",

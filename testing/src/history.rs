@@ -1,6 +1,7 @@
 //! An execution's history as typed operations: what the handler checkpointed, with the times the engine gave
 //! them, read from the engine's store.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use local::engine::model::{self, OperationType};
@@ -258,13 +259,12 @@ impl History {
             .operations
             .iter()
             .map(|op| {
-                let mut entry = json!({
-                    "id": position(&op.id),
-                    "kind": op.kind(),
-                    "status": op.status,
-                    "started": at(op.started),
-                });
-                let map = entry.as_object_mut().expect("an object literal");
+                let mut map = serde_json::Map::new();
+                map.insert("id".into(), json!(position(&op.id)));
+                map.insert("kind".into(), json!(op.kind()));
+                map.insert("status".into(), json!(op.status));
+                map.insert("started".into(), json!(at(op.started)));
+                let map = &mut map;
                 if let Some(parent) = &op.parent_id {
                     map.insert("parent".into(), json!(position(parent)));
                 }
@@ -302,7 +302,7 @@ impl History {
                         insert_outcome(map, result.as_ref(), error.as_ref());
                     }
                 }
-                entry
+                Value::Object(std::mem::take(map))
             })
             .collect();
         Value::Array(operations)
@@ -324,14 +324,14 @@ fn offset(d: Duration) -> String {
     if ms == 0 {
         return "+0ms".into();
     }
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("+{ms}ms");
     }
     let mut s = ms / 1000;
     let mut text = String::from("+");
     for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
         if s >= size {
-            text.push_str(&format!("{}{unit}", s / size));
+            let _ = write!(text, "{}{unit}", s / size);
             s %= size;
         }
     }
@@ -349,7 +349,7 @@ mod tests {
         assert_eq!(offset(Duration::ZERO), "+0ms");
         assert_eq!(offset(Duration::from_millis(1500)), "+1500ms");
         assert_eq!(offset(Duration::from_secs(2)), "+2s");
-        assert_eq!(offset(Duration::from_secs(7 * 86_400)), "+7d");
+        assert_eq!(offset(Duration::from_hours(7 * 24)), "+7d");
         assert_eq!(offset(Duration::from_secs(86_400 + 2 * 3600 + 5)), "+1d2h5s");
     }
 }
