@@ -123,3 +123,17 @@ async fn a_callback_that_no_operation_has_is_named_with_those_that_wait() {
     let unknown = app.function("Nope").unwrap_err().to_string();
     assert!(unknown.contains("Workflow") && unknown.contains("Fulfil"), "{unknown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_advance_fires_each_retry_at_its_own_time() {
+    let app = orders_app("orders-advance").await;
+    let t0 = app.clock().now();
+    let execution = app.function("Workflow").unwrap().start(order("o-5", &[1], 3, 0)).await.unwrap();
+    // One minute in one call: the retries at +2 s, +6 s and +14 s each fire when due, each arming the next.
+    app.clock().advance(Duration::from_mins(1)).await.unwrap();
+    let history = execution.history().await.unwrap();
+    let reserve = history.get(orders::RESERVE).unwrap();
+    assert_eq!((reserve.status, reserve.attempts()), (OperationStatus::Succeeded, 4), "{history:#?}");
+    assert_eq!(reserve.ended, Some(t0 + Duration::from_secs(14)));
+    assert_eq!(app.clock().now(), t0 + Duration::from_mins(1));
+}
