@@ -5,20 +5,11 @@
 
 use serde_json::Value;
 
-use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs, run_ok as run};
+use crate::support::{Down, copy_workspace, deployer, json_event, local_envs as envs, run_ok as run};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
 const PROCESSOR_RESULT: &str =
     r#"{"operation": "sum_and_average", "count": 5, "sum": 150, "average": 30.0, "max": 50, "min": 10}"#;
-
-/// The one JSON line of `event` a `--json` run printed.
-fn json_event(run: &Run, event: &str) -> Value {
-    run.stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|value| value["event"] == event)
-        .unwrap_or_else(|| panic!("no `{event}` event:\n{}", run.all()))
-}
 
 fn position(text: &str, needle: &[&str]) -> usize {
     text.lines()

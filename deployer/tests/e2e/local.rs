@@ -8,7 +8,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Down, Guard, Run, copy_workspace, deployer, local_envs as envs, run_ok as run, tool};
+use crate::support::{
+    Down, Guard, Run, copy_workspace, deployer, ended_history, local_envs as envs, open_callback_id, run_ok as run,
+    tool,
+};
 
 const SEED_PAYLOAD: &str = r#"{"values": [10, 20, 30, 40, 50]}"#;
 const SEED_OUTPUT: &str = r#"{"statusCode": 200, "body": "{\"message\": \"Durable orchestration completed successfully\", \"input_values\": [10, 20, 30, 40, 50], \"processing_result\": {\"operation\": \"sum_and_average\", \"count\": 5, \"sum\": 150, \"average\": 30.0, \"max\": 50, \"min\": 10}}"}"#;
@@ -301,6 +304,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// what the local target runs, gets no such warning.
 #[test]
 fn up_local_names_what_it_does_not_emulate_and_runs_the_functions() {
+    const ORDER: &str = r#"{"orderId": "o-1", "quantities": [2, 3]}"#;
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path();
     copy_workspace(dir);
@@ -317,9 +321,18 @@ fn up_local_names_what_it_does_not_emulate_and_runs_the_functions() {
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
-    let endpoint = output_value(&up, "Endpoint");
-    let (payload, _) = aws_invoke(dir, &endpoint, &output_value(&up, "WorkflowAliasArn"), SEED_PAYLOAD);
-    assert_eq!(payload, SEED_OUTPUT);
+    // The order workflow runs: its reservation, then the approval a person gives with `deployer callback`, then the
+    // fulfilment function's chained invoke.
+    let scope = ["--stack", "Orders", "--function", "Workflow"];
+    let mut invoke = vec!["invoke", "--local", "--async", "--name", "order-1", "--payload", ORDER];
+    invoke.extend_from_slice(&scope);
+    run(dir, &invoke);
+    let id = open_callback_id(dir, &scope, "order-1");
+    run(dir, &["callback", "succeed", &id, "--result", r#"{"approved": true}"#, "--local"]);
+    let history = ended_history(dir, &scope, "order-1");
+    assert_eq!(history["execution"]["status"], "SUCCEEDED", "{history:#}");
+    let result = history["execution"]["result"].as_str().unwrap_or_default();
+    assert!(result.contains(r#""status":"closed""#) && result.contains(r#""sum":5"#), "{history:#}");
     let seen = function_environment(dir, "durable-orders-Workflow");
     assert_eq!(seen.get("ORDERS_TABLE").map(String::as_str), Some("durable-orders-OrderTable"));
 

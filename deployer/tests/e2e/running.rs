@@ -4,11 +4,13 @@
 //! executions, whose results, errors and survival of a heartbeat timeout prove each one arrived.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Down, Run, copy_workspace, deployer, local_envs as envs, run_ok as run};
+use crate::support::{
+    Down, Run, copy_workspace, deployer, ended_history, json_event, local_envs as envs, local_history,
+    open_callback_id, run_ok as run,
+};
 
 /// The conformance stack of callback handlers (`durable-conformance-callback`).
 const STACK: &str = "ConformanceCallback";
@@ -27,13 +29,14 @@ fn run_on(dir: &Path, function: &str, args: &[&str]) -> Run {
     run(dir, &all.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-/// The one JSON line of `event` a `--json` run printed.
-fn json_event(run: &Run, event: &str) -> Value {
-    run.stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|value| value["event"] == event)
-        .unwrap_or_else(|| panic!("no `{event}` event:\n{}", run.all()))
+/// `history <name>` as JSON.
+fn history(dir: &Path, function: &str, name: &str) -> Value {
+    local_history(dir, &scope(function), name)
+}
+
+/// The arguments that pick `function` of the callback stack.
+fn scope(function: &str) -> [&str; 6] {
+    ["--app", APP, "--stack", STACK, "--function", function]
 }
 
 /// Starts `function` asynchronously as `name` with `payload`.
@@ -41,29 +44,9 @@ fn start(dir: &Path, function: &str, name: &str, payload: &str) {
     run_on(dir, function, &["invoke", "--async", "--name", name, "--payload", payload]);
 }
 
-/// `history <name>` as JSON.
-fn history(dir: &Path, function: &str, name: &str) -> Value {
-    json_event(&run_on(dir, function, &["history", name]), "history")
-}
-
 /// Waits until execution `name` has a callback open; returns its id.
 fn callback_id(dir: &Path, function: &str, name: &str) -> String {
-    let started = Instant::now();
-    loop {
-        let history = history(dir, function, name);
-        let open = history["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["kind"] == "callback" && r["callback_id"].is_string())
-            .map(|r| r["callback_id"].as_str().unwrap().to_owned());
-        if let Some(id) = open {
-            assert_eq!(history["execution"]["status"], "RUNNING", "{history:#}");
-            return id;
-        }
-        assert!(started.elapsed() < Duration::from_mins(1), "no callback opened by {name}: {history:#}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    open_callback_id(dir, &scope(function), name)
 }
 
 /// Moves the local target's manual clock by `by`; returns once the timers it passed were applied.
@@ -73,15 +56,7 @@ fn advance(dir: &Path, by: &str) {
 
 /// Waits until execution `name` has ended; returns its history.
 fn ended(dir: &Path, function: &str, name: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let history = history(dir, function, name);
-        if history["execution"]["status"] != "RUNNING" {
-            return history;
-        }
-        assert!(started.elapsed() < Duration::from_mins(1), "{name} still RUNNING: {history:#}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    ended_history(dir, &scope(function), name)
 }
 
 #[test]

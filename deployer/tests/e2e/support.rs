@@ -270,3 +270,52 @@ pub fn which(name: &str) -> PathBuf {
         .find(|path| path.is_file())
         .unwrap_or_else(|| panic!("no `{name}` next to $CARGO or on PATH"))
 }
+
+/// The one JSON line of `event` a `--json` run printed.
+pub fn json_event(run: &Run, event: &str) -> serde_json::Value {
+    run.stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|value| value["event"] == event)
+        .unwrap_or_else(|| panic!("no `{event}` event:\n{}", run.all()))
+}
+
+/// `history <name> --local --json` with `scope` (`--app`, `--stack`, `--function` as needed).
+pub fn local_history(dir: &Path, scope: &[&str], name: &str) -> serde_json::Value {
+    let mut args = vec!["history", name, "--local", "--json"];
+    args.extend_from_slice(scope);
+    json_event(&run_ok(dir, &args), "history")
+}
+
+/// Waits until execution `name` has a callback open; returns its id.
+pub fn open_callback_id(dir: &Path, scope: &[&str], name: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let history = local_history(dir, scope, name);
+        let open = history["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "callback" && r["callback_id"].is_string())
+            .map(|r| r["callback_id"].as_str().unwrap().to_owned());
+        if let Some(id) = open {
+            assert_eq!(history["execution"]["status"], "RUNNING", "{history:#}");
+            return id;
+        }
+        assert!(started.elapsed() < Duration::from_mins(1), "no callback opened by {name}: {history:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until execution `name` has ended; returns its history.
+pub fn ended_history(dir: &Path, scope: &[&str], name: &str) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let history = local_history(dir, scope, name);
+        if history["execution"]["status"] != "RUNNING" {
+            return history;
+        }
+        assert!(started.elapsed() < Duration::from_mins(1), "{name} still RUNNING: {history:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

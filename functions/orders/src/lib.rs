@@ -4,7 +4,8 @@
 //!    retries with backoff (2 s, 4 s, 8 s; four attempts in all). An order's `reserveFailures` makes the first
 //!    attempts fail, which is how the example shows a retry without a real inventory service.
 //! 2. `approval`: a callback a person answers (`{"approved": true}`), with a heartbeat timeout: whoever holds the
-//!    callback id reports every [`APPROVAL_HEARTBEAT`] that someone is still deciding, or the order fails.
+//!    callback id reports every [`APPROVAL_HEARTBEAT`] (or `APPROVAL_HEARTBEAT_SECONDS`) that someone is still
+//!    deciding, or the order fails.
 //! 3. `fulfil`: a chained invoke of the fulfilment function with the order's quantities.
 //! 4. `return-window`: a wait of `holdDays` days before the order is closed (none when 0).
 //! 5. `close`: a step that closes the order and returns the outcome.
@@ -28,14 +29,56 @@ pub const FULFIL: &str = "fulfil";
 pub const RETURN_WINDOW: &str = "return-window";
 /// Name of the closing step.
 pub const CLOSE: &str = "close";
-/// How long an approver has, in all.
+/// Environment variable: how long an approver has, in seconds ([`APPROVAL_TIMEOUT`] when unset).
+pub const APPROVAL_TIMEOUT_ENV: &str = "APPROVAL_TIMEOUT_SECONDS";
+/// Environment variable: how often an approver must say they are still deciding, in seconds
+/// ([`APPROVAL_HEARTBEAT`] when unset).
+pub const APPROVAL_HEARTBEAT_ENV: &str = "APPROVAL_HEARTBEAT_SECONDS";
+/// How long an approver has, in all, unless the function's configuration says.
 pub const APPROVAL_TIMEOUT: Duration = Duration::from_hours(72);
-/// How often an approver must say they are still deciding.
+/// How often an approver must say they are still deciding, unless the function's configuration says.
 pub const APPROVAL_HEARTBEAT: Duration = Duration::from_hours(1);
 /// Attempts of the reservation step, the first included.
 pub const RESERVE_ATTEMPTS: u32 = 4;
 /// Delay before the reservation's first retry; each next one doubles.
 pub const RESERVE_FIRST_RETRY: Duration = Duration::from_secs(2);
+
+/// The workflow's configuration, read once when the function starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The function that fulfils an order (name or ARN).
+    pub fulfil: String,
+    /// How long an approver has.
+    pub approval_timeout: Duration,
+    /// How often an approver must say they are still deciding.
+    pub approval_heartbeat: Duration,
+}
+
+impl Settings {
+    /// Reads the settings from `lookup` (the process environment in `main`).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the variable that is missing or not a number of seconds.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let fulfil = lookup(FULFIL_FUNCTION_ENV).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            format!("{FULFIL_FUNCTION_ENV} is not set: the order workflow needs the name or ARN of the function that fulfils an order")
+        })?;
+        let seconds = |name: &str, default: Duration| match lookup(name) {
+            None => Ok(default),
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| format!("{name} must be a whole number of seconds, got `{text}`")),
+        };
+        Ok(Self {
+            fulfil: fulfil.trim().to_owned(),
+            approval_timeout: seconds(APPROVAL_TIMEOUT_ENV, APPROVAL_TIMEOUT)?,
+            approval_heartbeat: seconds(APPROVAL_HEARTBEAT_ENV, APPROVAL_HEARTBEAT)?,
+        })
+    }
+}
 
 /// An order: the execution's input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,13 +142,13 @@ fn durable_error(error: OrderError) -> BoxError {
     Box::new(TypedError::with_type(kind, error))
 }
 
-/// The durable handler; `fulfil` names the function that fulfils an order.
+/// The durable handler.
 ///
 /// # Errors
 ///
 /// [`OrderError::Empty`] for an order without lines; the reservation's last error once its attempts are spent;
 /// the approval's timeout or failure; the fulfilment's failure.
-pub async fn handle(order: Order, ctx: DurableContext, fulfil: String) -> Result<Outcome, BoxError> {
+pub async fn handle(order: Order, ctx: DurableContext, settings: Settings) -> Result<Outcome, BoxError> {
     if order.quantities.is_empty() {
         return Err(durable_error(OrderError::Empty { order_id: order.order_id }));
     }
@@ -136,14 +179,15 @@ pub async fn handle(order: Order, ctx: DurableContext, fulfil: String) -> Result
             Ok::<(), BoxError>(())
         })
         .name(APPROVAL)
-        .timeout(APPROVAL_TIMEOUT)
-        .heartbeat(APPROVAL_HEARTBEAT)
+        .timeout(settings.approval_timeout)
+        .heartbeat(settings.approval_heartbeat)
         .await?;
     if !approval.approved {
         return Ok(Outcome { order_id: order.order_id, status: "rejected".into(), fulfilment: None });
     }
 
-    let fulfilment: Value = ctx.invoke(fulfil, serde_json::json!({ "values": order.quantities })).name(FULFIL).await?;
+    let fulfilment: Value =
+        ctx.invoke(settings.fulfil, serde_json::json!({ "values": order.quantities })).name(FULFIL).await?;
     if order.hold_days > 0 {
         ctx.wait(Duration::from_hours(24 * order.hold_days)).name(RETURN_WINDOW).await?;
     }
@@ -154,4 +198,29 @@ pub async fn handle(order: Order, ctx: DurableContext, fulfil: String) -> Result
     .name(CLOSE)
     .await
     .map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{APPROVAL_HEARTBEAT, FULFIL_FUNCTION_ENV, Settings};
+
+    #[test]
+    fn settings_default_the_approval_times_and_name_a_bad_variable() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        let settings = Settings::from_env(env(&[(FULFIL_FUNCTION_ENV, "fulfil"), ("APPROVAL_TIMEOUT_SECONDS", "480")]));
+        let settings = settings.unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            (settings.fulfil.as_str(), settings.approval_timeout, settings.approval_heartbeat),
+            ("fulfil", Duration::from_mins(8), APPROVAL_HEARTBEAT)
+        );
+        let missing = Settings::from_env(env(&[])).err().unwrap_or_default();
+        assert!(missing.contains(FULFIL_FUNCTION_ENV), "{missing}");
+        let bad = Settings::from_env(env(&[(FULFIL_FUNCTION_ENV, "f"), ("APPROVAL_HEARTBEAT_SECONDS", "1h")]));
+        let bad = bad.err().unwrap_or_default();
+        assert!(bad.contains("APPROVAL_HEARTBEAT_SECONDS") && bad.contains("`1h`"), "{bad}");
+    }
 }
