@@ -108,9 +108,11 @@ pub(crate) enum Command {
     /// Move the local target's manual clock (`up --local --clock manual`): the waits, retry delays and timeouts it
     /// passes fire, and the command returns once they were applied.
     Time(TimeArgs),
-    /// Run a recorded execution's history against the current code of its function (local target) and report
+    /// Run a recorded execution's history against the current code of its function on the local target and report
     /// whether the code makes the same decisions (operations in the same order, with the same types and names) or
-    /// where it diverges; nothing is recorded and no step runs twice.
+    /// where it diverges; nothing is recorded and no step runs twice. With --local the execution is the local
+    /// target's; without, it is read from AWS (GetDurableExecutionHistory) and replayed against the same stack's
+    /// function deployed locally (`up --local` first).
     Replay(ReplayArgs),
     /// Run the local target's service in the foreground (started in the background by `up --local`).
     #[command(hide = true, name = LOCAL_DAEMON)]
@@ -171,6 +173,7 @@ pub(crate) const LOCAL_DAEMON: &str = crate::target::local::DAEMON_SUBCOMMAND;
 
 /// `up`.
 #[derive(Debug, Clone, Args)]
+#[expect(clippy::struct_excessive_bools, reason = "command-line switches, each its own flag")]
 pub(crate) struct UpArgs {
     /// The stacks to deploy (the bootstrap stack comes first whatever the selection).
     #[command(flatten)]
@@ -198,6 +201,12 @@ pub(crate) struct UpArgs {
     /// (new versions, aliases moved). A build error is shown and the previous version keeps serving. Ctrl-C stops.
     #[arg(long)]
     pub watch: bool,
+    /// On AWS, for development stacks (as `cdk deploy --hotswap`): when only function code changed, update the
+    /// code, publish the versions and move the aliases through the Lambda API, without CloudFormation; the stack
+    /// drifts from its template until the next `up` without it. Any other change deploys as usual. Refused for a
+    /// protected environment.
+    #[arg(long, conflicts_with = "watch")]
+    pub hotswap: bool,
     /// The bootstrap's execution role.
     #[command(flatten)]
     pub bootstrap: ExecutionPolicyArgs,

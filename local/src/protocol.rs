@@ -80,8 +80,27 @@ pub struct ClockReading {
 }
 
 /// A request to replay a recorded execution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplayRequest {
     /// The recorded execution's ARN.
     pub execution: String,
+    /// An execution recorded elsewhere (on AWS): replayed from this record instead of the store's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<RecordedExecution>,
+}
+
+/// An execution recorded elsewhere, to replay against the current code of a function of this target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedExecution {
+    /// The function of this target whose current code replays it (the same stack's function of the same logical
+    /// id as the one that ran it).
+    pub function: String,
+    /// How the execution stands: `RUNNING`, `SUCCEEDED`, ...
+    pub status: crate::engine::model::ExecutionStatus,
+    /// Its result, when it succeeded.
+    pub result: Option<String>,
+    /// Its error, when it failed.
+    pub error: Option<crate::engine::model::ErrorObject>,
+    /// Its history, with inputs and results (`IncludeExecutionData`), timestamps in epoch milliseconds.
+    pub events: Vec<crate::engine::model::Event>,
 }

@@ -19,7 +19,25 @@ pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
             remedy: "add --local: `deployer up --local --clock manual`".into(),
         });
     }
+    if args.hotswap && ctx.global.local {
+        return Err(DeployerError::Unsupported {
+            what: "`--hotswap` updates function code on AWS without CloudFormation; the local target redeploys in \
+                   seconds without it"
+                .into(),
+            remedy: "run `deployer up --local`, or `deployer up --local --watch` to redeploy on every save".into(),
+        });
+    }
     let selection = ctx.selection(&args.selectors.stacks)?;
+    let environment = selection.app().environment();
+    if args.hotswap && environment.protected {
+        return Err(DeployerError::Unsupported {
+            what: format!(
+                "environment {} is protected: `--hotswap` would leave its stacks drifted from their templates",
+                environment.name.as_deref().unwrap_or("(unnamed)")
+            ),
+            remedy: "deploy it with `deployer up` without --hotswap".into(),
+        });
+    }
     let options = UpOptions {
         require_approval: args.require_approval,
         outputs_file: args.outputs_file.clone(),
@@ -30,6 +48,7 @@ pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
             Some(ClockArg::Wall) | None => ::local::ClockMode::Wall,
         },
         no_credentials: args.no_credentials,
+        hotswap: args.hotswap,
     };
     match &ctx.target {
         Target::Local(local) if args.watch => {

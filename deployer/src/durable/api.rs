@@ -177,7 +177,23 @@ pub(crate) async fn get_execution(client: &Client, arn: &str) -> Result<Executio
 
 /// The whole history of one execution, with inputs and results, in event order.
 pub(crate) async fn history(client: &Client, arn: &str) -> Result<Vec<HistoryEvent>> {
-    let mut events: Vec<HistoryEvent> = Vec::new();
+    let events = history_pages(client, arn, |event| Some(convert::history_event(event))).await?;
+    Ok(ordered(events, |e| i64::from(e.id)))
+}
+
+/// The whole history of one execution as the local target records it (with inputs and results), for `replay`.
+pub(crate) async fn recorded_history(client: &Client, arn: &str) -> Result<Vec<local::engine::model::Event>> {
+    let events = history_pages(client, arn, convert::recorded_event).await?;
+    Ok(ordered(events, |e| e.event_id))
+}
+
+/// Every page of an execution's history, each event converted by `convert`.
+async fn history_pages<T>(
+    client: &Client,
+    arn: &str,
+    convert: impl Fn(&aws_sdk_lambda::types::Event) -> Option<T>,
+) -> Result<Vec<T>> {
+    let mut events = Vec::new();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let page = client
@@ -188,15 +204,20 @@ pub(crate) async fn history(client: &Client, arn: &str) -> Result<Vec<HistoryEve
             .send()
             .await
             .map_err(not_found_or("Lambda.GetDurableExecutionHistory", || no_execution(arn)))?;
-        events.extend(page.events().iter().map(convert::history_event));
+        events.extend(page.events().iter().filter_map(&convert));
         marker = next_marker(marker.as_deref(), page.next_marker());
         if marker.is_none() {
             break;
         }
     }
-    events.sort_by_key(|e| e.id);
-    events.dedup_by_key(|e| e.id);
     Ok(events)
+}
+
+/// Events in id order, each once (pages read while the history grows may repeat one).
+fn ordered<T>(mut events: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
+    events.sort_by_key(&id);
+    events.dedup_by_key(|e| id(e));
+    events
 }
 
 /// Stops a running execution; returns when the service recorded the stop.

@@ -555,3 +555,41 @@ fn generated_names_are_valid_and_differ() {
     assert!(api::is_execution_name(&a) && a.starts_with("invoke-"), "{a}");
     assert_ne!(a, b);
 }
+
+#[tokio::test]
+async fn a_recorded_history_read_through_the_sdk_rebuilds_the_execution_s_operations() {
+    let first = mock!(Client::get_durable_execution_history)
+        .match_requests(|r| r.marker().is_none() && r.include_execution_data() == Some(true))
+        .sequence()
+        .http_status(200, Some(ok(SUCCEEDED_HISTORY1)))
+        .repeatedly()
+        .build();
+    let second = mock!(Client::get_durable_execution_history)
+        .match_requests(|r| r.marker() == Some("5"))
+        .sequence()
+        .http_status(200, Some(ok(SUCCEEDED_HISTORY2)))
+        .repeatedly()
+        .build();
+    let events = api::recorded_history(&client(&[&first, &second]), SUCCEEDED_ARN).await.unwrap();
+    // Milliseconds, as the local target keeps them (the API sends epoch seconds with a fraction).
+    assert_eq!(events[0].event_timestamp, 1_795_729_226_614);
+    let operations = local::engine::history::operations(&events);
+    let identities: Vec<(String, Option<&str>, String)> = operations
+        .iter()
+        .map(|op| (format!("{:?}", op.operation_type), op.name.as_deref(), format!("{:?}", op.status)))
+        .collect();
+    assert_eq!(
+        identities,
+        [
+            ("Execution".to_owned(), None, "Succeeded".to_owned()),
+            ("Step".to_owned(), Some("prepare_input"), "Succeeded".to_owned()),
+            ("ChainedInvoke".to_owned(), Some("invoke_processor"), "Succeeded".to_owned()),
+        ]
+    );
+    let input = operations[0].execution_details.as_ref().and_then(|d| d.input_payload.as_deref());
+    assert_eq!(input, Some(r#"{"values": [10, 20, 30, 40, 50]}"#));
+    let step = operations[1].step_details.as_ref().and_then(|d| d.result.as_deref()).unwrap();
+    assert!(step.contains(r#""operation": "sum_and_average""#), "{step}");
+    let invoked = operations[2].chained_invoke_details.as_ref().and_then(|d| d.result.as_deref()).unwrap();
+    assert!(invoked.contains(r#""sum": 150"#), "{invoked}");
+}

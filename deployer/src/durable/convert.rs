@@ -144,3 +144,88 @@ fn set_error(out: &mut HistoryEvent, error: Option<&EventError>) {
         out.truncated |= error.truncated().unwrap_or(false);
     }
 }
+
+/// One history event as the local target records it (`<EventType>Details` holding what a replay needs: inputs,
+/// results and errors with their payloads, retry details, a wait's end, a callback's id), timestamps in epoch
+/// milliseconds: the record `replay` of an AWS execution hands the local target.
+pub(crate) fn recorded_event(event: &Event) -> Option<local::engine::model::Event> {
+    use serde_json::{Map, Value, json};
+    let event_type = event.event_type()?.as_str();
+    let parsed: local::engine::model::EventType = serde_json::from_value(json!(event_type)).ok()?;
+    let millis = |time: &aws_smithy_types::DateTime| time.to_millis().unwrap_or_default();
+    let payload = |text: Option<&str>| json!({ "Payload": text });
+    let error = |error: Option<&EventError>| {
+        error.and_then(EventError::payload).map(|e| {
+            json!({ "Payload": {
+                "ErrorType": e.error_type(),
+                "ErrorMessage": e.error_message(),
+                "ErrorData": e.error_data(),
+                "StackTrace": e.stack_trace(),
+            }})
+        })
+    };
+    let result = |result: Option<&EventResult>| result.map(|r| payload(r.payload()));
+    let retry = |retry: Option<&aws_sdk_lambda::types::RetryDetails>| {
+        retry.map(|r| json!({ "CurrentAttempt": r.current_attempt(), "NextAttemptDelaySeconds": r.next_attempt_delay_seconds() }))
+    };
+    let mut details = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            details.insert(key.to_owned(), value);
+        }
+    };
+    if let Some(d) = event.execution_started_details() {
+        put("Input", d.input().map(|i| payload(i.payload())));
+    }
+    if let Some(d) = event.execution_succeeded_details() {
+        put("Result", result(d.result()));
+    }
+    for e in [
+        event.execution_failed_details().and_then(|d| d.error()),
+        event.execution_timed_out_details().and_then(|d| d.error()),
+        event.execution_stopped_details().and_then(|d| d.error()),
+        event.context_failed_details().and_then(|d| d.error()),
+        event.wait_cancelled_details().and_then(|d| d.error()),
+        event.chained_invoke_failed_details().and_then(|d| d.error()),
+        event.chained_invoke_timed_out_details().and_then(|d| d.error()),
+        event.chained_invoke_stopped_details().and_then(|d| d.error()),
+        event.callback_failed_details().and_then(|d| d.error()),
+        event.callback_timed_out_details().and_then(|d| d.error()),
+    ] {
+        put("Error", error(e));
+    }
+    for r in [
+        event.context_succeeded_details().and_then(|d| d.result()),
+        event.chained_invoke_succeeded_details().and_then(|d| d.result()),
+        event.callback_succeeded_details().and_then(|d| d.result()),
+    ] {
+        put("Result", result(r));
+    }
+    if let Some(d) = event.step_succeeded_details() {
+        put("Result", result(d.result()));
+        put("RetryDetails", retry(d.retry_details()));
+    }
+    if let Some(d) = event.step_failed_details() {
+        put("Error", error(d.error()));
+        put("RetryDetails", retry(d.retry_details()));
+    }
+    if let Some(d) = event.wait_started_details() {
+        put("Duration", Some(json!(d.duration())));
+        put("ScheduledEndTimestamp", Some(json!(millis(d.scheduled_end_timestamp()))));
+    }
+    if let Some(d) = event.callback_started_details() {
+        put("CallbackId", Some(json!(d.callback_id())));
+    }
+    let mut outer = Map::new();
+    outer.insert(parsed.details_key(), Value::Object(details));
+    Some(local::engine::model::Event {
+        event_type: parsed,
+        sub_type: event.sub_type().map(str::to_owned),
+        event_id: i64::from(event.event_id()),
+        id: event.id().map(str::to_owned),
+        name: event.name().map(str::to_owned),
+        event_timestamp: event.event_timestamp().map(millis).unwrap_or_default(),
+        parent_id: event.parent_id().map(str::to_owned),
+        details: outer,
+    })
+}

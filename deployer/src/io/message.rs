@@ -260,6 +260,26 @@ pub(crate) enum Event {
     },
     /// The watch ended (Ctrl-C); the local target keeps running.
     WatchStopped,
+    /// `up --hotswap` changed a stack's functions through the Lambda API, without CloudFormation.
+    Hotswapped {
+        /// The stack.
+        stack: String,
+        /// Each function updated, in order.
+        functions: Vec<HotswappedFunction>,
+        /// The aliases moved, by logical id.
+        aliases: Vec<String>,
+        /// Outputs that name an old version until the next full deployment.
+        stale_outputs: Vec<String>,
+        /// Seconds the swap took.
+        seconds: f64,
+    },
+    /// `up --hotswap` deploys a stack through CloudFormation after all.
+    HotswapFallback {
+        /// The stack.
+        stack: String,
+        /// Why the change is not code alone.
+        reason: String,
+    },
     /// Durable executions of a function, newest first.
     Executions {
         /// The function's name.
@@ -389,6 +409,17 @@ pub(crate) struct WatchedVersion {
     pub aliases: BTreeMap<String, u64>,
 }
 
+/// One function `up --hotswap` updated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct HotswappedFunction {
+    /// Its name.
+    pub function: String,
+    /// Whether its code changed (else only its environment, naming a republished version).
+    pub code: bool,
+    /// The version it published (`$LATEST` when it publishes none).
+    pub version: String,
+}
+
 /// One function on the local target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct LocalFunctionStatus {
@@ -443,6 +474,8 @@ impl Event {
             Self::WatchDeployed { .. } => "DEPLOYER_I8003",
             Self::WatchBuildFailed { .. } => "DEPLOYER_W8004",
             Self::WatchStopped => "DEPLOYER_I8005",
+            Self::Hotswapped { .. } => "DEPLOYER_I3004",
+            Self::HotswapFallback { .. } => "DEPLOYER_W3005",
             Self::Executions { .. } => "DEPLOYER_R6001",
             Self::History { .. } => "DEPLOYER_R6002",
             Self::ExecutionActivity { .. } => "DEPLOYER_I6003",
@@ -458,7 +491,11 @@ impl Event {
     /// How it is shown.
     pub(crate) fn level(&self) -> Level {
         match self {
-            Self::Warning { .. } | Self::FailureRecap { .. } | Self::WatchBuildFailed { .. } => Level::Warn,
+            Self::Warning { .. }
+            | Self::FailureRecap { .. }
+            | Self::WatchBuildFailed { .. }
+            | Self::Hotswapped { .. }
+            | Self::HotswapFallback { .. } => Level::Warn,
             Self::Outputs { .. }
             | Self::TemplateWritten { .. }
             | Self::InvokeResult { .. }

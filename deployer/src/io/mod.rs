@@ -15,7 +15,7 @@ pub(crate) mod tty;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-pub(crate) use message::{Event, Level};
+pub(crate) use message::{Event, HotswappedFunction, Level};
 
 /// Where events go. Implementations decide the rendering; callers decide only what happened.
 pub(crate) trait Host: Send + Sync {

@@ -127,6 +127,28 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
         Event::WatchBuildFailed { message } => {
             format!("rebuild failed, the previous version keeps serving; save a fix to try again: {message}")
         }
+        Event::Hotswapped { stack, functions, aliases, stale_outputs, seconds } => {
+            let functions: Vec<String> = functions
+                .iter()
+                .map(|f| {
+                    format!("{} {} → version {}", f.function, if f.code { "code" } else { "environment" }, f.version)
+                })
+                .collect();
+            let moved = if aliases.is_empty() { String::new() } else { format!("; moved {}", aliases.join(", ")) };
+            let old_outputs = if stale_outputs.is_empty() {
+                String::new()
+            } else {
+                format!(" (its outputs {} still name the old versions)", stale_outputs.join(", "))
+            };
+            format!(
+                "hotswapped {stack} in {seconds:.1}s without CloudFormation: {}{moved}. The stack has drifted from \
+                 its template until the next `deployer up` without --hotswap{old_outputs}",
+                if functions.is_empty() { "nothing changed".to_owned() } else { functions.join(", ") }
+            )
+        }
+        Event::HotswapFallback { stack, reason } => {
+            format!("{stack} cannot be hotswapped ({reason}): deploying it through CloudFormation")
+        }
         Event::WatchStopped => {
             "stopped watching; the local target keeps running (`deployer down --local` stops it)".to_owned()
         }

@@ -195,6 +195,12 @@ impl AwsTarget {
                     stack.stack_name
                 )));
             }
+            if args.hotswap
+                && let Some(outputs) = hotswap_stack(&aws, host, &stack.stack_name, &stack.template, &bucket).await?
+            {
+                all_outputs.insert(stack.stack_name.clone(), outputs);
+                continue;
+            }
             host.notify(Event::Stage { stage: "deploy".into(), message: format!("stack {}", stack.stack_name) });
             let request = StackDeployRequest {
                 stack: &stack.stack_name,
@@ -500,6 +506,50 @@ async fn preflight_up(
         ctx.host.notify(Event::Warning { message: format!("permissions not checked before building: {why}") });
     }
     Ok(())
+}
+
+/// `up --hotswap` of one stack: its function code updated through the Lambda API when nothing else changed;
+/// returns its outputs then, or `None` (said why, unless nothing changed at all) for a deployment through
+/// CloudFormation.
+async fn hotswap_stack(
+    aws: &Aws,
+    host: &dyn crate::io::Host,
+    name: &str,
+    template: &serde_json::Value,
+    bucket: &AssetBucket,
+) -> Result<Option<BTreeMap<String, String>>> {
+    let fallback = |reason: &str| {
+        host.notify(Event::HotswapFallback { stack: name.to_owned(), reason: reason.to_owned() });
+        Ok(None)
+    };
+    let Some(info) = stack::describe(&aws.cfn, name).await? else { return fallback("it is not deployed yet") };
+    if !matches!(info.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE") {
+        return fallback(&format!("it is {}", info.status));
+    }
+    let Some(deployed) = stack::deployed_template(&aws.cfn, name).await? else {
+        return fallback("CloudFormation returned no template for it");
+    };
+    let plan = match super::aws_hotswap::plan(&deployed, template) {
+        Err(reason) => return fallback(&reason),
+        // The template is the deployed one: the usual path says "no changes".
+        Ok(plan) if plan.functions.is_empty() => return Ok(None),
+        Ok(plan) => plan,
+    };
+    host.notify(Event::Stage { stage: "hotswap".into(), message: format!("stack {name} (function code only)") });
+    let started = std::time::Instant::now();
+    let physical = stack::physical_ids(&aws.cfn, name).await?;
+    let swapped = super::aws_hotswap::execute(aws, &plan, &physical, &bucket.name).await?;
+    host.notify(Event::Hotswapped {
+        stack: name.to_owned(),
+        functions: swapped
+            .into_iter()
+            .map(|s| crate::io::HotswappedFunction { function: s.function, code: s.code, version: s.version })
+            .collect(),
+        aliases: plan.aliases.iter().map(|alias| alias.logical_id.clone()).collect(),
+        stale_outputs: plan.stale_outputs.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(Some(info.outputs))
 }
 
 /// The asset bucket's name for a template that takes it (one with assets): its only parameter.

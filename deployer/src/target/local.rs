@@ -299,6 +299,29 @@ impl LocalTarget {
         Ok(self.target.replay(arn).await?)
     }
 
+    /// Replays an execution recorded on AWS against the current code of the same function here: the function of
+    /// stack `stack` with logical id `logical_id`.
+    pub(crate) async fn replay_recorded(
+        &self,
+        arn: &str,
+        stack: &str,
+        logical_id: &str,
+        mut recorded: local::protocol::RecordedExecution,
+    ) -> Result<local::service::replay::ReplayReport> {
+        let deployment = self.target.deployment()?.ok_or(local::LocalError::NotRunning)?;
+        let function = deployment
+            .stacks
+            .get(stack)
+            .and_then(|s| s.functions.values().find(|f| f.logical_id == logical_id))
+            .ok_or_else(|| DeployerError::NotFound {
+                what: format!("the local target has no {logical_id} of stack {stack} to replay {arn} with"),
+                remedy: format!("deploy the current code locally first: `deployer up --local {stack}`"),
+                source: None,
+            })?;
+        recorded.function.clone_from(&function.name);
+        Ok(self.target.replay_recorded(arn, recorded).await?)
+    }
+
     /// Clients pointed at the local endpoint.
     pub(crate) async fn connect(&self) -> Result<Aws> {
         let Some(info) = self.target.running().await? else { return Err(local::LocalError::NotRunning.into()) };

@@ -7,6 +7,7 @@
 
 pub(crate) mod aws;
 pub(crate) mod aws_bootstrap;
+mod aws_hotswap;
 mod aws_logs;
 mod aws_status;
 pub(crate) mod local;
@@ -59,6 +60,8 @@ pub(crate) struct UpOptions {
     pub(crate) clock: ::local::ClockMode,
     /// Give the local functions placeholder credentials, not the user's.
     pub(crate) no_credentials: bool,
+    /// Update only function code through the Lambda API when that is all that changed (AWS).
+    pub(crate) hotswap: bool,
 }
 
 /// AWS, or the local target.

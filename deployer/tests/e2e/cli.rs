@@ -115,6 +115,18 @@ fn watch_without_local_says_to_add_it() {
 }
 
 #[test]
+fn hotswap_on_the_local_target_says_what_to_run_instead() {
+    let run = Sandbox::new().run(&["up", "--hotswap", "--local"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(
+        run.stderr.contains("`--hotswap` updates function code on AWS without CloudFormation")
+            && run.stderr.contains("deployer up --local --watch"),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
 fn an_invalid_stack_name_is_refused_with_the_rule() {
     let run = Sandbox::new().run(&["down", "--stack-name", "my_stack!"]);
     assert_eq!(run.code, Some(2), "{}", run.all());

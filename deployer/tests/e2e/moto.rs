@@ -389,6 +389,101 @@ async fn up_no_op_change_and_down_against_moto() {
     let now = c.s3.get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await.unwrap();
     assert_eq!(now.into_bytes(), whole, "the asset is whole again");
 
+    // `up --hotswap`: a code-only change goes through the Lambda API, not CloudFormation. moto's CloudFormation
+    // skips `AWS::Lambda::Alias` (it warns that it does not support it), so the alias the stack declares is made
+    // here through moto's Lambda API, at the orchestrator's newest version, for the hotswap to move.
+    let lambda = lambda_client(&moto);
+    let function_of = |id: &str| {
+        let c = &c;
+        let id = id.to_owned();
+        async move {
+            // (moto answers DescribeStackResource on this stack with a 500; listing works.)
+            let listed = c.cfn.list_stack_resources().stack_name(app_stack).send().await.unwrap();
+            let resource = listed.stack_resource_summaries().iter().find(|r| r.logical_resource_id() == Some(&id));
+            resource.and_then(|r| r.physical_resource_id()).unwrap().to_owned()
+        }
+    };
+    let (processor, orchestrator) = (function_of("Processor").await, function_of("Orchestrator").await);
+    let versions = |name: String| {
+        let lambda = &lambda;
+        async move {
+            let listed = lambda.list_versions_by_function().function_name(name).send().await.unwrap();
+            listed
+                .versions()
+                .iter()
+                .filter_map(|v| v.version())
+                .filter(|v| *v != "$LATEST")
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        }
+    };
+    let (processor_versions, orchestrator_versions) =
+        (versions(processor.clone()).await, versions(orchestrator.clone()).await);
+    let newest = |versions: &[String]| versions.iter().filter_map(|v| v.parse::<u64>().ok()).max().unwrap();
+    lambda
+        .create_alias()
+        .function_name(&orchestrator)
+        .name("live")
+        .function_version(newest(&orchestrator_versions).to_string())
+        .send()
+        .await
+        .unwrap();
+    let code_of = |name: String| {
+        let lambda = &lambda;
+        async move {
+            let got = lambda.get_function_configuration().function_name(name).send().await.unwrap();
+            (got.code_sha256().unwrap_or_default().to_owned(), got.environment().and_then(|e| e.variables()).cloned())
+        }
+    };
+    let (processor_code, _) = code_of(processor.clone()).await;
+    replace_in_processor(work.path(), "No values given", "No values at all");
+    let template_before = deployed_template(&c, app_stack).await;
+    let change_sets_before = change_sets(&c, app_stack).await.len();
+    let swapped = deployer(work.path(), &["up", "--hotswap", "--require-approval", "never"], &env);
+    assert!(swapped.ok, "{}", swapped.all());
+    assert!(swapped.stderr.contains("hotswapped durable-invoke-lambda in"), "{}", swapped.all());
+    assert!(swapped.stderr.contains("has drifted from its template"), "{}", swapped.all());
+    assert_eq!(deployed_template(&c, app_stack).await, template_before, "CloudFormation's template changed");
+    assert_eq!(change_sets(&c, app_stack).await.len(), change_sets_before, "a change set was made");
+    // The processor runs the new code as a new version; the orchestrator names that version and is republished;
+    // the alias follows it.
+    let (processor_now, _) = code_of(processor.clone()).await;
+    assert_ne!(processor_now, processor_code, "the processor's code did not change");
+    let processor_after = versions(processor.clone()).await;
+    let orchestrator_after = versions(orchestrator.clone()).await;
+    assert_eq!(processor_after.len(), processor_versions.len() + 1, "{processor_after:?}");
+    assert_eq!(orchestrator_after.len(), orchestrator_versions.len() + 1, "{orchestrator_after:?}");
+    let (_, orchestrator_env) = code_of(orchestrator.clone()).await;
+    let processor_named =
+        orchestrator_env.unwrap_or_default().get("PROCESSOR_FUNCTION_NAME").cloned().unwrap_or_default();
+    assert!(
+        processor_named.ends_with(&format!(":{}", newest(&processor_after))),
+        "the orchestrator names {processor_named}"
+    );
+    let alias = lambda.get_alias().function_name(&orchestrator).name("live").send().await.unwrap();
+    assert_eq!(alias.function_version(), Some(newest(&orchestrator_after).to_string().as_str()));
+    assert!(swapped.stderr.contains("moved OrchestratorLiveAlias"), "{}", swapped.all());
+
+    // Anything beyond code deploys through CloudFormation, saying why: here a log retention from an environment
+    // that keeps the stack's name.
+    let config = work.path().join("deployer.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("\n[environments.dev]\nstack-prefix = \"\"\nvalues = { log-retention-days = 7 }\n");
+    std::fs::write(&config, toml).unwrap();
+    let full = deployer(work.path(), &["up", "--hotswap", "--env", "dev", "--require-approval", "never"], &env);
+    assert!(full.ok, "{}", full.all());
+    assert!(
+        full.stderr.contains("durable-invoke-lambda cannot be hotswapped (")
+            && full.stderr.contains("changes beyond its code): deploying it through CloudFormation"),
+        "{}",
+        full.all()
+    );
+    assert!(deployed_template(&c, app_stack).await.contains("\"RetentionInDays\": 7"), "not deployed fully");
+    // A protected environment refuses it before anything is built.
+    let refused = deployer(work.path(), &["up", "--hotswap", "--env", "production"], &env);
+    assert_eq!(refused.code, Some(1), "{}", refused.all());
+    assert!(refused.stderr.contains("environment production is protected"), "{}", refused.all());
+
     // Non-interactive without approval: a new IAM grant is refused with the reason, nothing deployed.
     // With --json and debug logs on, too: every stdout line is JSON, and the secret key appears nowhere.
     let refused = deployer(work.path(), &["up", "--stack-name", "second-app", "--json", "-vv"], &env);

@@ -92,7 +92,10 @@ async fn replay(
     authorize(&state, &headers)?;
     let request: protocol::ReplayRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("bad replay request: {e}")))?;
-    let report = state.service.replay(&request.execution).await?;
+    let report = match &request.recorded {
+        Some(recorded) => state.service.replay_recorded(&request.execution, recorded).await?,
+        None => state.service.replay(&request.execution).await?,
+    };
     Ok(Json(report).into_response())
 }
 

@@ -3,7 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::model::{ErrorObject, Event, EventType, Operation};
+use super::model::{
+    CallbackDetails, ChainedInvokeDetails, ContextDetails, ErrorObject, Event, EventType, ExecutionDetails, Operation,
+    OperationStatus, OperationType, StepDetails, WaitDetails,
+};
 
 /// Builds one event of `op` (id, name, parent and sub type come from the operation).
 pub fn of_operation(event_type: EventType, op: &Operation, details: Map<String, Value>, now: i64) -> Event {
@@ -97,6 +100,136 @@ pub fn strip_payloads(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(strip_payloads),
         _ => {}
     }
+}
+
+/// The operations a history records, rebuilt from its events, in the order they first appear: what a replay of an
+/// execution recorded elsewhere (AWS's `GetDurableExecutionHistory`, read with its execution data) gives the handler
+/// as its checkpointed state. Timestamps are epoch milliseconds, as the events carry them here.
+pub fn operations(events: &[Event]) -> Vec<Operation> {
+    let mut operations: Vec<Operation> = Vec::new();
+    for event in events {
+        let Some(id) = &event.id else { continue };
+        let Some((operation_type, status)) = transition(event.event_type) else { continue };
+        let details = event.details.get(&event.event_type.details_key()).cloned().unwrap_or(Value::Null);
+        let index = operations.iter().position(|op| &op.id == id).unwrap_or_else(|| {
+            operations.push(Operation {
+                id: id.clone(),
+                parent_id: event.parent_id.clone(),
+                // Execution events carry the execution's name, which its operation does not.
+                name: if operation_type == OperationType::Execution { None } else { event.name.clone() },
+                operation_type,
+                sub_type: event.sub_type.clone(),
+                start_timestamp: event.event_timestamp,
+                end_timestamp: None,
+                status: OperationStatus::Started,
+                execution_details: None,
+                context_details: None,
+                step_details: None,
+                wait_details: None,
+                callback_details: None,
+                chained_invoke_details: None,
+            });
+            operations.len() - 1
+        });
+        let Some(op) = operations.get_mut(index) else { continue };
+        let payload = |key: &str| details[key]["Payload"].as_str().map(str::to_owned);
+        let error = || serde_json::from_value::<ErrorObject>(details["Error"]["Payload"].clone()).ok();
+        let retry_delay = details["RetryDetails"]["NextAttemptDelaySeconds"].as_i64();
+        let status = match (operation_type, status, retry_delay) {
+            // A failed attempt with another to come, or a wait-for-condition's state carried forward.
+            (OperationType::Step, _, Some(delay)) => {
+                let step = op.step_details.get_or_insert_with(StepDetails::default);
+                step.attempt += 1;
+                step.next_attempt_timestamp = Some(event.event_timestamp.saturating_add(delay.saturating_mul(1000)));
+                step.error = error();
+                if let Some(result) = payload("Result") {
+                    step.result = Some(result);
+                }
+                OperationStatus::Pending
+            }
+            (_, status, _) => status,
+        };
+        op.status = status;
+        if status.is_terminal() {
+            op.end_timestamp = Some(event.event_timestamp);
+        }
+        match operation_type {
+            OperationType::Execution => {
+                if let Some(input) = payload("Input") {
+                    op.execution_details = Some(ExecutionDetails { input_payload: Some(input) });
+                }
+            }
+            OperationType::Step if status != OperationStatus::Pending => {
+                let step = op.step_details.get_or_insert_with(StepDetails::default);
+                step.next_attempt_timestamp = None;
+                if let Some(result) = payload("Result") {
+                    step.result = Some(result);
+                }
+                // A success clears the failed attempts' error; a final failure records its own.
+                if status != OperationStatus::Started {
+                    step.error = error();
+                }
+            }
+            OperationType::Wait => {
+                if let Some(end) = details["ScheduledEndTimestamp"].as_i64() {
+                    op.wait_details = Some(WaitDetails { scheduled_end_timestamp: Some(end) });
+                }
+            }
+            OperationType::Callback => {
+                let callback = op.callback_details.get_or_insert_with(CallbackDetails::default);
+                if let Some(id) = details["CallbackId"].as_str() {
+                    callback.callback_id = Some(id.to_owned());
+                }
+                callback.result = payload("Result").or_else(|| callback.result.take());
+                callback.error = error().or_else(|| callback.error.take());
+            }
+            OperationType::ChainedInvoke if status != OperationStatus::Started => {
+                op.chained_invoke_details = Some(ChainedInvokeDetails { result: payload("Result"), error: error() });
+            }
+            OperationType::Context => {
+                let context = op.context_details.get_or_insert_with(ContextDetails::default);
+                if status != OperationStatus::Started {
+                    context.result = payload("Result");
+                    context.error = error();
+                }
+            }
+            OperationType::Step | OperationType::ChainedInvoke => {}
+        }
+    }
+    operations
+}
+
+/// The operation type an event belongs to and the status it leaves it in (`None`: not an operation's event).
+fn transition(event_type: EventType) -> Option<(OperationType, OperationStatus)> {
+    use EventType as E;
+    use OperationStatus as S;
+    use OperationType as T;
+    Some(match event_type {
+        E::ExecutionStarted => (T::Execution, S::Started),
+        E::ExecutionSucceeded => (T::Execution, S::Succeeded),
+        E::ExecutionFailed => (T::Execution, S::Failed),
+        E::ExecutionTimedOut => (T::Execution, S::TimedOut),
+        E::ExecutionStopped => (T::Execution, S::Stopped),
+        E::ContextStarted => (T::Context, S::Started),
+        E::ContextSucceeded => (T::Context, S::Succeeded),
+        E::ContextFailed => (T::Context, S::Failed),
+        E::WaitStarted => (T::Wait, S::Started),
+        E::WaitSucceeded => (T::Wait, S::Succeeded),
+        E::WaitCancelled => (T::Wait, S::Cancelled),
+        E::StepStarted => (T::Step, S::Started),
+        E::StepSucceeded => (T::Step, S::Succeeded),
+        E::StepFailed => (T::Step, S::Failed),
+        E::ChainedInvokeStarted => (T::ChainedInvoke, S::Started),
+        E::ChainedInvokeSucceeded => (T::ChainedInvoke, S::Succeeded),
+        E::ChainedInvokeFailed => (T::ChainedInvoke, S::Failed),
+        E::ChainedInvokeTimedOut => (T::ChainedInvoke, S::TimedOut),
+        E::ChainedInvokeStopped => (T::ChainedInvoke, S::Stopped),
+        E::CallbackStarted => (T::Callback, S::Started),
+        E::CallbackSucceeded => (T::Callback, S::Succeeded),
+        E::CallbackFailed => (T::Callback, S::Failed),
+        E::CallbackTimedOut => (T::Callback, S::TimedOut),
+        E::InvocationCompleted => return None,
+    })
 }
 
 #[cfg(test)]

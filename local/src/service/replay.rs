@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::Service;
 use super::driver::{envelope_json, handler_result};
 use crate::engine::model::{ExecutionStatus, Operation, OperationType, OperationUpdate};
-use crate::engine::{EngineError, Envelope, ExecutionRecord, InvocationResult};
+use crate::engine::{EngineError, Envelope, InvocationResult};
 
 /// The error type the SDK reports a replay mismatch with.
 const NON_DETERMINISTIC: &str = "NonDeterministicExecutionError";
@@ -84,6 +84,13 @@ pub(super) struct Session {
     verdict: Option<Verdict>,
 }
 
+/// How the recorded execution stands, which the replay's end is judged against.
+struct Ended {
+    status: ExecutionStatus,
+    result: Option<String>,
+    error: Option<crate::engine::model::ErrorObject>,
+}
+
 /// Replays in progress by the ARN their handler was given.
 pub(super) type Sessions = Mutex<HashMap<String, Arc<Mutex<Session>>>>;
 
@@ -94,12 +101,41 @@ impl Service {
             let engine = self.engine();
             (engine.execution(arn)?, engine.operations(arn)?)
         };
+        let ended = Ended { status: record.status, result: record.result.clone(), error: record.error.clone() };
+        self.replay_operations(arn, &record.function_name, &record.name, &ended, operations).await
+    }
+
+    /// Replays an execution recorded elsewhere (`recorded.events`, its history on AWS) against the current code of
+    /// `recorded.function` here.
+    pub async fn replay_recorded(
+        self: &Arc<Self>,
+        arn: &str,
+        recorded: &crate::protocol::RecordedExecution,
+    ) -> Result<ReplayReport, EngineError> {
+        let operations = crate::engine::history::operations(&recorded.events);
+        if operations.first().is_none_or(|op| op.operation_type != OperationType::Execution) {
+            return Err(EngineError::InvalidParameter(format!(
+                "the history of {arn} has no ExecutionStarted event: read it with its execution data"
+            )));
+        }
+        let ended = Ended { status: recorded.status, result: recorded.result.clone(), error: recorded.error.clone() };
+        let name = arn.rsplit('/').nth(1).unwrap_or("recorded").to_owned();
+        self.replay_operations(arn, &recorded.function, &name, &ended, operations).await
+    }
+
+    async fn replay_operations(
+        self: &Arc<Self>,
+        arn: &str,
+        function: &str,
+        execution_name: &str,
+        record: &Ended,
+        operations: Vec<Operation>,
+    ) -> Result<ReplayReport, EngineError> {
         let qualifier = "$LATEST".to_owned();
         let recorded = recorded_list(&operations);
         let deployment = self.deployment();
-        let Some(target) = deployment.resolve(&record.function_name, Some(&qualifier)) else {
-            let detail =
-                format!("function {} is no longer deployed: deploy it with `up --local`", record.function_name);
+        let Some(target) = deployment.resolve(function, Some(&qualifier)) else {
+            let detail = format!("function {function} is not deployed here: deploy it with `up --local`");
             return Ok(ReplayReport {
                 execution: arn.to_owned(),
                 qualifier,
@@ -108,7 +144,8 @@ impl Service {
             });
         };
         let id = self.engine().environment().ids.next_id().simple().to_string();
-        let replay_arn = format!("{}:{qualifier}/durable-execution/{}/replay-{id}", record.function_arn, record.name);
+        let replay_arn =
+            format!("{}:{qualifier}/durable-execution/{execution_name}/replay-{id}", deployment.function_arn(function));
         let token = format!("replay-{id}");
         let session = Arc::new(Mutex::new(Session {
             recorded: operations.clone(),
@@ -126,7 +163,7 @@ impl Service {
         let outcome = pool.invoke(&envelope.request_id, body, false).await;
         self.replays.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&replay_arn);
         let seen = session.lock().unwrap_or_else(std::sync::PoisonError::into_inner).verdict.take();
-        let verdict = seen.unwrap_or_else(|| judge_end(&record, &recorded, &handler_result(outcome)));
+        let verdict = seen.unwrap_or_else(|| judge_end(record, &recorded, &handler_result(outcome)));
         Ok(ReplayReport { execution: arn.to_owned(), qualifier, recorded, verdict })
     }
 
@@ -237,7 +274,7 @@ fn judge_update(recorded: &[Operation], ended: bool, update: &OperationUpdate) -
 }
 
 /// The verdict when the handler ended without checkpointing anything new.
-fn judge_end(record: &ExecutionRecord, listed: &[RecordedOperation], result: &InvocationResult) -> Verdict {
+fn judge_end(record: &Ended, listed: &[RecordedOperation], result: &InvocationResult) -> Verdict {
     let output = match result {
         InvocationResult::Failed(error) => {
             return Verdict::Failed {

@@ -164,8 +164,9 @@ pub async fn replay(
     state: &StateDir,
     info: &DaemonInfo,
     arn: &str,
+    recorded: Option<protocol::RecordedExecution>,
 ) -> Result<crate::service::replay::ReplayReport, LocalError> {
-    let request = protocol::ReplayRequest { execution: arn.to_owned() };
+    let request = protocol::ReplayRequest { execution: arn.to_owned(), recorded };
     let body = serde_json::to_vec(&request).map_err(|e| LocalError::Http(e.to_string()))?;
     let answer =
         control_with(state, info, Method::POST, protocol::REPLAY, body.into(), Duration::from_mins(16)).await?;

@@ -240,7 +240,17 @@ impl Supervisor {
     /// Replays the recorded execution `arn` against the current code of its function.
     pub async fn replay(&self, arn: &str) -> Result<ReplayReport, LocalError> {
         let info = client::running(&self.state).await?.ok_or(LocalError::NotRunning)?;
-        client::replay(&self.state, &info, arn).await
+        client::replay(&self.state, &info, arn, None).await
+    }
+
+    /// Replays an execution recorded elsewhere (on AWS) against the current code of `recorded.function` here.
+    pub async fn replay_recorded(
+        &self,
+        arn: &str,
+        recorded: crate::protocol::RecordedExecution,
+    ) -> Result<ReplayReport, LocalError> {
+        let info = client::running(&self.state).await?.ok_or(LocalError::NotRunning)?;
+        client::replay(&self.state, &info, arn, Some(recorded)).await
     }
 
     /// What is deployed.

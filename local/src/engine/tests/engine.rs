@@ -628,3 +628,59 @@ fn the_next_timer_is_the_first_armed_one_of_any_execution() {
     assert_eq!(h.engine.next_timer().unwrap(), Some((a, "timeout".into(), start + 600_000)));
     h.engine.stop(&b, None).unwrap();
 }
+
+#[test]
+fn the_operations_rebuilt_from_a_history_are_the_stored_ones() {
+    let mut h = harness(EngineConfig::default());
+    let (arn, first) = h.start(r#"{"order": 1}"#);
+    let token = h.token(&arn, first);
+    // A step that fails once and is retried two seconds later, inside a context.
+    let mut context = update("ctx", OperationType::Context, OperationAction::Start);
+    context.sub_type = Some("RunInChildContext".into());
+    let mut start = update("s1", OperationType::Step, OperationAction::Start);
+    start.parent_id = Some("ctx".into());
+    let mut retry = update("s1", OperationType::Step, OperationAction::Retry);
+    retry.parent_id = Some("ctx".into());
+    retry.error = Some(ErrorObject::new("Busy", "try later"));
+    retry.step_options = Some(StepOptions { next_attempt_delay_seconds: Some(2) });
+    h.checkpoint(&arn, &token, &[context, start, retry]);
+    h.engine.invocation_ended(&arn, first, &output("PENDING", None)).unwrap();
+    let pending = history::operations(&h.engine.history(&arn, None, 1000, false).unwrap().events);
+    assert_eq!(pending, h.engine.operations(&arn).unwrap(), "with the step waiting for its retry");
+
+    h.advance(2_000);
+    let (_, timer, _) = h.engine.next_timer().unwrap().unwrap();
+    let retried = invocations(&h.engine.timer_fired(&arn, &timer).unwrap())[0];
+    let mut succeed = update("s1", OperationType::Step, OperationAction::Succeed);
+    succeed.parent_id = Some("ctx".into());
+    succeed.payload = Some("42".into());
+    let mut done = update("ctx", OperationType::Context, OperationAction::Succeed);
+    done.payload = Some("42".into());
+    let mut wait = update("w1", OperationType::Wait, OperationAction::Start);
+    wait.wait_options = Some(WaitOptions { wait_seconds: Some(3600) });
+    let mut callback = update("c1", OperationType::Callback, OperationAction::Start);
+    callback.callback_options = Some(CallbackOptions { timeout_seconds: Some(600), heartbeat_timeout_seconds: None });
+    let token = h.token(&arn, retried);
+    h.checkpoint(&arn, &token, &[succeed, done, wait, callback]);
+    h.engine.invocation_ended(&arn, retried, &output("PENDING", None)).unwrap();
+    let callback_id = h.engine.operations(&arn).unwrap().iter().find_map(|op| op.callback_details.clone()?.callback_id);
+    h.engine.callback(&callback_id.unwrap(), &CallbackCommand::Succeed(Some(r#"{"approved":true}"#.into()))).unwrap();
+    h.advance(3_600_000);
+    let (_, timer, _) = h.engine.next_timer().unwrap().unwrap();
+    h.engine.timer_fired(&arn, &timer).unwrap();
+
+    let stored = h.engine.operations(&arn).unwrap();
+    let rebuilt = history::operations(&h.engine.history(&arn, None, 1000, false).unwrap().events);
+    // Whether a context replays its children is the handler's choice, not recorded in the history.
+    let without_replay_flag = |ops: Vec<Operation>| {
+        ops.into_iter()
+            .map(|mut op| {
+                if let Some(context) = op.context_details.as_mut() {
+                    context.replay_children = None;
+                }
+                op
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_replay_flag(rebuilt), without_replay_flag(stored));
+}
