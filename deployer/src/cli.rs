@@ -111,7 +111,7 @@ pub(crate) enum Command {
     /// Run a recorded execution's history against the current code of its function on the local target and report
     /// whether the code makes the same decisions (operations in the same order, with the same types and names) or
     /// where it diverges; nothing is recorded and no step runs twice. With --local the execution is the local
-    /// target's; without, it is read from AWS (GetDurableExecutionHistory) and replayed against the same stack's
+    /// target's; without, it is read from AWS (`GetDurableExecutionHistory`) and replayed against the same stack's
     /// function deployed locally (`up --local` first).
     Replay(ReplayArgs),
     /// Run the local target's service in the foreground (started in the background by `up --local`).
