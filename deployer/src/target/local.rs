@@ -29,6 +29,25 @@ pub(crate) struct LocalTarget {
     target: local::Supervisor,
 }
 
+/// How long `up --local` waits for AWS to say what the same stack holds there.
+const AWS_LOOKUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The physical ids of stack `stack` deployed on AWS with the user's credentials, if it is deployed there and AWS
+/// answers in time; `None` otherwise (placeholders stand in, as without an account).
+async fn aws_physical_ids(ctx: &TargetContext, stack: &str) -> Option<BTreeMap<String, String>> {
+    let options = AwsOptions {
+        profile: ctx.profile.clone(),
+        region: ctx.region.clone(),
+        endpoint_url: None,
+        static_credentials: None,
+    };
+    let lookup = async {
+        let aws = Aws::connect(&options).await.ok()?;
+        crate::cfn::stack::physical_ids(&aws.cfn, stack).await.ok().filter(|ids| !ids.is_empty())
+    };
+    tokio::time::timeout(AWS_LOOKUP_LIMIT, lookup).await.ok().flatten()
+}
+
 /// Each `Code.S3Key` of the templates with the stored binary and its SHA-256.
 type CodeByKey = BTreeMap<String, (PathBuf, String)>;
 
@@ -129,19 +148,24 @@ impl LocalTarget {
                 message: format!("deploying {} locally", names.join(", ")),
             });
         }
+        let mut templates = Vec::new();
         for stack in stacks {
-            if let Some(message) =
-                not_emulated::warning(&stack.stack_name, &not_emulated::not_emulated(&stack.template))
+            let mut resources = not_emulated::not_emulated(&stack.template);
+            let mut template = stack.template.clone();
+            if credentials.is_some()
+                && not_emulated::names_real_resources(&resources)
+                && let Some(ids) = aws_physical_ids(ctx, &stack.stack_name).await
             {
+                template = not_emulated::with_aws_ids(&stack.template, &ids, &mut resources);
+            }
+            if let Some(message) = not_emulated::warning(&stack.stack_name, &resources) {
                 host.notify(Event::Warning { message });
             }
+            templates.push(StackTemplate { name: stack.stack_name.clone(), template });
         }
         let request = DeployRequest {
             region: region(ctx),
-            stacks: stacks
-                .iter()
-                .map(|s| StackTemplate { name: s.stack_name.clone(), template: s.template.clone() })
-                .collect(),
+            stacks: templates,
             code: built.code.clone(),
             daemon: daemon_command()?,
             skip_time: args.skip_time,

@@ -1,9 +1,10 @@
 //! What `up --local` does not emulate of a stack, said in one warning per stack instead of passed over in silence:
 //! the local target runs Lambda functions, their versions and aliases (and writes their logs); a queue, a table, a
 //! topic or any other service's resource is not created, and an event source mapping, a schedule or a rule never
-//! fires. Functions that name such a resource in their environment get a placeholder for it.
+//! fires. Functions that name such a resource in their environment get its physical id from the same stack
+//! deployed on AWS when there is one (functions run here, the rest is real), else a placeholder.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -33,6 +34,8 @@ pub(crate) struct NotEmulated {
     pub(crate) trigger: bool,
     /// `<function>.<VARIABLE>` of every function environment variable that names it.
     pub(crate) named_by: Vec<String>,
+    /// Its physical id in the same stack deployed on AWS, which those variables get instead of a placeholder.
+    pub(crate) aws_id: Option<String>,
 }
 
 /// The resources of `template` that the local target does not emulate, in logical-id order.
@@ -47,6 +50,7 @@ pub(crate) fn not_emulated(template: &Value) -> Vec<NotEmulated> {
             kind: kind_of(id).to_owned(),
             trigger: TRIGGERS.contains(&kind_of(id)),
             named_by: Vec::new(),
+            aws_id: None,
         })
         .collect();
     for (function, resource) in resources.iter().filter(|(id, _)| kind_of(id) == "AWS::Lambda::Function") {
@@ -78,6 +82,12 @@ pub(crate) fn warning(stack: &str, resources: &[NotEmulated]) -> Option<String> 
                 .to_owned()
         } else if resource.named_by.is_empty() {
             "not created locally".to_owned()
+        } else if let Some(id) = &resource.aws_id {
+            format!(
+                "not created locally; {} get(s) `{id}`, the resource of the stack deployed on AWS, so local \
+                 functions use the real one",
+                resource.named_by.join(", ")
+            )
         } else {
             format!(
                 "not created locally; {} get(s) the placeholder `{stack}-{}`, so calls to it from a local function \
@@ -89,6 +99,39 @@ pub(crate) fn warning(stack: &str, resources: &[NotEmulated]) -> Option<String> 
         lines.push(format!("  - {} ({}): {what}", resource.logical_id, resource.kind));
     }
     Some(lines.join("\n"))
+}
+
+/// Whether a function's environment names a resource the local target does not create: only then is the same
+/// stack on AWS worth asking for its physical ids.
+pub(crate) fn names_real_resources(resources: &[NotEmulated]) -> bool {
+    resources.iter().any(|r| !r.trigger && !r.named_by.is_empty())
+}
+
+/// `template` with every function environment variable that is a `Ref` to a resource of `aws_ids` (logical id →
+/// the physical id of the same stack on AWS) set to that physical id; `resources` learn which ids they got.
+pub(crate) fn with_aws_ids(
+    template: &Value,
+    aws_ids: &BTreeMap<String, String>,
+    resources: &mut [NotEmulated],
+) -> Value {
+    let mut template = template.clone();
+    for resource in resources.iter_mut().filter(|r| !r.trigger && !r.named_by.is_empty()) {
+        resource.aws_id = aws_ids.get(&resource.logical_id).cloned();
+    }
+    let Some(functions) = template.get_mut("Resources").and_then(Value::as_object_mut) else { return template };
+    for function in functions.values_mut().filter(|r| r["Type"] == "AWS::Lambda::Function") {
+        let Some(variables) = function.pointer_mut("/Properties/Environment/Variables").and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for value in variables.values_mut() {
+            let known = value["Ref"].as_str().and_then(|id| resources.iter().find(|r| r.logical_id == id));
+            if let Some(id) = known.and_then(|r| r.aws_id.clone()) {
+                *value = Value::String(id);
+            }
+        }
+    }
+    template
 }
 
 /// Adds the logical ids `value` refers to (`Ref`, `Fn::GetAtt`, `${Id}` and `${Id.Attr}` of `Fn::Sub`).
@@ -164,6 +207,32 @@ mod tests {
              `durable-orders-OrderTable`"
         ));
         assert!(text.contains("OrderQueueSource (AWS::Lambda::EventSourceMapping): never fires locally"), "{text}");
+    }
+
+    /// With the stack deployed on AWS, the workflow's `ORDERS_TABLE` gets the real table's name, and only that
+    /// variable changes; a queue no variable names stays unchanged.
+    #[test]
+    fn a_variable_naming_a_resource_on_aws_gets_its_physical_id() {
+        let mut app = constructs::App::new();
+        stacks::app(&mut app).unwrap();
+        let assembly = app.synth().unwrap();
+        let orders = &assembly.stack_by_id(stacks::orders::STACK_ID).unwrap().template;
+        let mut found = not_emulated(orders);
+        assert!(names_real_resources(&found));
+        let ids = BTreeMap::from([
+            ("OrderTable".to_owned(), "durable-orders-OrderTable-1A2B3C".to_owned()),
+            ("OrderQueue".to_owned(), "https://sqs.us-east-1.amazonaws.com/123456789012/q".to_owned()),
+        ]);
+        let template = with_aws_ids(orders, &ids, &mut found);
+        let variables = &template["Resources"]["Workflow"]["Properties"]["Environment"]["Variables"];
+        assert_eq!(variables["ORDERS_TABLE"], "durable-orders-OrderTable-1A2B3C");
+        assert_eq!(
+            variables["FULFIL_FUNCTION_NAME"],
+            orders["Resources"]["Workflow"]["Properties"]["Environment"]["Variables"]["FULFIL_FUNCTION_NAME"]
+        );
+        let text = warning("durable-orders", &found).unwrap();
+        assert!(text.contains("Workflow.ORDERS_TABLE get(s) `durable-orders-OrderTable-1A2B3C`, the resource of the stack deployed on AWS"), "{text}");
+        assert!(text.contains("OrderQueue (AWS::SQS::Queue): not created locally\n"), "{text}");
     }
 
     /// The pattern holds functions, versions, an alias, log groups, roles and a policy only: nothing to say.

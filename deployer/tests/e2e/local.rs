@@ -223,18 +223,27 @@ fn the_state_of_the_earlier_dex_based_target_is_carried_over() {
 }
 
 /// The environment of the first running process of `function` on the local target in `dir`.
-fn function_environment(dir: &Path, function: &str) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn function_environment(dir: &Path, function: &str) -> std::collections::BTreeMap<String, String> {
     let root = dir.join(".deployer/local");
     let code = root.join("code");
-    let pid = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .find(|p| {
-            std::fs::read(format!("/proc/{p}/environ")).is_ok_and(|env| {
-                env.split(|b| *b == 0).any(|kv| kv == format!("AWS_LAMBDA_FUNCTION_NAME={function}").as_bytes())
-            }) && local::supervisor::process::command_line(*p).is_some_and(|c| c.contains(&*code.to_string_lossy()))
-        })
-        .unwrap_or_else(|| panic!("no running process of {function}"));
+    let find = || {
+        std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).find(
+            |p| {
+                std::fs::read(format!("/proc/{p}/environ")).is_ok_and(|env| {
+                    env.split(|b| *b == 0).any(|kv| kv == format!("AWS_LAMBDA_FUNCTION_NAME={function}").as_bytes())
+                }) && local::supervisor::process::command_line(*p).is_some_and(|c| c.contains(&*code.to_string_lossy()))
+            },
+        )
+    };
+    // An invocation accepted a moment ago may not have started its process yet.
+    let started = std::time::Instant::now();
+    let pid = loop {
+        if let Some(pid) = find() {
+            break pid;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "no running process of {function}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     std::fs::read(format!("/proc/{pid}/environ"))
         .unwrap()
         .split(|b| *b == 0)

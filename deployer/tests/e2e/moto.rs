@@ -1056,3 +1056,44 @@ async fn put_lines(client: &aws_sdk_cloudwatchlogs::Client, group: &str, lines: 
         .await
         .unwrap();
 }
+
+/// `up --local` of a stack that is also deployed on AWS: its functions run here, and a variable naming a resource
+/// the local target does not create gets that resource's physical id on AWS instead of a placeholder.
+#[tokio::test(flavor = "multi_thread")]
+async fn up_local_gives_functions_the_physical_ids_of_the_stack_deployed_on_aws() {
+    let moto = start_moto();
+    let c = clients(&moto);
+    // The order stack "on AWS": its table alone, made through moto's CloudFormation (moto cannot run the whole
+    // stack: its CloudFormation does not support Lambda aliases, which the event source mapping names).
+    let table = serde_json::json!({"Resources": {"OrderTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
+        "AttributeDefinitions": [{"AttributeName": "orderId", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST"}}}});
+    c.cfn.create_stack().stack_name("durable-orders").template_body(table.to_string()).send().await.unwrap();
+    let listed = c.cfn.list_stack_resources().stack_name("durable-orders").send().await.unwrap();
+    let physical = listed.stack_resource_summaries()[0].physical_resource_id().unwrap().to_owned();
+
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    copy_workspace(dir);
+    let _down = crate::support::Down(dir);
+    let mut env = crate::support::local_envs();
+    env.extend([
+        ("AWS_ENDPOINT_URL", moto.url.clone()),
+        ("AWS_ACCESS_KEY_ID", moto.key.0.clone()),
+        ("AWS_SECRET_ACCESS_KEY", moto.key.1.clone()),
+    ]);
+    let up = deployer(dir, &["up", "--local", "Orders"], &env);
+    assert!(up.ok, "{}", up.all());
+    assert!(
+        up.stderr
+            .contains(&format!("Workflow.ORDERS_TABLE get(s) `{physical}`, the resource of the stack deployed on AWS")),
+        "{}",
+        up.all()
+    );
+    let invoke = ["invoke", "--local", "--stack", "Orders", "--function", "Workflow", "--async", "--payload"];
+    let started = deployer(dir, &[&invoke[..], &[r#"{"orderId": "o-1", "quantities": [1]}"#]].concat(), &env);
+    assert!(started.ok, "{}", started.all());
+    let seen = crate::local::function_environment(dir, "durable-orders-Workflow");
+    assert_eq!(seen.get("ORDERS_TABLE"), Some(&physical));
+}
