@@ -259,6 +259,10 @@ pub(crate) struct ReplayArgs {
     /// The execution: its ARN, its name, or `latest`.
     #[arg(default_value = "latest")]
     pub execution: String,
+    /// Start the replay's function process and stop before its handler starts: the process id is printed for a
+    /// debugger to attach; Enter lets the handler run (its timeout lifted to an hour).
+    #[arg(long)]
+    pub wait_for_debugger: bool,
 }
 
 /// `down`.
@@ -346,6 +350,10 @@ pub(crate) struct HistoryArgs {
     /// The execution: its ARN, its name, or `latest`.
     #[arg(default_value = "latest")]
     pub execution: String,
+    /// Start the replay's function process and stop before its handler starts: the process id is printed for a
+    /// debugger to attach; Enter lets the handler run (its timeout lifted to an hour).
+    #[arg(long)]
+    pub wait_for_debugger: bool,
 }
 
 /// `stop`.

@@ -31,6 +31,8 @@ pub const CLOCK: &str = "/_local/clock";
 /// `POST`: replay a recorded execution against the current code ([`ReplayRequest`]); answers a
 /// [`crate::service::replay::ReplayReport`].
 pub const REPLAY: &str = "/_local/replay";
+/// Control route: let a held replay's handler start, answering its report.
+pub const REPLAY_RELEASE: &str = "/_local/replay/release";
 
 /// Which clock the service's engine and timers run on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +89,17 @@ pub struct ReplayRequest {
     /// An execution recorded elsewhere (on AWS): replayed from this record instead of the store's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded: Option<RecordedExecution>,
+    /// Hold the replay's process before its handler starts, for a debugger; the answer is then a
+    /// [`crate::service::replay::ReplayAnswer`], and [`REPLAY_RELEASE`] lets it go on.
+    #[serde(default)]
+    pub hold: bool,
+}
+
+/// Lets a held replay go on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRequest {
+    /// The session [`crate::service::replay::HeldReplay`] named.
+    pub session: String,
 }
 
 /// An execution recorded elsewhere, to replay against the current code of a function of this target.

@@ -342,6 +342,13 @@ pub(crate) enum Event {
         /// The report.
         report: local::service::replay::ReplayReport,
     },
+    /// `replay --wait-for-debugger`: the replay's process waits before its handler starts.
+    ReplayHeld {
+        /// The execution replayed.
+        execution: String,
+        /// The process to attach a debugger to.
+        pid: u32,
+    },
     /// A durable execution was stopped.
     ExecutionStopped {
         /// The execution's ARN.
@@ -485,6 +492,7 @@ impl Event {
             Self::Check { .. } => "DEPLOYER_R8001",
             Self::ClockMoved { .. } => "DEPLOYER_R6007",
             Self::Replay { .. } => "DEPLOYER_R6008",
+            Self::ReplayHeld { .. } => "DEPLOYER_W6009",
         }
     }
 
@@ -495,7 +503,8 @@ impl Event {
             | Self::FailureRecap { .. }
             | Self::WatchBuildFailed { .. }
             | Self::Hotswapped { .. }
-            | Self::HotswapFallback { .. } => Level::Warn,
+            | Self::HotswapFallback { .. }
+            | Self::ReplayHeld { .. } => Level::Warn,
             Self::Outputs { .. }
             | Self::TemplateWritten { .. }
             | Self::InvokeResult { .. }

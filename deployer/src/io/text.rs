@@ -173,6 +173,10 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
             )
         }
         Event::Replay { report } => replay_text(report),
+        Event::ReplayHeld { execution, pid } => format!(
+            "replaying {execution}: process {pid} waits before its handler starts. Attach a debugger (`rust-gdb -p \
+             {pid}` or `rust-lldb -p {pid}`), set breakpoints, let it continue, then press Enter here"
+        ),
         Event::ExecutionStopped { execution, stopped_at } => match stopped_at {
             Some(at) => format!("stopped {execution} at {}", at.rfc3339()),
             None => format!("stopped {execution}"),

@@ -323,27 +323,43 @@ impl LocalTarget {
         Ok(self.target.replay(arn).await?)
     }
 
-    /// Replays an execution recorded on AWS against the current code of the same function here: the function of
-    /// stack `stack` with logical id `logical_id`.
+    /// Starts a replay held before its handler starts (of a local execution, or of `recorded`).
+    pub(crate) async fn replay_held(
+        &self,
+        arn: &str,
+        recorded: Option<local::protocol::RecordedExecution>,
+    ) -> Result<local::service::replay::ReplayAnswer> {
+        Ok(self.target.replay_held(arn, recorded).await?)
+    }
+
+    /// Lets a held replay go on; answers its report.
+    pub(crate) async fn release_replay(&self, session: &str) -> Result<local::service::replay::ReplayReport> {
+        Ok(self.target.release_replay(session).await?)
+    }
+
+    /// Replays an execution recorded on AWS (`recorded`, its `function` the local one) against the current code
+    /// here.
     pub(crate) async fn replay_recorded(
         &self,
         arn: &str,
-        stack: &str,
-        logical_id: &str,
-        mut recorded: local::protocol::RecordedExecution,
+        recorded: local::protocol::RecordedExecution,
     ) -> Result<local::service::replay::ReplayReport> {
+        Ok(self.target.replay_recorded(arn, recorded).await?)
+    }
+
+    /// The local name of stack `stack`'s function `logical_id`: what replays an execution it ran on AWS.
+    pub(crate) fn function_name(&self, stack: &str, logical_id: &str, arn: &str) -> Result<String> {
         let deployment = self.target.deployment()?.ok_or(local::LocalError::NotRunning)?;
-        let function = deployment
+        deployment
             .stacks
             .get(stack)
             .and_then(|s| s.functions.values().find(|f| f.logical_id == logical_id))
+            .map(|f| f.name.clone())
             .ok_or_else(|| DeployerError::NotFound {
                 what: format!("the local target has no {logical_id} of stack {stack} to replay {arn} with"),
                 remedy: format!("deploy the current code locally first: `deployer up --local {stack}`"),
                 source: None,
-            })?;
-        recorded.function.clone_from(&function.name);
-        Ok(self.target.replay_recorded(arn, recorded).await?)
+            })
     }
 
     /// Clients pointed at the local endpoint.

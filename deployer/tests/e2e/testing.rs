@@ -33,8 +33,17 @@ fn time_moves_a_manual_clock_and_replay_finds_the_same_decisions() {
     copy_workspace(dir);
     let error = refused(dir, &["time", "next"]);
     assert!(error.contains("--local"), "{error}");
-    let error = refused(dir, &["replay", "latest"]);
-    assert!(error.contains("--local"), "{error}");
+    // Without --local, `replay` reads the execution from AWS: without credentials it says how to get them.
+    let mut no_aws = envs();
+    no_aws.extend([
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
+        ("AWS_CONFIG_FILE", "/nonexistent".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_ACCESS_KEY_ID", String::new()),
+        ("AWS_SECRET_ACCESS_KEY", String::new()),
+    ]);
+    let run = deployer(dir, &["replay", "latest"], &no_aws);
+    assert!(!run.ok && run.stderr.contains("no usable AWS credentials"), "{}", run.all());
     let error = refused(dir, &["up", "--clock", "manual"]);
     assert!(error.contains("--local --clock manual"), "{error}");
 
@@ -56,4 +65,44 @@ fn time_moves_a_manual_clock_and_replay_finds_the_same_decisions() {
     assert!(recorded.iter().any(|op| op["identity"].as_str().unwrap().contains("ChainedInvoke")), "{replay}");
     let text = ok(dir, &["replay", "latest", "--local"]);
     assert!(text.stdout.contains("same decisions"), "{}", text.all());
+}
+
+/// `replay --wait-for-debugger`: the replay's function process starts and waits before its handler runs, its id
+/// printed for a debugger; Enter lets the handler run, and the replay reports as usual.
+#[test]
+fn replay_waits_for_a_debugger_before_the_handler_starts() {
+    use std::io::{BufRead as _, Write as _};
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    copy_workspace(dir);
+    let _down = Down(dir);
+    ok(dir, &["up", "--local"]);
+    ok(dir, &["invoke", "--local"]);
+    let mut child =
+        crate::support::deployer_command(dir, &["replay", "latest", "--local", "--wait-for-debugger"], &envs())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    let pid: u32 = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "replay ended without holding:\n{said}");
+        said.push_str(&line);
+        if let Some(rest) = line.split("process ").nth(1).filter(|_| line.contains("waits before its handler starts")) {
+            break rest.split(' ').next().unwrap().parse().unwrap();
+        }
+    };
+    // The process runs the function's stored binary and stays held: the replay has no report yet.
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert!(exe.starts_with(dir.join(".deployer/local/code")), "{}", exe.display());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "the replay ended while held:\n{said}");
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{said}");
+    assert!(stdout.contains("same decisions"), "{stdout}");
 }

@@ -22,7 +22,8 @@ pub fn router() -> Router<ApiState> {
         .route(protocol::RELOAD, post(reload))
         .route(protocol::SHUTDOWN, post(shutdown))
         .route(protocol::CLOCK, post(clock))
-        .route(protocol::REPLAY, post(replay));
+        .route(protocol::REPLAY, post(replay))
+        .route(protocol::REPLAY_RELEASE, post(release_replay));
     #[cfg(feature = "test-hooks")]
     let router = router.route(protocol::FAULTS, post(faults));
     router
@@ -92,11 +93,25 @@ async fn replay(
     authorize(&state, &headers)?;
     let request: protocol::ReplayRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("bad replay request: {e}")))?;
+    if request.hold {
+        return Ok(Json(state.service.replay_held(request).await?).into_response());
+    }
     let report = match &request.recorded {
         Some(recorded) => state.service.replay_recorded(&request.execution, recorded).await?,
         None => state.service.replay(&request.execution).await?,
     };
     Ok(Json(report).into_response())
+}
+
+async fn release_replay(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let request: protocol::ReleaseRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("bad release request: {e}")))?;
+    Ok(Json(state.service.release_replay(&request.session).await?).into_response())
 }
 
 #[cfg(feature = "test-hooks")]

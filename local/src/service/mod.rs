@@ -103,6 +103,7 @@ pub struct Service {
     waiters: Mutex<HashMap<String, Vec<Arc<Notify>>>>,
     counts: Mutex<BTreeMap<String, u64>>,
     replays: replay::Sessions,
+    held_replays: replay::HeldSessions,
     /// Work under way that will tell the engine something: handler invocations, chained invokes, asynchronous
     /// invocations and timers being applied. Zero, with no timer due, is idle: nothing changes until time moves or
     /// someone calls.
@@ -133,6 +134,7 @@ impl Service {
             waiters: Mutex::new(HashMap::new()),
             counts: Mutex::new(BTreeMap::new()),
             replays: replay::Sessions::default(),
+            held_replays: replay::HeldSessions::default(),
             in_flight: AtomicUsize::new(0),
             shutdown: Notify::new(),
             #[cfg(feature = "test-hooks")]

@@ -17,6 +17,7 @@ use super::Service;
 use super::driver::{envelope_json, handler_result};
 use crate::engine::model::{ExecutionStatus, Operation, OperationType, OperationUpdate};
 use crate::engine::{EngineError, Envelope, InvocationResult};
+use crate::runtime::{FunctionResponse, error_body};
 
 /// The error type the SDK reports a replay mismatch with.
 const NON_DETERMINISTIC: &str = "NonDeterministicExecutionError";
@@ -84,6 +85,36 @@ pub(super) struct Session {
     verdict: Option<Verdict>,
 }
 
+/// A replay whose process waits before its handler starts (`replay --wait-for-debugger`), until released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldReplay {
+    /// What releases it.
+    pub session: String,
+    /// The process a debugger attaches to.
+    pub pid: u32,
+}
+
+/// What a replay request answers: held before its handler starts, or the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayAnswer {
+    /// The process waits; release it with the session.
+    Held(HeldReplay),
+    /// The replay ran (or could not start a process: the report says why).
+    Report(ReplayReport),
+}
+
+/// How long a held replay's handler may run once released: a person steps through it in a debugger, which the
+/// function's own timeout would cut short.
+const DEBUG_TIMEOUT: std::time::Duration = std::time::Duration::from_hours(1);
+
+/// Held replays by session: what releases each, and the task that finishes it.
+pub(super) type HeldSessions =
+    Mutex<HashMap<String, (Arc<tokio::sync::Notify>, tokio::task::JoinHandle<Result<ReplayReport, EngineError>>)>>;
+
+/// A held replay's side of its hold: where to say the process started, and what releases it.
+type Hold = (tokio::sync::oneshot::Sender<u32>, Arc<tokio::sync::Notify>);
+
 /// How the recorded execution stands, which the replay's end is judged against.
 struct Ended {
     status: ExecutionStatus,
@@ -97,12 +128,58 @@ pub(super) type Sessions = Mutex<HashMap<String, Arc<Mutex<Session>>>>;
 impl Service {
     /// Replays execution `arn` against the current code of its function; see the module's documentation.
     pub async fn replay(self: &Arc<Self>, arn: &str) -> Result<ReplayReport, EngineError> {
+        self.replay_stored(arn, None).await
+    }
+
+    /// Starts a replay of `request` whose process waits before the handler starts, for a debugger to attach;
+    /// [`Service::release_replay`] lets it go on. A replay that ends before it has a process answers its report.
+    pub async fn replay_held(
+        self: &Arc<Self>,
+        request: crate::protocol::ReplayRequest,
+    ) -> Result<ReplayAnswer, EngineError> {
+        let (started, pid) = tokio::sync::oneshot::channel();
+        let release = Arc::new(tokio::sync::Notify::new());
+        let service = self.clone();
+        let hold = (started, release.clone());
+        let task = tokio::spawn(async move {
+            match &request.recorded {
+                Some(recorded) => service.replay_from(&request.execution, recorded, Some(hold)).await,
+                None => service.replay_stored(&request.execution, Some(hold)).await,
+            }
+        });
+        match pid.await {
+            Ok(pid) => {
+                let session = self.engine().environment().ids.next_id().simple().to_string();
+                self.held_replays
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(session.clone(), (release, task));
+                Ok(ReplayAnswer::Held(HeldReplay { session, pid }))
+            }
+            Err(_) => task
+                .await
+                .map_err(|e| EngineError::InvalidParameter(format!("the replay stopped: {e}")))?
+                .map(ReplayAnswer::Report),
+        }
+    }
+
+    /// Lets a held replay's handler start, and waits for its report.
+    pub async fn release_replay(&self, session: &str) -> Result<ReplayReport, EngineError> {
+        let held = self.held_replays.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(session);
+        let Some((release, task)) = held else {
+            return Err(EngineError::InvalidParameter(format!("no replay is held under session {session}")));
+        };
+        release.notify_one();
+        task.await.map_err(|e| EngineError::InvalidParameter(format!("the replay stopped: {e}")))?
+    }
+
+    async fn replay_stored(self: &Arc<Self>, arn: &str, hold: Option<Hold>) -> Result<ReplayReport, EngineError> {
         let (record, operations) = {
             let engine = self.engine();
             (engine.execution(arn)?, engine.operations(arn)?)
         };
         let ended = Ended { status: record.status, result: record.result.clone(), error: record.error.clone() };
-        self.replay_operations(arn, &record.function_name, &record.name, &ended, operations).await
+        self.replay_operations(arn, &record.function_name, &record.name, &ended, operations, hold).await
     }
 
     /// Replays an execution recorded elsewhere (`recorded.events`, its history on AWS) against the current code of
@@ -112,6 +189,15 @@ impl Service {
         arn: &str,
         recorded: &crate::protocol::RecordedExecution,
     ) -> Result<ReplayReport, EngineError> {
+        self.replay_from(arn, recorded, None).await
+    }
+
+    async fn replay_from(
+        self: &Arc<Self>,
+        arn: &str,
+        recorded: &crate::protocol::RecordedExecution,
+        hold: Option<Hold>,
+    ) -> Result<ReplayReport, EngineError> {
         let operations = crate::engine::history::operations(&recorded.events);
         if operations.first().is_none_or(|op| op.operation_type != OperationType::Execution) {
             return Err(EngineError::InvalidParameter(format!(
@@ -120,7 +206,7 @@ impl Service {
         }
         let ended = Ended { status: recorded.status, result: recorded.result.clone(), error: recorded.error.clone() };
         let name = arn.rsplit('/').nth(1).unwrap_or("recorded").to_owned();
-        self.replay_operations(arn, &recorded.function, &name, &ended, operations).await
+        self.replay_operations(arn, &recorded.function, &name, &ended, operations, hold).await
     }
 
     async fn replay_operations(
@@ -130,6 +216,7 @@ impl Service {
         execution_name: &str,
         record: &Ended,
         operations: Vec<Operation>,
+        hold: Option<Hold>,
     ) -> Result<ReplayReport, EngineError> {
         let qualifier = "$LATEST".to_owned();
         let recorded = recorded_list(&operations);
@@ -159,8 +246,22 @@ impl Service {
             .insert(replay_arn.clone(), session.clone());
         let envelope = Envelope { execution: replay_arn.clone(), token, request_id: id, operations, next_marker: None };
         let body = Bytes::from(envelope_json(&envelope).to_string());
-        let pool = self.pools.pool(self.spec(&deployment, &target));
-        let outcome = pool.invoke(&envelope.request_id, body, false).await;
+        let spec = self.spec(&deployment, &target);
+        let outcome = match hold {
+            None => self.pools.pool(spec).invoke(&envelope.request_id, body, false).await,
+            // A process of its own, which waits for the release before it gets the invocation.
+            Some((started, release)) => {
+                let spec = crate::runtime::RunSpec { timeout: DEBUG_TIMEOUT, ..spec };
+                match crate::runtime::instance::Instance::start(&spec).await {
+                    Err(e) => FunctionResponse::FunctionError(error_body("Runtime.StartFailed", &e)),
+                    Ok(instance) => {
+                        let _ = started.send(instance.pid);
+                        release.notified().await;
+                        instance.invoke(&spec, &envelope.request_id, body, false).await
+                    }
+                }
+            }
+        };
         self.replays.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&replay_arn);
         let seen = session.lock().unwrap_or_else(std::sync::PoisonError::into_inner).verdict.take();
         let verdict = seen.unwrap_or_else(|| judge_end(record, &recorded, &handler_result(outcome)));

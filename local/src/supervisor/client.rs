@@ -166,11 +166,42 @@ pub async fn replay(
     arn: &str,
     recorded: Option<protocol::RecordedExecution>,
 ) -> Result<crate::service::replay::ReplayReport, LocalError> {
-    let request = protocol::ReplayRequest { execution: arn.to_owned(), recorded };
-    let body = serde_json::to_vec(&request).map_err(|e| LocalError::Http(e.to_string()))?;
-    let answer =
-        control_with(state, info, Method::POST, protocol::REPLAY, body.into(), Duration::from_mins(16)).await?;
-    serde_json::from_slice(&answer).map_err(|e| LocalError::Http(format!("unreadable replay report ({e})")))
+    let request = protocol::ReplayRequest { execution: arn.to_owned(), recorded, hold: false };
+    post_json(state, info, protocol::REPLAY, &request, "replay report").await
+}
+
+/// Starts a replay held before its handler starts (`replay --wait-for-debugger`).
+pub async fn replay_held(
+    state: &StateDir,
+    info: &DaemonInfo,
+    arn: &str,
+    recorded: Option<protocol::RecordedExecution>,
+) -> Result<crate::service::replay::ReplayAnswer, LocalError> {
+    let request = protocol::ReplayRequest { execution: arn.to_owned(), recorded, hold: true };
+    post_json(state, info, protocol::REPLAY, &request, "replay answer").await
+}
+
+/// Lets a held replay go on; answers its report.
+pub async fn release_replay(
+    state: &StateDir,
+    info: &DaemonInfo,
+    session: &str,
+) -> Result<crate::service::replay::ReplayReport, LocalError> {
+    let request = protocol::ReleaseRequest { session: session.to_owned() };
+    post_json(state, info, protocol::REPLAY_RELEASE, &request, "replay report").await
+}
+
+/// A control call with a JSON body and a JSON answer (`what` names it in errors); as long as a replay may run.
+async fn post_json<T: serde::de::DeserializeOwned>(
+    state: &StateDir,
+    info: &DaemonInfo,
+    route: &str,
+    request: &impl serde::Serialize,
+    what: &str,
+) -> Result<T, LocalError> {
+    let body = serde_json::to_vec(request).map_err(|e| LocalError::Http(e.to_string()))?;
+    let answer = control_with(state, info, Method::POST, route, body.into(), Duration::from_hours(1)).await?;
+    serde_json::from_slice(&answer).map_err(|e| LocalError::Http(format!("unreadable {what} ({e})")))
 }
 
 /// Asks the running service to load `deployment.json` again.

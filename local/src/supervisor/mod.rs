@@ -243,6 +243,22 @@ impl Supervisor {
         client::replay(&self.state, &info, arn, None).await
     }
 
+    /// Starts a replay (of a stored execution, or of `recorded`) whose process waits before its handler starts.
+    pub async fn replay_held(
+        &self,
+        arn: &str,
+        recorded: Option<crate::protocol::RecordedExecution>,
+    ) -> Result<crate::service::replay::ReplayAnswer, LocalError> {
+        let info = client::running(&self.state).await?.ok_or(LocalError::NotRunning)?;
+        client::replay_held(&self.state, &info, arn, recorded).await
+    }
+
+    /// Lets a held replay go on; answers its report.
+    pub async fn release_replay(&self, session: &str) -> Result<ReplayReport, LocalError> {
+        let info = client::running(&self.state).await?.ok_or(LocalError::NotRunning)?;
+        client::release_replay(&self.state, &info, session).await
+    }
+
     /// Replays an execution recorded elsewhere (on AWS) against the current code of `recorded.function` here.
     pub async fn replay_recorded(
         &self,
