@@ -152,7 +152,12 @@ impl Execution {
     /// A callback of this execution, by the name the handler gave it (`wait_for_callback(...).name("approval")`,
     /// or `create_callback().name(...)`).
     pub fn callback(&self, name: &str) -> Callback {
-        Callback { execution: self.clone(), name: name.to_owned() }
+        Callback { execution: self.clone(), name: name.to_owned(), id: None }
+    }
+
+    /// A callback of this execution by its callback id (from the history, or from what the handler sent out).
+    pub fn callback_with_id(&self, callback_id: &str) -> Callback {
+        Callback { execution: self.clone(), name: String::new(), id: Some(callback_id.to_owned()) }
     }
 
     /// Stops it (`StopDurableExecution`), then runs until idle.
@@ -185,6 +190,7 @@ fn describe(error: Option<&ErrorObject>) -> String {
 pub struct Callback {
     execution: Execution,
     name: String,
+    id: Option<String>,
 }
 
 impl Callback {
@@ -195,6 +201,9 @@ impl Callback {
     /// [`TestError::NotFound`] when no callback of that name waits, listing the ones that do.
     pub async fn id(&self) -> Result<String> {
         self.execution.settle().await?;
+        if let Some(id) = &self.id {
+            return Ok(id.clone());
+        }
         let operations = self.execution.inner.service()?.engine().operations(&self.execution.arn)?;
         let name_of = |id: Option<&String>| {
             id.and_then(|id| operations.iter().find(|op| &op.id == id)).and_then(|op| op.name.as_deref())

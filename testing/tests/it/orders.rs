@@ -48,9 +48,11 @@ async fn an_order_runs_step_by_step_on_the_virtual_clock() {
 
     // The approval waits; heartbeats every 50 minutes keep it open past its one-hour heartbeat timeout.
     let approval = execution.callback(orders::APPROVAL);
-    for _ in 0..3 {
+    // By name or by the callback id the history shows: the same callback.
+    let by_id = execution.callback_with_id(&approval.id().await.unwrap());
+    for beat in 0..3 {
         clock.advance(Duration::from_mins(50)).await.unwrap();
-        approval.heartbeat().await.unwrap();
+        if beat == 1 { by_id.heartbeat().await.unwrap() } else { approval.heartbeat().await.unwrap() }
     }
     assert_eq!(execution.status().await.unwrap(), Status::Running);
     assert_eq!(clock.now(), t0 + Duration::from_secs(14) + Duration::from_mins(150));
