@@ -188,8 +188,8 @@ fn selectors_tell_arns_names_and_latest_apart() {
     assert!(Selector::parse(&"a".repeat(65)).is_err());
 }
 
-#[tokio::test]
-async fn the_history_is_read_across_pages_in_event_order() {
+/// The two pages of the succeeded execution's history, read with its data.
+fn succeeded_history_pages() -> [Rule; 2] {
     let first = mock!(Client::get_durable_execution_history)
         .match_requests(|r| r.marker().is_none() && r.include_execution_data() == Some(true))
         .sequence()
@@ -202,6 +202,12 @@ async fn the_history_is_read_across_pages_in_event_order() {
         .http_status(200, Some(ok(SUCCEEDED_HISTORY2)))
         .repeatedly()
         .build();
+    [first, second]
+}
+
+#[tokio::test]
+async fn the_history_is_read_across_pages_in_event_order() {
+    let [first, second] = succeeded_history_pages();
     let events = api::history(&client(&[&first, &second]), SUCCEEDED_ARN).await.unwrap();
     assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
     let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
@@ -558,18 +564,7 @@ fn generated_names_are_valid_and_differ() {
 
 #[tokio::test]
 async fn a_recorded_history_read_through_the_sdk_rebuilds_the_execution_s_operations() {
-    let first = mock!(Client::get_durable_execution_history)
-        .match_requests(|r| r.marker().is_none() && r.include_execution_data() == Some(true))
-        .sequence()
-        .http_status(200, Some(ok(SUCCEEDED_HISTORY1)))
-        .repeatedly()
-        .build();
-    let second = mock!(Client::get_durable_execution_history)
-        .match_requests(|r| r.marker() == Some("5"))
-        .sequence()
-        .http_status(200, Some(ok(SUCCEEDED_HISTORY2)))
-        .repeatedly()
-        .build();
+    let [first, second] = succeeded_history_pages();
     let events = api::recorded_history(&client(&[&first, &second]), SUCCEEDED_ARN).await.unwrap();
     // Milliseconds, as the local target keeps them (the API sends epoch seconds with a fraction).
     assert_eq!(events[0].event_timestamp, 1_795_729_226_614);
