@@ -16,8 +16,8 @@ use crate::engine::{Engine, EngineConfig, Environment, ManualClock};
 use crate::error::LocalError;
 use crate::files::private_dir;
 use crate::service::{MAX_INSTANCES, Service, ServiceOptions};
+use crate::supervisor::StateDir;
 use crate::supervisor::process;
-use crate::supervisor::state::StateDir;
 
 /// A template to run: the stack's name and its synthesized CloudFormation.
 pub type NamedTemplate = (String, serde_json::Value);

@@ -8,21 +8,21 @@ use serde::de::DeserializeOwned;
 use crate::error::LocalError;
 
 /// Creates `dir` (and its missing parents) readable by the user alone, and narrows it if it already exists.
-pub fn private_dir(dir: &Path) -> Result<(), LocalError> {
+pub(crate) fn private_dir(dir: &Path) -> Result<(), LocalError> {
     use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| LocalError::io("create", dir, e))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| LocalError::io("chmod", dir, e))
 }
 
 /// Opens a file for appending, created readable by the user alone.
-pub fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
     std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)
 }
 
 /// A temporary path beside `path` that no other writer uses: two deployments may write the same file at once
 /// (storing a binary, its hash cache), and with a shared temporary name one renames the other's away mid-write.
-pub fn temporary_beside(path: &Path) -> std::path::PathBuf {
+pub(crate) fn temporary_beside(path: &Path) -> std::path::PathBuf {
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -30,7 +30,7 @@ pub fn temporary_beside(path: &Path) -> std::path::PathBuf {
 }
 
 /// Writes a JSON file atomically (temporary file, then rename), readable by the user alone.
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let text = serde_json::to_vec_pretty(value)
@@ -48,7 +48,7 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError
 }
 
 /// Reads a JSON file; `None` when it does not exist.
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, LocalError> {
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, LocalError> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             LocalError::State(format!(
@@ -62,7 +62,7 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, LocalErr
 }
 
 /// Opens (creating it) a file whose OS lock guards something in the state folder; the lock is taken by the caller.
-pub fn lock_file(path: &Path) -> Result<std::fs::File, LocalError> {
+pub(crate) fn lock_file(path: &Path) -> Result<std::fs::File, LocalError> {
     std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -15,13 +15,15 @@
 //! - [`supervisor`]: the state folder, the background process and the CLI's side of it.
 //! - [`embedded`]: the service inside a test's own process, on a clock the test moves (the test library's target).
 
-pub mod api;
+#![warn(unreachable_pub)]
+
+mod api;
 pub mod arn;
 pub mod deployment;
 pub mod embedded;
 pub mod engine;
 pub mod error;
-pub mod files;
+mod files;
 pub mod http;
 #[cfg(feature = "test-hooks")]
 pub mod oracle;

@@ -1,7 +1,7 @@
 //! Timestamps as the AWS APIs write them in query strings: RFC 3339 / ISO 8601 in UTC.
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` into epoch milliseconds.
-pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     let (date, time) = text.split_once(['T', 't', ' '])?;
     let mut date_parts = date.split('-');
     let year: i64 = date_parts.next()?.parse().ok()?;
@@ -35,7 +35,7 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
 }
 
 /// Epoch milliseconds as Lambda writes `LastModified`: `2026-11-27T10:00:00.000+0000`.
-pub fn lambda_timestamp(ms: i64) -> String {
+pub(crate) fn lambda_timestamp(ms: i64) -> String {
     let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     let (year, month, day) = civil_from_days(days);
     let (hour, minute, second, millis) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);

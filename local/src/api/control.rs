@@ -15,7 +15,7 @@ use crate::deployment::Deployment;
 use crate::protocol::{self, Health};
 
 /// The routes.
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     let router = Router::new()
         .route(protocol::HEALTH, get(health))
         .route(protocol::STATUS, get(status))

@@ -18,7 +18,7 @@ use crate::engine::model::{ErrorObject, ExecutionStatus, OperationUpdate};
 use crate::engine::{CallbackCommand, ExecutionRecord, ListFilter, history};
 
 /// The routes.
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new()
         .route("/2025-12-01/durable-executions/{*rest}", get(execution_get).post(execution_post))
         .route("/2025-12-01/functions/{function}/durable-executions", get(list))
@@ -35,7 +35,7 @@ const TIMESTAMP_KEYS: [&str; 6] = [
 ];
 
 /// Renders the engine's epoch milliseconds as the API's epoch seconds, everywhere in `value`.
-pub fn to_epoch_seconds(value: &mut Value) {
+pub(crate) fn to_epoch_seconds(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for key in TIMESTAMP_KEYS {

@@ -8,7 +8,7 @@ use crate::engine::EngineError;
 
 /// An error answer of the Lambda API.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// The service's error code.
@@ -19,22 +19,22 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with a status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into() }
     }
 
     /// `ResourceNotFoundException` (404).
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", message)
     }
 
     /// `InvalidParameterValueException` (400).
-    pub fn invalid(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
     }
 
     /// `ValidationException` (400) in the service's words.
-    pub fn validation(field: &str, value: &str, constraint: &str) -> Self {
+    pub(crate) fn validation(field: &str, value: &str, constraint: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "ValidationException",
@@ -45,12 +45,12 @@ impl ApiError {
     }
 
     /// `InvalidRequestContentException` (400).
-    pub fn bad_content(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_content(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "InvalidRequestContentException", message)
     }
 
     /// `ServiceException` (500): our fault, with what to do.
-    pub fn service(message: impl Into<String>) -> Self {
+    pub(crate) fn service(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", message)
     }
 }

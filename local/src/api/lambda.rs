@@ -25,14 +25,14 @@ use crate::runtime::FunctionResponse;
 use crate::service::Service;
 
 /// Lambda's limit on a synchronous request payload.
-pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
+pub(crate) const MAX_SYNC_PAYLOAD: usize = 6_291_456;
 /// Lambda's limit on an asynchronous request payload.
-pub const MAX_ASYNC_PAYLOAD: usize = 1_048_576;
+pub(crate) const MAX_ASYNC_PAYLOAD: usize = 1_048_576;
 /// How long a `RequestResponse` invoke of a durable function waits for its execution, as Lambda does.
 const MAX_SYNC_WAIT: Duration = Duration::from_mins(15);
 
 /// The routes.
-pub fn router() -> Router<ApiState> {
+pub(crate) fn router() -> Router<ApiState> {
     Router::new()
         .route("/2015-03-31/functions/{function}/invocations", post(invoke))
         .route("/2015-03-31/functions", get(list_functions))

@@ -2,10 +2,10 @@
 //! control API) on one loopback endpoint, every error in the shape the AWS SDKs parse. The Runtime API the
 //! function processes poll is in [`crate::runtime::api`], one per process.
 
-pub mod control;
-pub mod durable;
-pub mod error;
-pub mod lambda;
+pub(crate) mod control;
+pub(crate) mod durable;
+pub(crate) mod error;
+pub(crate) mod lambda;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// What the control routes need besides the service.
 #[derive(Debug, Clone)]
-pub struct ControlConfig {
+pub(crate) struct ControlConfig {
     /// The control secret.
     pub secret: String,
     /// This run's random id.
@@ -35,7 +35,7 @@ pub struct ControlConfig {
 
 /// State of every route.
 #[derive(Debug, Clone)]
-pub struct ApiState {
+pub(crate) struct ApiState {
     /// The service.
     pub service: Arc<Service>,
     /// Control settings.
@@ -43,7 +43,7 @@ pub struct ApiState {
 }
 
 /// The whole endpoint.
-pub fn router(state: ApiState) -> Router {
+pub(crate) fn router(state: ApiState) -> Router {
     Router::new()
         .merge(lambda::router())
         .merge(durable::router())

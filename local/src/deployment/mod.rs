@@ -4,7 +4,7 @@
 //! published with for as long as it exists, so an execution pinned to it replays on exactly that code.
 
 pub mod plan;
-pub mod template;
+mod template;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -26,7 +26,7 @@ impl Default for DurableSettings {
 
 /// One `AWS::Lambda::Function` of the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateFunction {
+pub(super) struct TemplateFunction {
     /// Logical id.
     pub logical_id: String,
     /// The local function name, `<stack>-<LogicalId>` (at most 64 characters).
@@ -51,7 +51,7 @@ pub struct TemplateFunction {
 
 /// One `AWS::Lambda::Version`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateVersion {
+pub(super) struct TemplateVersion {
     /// Logical id (it carries a hash of the code, so new code means a new id).
     pub logical_id: String,
     /// Logical id of the function it publishes.
@@ -62,7 +62,7 @@ pub struct TemplateVersion {
 
 /// One `AWS::Lambda::Alias`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateAlias {
+pub(super) struct TemplateAlias {
     /// Alias name.
     pub name: String,
     /// Logical id of the function.
@@ -75,7 +75,7 @@ pub struct TemplateAlias {
 
 /// What the local target runs of one template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateModel {
+pub(super) struct TemplateModel {
     /// Functions in logical-id order.
     pub functions: Vec<TemplateFunction>,
     /// Versions in logical-id order.
@@ -102,7 +102,7 @@ pub struct TemplateResource {
 
 /// Lists the version logical ids of a template with the function each publishes (needed to number versions
 /// before the template can be evaluated).
-pub fn versions(template: &Value) -> Vec<TemplateVersion> {
+pub(super) fn versions(template: &Value) -> Vec<TemplateVersion> {
     resources(template)
         .filter(|(_, kind, _)| *kind == "AWS::Lambda::Version")
         .filter_map(|(id, _, props)| {
@@ -113,7 +113,7 @@ pub fn versions(template: &Value) -> Vec<TemplateVersion> {
 }
 
 /// Reads the template. `version_numbers` maps each version logical id to the version number it was given.
-pub fn read(
+pub(super) fn read(
     template: &Value,
     arns: &Arns,
     version_numbers: &BTreeMap<String, u64>,
@@ -174,7 +174,10 @@ pub fn read(
 /// of the code its `Code.S3Key` names (`code_sha256` gives the hash of the binary behind a key). Two equal
 /// fingerprints mean the same code and the same configuration, so a new `AWS::Lambda::Version` of an unchanged
 /// function publishes nothing new, as `PublishVersion` does on AWS.
-pub fn fingerprints<'a>(template: &Value, code_sha256: impl Fn(&str) -> Option<&'a str>) -> BTreeMap<String, String> {
+pub(super) fn fingerprints<'a>(
+    template: &Value,
+    code_sha256: impl Fn(&str) -> Option<&'a str>,
+) -> BTreeMap<String, String> {
     use sha2::Digest as _;
     let parameters = canonical(template.get("Parameters").unwrap_or(&Value::Null));
     resources(template)

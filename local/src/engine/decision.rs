@@ -28,12 +28,12 @@ pub(crate) struct Env<'a> {
 
 impl Env<'_> {
     /// A new id, hyphenated (execution names and ids, request ids).
-    pub fn id(&self) -> String {
+    pub(super) fn id(&self) -> String {
         self.ids.next_id().to_string()
     }
 
     /// A new id, 32 hex digits (tokens, callback ids).
-    pub fn hex_id(&self) -> String {
+    pub(super) fn hex_id(&self) -> String {
         self.ids.next_id().simple().to_string()
     }
 }
@@ -120,7 +120,7 @@ pub(crate) enum Command<'a> {
 
 impl Command<'_> {
     /// The execution the command is about, by ARN (a start, a callback and a recovery find theirs otherwise).
-    pub fn execution(&self) -> Option<&str> {
+    pub(super) fn execution(&self) -> Option<&str> {
         match *self {
             Self::Envelope { execution, .. }
             | Self::Checkpoint { execution, .. }
@@ -134,7 +134,7 @@ impl Command<'_> {
     }
 
     /// Which operations of `record`'s execution the decision reads: those it names, else all.
-    pub fn operations_needed(&self, record: &ExecutionRecord) -> OperationsNeeded {
+    pub(super) fn operations_needed(&self, record: &ExecutionRecord) -> OperationsNeeded {
         let some = |ids: Vec<String>, changed_after| OperationsNeeded::Some { ids, changed_after };
         match *self {
             Self::Checkpoint { updates, .. } => {
@@ -192,7 +192,7 @@ pub(crate) enum FollowUp {
 
 impl FollowUp {
     /// The command it is.
-    pub fn command(&self) -> Command<'_> {
+    pub(super) fn command(&self) -> Command<'_> {
         match self {
             Self::StartChild { request, parent, name, id } => {
                 Command::Start { request, parent: Some(parent), identity: Some((name, id)) }
@@ -231,7 +231,7 @@ pub(crate) struct Decision {
 
 impl Decision {
     /// A decision that changes nothing.
-    pub fn answer(answer: Answer) -> Self {
+    pub(super) fn answer(answer: Answer) -> Self {
         Self { answer, changes: Vec::new(), actions: Vec::new(), follow_ups: Vec::new() }
     }
 }
@@ -259,7 +259,7 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// A decision on a stored execution.
-    pub fn new(state: ExecutionState, env: &'a Env<'a>) -> Self {
+    pub(super) fn new(state: ExecutionState, env: &'a Env<'a>) -> Self {
         let ExecutionState { record, operations, all_operations, timers, inbox } = state;
         let positions = operations.iter().enumerate().map(|(i, s)| (s.op.id.clone(), i)).collect();
         Self {
@@ -280,7 +280,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A decision creating the execution `record`.
-    pub fn create(record: ExecutionRecord, env: &'a Env<'a>) -> Self {
+    pub(super) fn create(record: ExecutionRecord, env: &'a Env<'a>) -> Self {
         let mut ctx = Self::new(ExecutionState::bare(record), env);
         ctx.loaded = None;
         ctx.all_operations = true;
@@ -288,22 +288,22 @@ impl<'a> Ctx<'a> {
     }
 
     /// A new hyphenated id.
-    pub fn id(&self) -> String {
+    pub(super) fn id(&self) -> String {
         self.env.id()
     }
 
     /// A new id of 32 hex digits.
-    pub fn hex_id(&self) -> String {
+    pub(super) fn hex_id(&self) -> String {
         self.env.hex_id()
     }
 
     /// The operation `id`, as changed so far (`None` also when the command did not load it).
-    pub fn op(&self, id: &str) -> Option<Operation> {
+    pub(super) fn op(&self, id: &str) -> Option<Operation> {
         self.positions.get(id).and_then(|&i| self.operations.get(i)).map(|s| s.op.clone())
     }
 
     /// The operation holding callback `callback_id`.
-    pub fn op_by_callback(&self, callback_id: &str) -> Option<Operation> {
+    pub(super) fn op_by_callback(&self, callback_id: &str) -> Option<Operation> {
         self.operations
             .iter()
             .find(|s| s.op.callback_details.as_ref().and_then(|d| d.callback_id.as_deref()) == Some(callback_id))
@@ -311,7 +311,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Every operation in recorded order; an error when the command loaded only some.
-    pub fn operations(&self) -> Result<Vec<Operation>, EngineError> {
+    pub(super) fn operations(&self) -> Result<Vec<Operation>, EngineError> {
         if !self.all_operations {
             return Err(EngineError::Store(
                 "the engine read part of an execution's operations where it needs all of them".to_owned().into(),
@@ -321,12 +321,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// The operations changed after `seq`, in recorded order.
-    pub fn operations_since(&self, seq: u64) -> Vec<Operation> {
+    pub(super) fn operations_since(&self, seq: u64) -> Vec<Operation> {
         self.operations.iter().filter(|s| s.seq > seq).map(|s| s.op.clone()).collect()
     }
 
     /// Stores an operation, stamped as changed now.
-    pub fn put_op(&mut self, op: Operation) {
+    pub(super) fn put_op(&mut self, op: Operation) {
         self.exec.run.op_seq += 1;
         let stored = StoredOperation { op, seq: self.exec.run.op_seq };
         if let Some(&i) = self.positions.get(&stored.op.id) {
@@ -341,54 +341,54 @@ impl<'a> Ctx<'a> {
     }
 
     /// Appends an event to the execution's history.
-    pub fn record(&mut self, mut event: Event) {
+    pub(super) fn record(&mut self, mut event: Event) {
         self.exec.run.events += 1;
         event.event_id = self.exec.run.events;
         self.changes.push(Change::Event(Box::new(event)));
     }
 
     /// When timer `name` fires, if armed.
-    pub fn timer(&self, name: &str) -> Option<i64> {
+    pub(super) fn timer(&self, name: &str) -> Option<i64> {
         self.timers.get(name).copied()
     }
 
     /// The armed timers' names.
-    pub fn timer_names(&self) -> Vec<String> {
+    pub(super) fn timer_names(&self) -> Vec<String> {
         self.timers.keys().cloned().collect()
     }
 
     /// The armed timers, for the service to watch again.
-    pub fn timers(&self) -> impl Iterator<Item = (&String, &i64)> {
+    pub(super) fn timers(&self) -> impl Iterator<Item = (&String, &i64)> {
         self.timers.iter()
     }
 
     /// Arms a timer and asks the service to watch it.
-    pub fn arm(&mut self, name: &str, at_ms: i64) {
+    pub(super) fn arm(&mut self, name: &str, at_ms: i64) {
         self.timers.insert(name.to_owned(), at_ms);
         self.changes.push(Change::ArmTimer { name: name.to_owned(), at_ms });
         self.actions.push(Action::ArmTimer { execution: self.exec.arn.clone(), timer: name.to_owned(), at_ms });
     }
 
     /// Disarms a timer, if armed.
-    pub fn disarm(&mut self, name: &str) {
+    pub(super) fn disarm(&mut self, name: &str) {
         if self.timers.remove(name).is_some() {
             self.changes.push(Change::DisarmTimer { name: name.to_owned() });
         }
     }
 
     /// When a timer of an operation fires: at once under time control, else at `at_ms`.
-    pub fn operation_timer_at(&self, at_ms: i64) -> i64 {
+    pub(super) fn operation_timer_at(&self, at_ms: i64) -> i64 {
         if self.config.skip_time { self.now } else { at_ms }
     }
 
     /// Queues a completion until the handler's invocation ends.
-    pub fn queue(&mut self, completion: Completion) {
+    pub(super) fn queue(&mut self, completion: Completion) {
         self.inbox.push(completion.clone());
         self.changes.push(Change::Queue(completion));
     }
 
     /// Takes every queued completion, oldest first.
-    pub fn take_inbox(&mut self) -> Vec<Completion> {
+    pub(super) fn take_inbox(&mut self) -> Vec<Completion> {
         if !self.inbox.is_empty() {
             self.changes.push(Change::ClearInbox);
         }
@@ -396,17 +396,17 @@ impl<'a> Ctx<'a> {
     }
 
     /// Asks the service to do something once the changes are stored.
-    pub fn act(&mut self, action: Action) {
+    pub(super) fn act(&mut self, action: Action) {
         self.actions.push(action);
     }
 
     /// Sends a command to another execution.
-    pub fn follow(&mut self, follow_up: FollowUp) {
+    pub(super) fn follow(&mut self, follow_up: FollowUp) {
         self.follow_ups.push(follow_up);
     }
 
     /// The decision: `answer`, and the execution's row among the changes when it is new or changed.
-    pub fn decide(self, answer: Answer) -> Decision {
+    pub(super) fn decide(self, answer: Answer) -> Decision {
         let Self { exec, loaded, mut changes, actions, follow_ups, .. } = self;
         match loaded {
             None => changes.insert(0, Change::NewExecution(Box::new(exec))),

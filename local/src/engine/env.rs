@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// A future the timer task awaits.
-pub type Alarm = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+pub(super) type Alarm = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// Where time comes from.
 pub trait Clock: Send + Sync {

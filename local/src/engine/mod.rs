@@ -15,11 +15,11 @@
 //! histories show: the invocation completes, then the result arrives); callbacks, stops and the execution timeout
 //! apply at once.
 
-pub mod env;
+mod env;
 pub mod history;
 pub mod model;
-pub mod state;
-pub mod store;
+mod state;
+mod store;
 
 mod checkpoint;
 mod decision;
@@ -38,7 +38,7 @@ pub use env::{Clock, Environment, IdSource, ManualClock, RandomIds, SequentialId
 use model::{ErrorObject, Event, ExecutionStatus, HandlerOutput, Operation, OperationUpdate};
 use state::{Completion, ExecutionState, OperationsNeeded, TargetEnd};
 pub use state::{EndResult, ExecutionRecord, ParentLink};
-pub use store::ListFilter;
+pub use store::{AsyncInvocation, ListFilter};
 
 /// How the engine behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

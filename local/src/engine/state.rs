@@ -130,7 +130,7 @@ pub struct ExecutionRecord {
 
 /// A completion queued while the handler ran, applied when its invocation ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Completion {
+pub(super) enum Completion {
     /// A chained invoke's target ended.
     Target {
         /// The `CHAINED_INVOKE` operation.
@@ -147,7 +147,7 @@ pub enum Completion {
 
 /// How a chained invoke's target ended, as queued in the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TargetEnd {
+pub(super) enum TargetEnd {
     /// With a result.
     Succeeded(Option<String>),
     /// With an error.
@@ -161,7 +161,7 @@ pub enum TargetEnd {
 /// One stored operation with the value of the execution's change counter ([`RunState::op_seq`]) it was last
 /// written at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredOperation {
+pub(super) struct StoredOperation {
     /// The operation.
     pub op: Operation,
     /// When it last changed.
@@ -170,7 +170,7 @@ pub struct StoredOperation {
 
 /// What one command loaded of an execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutionState {
+pub(super) struct ExecutionState {
     /// Its row.
     pub record: ExecutionRecord,
     /// Its operations in the order they were first recorded: all of them, or the ones the command can touch.
@@ -185,14 +185,14 @@ pub struct ExecutionState {
 
 impl ExecutionState {
     /// An execution with nothing but its row loaded (a start sees so much of the execution holding its name).
-    pub fn bare(record: ExecutionRecord) -> Self {
+    pub(super) fn bare(record: ExecutionRecord) -> Self {
         Self { record, operations: Vec::new(), all_operations: false, timers: BTreeMap::new(), inbox: Vec::new() }
     }
 }
 
 /// Which operations a command loads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OperationsNeeded {
+pub(super) enum OperationsNeeded {
     /// Every one.
     All,
     /// These (by id; missing ones are simply not there), and those changed after the counter value given.
@@ -206,7 +206,7 @@ pub enum OperationsNeeded {
 
 /// One change a decision asks the store to make, in order, in the command's transaction.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Change {
+pub(super) enum Change {
     /// Insert a new execution's row (first, so the rest can refer to it).
     NewExecution(Box<ExecutionRecord>),
     /// Write back the execution's row.

@@ -18,7 +18,7 @@ use super::state::{Change, Completion, ExecutionRecord, ExecutionState, Operatio
 use crate::error::LocalError;
 
 /// The layout version written into `meta`; a file with another version is refused rather than misread.
-pub const SCHEMA_VERSION: i64 = 1;
+pub(super) const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = r"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,7 +89,7 @@ fn db(e: rusqlite::Error) -> LocalError {
 }
 
 /// Opens (creating when missing) the store at `path`, with its pragmas and schema, and checks its version.
-pub fn open(path: &Path) -> Result<Connection, LocalError> {
+pub(super) fn open(path: &Path) -> Result<Connection, LocalError> {
     let conn = Connection::open(path)
         .map_err(|e| LocalError::Store(format!("cannot open the execution store {}: {e}", path.display())))?;
     configure(&conn)?;
@@ -97,7 +97,7 @@ pub fn open(path: &Path) -> Result<Connection, LocalError> {
 }
 
 /// An in-memory store, for tests of the engine.
-pub fn open_in_memory() -> Result<Connection, LocalError> {
+pub(super) fn open_in_memory() -> Result<Connection, LocalError> {
     let conn = Connection::open_in_memory().map_err(db)?;
     configure(&conn)?;
     Ok(conn)
@@ -171,13 +171,13 @@ fn finish_execution(
 }
 
 /// The execution with `arn`.
-pub fn execution(conn: &Connection, arn: &str) -> Result<Option<ExecutionRecord>, LocalError> {
+pub(super) fn execution(conn: &Connection, arn: &str) -> Result<Option<ExecutionRecord>, LocalError> {
     let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1");
     conn.query_row(&sql, params![arn], execution_from_row).optional().map_err(db)?.map(finish_execution).transpose()
 }
 
 /// The execution named `name` of `function_name`.
-pub fn execution_by_name(
+pub(super) fn execution_by_name(
     conn: &Connection,
     function_name: &str,
     name: &str,
@@ -191,7 +191,10 @@ pub fn execution_by_name(
 }
 
 /// Every execution with `status`, oldest first.
-pub fn executions_with_status(conn: &Connection, status: ExecutionStatus) -> Result<Vec<ExecutionRecord>, LocalError> {
+pub(super) fn executions_with_status(
+    conn: &Connection,
+    status: ExecutionStatus,
+) -> Result<Vec<ExecutionRecord>, LocalError> {
     let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = ?1 ORDER BY key");
     let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
     let rows = stmt.query_map(params![status.as_str()], execution_from_row).map_err(db)?;
@@ -223,7 +226,7 @@ pub struct ListFilter {
 
 /// Executions of one function matching `filter`, newest first unless asked otherwise. Returns one more than
 /// `limit` when there are more, so the caller knows to give a marker.
-pub fn list_executions(conn: &Connection, filter: &ListFilter) -> Result<Vec<ExecutionRecord>, LocalError> {
+pub(super) fn list_executions(conn: &Connection, filter: &ListFilter) -> Result<Vec<ExecutionRecord>, LocalError> {
     let mut sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE function_name = ?1");
     let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(filter.function_name.clone())];
     let mut bind = |sql: &mut String, clause: &str, value: Box<dyn rusqlite::ToSql>| {
@@ -301,7 +304,7 @@ fn update_execution(conn: &Connection, key: i64, record: &ExecutionRecord) -> Re
 }
 
 /// One execution's operations in the order they were first recorded.
-pub fn operations(conn: &Connection, execution: i64) -> Result<Vec<Operation>, LocalError> {
+pub(super) fn operations(conn: &Connection, execution: i64) -> Result<Vec<Operation>, LocalError> {
     Ok(stored_operations(conn, execution)?.into_iter().map(|s| s.op).collect())
 }
 
@@ -363,7 +366,7 @@ fn inbox(conn: &Connection, execution: i64) -> Result<Vec<Completion>, LocalErro
 
 /// What a command's decision needs of the execution in `record`: the operations it names, its timers and its
 /// queued completions.
-pub fn load(
+pub(super) fn load(
     conn: &Connection,
     record: ExecutionRecord,
     operations: &OperationsNeeded,
@@ -377,7 +380,7 @@ pub fn load(
 }
 
 /// The execution holding callback `callback_id`, with that callback's operation.
-pub fn load_by_callback(conn: &Connection, callback_id: &str) -> Result<Option<ExecutionState>, LocalError> {
+pub(super) fn load_by_callback(conn: &Connection, callback_id: &str) -> Result<Option<ExecutionState>, LocalError> {
     let found: Option<(i64, String, i64)> = conn
         .query_row(
             "SELECT execution, body, updated_seq FROM operations WHERE callback_id = ?1",
@@ -401,7 +404,7 @@ pub fn load_by_callback(conn: &Connection, callback_id: &str) -> Result<Option<E
 
 /// Makes a decision's changes to the execution with row key `execution` (none for a new one: its
 /// [`Change::NewExecution`] comes first); returns the execution's key.
-pub fn apply(conn: &Connection, execution: Option<i64>, changes: &[Change]) -> Result<Option<i64>, LocalError> {
+pub(super) fn apply(conn: &Connection, execution: Option<i64>, changes: &[Change]) -> Result<Option<i64>, LocalError> {
     let mut key = execution;
     let missing = || LocalError::Store("a change to an execution that is not stored".to_owned());
     for change in changes {
@@ -469,7 +472,7 @@ fn put_event(conn: &Connection, execution: i64, event: &Event) -> Result<(), Loc
 }
 
 /// Events with ids in `from..=to`, in order.
-pub fn events(conn: &Connection, execution: i64, from: i64, to: i64) -> Result<Vec<Event>, LocalError> {
+pub(super) fn events(conn: &Connection, execution: i64, from: i64, to: i64) -> Result<Vec<Event>, LocalError> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT body FROM events WHERE execution = ?1 AND event_id >= ?2 AND event_id <= ?3 ORDER BY event_id",
@@ -495,7 +498,7 @@ fn put_timer(conn: &Connection, execution: i64, name: &str, fire_ms: i64) -> Res
 }
 
 /// The armed timer that fires first: `(execution ARN, timer name, fire time)`.
-pub fn next_timer(conn: &Connection) -> Result<Option<(String, String, i64)>, LocalError> {
+pub(super) fn next_timer(conn: &Connection) -> Result<Option<(String, String, i64)>, LocalError> {
     conn.query_row(
         "SELECT e.arn, t.name, t.fire_ms FROM timers t JOIN executions e ON e.key = t.execution \
          ORDER BY t.fire_ms, e.key, t.name LIMIT 1",
@@ -509,7 +512,7 @@ pub fn next_timer(conn: &Connection) -> Result<Option<(String, String, i64)>, Lo
 /// The armed timers of running executions around `now`: how many are due (at `now` or before), and when the
 /// first one after `now` is due. Timers of ended executions stay in the table (firing them does nothing), so they
 /// are left out.
-pub fn timers_around(conn: &Connection, now: i64) -> Result<(usize, Option<i64>), LocalError> {
+pub(super) fn timers_around(conn: &Connection, now: i64) -> Result<(usize, Option<i64>), LocalError> {
     conn.query_row(
         "SELECT COUNT(*) FILTER (WHERE t.fire_ms <= ?1), MIN(t.fire_ms) FILTER (WHERE t.fire_ms > ?1) \
          FROM timers t JOIN executions e ON e.key = t.execution WHERE e.status = 'RUNNING'",
@@ -520,7 +523,7 @@ pub fn timers_around(conn: &Connection, now: i64) -> Result<(usize, Option<i64>)
 }
 
 /// Records an accepted asynchronous invocation of a plain function; returns its sequence number.
-pub fn push_async(
+pub(super) fn push_async(
     conn: &Connection,
     function: &str,
     qualifier: &str,
@@ -536,7 +539,7 @@ pub fn push_async(
 }
 
 /// Forgets a finished asynchronous invocation.
-pub fn delete_async(conn: &Connection, seq: i64) -> Result<(), LocalError> {
+pub(super) fn delete_async(conn: &Connection, seq: i64) -> Result<(), LocalError> {
     conn.execute("DELETE FROM async_invocations WHERE seq = ?1", params![seq]).map_err(db)?;
     Ok(())
 }
@@ -545,7 +548,7 @@ pub fn delete_async(conn: &Connection, seq: i64) -> Result<(), LocalError> {
 pub type AsyncInvocation = (i64, String, String, Vec<u8>);
 
 /// Every accepted asynchronous invocation not run to its end.
-pub fn pending_async(conn: &Connection) -> Result<Vec<AsyncInvocation>, LocalError> {
+pub(super) fn pending_async(conn: &Connection) -> Result<Vec<AsyncInvocation>, LocalError> {
     let mut stmt = conn
         .prepare("SELECT seq, function_name, qualifier, payload FROM async_invocations ORDER BY seq")
         .map_err(db)?;
@@ -555,7 +558,7 @@ pub fn pending_async(conn: &Connection) -> Result<Vec<AsyncInvocation>, LocalErr
 
 /// Deletes executions that ended before `cutoff_ms(retention_days)`, with their operations, events, timers and
 /// queued completions. Returns how many.
-pub fn purge_ended(conn: &Connection, now_ms: i64) -> Result<usize, LocalError> {
+pub(super) fn purge_ended(conn: &Connection, now_ms: i64) -> Result<usize, LocalError> {
     let doomed = "SELECT key FROM executions WHERE ended_ms IS NOT NULL AND ended_ms + retention_days * 86400000 <= ?1";
     for table in ["operations", "events", "timers", "inbox"] {
         conn.execute(&format!("DELETE FROM {table} WHERE execution IN ({doomed})"), params![now_ms]).map_err(db)?;
@@ -568,6 +571,6 @@ pub fn purge_ended(conn: &Connection, now_ms: i64) -> Result<usize, LocalError> 
 }
 
 /// How many executions the store holds.
-pub fn count_executions(conn: &Connection) -> Result<i64, LocalError> {
+pub(super) fn count_executions(conn: &Connection) -> Result<i64, LocalError> {
     conn.query_row("SELECT COUNT(*) FROM executions", [], |r| r.get(0)).map_err(db)
 }

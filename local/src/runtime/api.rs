@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// One invocation handed to the process.
 #[derive(Debug)]
-pub struct Delivery {
+pub(super) struct Delivery {
     /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: String,
     /// The event.
@@ -31,7 +31,7 @@ pub struct Delivery {
 
 /// What the process answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuntimeReply {
+pub(super) enum RuntimeReply {
     /// `POST /invocation/{id}/response`.
     Response(Bytes),
     /// `POST /invocation/{id}/error`: the body (`{"errorType", "errorMessage"}`).
@@ -40,7 +40,7 @@ pub enum RuntimeReply {
 
 /// The state behind one process's Runtime API.
 #[derive(Debug)]
-pub struct RuntimeApi {
+pub(super) struct RuntimeApi {
     next: Mutex<mpsc::Receiver<Delivery>>,
     inflight: Mutex<HashMap<String, oneshot::Sender<RuntimeReply>>>,
     init_error: Mutex<Option<Bytes>>,
@@ -48,7 +48,7 @@ pub struct RuntimeApi {
 
 impl RuntimeApi {
     /// A Runtime API fed by `deliveries`.
-    pub fn new(deliveries: mpsc::Receiver<Delivery>) -> Arc<Self> {
+    pub(super) fn new(deliveries: mpsc::Receiver<Delivery>) -> Arc<Self> {
         Arc::new(Self {
             next: Mutex::new(deliveries),
             inflight: Mutex::new(HashMap::new()),
@@ -57,13 +57,13 @@ impl RuntimeApi {
     }
 
     /// The body the process posted to `init/error`, if it did.
-    pub async fn init_error(&self) -> Option<Bytes> {
+    pub(super) async fn init_error(&self) -> Option<Bytes> {
         self.init_error.lock().await.clone()
     }
 }
 
 /// The routes of one process's Runtime API.
-pub fn router(api: Arc<RuntimeApi>) -> Router {
+pub(super) fn router(api: Arc<RuntimeApi>) -> Router {
     Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route("/2018-06-01/runtime/invocation/{id}/response", post(response))

@@ -50,7 +50,7 @@ pub enum FunctionResponse {
 
 /// One running function process.
 #[derive(Debug)]
-pub struct Instance {
+pub(crate) struct Instance {
     /// The process id.
     pub pid: u32,
     deliver: mpsc::Sender<Delivery>,
@@ -69,7 +69,7 @@ impl Drop for Instance {
 
 impl Instance {
     /// Starts a process of `spec` with its own Runtime API on a loopback port.
-    pub async fn start(spec: &RunSpec) -> Result<Self, String> {
+    pub(crate) async fn start(spec: &RunSpec) -> Result<Self, String> {
         let listener =
             TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot bind a Runtime API port: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -115,19 +115,19 @@ impl Instance {
     }
 
     /// Whether the process still runs.
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         self.exit.borrow().is_none()
     }
 
     /// Kills the process (SIGKILL).
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         self.kill.notify_one();
     }
 
     /// Runs one invocation. `kill_after_delivery` kills the process right after it took the invocation (fault
     /// injection for tests). Its answer is then never taken, even when a fast handler posts it before the signal
     /// lands: the fault fires on every run, not only when the handler is slower than the kill.
-    pub async fn invoke(
+    pub(crate) async fn invoke(
         &self,
         spec: &RunSpec,
         request_id: &str,

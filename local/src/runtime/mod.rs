@@ -2,8 +2,8 @@
 //! ([`api`]); a [`instance::Pool`] keeps warm instances of one function version and starts more under concurrent
 //! load (bounded); [`Pools`] holds a pool per function version.
 
-pub mod api;
-pub mod instance;
+mod api;
+pub(crate) mod instance;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -133,7 +133,7 @@ impl Service {
 }
 
 /// The envelope a durable handler receives, timestamps in epoch milliseconds.
-pub fn envelope_json(envelope: &Envelope) -> Value {
+pub(super) fn envelope_json(envelope: &Envelope) -> Value {
     let operations = serde_json::to_value(&envelope.operations).unwrap_or_else(|_| json!([]));
     let mut state = json!({ "Operations": operations });
     if let (Some(marker), Some(map)) = (&envelope.next_marker, state.as_object_mut()) {
@@ -164,7 +164,7 @@ pub(super) fn handler_result(outcome: FunctionResponse) -> InvocationResult {
 }
 
 /// `{"errorType", "errorMessage", "stackTrace"}` as an [`ErrorObject`].
-pub fn function_error(body: &[u8]) -> ErrorObject {
+pub(super) fn function_error(body: &[u8]) -> ErrorObject {
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
     ErrorObject {

@@ -3,10 +3,10 @@
 //! for the Lambda API ([`invoke`]).
 
 mod clock;
-pub mod driver;
+mod driver;
 #[cfg(feature = "test-hooks")]
 pub mod faults;
-pub mod invoke;
+mod invoke;
 pub mod replay;
 mod resolve;
 mod spec;

@@ -32,7 +32,7 @@ pub struct Migrated {
 }
 
 /// Recognises and converts an earlier local target's state; `None` when there is none.
-pub fn migrate(state: &StateDir) -> Result<Option<Migrated>, LocalError> {
+pub(super) fn migrate(state: &StateDir) -> Result<Option<Migrated>, LocalError> {
     let old_daemon: Option<serde_json::Value> = read_json(&state.daemon_file()).ok().flatten();
     let engine_pid = old_daemon.as_ref().and_then(|d| d.get("engine_pid")).and_then(serde_json::Value::as_u64);
     let engine_dir = state.legacy_engine_dir();

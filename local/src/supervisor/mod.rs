@@ -4,9 +4,9 @@
 
 pub mod client;
 pub mod daemon;
-pub mod legacy;
+mod legacy;
 pub mod process;
-pub mod state;
+mod state;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
