@@ -14,4 +14,4 @@ pub(crate) mod status;
 pub(crate) mod template_diff;
 
 #[cfg(test)]
-mod replay_tests;
+mod tests;

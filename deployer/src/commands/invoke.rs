@@ -388,7 +388,7 @@ mod tests {
     /// same generated name: the service answers with the execution already running, so the processor runs once.
     #[tokio::test(start_paused = true)]
     async fn a_synchronous_invoke_retried_after_the_connection_dropped_runs_one_execution() {
-        let service = std::sync::Arc::new(crate::durable::api_tests::DroppingLambda::default());
+        let service = std::sync::Arc::new(crate::durable::tests::DroppingLambda::default());
         let name = ExecutionName::from_args(None);
         assert!(matches!(name, ExecutionName::Generated(_)), "an unnamed invoke gets a generated name");
         let host = RecordingHost::default();

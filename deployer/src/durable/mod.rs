@@ -16,4 +16,4 @@ pub(crate) use api::{ListOptions, Selector};
 pub(crate) use model::Timestamp;
 
 #[cfg(test)]
-pub(crate) mod api_tests;
+pub(crate) mod tests;

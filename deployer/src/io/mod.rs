@@ -4,11 +4,11 @@
 //! for CI logs and pipes) and [`json::JsonHost`] (one JSON object per line on stdout, for programs).
 
 pub(crate) mod durable;
-#[cfg(test)]
-mod durable_tests;
 pub(crate) mod json;
 pub(crate) mod message;
 pub(crate) mod plain;
+#[cfg(test)]
+mod tests;
 pub(crate) mod text;
 pub(crate) mod tty;
 

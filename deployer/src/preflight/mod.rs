@@ -5,7 +5,7 @@
 pub(crate) mod needs;
 pub(crate) mod simulate;
 #[cfg(test)]
-mod simulate_tests;
+mod tests;
 
 use needs::Need;
 use simulate::{Denied, Verdict};

@@ -271,7 +271,9 @@ async fn up_no_op_change_and_down_against_moto() {
     assert_eq!(deployed_template(&c, app_stack).await, template_before);
 
     // The edit deployed: exactly one new asset, and the app stack is updated.
+    let started = std::time::Instant::now();
     let third = up(work.path(), &env);
+    eprintln!("figure: `up` after a one-line processor edit took {:?} (build included)", started.elapsed());
     assert!(third.ok, "third up failed:\n{}", third.all());
     let (stacks3, keys3) = state(&c).await;
     let new_keys: Vec<&String> = keys3.iter().filter(|k| !keys1.contains(k)).collect();
@@ -428,8 +430,14 @@ async fn up_no_op_change_and_down_against_moto() {
     replace_in_processor(work.path(), "No values given", "No values at all");
     let template_before = deployed_template(&c, app_stack).await;
     let change_sets_before = change_sets(&c, app_stack).await.len();
+    let started = std::time::Instant::now();
     let swapped = deployer(work.path(), &["up", "--hotswap", "--require-approval", "never"], &env);
     assert!(swapped.ok, "{}", swapped.all());
+    let line = swapped.stderr.lines().find(|l| l.contains("hotswapped")).unwrap_or_default().to_owned();
+    eprintln!(
+        "figure: `up --hotswap` after a one-line processor edit took {:?} (build included): {line}",
+        started.elapsed()
+    );
     assert!(swapped.stderr.contains("hotswapped durable-invoke-lambda in"), "{}", swapped.all());
     assert!(swapped.stderr.contains("has drifted from its template"), "{}", swapped.all());
     assert!(swapped.stderr.contains("moved OrchestratorLiveAlias"), "{}", swapped.all());

@@ -2,8 +2,8 @@
 //! that imports it back, and the output messages (`io`) and the data they carry (`payloads`) import no domain
 //! module. A change that brings a cycle back fails here, naming the modules and the files that import each other.
 //!
-//! An import is a `crate::<module>` path in code (comments are not code). Unit-test files (`tests.rs`,
-//! `*_tests.rs`) and the test modules at the end of a file are left out: a test may reach into any module it checks.
+//! An import is a `crate::<module>` path in code (comments are not code). Unit-test files (a folder module's
+//! `tests.rs`) and the test modules at the end of a file are left out: a test may reach into any module it checks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -43,7 +43,7 @@ fn imports(src: &Path) -> Imports {
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy();
         let from = module_of(file);
-        if name == "tests.rs" || name.ends_with("_tests.rs") || !modules.contains(&from) {
+        if name == "tests.rs" || !modules.contains(&from) {
             continue;
         }
         let text = code(&std::fs::read_to_string(file).unwrap());
@@ -117,4 +117,37 @@ fn the_deployer_s_modules_import_no_cycle_and_its_output_imports_no_domain_modul
     };
     leaf("io", &["payloads", "error"]);
     leaf("payloads", &[]);
+}
+
+/// One convention for unit tests across the crates: a module's `mod tests`, at the end of its file or, for a folder
+/// module, in the folder's `tests.rs` (or a `tests/` folder when they are many); no `*_tests.rs` beside it.
+#[test]
+fn unit_tests_live_in_tests_modules_only() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for krate in ["deployer", "local", "constructs", "stacks", "testing", "bench", "conformance", "functions"] {
+        walk(&workspace_root().join(krate), &mut files);
+    }
+    let astray: Vec<String> = files
+        .iter()
+        .filter(|path| !path.components().any(|c| c.as_os_str() == "target"))
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let in_src = path.components().any(|c| c.as_os_str() == "src");
+            let in_tests_folder = path.parent().and_then(Path::file_name).is_some_and(|p| p == "tests");
+            let test_file = name.ends_with("_tests.rs") || name.ends_with("_test.rs") || name == "test.rs";
+            in_src && test_file && !in_tests_folder
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(astray.is_empty(), "unit-test files outside the convention (name them tests.rs): {astray:?}");
 }

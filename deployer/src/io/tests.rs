@@ -9,11 +9,11 @@ use aws_sdk_lambda::operation::list_durable_executions_by_function::ListDurableE
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
 use super::durable::{self as render, Style};
-use crate::durable::api_tests::{
-    FAILED_GET, FAILED_HISTORY, LIST_PAGE1, LIST_PAGE2, SUCCEEDED_GET, SUCCEEDED_HISTORY1, SUCCEEDED_HISTORY2,
-};
 use crate::durable::convert;
 use crate::durable::model::{ExecutionDetail, ExecutionSummary, HistoryEvent};
+use crate::durable::tests::{
+    FAILED_GET, FAILED_HISTORY, LIST_PAGE1, LIST_PAGE2, SUCCEEDED_GET, SUCCEEDED_HISTORY1, SUCCEEDED_HISTORY2,
+};
 use crate::durable::timeline::{InvocationOutcome, Row, timeline};
 use crate::io::Event;
 
@@ -259,7 +259,7 @@ async fn live_progress_lines_name_the_operation_and_its_outcome() {
 /// truncated on a terminal and in plain text, JSON carries the flag, and an untruncated result is not marked.
 #[tokio::test]
 async fn a_result_the_service_truncated_is_shown_as_truncated() {
-    use crate::durable::api_tests::{AWS_GET, AWS_HISTORY};
+    use crate::durable::tests::{AWS_GET, AWS_HISTORY};
     let execution = execution(AWS_GET).await;
     let rows = timeline(&events(&AWS_HISTORY).await, execution.is_done());
     let kinds = summarize(&rows);
