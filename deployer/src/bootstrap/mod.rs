@@ -140,6 +140,9 @@ fn stack(config: &BootstrapConfig, app: &[SynthesizedStack], deploying: &[String
             footprint.stacks.push(stack.clone());
         }
     }
+    // One order whichever environment deploys: two environments sharing the bootstrap would otherwise each rewrite
+    // it with their own stacks first.
+    footprint.stacks.sort();
     let boundary = stack.add(
         "PermissionsBoundary",
         ManagedPolicy::new(execution_policy::boundary(&footprint))

@@ -1094,3 +1094,45 @@ async fn up_local_gives_functions_the_physical_ids_of_the_stack_deployed_on_aws(
     let seen = crate::local::function_environment(dir, "durable-orders-Workflow");
     assert_eq!(seen.get("ORDERS_TABLE"), Some(&physical));
 }
+
+/// One app, two environments side by side in one account: each `--env` deploys the app's stacks under its own
+/// prefix with its own values, beside the other, sharing the bootstrap. (The example app's `Orders` cannot run on
+/// moto, whose CloudFormation does not support Lambda aliases that an event source mapping names: the pattern
+/// stands in.)
+#[tokio::test(flavor = "multi_thread")]
+async fn two_environments_deploy_side_by_side_against_moto() {
+    let moto = start_moto();
+    let c = clients(&moto);
+    let work = tempfile::tempdir().unwrap();
+    copy_workspace(work.path());
+    let config = work.path().join("deployer.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("\n[environments.dev]\nvalues = { log-retention-days = 3 }\n");
+    std::fs::write(&config, toml).unwrap();
+    let env = envs(&moto, &crate::support::target_dir());
+    for name in ["staging", "dev"] {
+        let up = deployer(work.path(), &["up", "--env", name, "--require-approval", "never"], &env);
+        assert!(up.ok, "up --env {name} failed:\n{}", up.all());
+    }
+    let (stacks, _) = state(&c).await;
+    let names: Vec<&str> = stacks.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["DurableDeployerToolkit", "dev-durable-invoke-lambda", "staging-durable-invoke-lambda"]);
+    assert!(stacks.iter().all(|(_, status, _)| status.ends_with("_COMPLETE")), "{stacks:?}");
+    // The bootstrap covers both: deploying staging again after dev changes neither its stack nor the bootstrap.
+    let again = deployer(work.path(), &["up", "--env", "staging", "--require-approval", "never"], &env);
+    assert!(again.ok, "{}", again.all());
+    for stack in ["DurableDeployerToolkit", "staging-durable-invoke-lambda"] {
+        assert!(again.stderr.contains(&format!("{stack}: no changes")), "{}", again.all());
+    }
+    for (stack, days) in [("staging-durable-invoke-lambda", 7), ("dev-durable-invoke-lambda", 3)] {
+        let template: serde_json::Value = serde_json::from_str(&deployed_template(&c, stack).await).unwrap();
+        let retention: Vec<&serde_json::Value> = template["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::Logs::LogGroup")
+            .map(|r| &r["Properties"]["RetentionInDays"])
+            .collect();
+        assert_eq!(retention, [&serde_json::json!(days), &serde_json::json!(days)], "{stack}");
+    }
+}
