@@ -196,9 +196,10 @@ pub(crate) struct UpArgs {
     /// --profile), so code that calls other AWS services cannot reach them.
     #[arg(long)]
     pub no_credentials: bool,
-    /// With --local: after deploying, stay in the foreground and watch the functions' sources; each saved change
-    /// rebuilds only the functions built from the changed files and redeploys them into the running local target
-    /// (new versions, aliases moved). A build error is shown and the previous version keeps serving. Ctrl-C stops.
+    /// After deploying, stay in the foreground and watch the functions' sources; each saved change rebuilds only the
+    /// functions built from the changed files and redeploys them: with --local into the running local target (new
+    /// versions, aliases moved), on AWS as `--hotswap` does (refused for a protected environment). A build error is
+    /// shown and the previous version keeps serving. Ctrl-C stops.
     #[arg(long)]
     pub watch: bool,
     /// On AWS, for development stacks (as `cdk deploy --hotswap`): when only function code changed, update the

@@ -3,16 +3,12 @@
 use crate::cli::{ClockArg, UpArgs};
 use crate::error::{DeployerError, Result};
 use crate::target::{Target, UpOptions};
+use crate::watch::Redeploy;
 
 use super::Context;
 
 /// Runs `up`.
 pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
-    if args.watch && !matches!(ctx.target, Target::Local(_)) {
-        return Err(DeployerError::Usage(
-            "`--watch` redeploys into the local target: run `deployer up --local --watch`".into(),
-        ));
-    }
     if args.clock == Some(ClockArg::Manual) && !ctx.global.local {
         return Err(DeployerError::Unsupported {
             what: "`--clock manual` runs the local target on a virtual clock; AWS runs on the wall clock".into(),
@@ -29,13 +25,14 @@ pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     }
     let selection = ctx.selection(&args.selectors.stacks)?;
     let environment = selection.app().environment();
-    if args.hotswap && environment.protected {
+    if (args.hotswap || (args.watch && !ctx.global.local)) && environment.protected {
         return Err(DeployerError::Unsupported {
             what: format!(
-                "environment {} is protected: `--hotswap` would leave its stacks drifted from their templates",
+                "environment {} is protected: `--hotswap` (and `--watch`, which hotswaps each change) would leave its \
+                 stacks drifted from their templates",
                 environment.name.as_deref().unwrap_or("(unnamed)")
             ),
-            remedy: "deploy it with `deployer up` without --hotswap".into(),
+            remedy: "deploy it with `deployer up` without --hotswap or --watch".into(),
         });
     }
     let options = UpOptions {
@@ -53,7 +50,12 @@ pub(crate) async fn run(ctx: &Context, args: &UpArgs) -> Result<()> {
     match &ctx.target {
         Target::Local(local) if args.watch => {
             let session = local.start(&ctx.run, &selection, &options).await?;
-            crate::watch::run(&ctx.run, local, &selection, &options, session).await
+            crate::watch::run(&ctx.run, Redeploy::Local(local, session), &selection, &options).await
+        }
+        Target::Aws(aws) if args.watch => {
+            aws.up(&ctx.run, &selection, &options).await?;
+            let options = UpOptions { hotswap: true, ..options };
+            crate::watch::run(&ctx.run, Redeploy::Aws(aws), &selection, &options).await
         }
         target => target.up(&ctx.run, &selection, &options).await,
     }

@@ -260,6 +260,11 @@ pub(crate) enum Event {
     },
     /// The watch ended (Ctrl-C); the local target keeps running.
     WatchStopped,
+    /// A change was deployed to AWS by a watch (`up --watch` without `--local`).
+    WatchUpdated {
+        /// Seconds from the change seen to the deployment done, build included.
+        seconds: f64,
+    },
     /// `up --hotswap` changed a stack's functions through the Lambda API, without CloudFormation.
     Hotswapped {
         /// The stack.
@@ -481,6 +486,7 @@ impl Event {
             Self::WatchDeployed { .. } => "DEPLOYER_I8003",
             Self::WatchBuildFailed { .. } => "DEPLOYER_W8004",
             Self::WatchStopped => "DEPLOYER_I8005",
+            Self::WatchUpdated { .. } => "DEPLOYER_I8006",
             Self::Hotswapped { .. } => "DEPLOYER_I3004",
             Self::HotswapFallback { .. } => "DEPLOYER_W3005",
             Self::Executions { .. } => "DEPLOYER_R6001",

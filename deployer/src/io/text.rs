@@ -149,6 +149,7 @@ pub(crate) fn render(event: &Event, style: Style) -> String {
         Event::HotswapFallback { stack, reason } => {
             format!("{stack} cannot be hotswapped ({reason}): deploying it through CloudFormation")
         }
+        Event::WatchUpdated { seconds } => format!("deployed to AWS in {seconds:.1}s (build included)"),
         Event::WatchStopped => {
             "stopped watching; the local target keeps running (`deployer down --local` stops it)".to_owned()
         }

@@ -1,6 +1,7 @@
-//! `up --local --watch`: after the first deployment, watch the sources of the functions the selected stacks
-//! declare and, on every saved change, rebuild only the binaries built from the changed files and redeploy them
-//! into the running local target, as `cdk watch` does for AWS.
+//! `up --watch`: after the first deployment, watch the sources of the functions the selected stacks declare and, on
+//! every saved change, rebuild only the binaries built from the changed files and redeploy them: into the running
+//! local target (`--local`), or to AWS as `up --hotswap` does (function code through the Lambda API, anything else
+//! through CloudFormation), as `cdk watch` does.
 //!
 //! Each cycle is a few lines: the change seen, cargo's own output (errors with file and line), then the build and
 //! deployment times with each function's new version. A build that fails leaves the deployment as it was, so the
@@ -19,20 +20,32 @@ use crate::app::Selection;
 use crate::error::Result;
 use crate::interrupt::Interrupt;
 use crate::io::Event;
+use crate::target::aws::AwsTarget;
 use crate::target::local::{LocalSession, LocalTarget};
 use crate::target::{TargetContext, UpOptions};
+
+/// Where each change is deployed.
+pub(crate) enum Redeploy<'a> {
+    /// Into the running local target, with what the first `up --local` built.
+    Local(&'a LocalTarget, LocalSession),
+    /// To AWS, as `up --hotswap` (the options must ask for it).
+    Aws(&'a AwsTarget),
+}
 
 /// How often the sources are read: short against the build it triggers, and cheap (a few dozen small files).
 const POLL_EVERY: Duration = Duration::from_millis(100);
 
-/// Watches until Ctrl-C, redeploying each change into `local`. `session` is what the first `up --local` built.
+/// Watches until Ctrl-C, redeploying each change as `redeploy` says.
 pub(crate) async fn run(
     ctx: &TargetContext,
-    local: &LocalTarget,
+    redeploy: Redeploy<'_>,
     selection: &Selection,
     args: &UpOptions,
-    session: LocalSession,
 ) -> Result<()> {
+    let (local, session) = match redeploy {
+        Redeploy::Local(local, session) => (local, session),
+        Redeploy::Aws(aws) => return run_aws(ctx, aws, selection, args).await,
+    };
     let LocalSession { credentials, mut built } = session;
     let interrupt = Interrupt::listen(|| {});
     let assets = selection.assets();
@@ -108,6 +121,47 @@ pub(crate) async fn run(
         let deploy_seconds = deployed.elapsed().as_secs_f64();
         let versions = if outcome.changed.is_empty() { Vec::new() } else { local.versions(&outcome.changed).await? };
         ctx.host.notify(Event::WatchDeployed { build_seconds, deploy_seconds, versions });
+    }
+    ctx.host.notify(Event::WatchStopped);
+    Ok(())
+}
+
+/// The watch on AWS: each change is an `up --hotswap`, which builds what changed and says what it swapped.
+async fn run_aws(ctx: &TargetContext, aws: &AwsTarget, selection: &Selection, args: &UpOptions) -> Result<()> {
+    let interrupt = Interrupt::listen(|| {});
+    let watched = binaries(&selection.assets());
+    let mut seen = Snapshot::take(&ctx.workspace, &watched)?;
+    ctx.host.notify(Event::WatchStarted {
+        binaries: watched.iter().map(|(_, binary)| binary.clone()).collect(),
+        files: seen.file_count(),
+    });
+    loop {
+        tokio::select! {
+            () = interrupt.requested() => break,
+            () = tokio::time::sleep(POLL_EVERY) => {}
+        }
+        // A folder removed or renamed mid-save: read again at the next poll.
+        let Ok(now) = Snapshot::take(&ctx.workspace, &watched) else { continue };
+        let change = seen.change(&now);
+        seen = now;
+        if change.files.is_empty() {
+            continue;
+        }
+        ctx.host.notify(Event::WatchChange {
+            files: change
+                .files
+                .iter()
+                .map(|f| f.strip_prefix(&ctx.workspace.root).unwrap_or(f).display().to_string())
+                .collect(),
+            binaries: change.binaries.iter().map(|(_, binary)| binary.clone()).collect(),
+        });
+        let started = Instant::now();
+        match aws.up(ctx, selection, args).await {
+            Ok(()) => ctx.host.notify(Event::WatchUpdated { seconds: started.elapsed().as_secs_f64() }),
+            Err(_) if interrupt.is_requested() => break,
+            // A build error or a refused deployment: what runs in AWS stays as it was; the next save tries again.
+            Err(error) => ctx.host.notify(Event::WatchBuildFailed { message: error.to_string() }),
+        }
     }
     ctx.host.notify(Event::WatchStopped);
     Ok(())

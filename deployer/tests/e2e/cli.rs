@@ -104,17 +104,6 @@ fn an_arch_typo_lists_the_valid_values() {
 }
 
 #[test]
-fn watch_without_local_says_to_add_it() {
-    let run = Sandbox::new().run(&["up", "--watch"]);
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    assert!(
-        run.stderr.contains("`--watch` redeploys into the local target: run `deployer up --local --watch`"),
-        "{}",
-        run.all()
-    );
-}
-
-#[test]
 fn hotswap_on_the_local_target_says_what_to_run_instead() {
     let run = Sandbox::new().run(&["up", "--hotswap", "--local"]);
     assert_eq!(run.code, Some(1), "{}", run.all());

@@ -412,12 +412,18 @@ async fn up_no_op_change_and_down_against_moto() {
     // moto's CloudFormation resolves the orchestrator's `Ref` to the processor's version as an object, which its
     // Lambda API then cannot serialize (GetFunctionConfiguration answers 500): the variable is set here to a
     // version ARN, the string CloudFormation puts there.
-    let processor_arn = lambda.get_function_configuration().function_name(&processor).send().await.unwrap();
-    let processor_arn = processor_arn.function_arn().unwrap().trim_end_matches(":$LATEST").to_owned();
-    let variables = aws_sdk_lambda::types::Environment::builder()
-        .variables("PROCESSOR_FUNCTION_NAME", format!("{processor_arn}:1"))
-        .build();
-    lambda.update_function_configuration().function_name(&orchestrator).environment(variables).send().await.unwrap();
+    let as_cloudformation_would = || {
+        let (lambda, processor, orchestrator) = (&lambda, &processor, &orchestrator);
+        async move {
+            let arn = lambda.get_function_configuration().function_name(processor).send().await.unwrap();
+            let arn = arn.function_arn().unwrap().trim_end_matches(":$LATEST").to_owned();
+            let variables =
+                aws_sdk_lambda::types::Environment::builder().variables("PROCESSOR_FUNCTION_NAME", format!("{arn}:1"));
+            let update = lambda.update_function_configuration().function_name(orchestrator);
+            update.environment(variables.build()).send().await.unwrap();
+        }
+    };
+    as_cloudformation_would().await;
     let configuration = |name: String, qualifier: Option<String>| {
         let lambda = &lambda;
         async move {
@@ -480,6 +486,48 @@ async fn up_no_op_change_and_down_against_moto() {
     let refused = deployer(work.path(), &["up", "--hotswap", "--env", "production"], &env);
     assert_eq!(refused.code, Some(1), "{}", refused.all());
     assert!(refused.stderr.contains("environment production is protected"), "{}", refused.all());
+    let refused = deployer(work.path(), &["up", "--watch", "--env", "production"], &env);
+    assert_eq!(refused.code, Some(1), "{}", refused.all());
+    assert!(refused.stderr.contains("environment production is protected"), "{}", refused.all());
+
+    // `up --watch` on AWS: the first `up` deploys, then each saved change is hotswapped; Ctrl-C ends it with 0.
+    let mut watching =
+        crate::support::deployer_command(work.path(), &["up", "--watch", "--require-approval", "never"], &env)
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    let lines = {
+        let stderr = watching.stderr.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        lines
+    };
+    let mut said = String::new();
+    let mut until = |needle: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_mins(5);
+        while !said.lines().any(|l| l.contains(needle)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line =
+                lines.recv_timeout(left).unwrap_or_else(|e| panic!("no `{needle}` from `up --watch` ({e}):\n{said}"));
+            said.push_str(&line);
+            said.push('\n');
+        }
+    };
+    until("watching");
+    // The first `up` deployed through CloudFormation, which moto resolves as before.
+    as_cloudformation_would().await;
+    replace_in_processor(work.path(), "No values at all", "No values, none");
+    until("deployed to AWS in");
+    assert!(said.contains("hotswapped durable-invoke-lambda in"), "{said}");
+    let pid = rustix::process::Pid::from_raw(i32::try_from(watching.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let status = watching.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{said}");
 
     // Non-interactive without approval: a new IAM grant is refused with the reason, nothing deployed.
     // With --json and debug logs on, too: every stdout line is JSON, and the secret key appears nowhere.
