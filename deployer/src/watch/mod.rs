@@ -83,14 +83,7 @@ pub(crate) async fn run(
         }
         let mut rebuild = change.binaries;
         rebuild.append(&mut failed);
-        ctx.host.notify(Event::WatchChange {
-            files: change
-                .files
-                .iter()
-                .map(|f| f.strip_prefix(&ctx.workspace.root).unwrap_or(f).display().to_string())
-                .collect(),
-            binaries: rebuild.iter().map(|(_, binary)| binary.clone()).collect(),
-        });
+        ctx.host.notify(change_seen(ctx, &change.files, &rebuild));
         let chosen: Vec<AssetSpec> =
             assets.iter().filter(|a| binary_of(a).is_some_and(|b| rebuild.contains(&b))).cloned().collect();
         let started = Instant::now();
@@ -147,14 +140,7 @@ async fn run_aws(ctx: &TargetContext, aws: &AwsTarget, selection: &Selection, ar
         if change.files.is_empty() {
             continue;
         }
-        ctx.host.notify(Event::WatchChange {
-            files: change
-                .files
-                .iter()
-                .map(|f| f.strip_prefix(&ctx.workspace.root).unwrap_or(f).display().to_string())
-                .collect(),
-            binaries: change.binaries.iter().map(|(_, binary)| binary.clone()).collect(),
-        });
+        ctx.host.notify(change_seen(ctx, &change.files, &change.binaries));
         let started = Instant::now();
         match aws.up(ctx, selection, args).await {
             Ok(()) => ctx.host.notify(Event::WatchUpdated { seconds: started.elapsed().as_secs_f64() }),
@@ -165,6 +151,14 @@ async fn run_aws(ctx: &TargetContext, aws: &AwsTarget, selection: &Selection, ar
     }
     ctx.host.notify(Event::WatchStopped);
     Ok(())
+}
+
+/// The line a change gets: its files, relative to the workspace, and the binaries rebuilt for it.
+fn change_seen(ctx: &TargetContext, files: &[std::path::PathBuf], binaries: &BTreeSet<Binary>) -> Event {
+    Event::WatchChange {
+        files: files.iter().map(|f| f.strip_prefix(&ctx.workspace.root).unwrap_or(f).display().to_string()).collect(),
+        binaries: binaries.iter().map(|(_, binary)| binary.clone()).collect(),
+    }
 }
 
 /// The cargo binary an asset runs, if it is built from the workspace.
