@@ -27,26 +27,13 @@ const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 /// The local target kept in the workspace's `.deployer/local`.
 pub(crate) struct LocalTarget {
     target: local::Supervisor,
+    /// What AWS said each stack holds there (`None`: not deployed, or no answer), asked once per run: a watch's
+    /// rebuilds deploy the same ids without asking again.
+    aws_ids: std::sync::Mutex<BTreeMap<String, Option<BTreeMap<String, String>>>>,
 }
 
 /// How long `up --local` waits for AWS to say what the same stack holds there.
 const AWS_LOOKUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The physical ids of stack `stack` deployed on AWS with the user's credentials, if it is deployed there and AWS
-/// answers in time; `None` otherwise (placeholders stand in, as without an account).
-async fn aws_physical_ids(ctx: &TargetContext, stack: &str) -> Option<BTreeMap<String, String>> {
-    let options = AwsOptions {
-        profile: ctx.profile.clone(),
-        region: ctx.region.clone(),
-        endpoint_url: None,
-        static_credentials: None,
-    };
-    let lookup = async {
-        let aws = Aws::connect(&options).await.ok()?;
-        crate::cfn::stack::physical_ids(&aws.cfn, stack).await.ok().filter(|ids| !ids.is_empty())
-    };
-    tokio::time::timeout(AWS_LOOKUP_LIMIT, lookup).await.ok().flatten()
-}
 
 /// Each `Code.S3Key` of the templates with the stored binary and its SHA-256.
 type CodeByKey = BTreeMap<String, (PathBuf, String)>;
@@ -70,7 +57,31 @@ pub(crate) struct LocalBuild {
 impl LocalTarget {
     /// The local target of `workspace`.
     pub(crate) fn new(workspace: &crate::workspace::Workspace) -> Self {
-        Self { target: local::Supervisor::new(workspace.local_state_dir()) }
+        Self { target: local::Supervisor::new(workspace.local_state_dir()), aws_ids: std::sync::Mutex::default() }
+    }
+
+    /// The physical ids of stack `stack` deployed on AWS with the user's credentials, if it is deployed there and
+    /// AWS answers in time; `None` otherwise (placeholders stand in, as without an account).
+    async fn aws_physical_ids(&self, ctx: &TargetContext, stack: &str) -> Option<BTreeMap<String, String>> {
+        let known = self.aws_ids.lock().ok().and_then(|ids| ids.get(stack).cloned());
+        if let Some(known) = known {
+            return known;
+        }
+        let options = AwsOptions {
+            profile: ctx.profile.clone(),
+            region: ctx.region.clone(),
+            endpoint_url: None,
+            static_credentials: None,
+        };
+        let lookup = async {
+            let aws = Aws::connect(&options).await.ok()?;
+            crate::cfn::stack::physical_ids(&aws.cfn, stack).await.ok().filter(|ids| !ids.is_empty())
+        };
+        let found = tokio::time::timeout(AWS_LOOKUP_LIMIT, lookup).await.ok().flatten();
+        if let Ok(mut ids) = self.aws_ids.lock() {
+            ids.insert(stack.to_owned(), found.clone());
+        }
+        found
     }
 
     /// `up --local`: builds the selected stacks' functions for this machine, adds or updates those stacks in the
@@ -154,7 +165,7 @@ impl LocalTarget {
             let mut template = stack.template.clone();
             if credentials.is_some()
                 && not_emulated::names_real_resources(&resources)
-                && let Some(ids) = aws_physical_ids(ctx, &stack.stack_name).await
+                && let Some(ids) = self.aws_physical_ids(ctx, &stack.stack_name).await
             {
                 template = not_emulated::with_aws_ids(&stack.template, &ids, &mut resources);
             }
