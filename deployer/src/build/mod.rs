@@ -19,6 +19,11 @@ use crate::workspace::{Workspace, cargo};
 /// The glibc of Amazon Linux 2023, the newest a Lambda binary may need.
 pub(crate) const LAMBDA_GLIBC: (u32, u32) = (2, 34);
 
+/// The workspace member whose dependency list unifies the host build's features with the deployer's own build
+/// (`workspace-hack/Cargo.toml`): selected with the functions, it makes cargo reuse the units `cargo run -p deployer`
+/// compiled instead of compiling most of them again with other features.
+pub(crate) const FEATURE_UNIFIER: &str = "workspace-hack";
+
 /// What to build for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BuildTarget {
@@ -77,6 +82,9 @@ pub(crate) fn build(workspace: &Workspace, assets: &[AssetSpec], target: BuildTa
         let mut command = cargo_command(workspace, target)?;
         for (package, binary) in &packages {
             command.args(["--package", package, "--bin", binary]);
+        }
+        if target == BuildTarget::Host && workspace.packages.iter().any(|p| p.name == FEATURE_UNIFIER) {
+            command.args(["--package", FEATURE_UNIFIER, "--lib"]);
         }
         run_cargo(command)?;
     }

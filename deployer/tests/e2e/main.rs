@@ -11,6 +11,7 @@
 
 mod cli;
 mod conformance;
+mod first_build;
 mod history;
 mod local;
 mod moto;
