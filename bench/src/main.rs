@@ -27,9 +27,9 @@ use error::{Error, Result};
 use suites::Options;
 
 const USAGE: &str = "usage: bench <suite>... [--runs N] [--build-runs N] [--json-out PATH] [--cold] [--deployer PATH] [--requests N] [--concurrency N] [--dex-poll-ms N]
-suites: noop-up incremental-up build local functions (or `all`: every suite but the cold builds)
+suites: noop-up incremental-up edit-serving build local functions (or `all`: every suite but the cold builds)
   --runs N         runs per figure (default 5)
-  --build-runs N   runs per figure of incremental-up and build, which compile (default: --runs)
+  --build-runs N   runs per figure of incremental-up, edit-serving and build, which compile (default: --runs)
   --json-out PATH  where the JSON goes (default target/bench/latest.json)
   --cold           build: also time cold builds (separate CARGO_TARGET_DIR; ~10 min each on 2 cores)
   --deployer PATH  the deployer binary (default target/release/deployer, built with `cargo build -p deployer --release` when missing)

@@ -1,6 +1,7 @@
 //! The suites, each a module with one `run` returning its figures.
 
 pub mod build;
+pub mod edit_serving;
 pub mod functions;
 pub mod incremental_up;
 pub mod local;
@@ -13,14 +14,14 @@ use crate::error::{Error, Result};
 use crate::stats::Figure;
 
 /// Every suite, in the order `all` runs them.
-pub const ALL: [&str; 5] = ["functions", "noop-up", "incremental-up", "local", "build"];
+pub const ALL: [&str; 6] = ["functions", "noop-up", "incremental-up", "edit-serving", "local", "build"];
 
 /// What the command line asked for.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Runs per figure.
     pub runs: usize,
-    /// Runs per figure of the suites that compile (`incremental-up`, `build`); `runs` when not given.
+    /// Runs per figure of the suites that compile (`incremental-up`, `edit-serving`, `build`); `runs` when not given.
     pub build_runs: Option<usize>,
     /// Where the JSON report goes.
     pub json_out: PathBuf,
@@ -64,6 +65,7 @@ pub fn run(name: &str, options: &Options) -> Result<Vec<Figure>> {
         "functions" => functions::run(options.runs),
         "noop-up" => noop_up::run(options),
         "incremental-up" => incremental_up::run(options),
+        "edit-serving" => edit_serving::run(options),
         "local" => local::run(options),
         "build" => build::run(options),
         other => Err(Error::msg(format!("unknown suite `{other}`"))),
