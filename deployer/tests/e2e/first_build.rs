@@ -13,22 +13,9 @@ use serde_json::Value;
 
 use crate::support::workspace_root;
 
-/// What `up --local` asks cargo to build for the app's functions (`deployer/src/build/mod.rs`: each package's binary,
-/// and the feature unifier's library).
-const HOST_BUILD: &[&str] = &[
-    "--package",
-    "processor",
-    "--bin",
-    "processor",
-    "--package",
-    "orchestrator",
-    "--bin",
-    "orchestrator",
-    "--package",
-    "orders",
-    "--bin",
-    "orders",
-];
+/// The app's function binaries, each `(package, binary)`: `up --local` builds them together, a watch only those whose
+/// sources changed (`deployer/src/build/mod.rs` selects each package's binary and the feature unifier's library).
+const FUNCTIONS: &[&str] = &["processor", "orchestrator", "orders"];
 const UNIFIER: &[&str] = &["--package", "workspace-hack", "--lib"];
 
 /// A unit as the package it compiles and an identity that differs whenever cargo would compile it separately.
@@ -97,19 +84,36 @@ fn compiled_again(first: &[Unit], second: &[Unit]) -> BTreeSet<String> {
         .collect()
 }
 
+fn host_build(functions: &[&str], unifier: bool) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    for function in functions {
+        args.extend(["--package", function, "--bin", function].map(str::to_owned));
+    }
+    if unifier {
+        args.extend(UNIFIER.iter().map(|a| (*a).to_owned()));
+    }
+    args
+}
+
 #[test]
 fn the_functions_host_build_reuses_the_deployer_s_units() {
     let deployer = unit_graph(&["--package", "deployer"]);
-    let functions = unit_graph(&[HOST_BUILD, UNIFIER].concat());
-    let again = compiled_again(&deployer, &functions);
-    assert!(
-        again.is_empty(),
-        "the functions' host build would compile these packages again, with features the deployer's build does not \
-         give them: {again:?}. Add each one's features from both builds to workspace-hack/Cargo.toml \
-         (`cargo tree -e features -i <package>` shows who enables what)"
-    );
+    // Together (`up --local`) and each alone (a watch's rebuild after an edit of one function).
+    let mut builds: Vec<Vec<&str>> = vec![FUNCTIONS.to_vec()];
+    builds.extend(FUNCTIONS.iter().map(|f| vec![*f]));
+    for functions in builds {
+        let args = host_build(&functions, true);
+        let again = compiled_again(&deployer, &unit_graph(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+        assert!(
+            again.is_empty(),
+            "the host build of {functions:?} would compile these packages again, with features the deployer's build \
+             does not give them: {again:?}. Add each one's features from both builds to workspace-hack/Cargo.toml \
+             (`cargo tree -e features -i <package>` shows who enables what)"
+        );
+    }
     // The unifier is what makes them equal: without it the same build compiles the SDK, hyper and serde again.
-    let without = compiled_again(&deployer, &unit_graph(HOST_BUILD));
+    let args = host_build(FUNCTIONS, false);
+    let without = compiled_again(&deployer, &unit_graph(&args.iter().map(String::as_str).collect::<Vec<_>>()));
     for package in ["aws-config@", "aws-sdk-lambda@", "hyper@", "serde@"] {
         assert!(without.iter().any(|p| p.starts_with(package)), "{package} not compiled again: {without:?}");
     }
