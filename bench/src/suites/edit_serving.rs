@@ -117,7 +117,7 @@ fn aws(binary: &Path, work: &Path, handler: &Handler, runs: usize) -> Result<Vec
     }
     watch.stop()?;
     handler.restore()?;
-    deployer::run(binary, work, &["down", "--require-approval", "never", "--stack-name", STACK], &envs)?;
+    deployer::run(binary, work, &["down", "--stack-name", STACK], &envs)?;
     Ok(vec![
         Figure::new(SUITE, "AWS (moto): edit → alias moved (up --watch)", "s", updated).note(
             "from the handler's write to the watch's deployed line: Lambda build (release profile, cargo zigbuild), \
