@@ -50,9 +50,11 @@ fn local(binary: &Path, work: &Path, handler: &Handler, runs: usize) -> Result<V
     let mut watch = Watch::start(binary, work, &["up", "--local", "--watch"], &envs)?;
     let ready = watch.until("watch_started", Duration::from_mins(30))?;
     let text = |event: &str, key: &str| {
-        ready.iter().filter(|e| e["event"] == event).find_map(|e| e.get(key).cloned()).with_context(|| {
-            format!("up --local --watch printed no {event} with {key} before watching")
-        })
+        ready
+            .iter()
+            .filter(|e| e["event"] == event)
+            .find_map(|e| e.get(key).cloned())
+            .with_context(|| format!("up --local --watch printed no {event} with {key} before watching"))
     };
     let authority = http::authority(text("endpoint", "url")?.as_str().unwrap_or_default()).to_owned();
     let alias = text("outputs", "outputs")?
@@ -118,12 +120,10 @@ fn aws(binary: &Path, work: &Path, handler: &Handler, runs: usize) -> Result<Vec
     watch.stop()?;
     handler.restore()?;
     deployer::run(binary, work, &["down", "--stack-name", STACK], &envs)?;
-    Ok(vec![
-        Figure::new(SUITE, "AWS (moto): edit → alias moved (up --watch)", "s", updated).note(
-            "from the handler's write to the watch's deployed line: Lambda build (release profile, cargo zigbuild), \
+    Ok(vec![Figure::new(SUITE, "AWS (moto): edit → alias moved (up --watch)", "s", updated).note(
+        "from the handler's write to the watch's deployed line: Lambda build (release profile, cargo zigbuild), \
              zip, UpdateFunctionCode, PublishVersion and UpdateAlias on moto, whose API answers at once",
-        ),
-    ])
+    )])
 }
 
 /// What moto's CloudFormation leaves out and the hotswap needs (as the deployer's moto test does): the `live` alias
@@ -159,7 +159,16 @@ fn moto_stand_ins(url: &str) -> Result<()> {
             .with_context(|| format!("{STACK} has no {id} on moto"))
     };
     let (processor, orchestrator) = (physical("Processor")?, physical("Orchestrator")?);
-    call(&["lambda", "create-alias", "--function-name", &orchestrator, "--name", "live", "--function-version", "$LATEST"])?;
+    call(&[
+        "lambda",
+        "create-alias",
+        "--function-name",
+        &orchestrator,
+        "--name",
+        "live",
+        "--function-version",
+        "$LATEST",
+    ])?;
     let configuration = call(&["lambda", "get-function-configuration", "--function-name", &processor])?;
     let arn = configuration["FunctionArn"].as_str().context("no FunctionArn")?.trim_end_matches(":$LATEST");
     let variables = format!("Variables={{PROCESSOR_FUNCTION_NAME={arn}:1}}");
@@ -178,7 +187,10 @@ impl Handler {
         let path = work.join("functions/processor/src/handler.rs");
         let original = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         if !original.contains(ORIGINAL) {
-            return Err(Error::msg(format!("{} no longer contains {ORIGINAL}, the line this suite edits", path.display())));
+            return Err(Error::msg(format!(
+                "{} no longer contains {ORIGINAL}, the line this suite edits",
+                path.display()
+            )));
         }
         Ok(Self { path, original })
     }
