@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::support::{Down, Guard, deployer_command, local_envs as envs, run_ok as run};
+use crate::support::{Down, Guard, deployer_command, edited_sources_target_dir, run_ok as run};
 
 /// The processor's source line the edits change.
 const HANDLER: &str = "functions/processor/src/handler.rs";
@@ -45,6 +45,13 @@ fn serving(dir: &Path, text: &str, timeout: Duration, log: &Path) -> Duration {
     }
 }
 
+/// The watch builds the copy's edited sources: into their own target folder, never the shared one, where cargo would
+/// take them for the workspace's own (a path crate's artifacts are keyed by its path inside the workspace) and a
+/// later `up --local` of the real sources, in this run or the next, would ship the edited binary.
+fn edited_sources_envs() -> Vec<(&'static str, String)> {
+    vec![("CARGO_TARGET_DIR", edited_sources_target_dir().display().to_string()), ("AWS_REGION", "us-east-1".into())]
+}
+
 fn edit(dir: &Path, from: &str, to: &str) {
     let path = dir.join(HANDLER);
     let text = std::fs::read_to_string(&path).unwrap();
@@ -61,13 +68,13 @@ fn watch_serves_an_edit_keeps_serving_through_a_build_error_and_stops_on_ctrl_c(
     let logs = tempfile::tempdir().unwrap();
     let err = logs.path().join("watch.err");
     let mut watch = Guard(
-        deployer_command(dir, &["up", "--local", "--watch"], &envs())
+        deployer_command(dir, &["up", "--local", "--watch"], &edited_sources_envs())
             .stdout(std::fs::File::create(logs.path().join("watch.out")).unwrap())
             .stderr(std::fs::File::create(&err).unwrap())
             .spawn()
             .unwrap(),
     );
-    // The first build of the copy's own crates (the dependencies are the shared target folder's).
+    // The first build of the copy's crates, in their own target folder (its dependencies too, the first time).
     wait_log(&mut watch, &err, "watching", 1, Duration::from_mins(20));
     serving(dir, r#"\"max\": 50"#, Duration::from_secs(30), &err);
 
