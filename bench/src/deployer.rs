@@ -66,8 +66,9 @@ impl DeployerRun {
     }
 }
 
-/// Runs `deployer <args> --json` in `dir` with `envs`, failing with its output when it fails.
-pub fn run(binary: &Path, dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Result<DeployerRun> {
+/// `deployer <args> --json` in `dir` with `envs`, as the harness runs it: plain CI output, no AWS profile, the tool
+/// folders on `PATH`, stdout piped for the JSON events.
+pub fn command(binary: &Path, dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Command {
     let mut command = Command::new(binary);
     command
         .args(args)
@@ -77,11 +78,17 @@ pub fn run(binary: &Path, dir: &Path, args: &[&str], envs: &[(&str, String)]) ->
         .env("CI", "true")
         .env("PATH", tools_path())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdout(Stdio::piped());
     for (key, value) in envs {
         command.env(key, value);
     }
+    command
+}
+
+/// Runs `deployer <args> --json` in `dir` with `envs`, failing with its output when it fails.
+pub fn run(binary: &Path, dir: &Path, args: &[&str], envs: &[(&str, String)]) -> Result<DeployerRun> {
+    let mut command = command(binary, dir, args, envs);
+    command.stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
     let stdout = child.stdout.take().context("no stdout pipe")?;

@@ -216,21 +216,10 @@ struct Watch {
 
 impl Watch {
     fn start(binary: &Path, work: &Path, args: &[&str], envs: &[(&str, String)]) -> Result<Self> {
-        let mut command = Command::new(binary);
-        command
-            .args(args)
-            .arg("--json")
-            .current_dir(work)
-            .env_remove("AWS_PROFILE")
-            .env("CI", "true")
-            .env("PATH", tools_path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (key, value) in envs {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
+        let mut child = deployer::command(binary, work, args, envs)
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
         let stdout = child.stdout.take().context("no stdout pipe")?;
         let (send, events) = channel();
         std::thread::spawn(move || {
