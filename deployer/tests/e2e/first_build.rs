@@ -7,11 +7,10 @@
 //! of all its dependencies are.
 
 use std::collections::{BTreeSet, HashMap};
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::workspace_root;
+use crate::support::{cargo, workspace_root};
 
 /// The app's function binaries, each `(package, binary)`: `up --local` builds them together, a watch only those whose
 /// sources changed (`deployer/src/build/mod.rs` selects each package's binary and the feature unifier's library).
@@ -25,13 +24,7 @@ struct Unit {
 }
 
 fn unit_graph(args: &[&str]) -> Vec<Unit> {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    for (name, _) in std::env::vars_os() {
-        if name.to_str().is_some_and(deployer::is_package_variable) {
-            command.env_remove(name);
-        }
-    }
-    let output = command
+    let output = cargo()
         .current_dir(workspace_root())
         .env("RUSTC_BOOTSTRAP", "1")
         .args(["build", "--locked", "--unit-graph", "-Z", "unstable-options"])

@@ -7,9 +7,7 @@
 //! (`stacks::synth the_asset_bucket_denies_all_of_s3_without_tls`); `..::name` is a sibling of the name before it,
 //! and a trailing `*` stands for the rest of the last part.
 
-use std::process::Command;
-
-use crate::support::{target_dir, workspace_root};
+use crate::support::{cargo, target_dir, workspace_root};
 
 /// The rows of the README's troubleshooting table: the case, and the test names in the row's brackets.
 fn troubleshooting_rows(readme: &str) -> Vec<(String, Vec<String>)> {
@@ -53,18 +51,14 @@ fn troubleshooting_rows(readme: &str) -> Vec<(String, Vec<String>)> {
 /// Every test `cargo nextest list` finds in the workspace (ignored ones left out), as the parts of its path: the
 /// test binary's id, then the test's own path.
 fn workspace_tests() -> Vec<Vec<String>> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(cargo);
-    command
+    // Without this package's variables (`cargo()`), so cargo lists what is built instead of rebuilding the TLS and
+    // SDK crates first.
+    let output = cargo()
         .args(["nextest", "list", "--workspace", "--all-features", "--message-format", "json"])
         .current_dir(workspace_root())
-        .env("CARGO_TARGET_DIR", target_dir());
-    // As the deployer runs cargo: without this package's variables, which would make cargo rebuild the TLS and SDK
-    // crates (ring's build script reruns when `CARGO_MANIFEST_DIR` changes) instead of listing what is built.
-    for (name, _) in std::env::vars().filter(|(name, _)| deployer::is_package_variable(name)) {
-        command.env_remove(name);
-    }
-    let output = command.output().unwrap();
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
     assert!(output.status.success(), "cargo nextest list failed:\n{}", String::from_utf8_lossy(&output.stderr));
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let mut tests = Vec::new();

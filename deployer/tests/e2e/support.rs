@@ -260,6 +260,18 @@ pub fn run_ok(dir: &Path, args: &[&str]) -> Run {
     run
 }
 
+/// The cargo running the tests, as the deployer runs cargo: without the variables cargo set for this test's package,
+/// which would make build scripts rerun (ring's, when `CARGO_MANIFEST_DIR` changes) and rebuild what is built.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(deployer::is_package_variable) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// The executable `name` that this test's cargo runs: next to `$CARGO` (rustup's proxies), else on `PATH`.
 pub fn which(name: &str) -> PathBuf {
     let beside_cargo = std::env::var_os("CARGO").map(PathBuf::from).and_then(|c| Some(c.parent()?.join(name)));
