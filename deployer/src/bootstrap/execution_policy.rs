@@ -44,6 +44,11 @@ pub(crate) enum Scope {
     AssetObjects,
     /// The app's queues: names starting with an app stack's name.
     Queues,
+    /// The app's DynamoDB tables (their indexes and streams included): names starting with an app stack's name.
+    Tables,
+    /// The event source mappings of the account and region: their ARNs carry a UUID Lambda draws, nothing of the
+    /// stack's name.
+    EventSourceMappings,
 }
 
 /// What one resource type needs: the actions by scope, and what its schema lists that is left out, with why.
@@ -56,8 +61,16 @@ pub(crate) struct TypeNeeds {
     /// Actions the type's schema lists that the default leaves out, with the reason.
     #[cfg_attr(not(test), expect(dead_code, reason = "read by the test comparing the table with the schemas"))]
     pub(crate) excluded: &'static [(&'static str, &'static str)],
-    /// Properties whose use needs one of the excluded permissions: a template using one is refused.
+    /// Properties whose use needs one of the excluded permissions: a template using one is refused (unless it names
+    /// one of [`TypeNeeds::managed_keys`]).
     pub(crate) unsupported_properties: &'static [&'static str],
+    /// Values of an unsupported property that need none of the excluded permissions: an AWS managed key, which the
+    /// service uses on the caller's behalf without a KMS grant.
+    pub(crate) managed_keys: &'static [(&'static str, &'static str)],
+    /// Actions the type's schema lists that IAM authorizes on `Resource: "*"` only, each with the condition key that
+    /// narrows it to the app's functions: the default policy never allows an action on `*`, so a stack using the
+    /// type needs a policy of the user's beside it (`--execution-policy default --execution-policy <ARN>`).
+    pub(crate) own_policy: &'static [(&'static str, &'static str)],
 }
 
 const VPC: &str = "VpcConfig: the app's functions run outside a VPC";
@@ -65,6 +78,10 @@ const KMS: &str = "KmsKeyArn: the app's functions and log groups use AWS managed
 const EFS: &str = "FileSystemConfigs: no function mounts a file system";
 const CODE_SIGNING: &str = "CodeSigningConfigArn: no code signing";
 const CAPACITY: &str = "CapacityProviderConfig: functions run on Lambda's own capacity";
+const TABLE_IMPORT: &str = "ImportSourceSpecification: the app's tables start empty, not imported from S3";
+const TABLE_REPLICAS: &str = "replicas (AWS::DynamoDB::GlobalTable): an AWS::DynamoDB::Table has none";
+const TABLE_KINESIS: &str = "KinesisStreamSpecification: no table streams to Kinesis";
+const TABLE_KMS: &str = "SSESpecification: the app's tables are encrypted with the AWS owned key";
 const LOGS_OPTIONAL: &str = "a log group option the app does not set (data protection, index, resource policies, deliveries, KMS, deletion protection, bearer tokens)";
 
 /// What the default execution policy allows per resource type; curated from each type's CloudFormation schema
@@ -130,6 +147,8 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
             "CapacityProviderConfig",
             "DurableConfig.KMSKeyArn",
         ],
+        managed_keys: &[],
+        own_policy: &[],
     },
     TypeNeeds {
         resource_type: "AWS::Lambda::Version",
@@ -149,6 +168,8 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
         )],
         excluded: &[("lambda:PutFunctionScalingConfig", CAPACITY)],
         unsupported_properties: &["FunctionScalingConfig"],
+        managed_keys: &[],
+        own_policy: &[],
     },
     TypeNeeds {
         resource_type: "AWS::Lambda::Alias",
@@ -173,6 +194,8 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
             ("lambda:ListAliases", "the list handler: CloudFormation lists aliases only to import them"),
         ],
         unsupported_properties: &[],
+        managed_keys: &[],
+        own_policy: &[],
     },
     TypeNeeds {
         resource_type: "AWS::IAM::Role",
@@ -209,6 +232,8 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
             ("iam:ListRoles", "the list handler: CloudFormation lists roles only to import them"),
         ],
         unsupported_properties: &[],
+        managed_keys: &[],
+        own_policy: &[],
     },
     TypeNeeds {
         resource_type: "AWS::IAM::Policy",
@@ -225,6 +250,8 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
             ("iam:PutUserPolicy", "Users: the app's policies attach to roles only"),
         ],
         unsupported_properties: &["Groups", "Users"],
+        managed_keys: &[],
+        own_policy: &[],
     },
     TypeNeeds {
         resource_type: "AWS::Logs::LogGroup",
@@ -270,6 +297,8 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
             "DeletionProtectionEnabled",
             "BearerTokenAuthenticationEnabled",
         ],
+        managed_keys: &[],
+        own_policy: &[],
     },
     TypeNeeds {
         resource_type: "AWS::SQS::Queue",
@@ -288,8 +317,145 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
         )],
         excluded: &[("sqs:ListQueues", "the list handler: CloudFormation lists queues only to import them")],
         unsupported_properties: &["KmsMasterKeyId"],
+        // SQS encrypts with its AWS managed key for the caller; only a customer managed key needs KMS permissions.
+        managed_keys: &[("KmsMasterKeyId", "alias/aws/sqs")],
+        own_policy: &[],
+    },
+    TypeNeeds {
+        resource_type: "AWS::DynamoDB::Table",
+        allowed: &[(
+            Scope::Tables,
+            &[
+                "dynamodb:CreateTable",
+                "dynamodb:DeleteTable",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:DescribeContributorInsights",
+                "dynamodb:DescribeKinesisStreamingDestination",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeTimeToLive",
+                "dynamodb:GetResourcePolicy",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:TagResource",
+                "dynamodb:UntagResource",
+                "dynamodb:UpdateContinuousBackups",
+                "dynamodb:UpdateContributorInsights",
+                "dynamodb:UpdateTable",
+                "dynamodb:UpdateTimeToLive",
+            ],
+        )],
+        excluded: &[
+            ("dynamodb:ListTables", "the list handler: CloudFormation lists tables only to import them"),
+            ("dynamodb:DescribeImport", TABLE_IMPORT),
+            ("dynamodb:ImportTable", TABLE_IMPORT),
+            ("dynamodb:BatchWriteItem", TABLE_IMPORT),
+            ("dynamodb:DeleteItem", TABLE_IMPORT),
+            ("dynamodb:GetItem", TABLE_IMPORT),
+            ("dynamodb:PutItem", TABLE_IMPORT),
+            ("dynamodb:Query", TABLE_IMPORT),
+            ("dynamodb:Scan", TABLE_IMPORT),
+            ("dynamodb:UpdateItem", TABLE_IMPORT),
+            ("s3:GetObject", TABLE_IMPORT),
+            ("s3:GetObjectMetadata", TABLE_IMPORT),
+            ("s3:ListBucket", TABLE_IMPORT),
+            ("logs:CreateLogGroup", TABLE_IMPORT),
+            ("logs:CreateLogStream", TABLE_IMPORT),
+            ("logs:DescribeLogGroups", TABLE_IMPORT),
+            ("logs:DescribeLogStreams", TABLE_IMPORT),
+            ("logs:PutLogEvents", TABLE_IMPORT),
+            ("logs:PutRetentionPolicy", TABLE_IMPORT),
+            ("dynamodb:CreateTableReplica", TABLE_REPLICAS),
+            ("dynamodb:AssociateTableReplica", TABLE_REPLICAS),
+            ("iam:CreateServiceLinkedRole", TABLE_REPLICAS),
+            ("dynamodb:EnableKinesisStreamingDestination", TABLE_KINESIS),
+            ("dynamodb:DisableKinesisStreamingDestination", TABLE_KINESIS),
+            ("dynamodb:UpdateKinesisStreamingDestination", TABLE_KINESIS),
+            ("kinesis:DescribeStream", TABLE_KINESIS),
+            ("kinesis:PutRecords", TABLE_KINESIS),
+            ("dynamodb:PutResourcePolicy", "ResourcePolicy: the table's access is granted to roles, not by the table"),
+            (
+                "dynamodb:DeleteResourcePolicy",
+                "ResourcePolicy: the table's access is granted to roles, not by the table",
+            ),
+            ("kms:CreateGrant", TABLE_KMS),
+            ("kms:Decrypt", TABLE_KMS),
+            ("kms:DescribeKey", TABLE_KMS),
+            ("kms:Encrypt", TABLE_KMS),
+            ("kms:ListAliases", TABLE_KMS),
+            ("kms:RevokeGrant", TABLE_KMS),
+        ],
+        unsupported_properties: &[
+            "ImportSourceSpecification",
+            "KinesisStreamSpecification",
+            "ResourcePolicy",
+            "SSESpecification.SSEEnabled",
+        ],
+        managed_keys: &[],
+        own_policy: &[],
+    },
+    TypeNeeds {
+        resource_type: "AWS::Lambda::EventSourceMapping",
+        allowed: &[(
+            Scope::EventSourceMappings,
+            &[
+                "lambda:DeleteEventSourceMapping",
+                "lambda:GetEventSourceMapping",
+                "lambda:ListTags",
+                "lambda:TagResource",
+                "lambda:UntagResource",
+                "lambda:UpdateEventSourceMapping",
+            ],
+        )],
+        excluded: &[
+            ("lambda:ListEventSourceMappings", "the list handler: CloudFormation lists mappings only to import them"),
+            ("kms:Decrypt", "KmsKeyArn: the mappings' filter criteria are not encrypted with a key of the app's"),
+            ("kms:DescribeKey", "KmsKeyArn: the mappings' filter criteria are not encrypted with a key of the app's"),
+            (
+                "kms:GenerateDataKey",
+                "KmsKeyArn: the mappings' filter criteria are not encrypted with a key of the app's",
+            ),
+        ],
+        unsupported_properties: &["KmsKeyArn"],
+        managed_keys: &[],
+        own_policy: &[("lambda:CreateEventSourceMapping", "lambda:FunctionArn")],
     },
 ];
+
+/// What the execution role holds beside the default policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Beside {
+    /// The default policy alone: it must cover every resource of the stacks being deployed.
+    Nothing,
+    /// Policies the user chose (`--execution-policy default --execution-policy <ARN>`): the default covers what it
+    /// can, theirs the rest (resource types the table lacks, excluded permissions, actions on `*`).
+    UserPolicies,
+}
+
+/// Why the default policy alone cannot deploy a resource of `kind`, and the statement the user's own policy needs.
+fn own_policy_needed(needs: &TypeNeeds, stacks: &[String]) -> String {
+    let functions: Vec<String> =
+        stacks.iter().map(|s| format!("arn:aws:lambda:<region>:<account>:function:{s}-*")).collect();
+    let statements: Vec<Value> = needs
+        .own_policy
+        .iter()
+        .map(|(action, key)| {
+            serde_json::json!({
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": "*",
+                "Condition": {"ArnLike": {*key: functions}},
+            })
+        })
+        .collect();
+    let kind = needs.resource_type;
+    let actions: Vec<&str> = needs.own_policy.iter().map(|(action, _)| *action).collect();
+    let (action, statement) = (actions.join(", "), Value::from(statements));
+    format!(
+        "CloudFormation creates an {kind} with {action}, which IAM authorizes on `Resource: \"*\"` only, and the \
+         default execution policy never allows an action on `*`. Create a managed policy with this statement \
+         (narrowed to the app's functions by its condition) and bootstrap with `up --execution-policy default \
+         --execution-policy <its ARN>`: {statement}"
+    )
+}
 
 /// What the app's stacks hold, as far as the bootstrap's policies are concerned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -302,6 +468,9 @@ pub(crate) struct Footprint {
     pub(crate) role_actions: BTreeSet<String>,
     /// Properties a default policy does not cover, where used (`stack/LogicalId: Property`).
     pub(crate) unsupported: Vec<String>,
+    /// Resources of the stacks being deployed whose type needs an action on `*` ([`TypeNeeds::own_policy`]), by
+    /// `stack/LogicalId`, with the type.
+    pub(crate) own_policy: Vec<(String, &'static str)>,
 }
 
 impl Footprint {
@@ -327,12 +496,20 @@ impl Footprint {
                     footprint.role_actions.extend(allowed_actions(document));
                 }
                 let needs = TABLE.iter().find(|t| t.resource_type == kind);
+                if let Some(needs) = needs.filter(|n| strict && !n.own_policy.is_empty()) {
+                    footprint.own_policy.push((at.clone(), needs.resource_type));
+                }
                 for property in needs.map_or(&[][..], |n| n.unsupported_properties) {
                     let mut value = Some(&properties);
                     for part in property.split('.') {
                         value = value.and_then(|v| v.get(part));
                     }
-                    if value.is_some() && strict {
+                    let managed = needs.is_some_and(|n| {
+                        n.managed_keys
+                            .iter()
+                            .any(|(p, key)| p == property && value.and_then(Value::as_str) == Some(key))
+                    });
+                    if value.is_some() && strict && !managed {
                         footprint.unsupported.push(format!("{at}: {property}"));
                     }
                 }
@@ -422,27 +599,39 @@ pub(crate) fn default_execution_policy(
     qualifier: &str,
     boundary: &ManagedPolicyRef,
     bucket_arn: &Expr,
+    beside: Beside,
 ) -> Result<PolicyDocument, SynthError> {
-    if let Some(used) = footprint.unsupported.first() {
+    if let (Beside::Nothing, Some(used)) = (beside, footprint.unsupported.first()) {
         return Err(SynthError::invalid(
             used,
             "the default CloudFormation execution policy does not cover this property (it needs permissions on \
-             resources outside the app): bootstrap with `up --execution-policy <policy ARN>` naming a policy that \
-             does, or extend deployer/src/bootstrap/execution_policy.rs",
+             resources outside the app): bootstrap with `up --execution-policy default --execution-policy <policy \
+             ARN>` naming a policy that allows the rest, or extend deployer/src/bootstrap/execution_policy.rs",
         ));
+    }
+    let first_own = footprint
+        .own_policy
+        .first()
+        .and_then(|(at, kind)| TABLE.iter().find(|t| t.resource_type == *kind).map(|needs| (at, needs)));
+    if let (Beside::Nothing, Some((at, needs))) = (beside, first_own) {
+        return Err(SynthError::invalid(at, own_policy_needed(needs, &footprint.stacks)));
     }
     let mut scopes: BTreeMap<Scope, BTreeSet<&str>> = BTreeMap::new();
     for (kind, at) in &footprint.types {
-        let needs = TABLE.iter().find(|t| t.resource_type == kind).ok_or_else(|| {
-            SynthError::invalid(
+        let Some(needs) = TABLE.iter().find(|t| t.resource_type == kind) else {
+            if beside == Beside::UserPolicies {
+                continue;
+            }
+            return Err(SynthError::invalid(
                 at,
                 format!(
                     "the default CloudFormation execution policy does not cover resource type {kind}: add what \
                      CloudFormation needs for it (its schema's handler permissions) to \
-                     deployer/src/bootstrap/execution_policy.rs, or bootstrap with `up --execution-policy <policy ARN>`"
+                     deployer/src/bootstrap/execution_policy.rs, or bootstrap with `up --execution-policy default \
+                     --execution-policy <policy ARN>` naming a policy that allows it"
                 ),
-            )
-        })?;
+            ));
+        };
         for (scope, actions) in needs.allowed {
             scopes.entry(*scope).or_default().extend(actions.iter().copied());
         }
@@ -504,6 +693,12 @@ pub(crate) fn default_execution_policy(
             Scope::Queues => stacks.iter().fold(statement.sid("AppQueues"), |s, stack| {
                 s.resource_pattern(partition_region_account("sqs").text(format!("{stack}-*")).build())
             }),
+            Scope::Tables => stacks.iter().fold(statement.sid("AppTables"), |s, stack| {
+                s.resource_pattern(partition_region_account("dynamodb").text(format!("table/{stack}-*")).build())
+            }),
+            Scope::EventSourceMappings => statement
+                .sid("EventSourceMappings")
+                .resource_pattern(partition_region_account("lambda").text("event-source-mapping:*").build()),
         };
         document = document.statement(statement);
     }

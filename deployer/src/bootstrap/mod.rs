@@ -29,7 +29,7 @@ use constructs::{
     App, AppContext, AssetManifest, Output, RemovalPolicy, Stack, StackKind, SynthError, SynthesizedStack,
 };
 
-use self::execution_policy::Footprint;
+use self::execution_policy::{Beside, Footprint};
 
 /// Name of the bootstrap stack of the default qualifier ([`qualifier::bootstrap_stack_name`] for any).
 pub(crate) const STACK_NAME: &str = qualifier::BOOTSTRAP_STACK_NAME;
@@ -41,8 +41,8 @@ pub(crate) const BUCKET_NAME_OUTPUT: &str = "AssetBucketName";
 pub(crate) const EXECUTION_ROLE_OUTPUT: &str = "ExecutionRoleArn";
 /// Output holding the permissions boundary's ARN.
 pub(crate) const BOUNDARY_OUTPUT: &str = "PermissionsBoundaryArn";
-/// Output holding the execution role's policies as chosen: [`DEFAULT_EXECUTION_POLICY`], or the ARNs given,
-/// comma-separated. `up` keeps the choice when it is not given again.
+/// Output holding the execution role's policies as chosen: [`DEFAULT_EXECUTION_POLICY`], or the ARNs given
+/// (with [`DEFAULT_EXECUTION_POLICY`] first when the default policy stays beside them), comma-separated. `up` keeps the choice when it is not given again.
 pub(crate) const EXECUTION_POLICIES_OUTPUT: &str = "ExecutionPolicies";
 /// What [`EXECUTION_POLICIES_OUTPUT`] holds when the execution role has the default policy.
 pub(crate) const DEFAULT_EXECUTION_POLICY: &str = "default";
@@ -63,7 +63,8 @@ pub(crate) const NONCURRENT_VERSION_DAYS: u32 = 30;
 pub(crate) struct BootstrapConfig {
     /// The qualifier.
     pub(crate) qualifier: String,
-    /// Managed policy ARNs for the execution role; none: the default policy.
+    /// Managed policy ARNs for the execution role, and [`DEFAULT_EXECUTION_POLICY`] for the default policy beside
+    /// them; none: the default policy alone.
     pub(crate) execution_policies: Vec<String>,
     /// App stacks the default policy keeps covering besides the app's own (those of earlier deployments).
     pub(crate) covered_stacks: Vec<String>,
@@ -73,6 +74,11 @@ impl BootstrapConfig {
     /// The default bootstrap of `qualifier`: the default execution policy, covering the app's stacks only.
     pub(crate) fn new(qualifier: &str) -> Self {
         Self { qualifier: qualifier.to_owned(), execution_policies: Vec::new(), covered_stacks: Vec::new() }
+    }
+
+    /// Whether the execution role gets the default policy (alone, or beside the ARNs given).
+    pub(crate) fn uses_default_policy(&self) -> bool {
+        self.execution_policies.is_empty() || self.execution_policies.iter().any(|p| p == DEFAULT_EXECUTION_POLICY)
     }
 }
 
@@ -152,17 +158,19 @@ fn stack(config: &BootstrapConfig, app: &[SynthesizedStack], deploying: &[String
     let mut role = Role::for_service("cloudformation.amazonaws.com")
         .name(qualifier::execution_role_name(q))
         .description("CloudFormation execution role: creates the app's stacks' resources (change sets name it)");
-    if config.execution_policies.is_empty() {
+    let arns: Vec<&String> = config.execution_policies.iter().filter(|p| *p != DEFAULT_EXECUTION_POLICY).collect();
+    if config.uses_default_policy() {
+        let beside = if arns.is_empty() { Beside::Nothing } else { Beside::UserPolicies };
+        let document = execution_policy::default_execution_policy(&footprint, q, &boundary, &bucket.arn(), beside)?;
         let policy = stack.add(
             "DefaultExecutionPolicy",
-            ManagedPolicy::new(execution_policy::default_execution_policy(&footprint, q, &boundary, &bucket.arn())?)
+            ManagedPolicy::new(document)
                 .description("What CloudFormation needs to deploy the app's resource types, on the app's resources"),
         )?;
         role = role.managed_policy_arn(policy.ref_());
-    } else {
-        for arn in &config.execution_policies {
-            role = role.managed_policy_arn(arn.as_str());
-        }
+    }
+    for arn in arns {
+        role = role.managed_policy_arn(arn.as_str());
     }
     let role = stack.add("ExecutionRole", role)?;
     stack.add_output(

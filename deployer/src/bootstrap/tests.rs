@@ -20,7 +20,7 @@ fn app_stacks(qualifier: &str) -> Vec<SynthesizedStack> {
 }
 
 /// The bootstrap stack `config` chooses for deploying the pattern, then the app's stacks (the pattern and the
-/// example app, whose table and event source mapping the default execution policy does not cover).
+/// example app, whose event source mapping the default execution policy alone does not cover).
 fn assembly(config: &BootstrapConfig) -> CloudAssembly {
     let app = app_stacks(&config.qualifier);
     let mut stacks = vec![synth(config, &app, &[stacks::pattern::STACK_NAME.to_owned()]).unwrap()];
@@ -124,6 +124,7 @@ fn app_resource_families(assembly: &CloudAssembly) -> Vec<String> {
         families.push(format!("{}log-group:{}-*", arn("logs"), s.stack_name));
         families.push(format!("{}log-group:/aws/lambda/{}-*", arn("logs"), s.stack_name));
         families.push(format!("{}{}-*", arn("sqs"), s.stack_name));
+        families.push(format!("{}table/{}-*", arn("dynamodb"), s.stack_name));
     }
     families.push("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/durable-deployer/default/${AWS::Region}/*".into());
     families.push(format!("${{{}.Arn}}/*", super::BUCKET_LOGICAL_ID));
@@ -131,8 +132,9 @@ fn app_resource_families(assembly: &CloudAssembly) -> Vec<String> {
 }
 
 /// Every resource family the execution role's default policy names is one of the app's (its functions, log
-/// groups, roles under the bootstrap's path, the asset bucket's objects), or, for read calls only, the account's
-/// CloudFormation Logs settings. Roles are created, given policies or have their boundary set only when they carry
+/// groups, queues, tables, roles under the bootstrap's path, the asset bucket's objects), or, for read calls only,
+/// the account's CloudFormation Logs settings, or the account's event source mappings for every call but their
+/// creation. Roles are created, given policies or have their boundary set only when they carry
 /// the boundary; the boundary is never lifted; roles are passed to Lambda only. No action is a wildcard.
 #[test]
 fn the_bootstrap_s_deployment_policies_name_only_the_app_s_resources() {
@@ -149,7 +151,17 @@ fn the_bootstrap_s_deployment_policies_name_only_the_app_s_resources() {
         for resource in statement["Resource"].as_array().unwrap().iter().map(iam_text) {
             let logs_reads = resource == "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
                 && allowed.iter().all(|a| a.starts_with("logs:Describe"));
-            assert!(families.contains(&resource) || logs_reads, "{resource} is not a family of the app's: {statement}");
+            // A mapping's ARN is a UUID Lambda draws: what CloudFormation reads, updates, tags and deletes there.
+            let mappings = resource
+                == "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:*"
+                && allowed.iter().all(|a| {
+                    a.ends_with("EventSourceMapping") && !a.starts_with("lambda:Create")
+                        || ["lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"].contains(a)
+                });
+            assert!(
+                families.contains(&resource) || logs_reads || mappings,
+                "{resource} is not a family of the app's: {statement}"
+            );
         }
         let writes_roles =
             allowed.iter().any(|a| ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"].contains(a));
@@ -328,6 +340,64 @@ fn a_resource_type_the_default_policy_does_not_cover_is_refused() {
     assert!(!boot.template_body.contains("sns:CreateTopic"), "{}", boot.template_body);
 }
 
+/// The example app's order stack: its table, queues (AWS managed key) and the event source mapping's reads,
+/// updates and deletes are the default policy's, each on the app's own resources; creating the mapping is
+/// authorized on `*` only, so the default alone refuses the stack and names the statement a policy of the user's
+/// needs, and kept beside that policy the default covers the rest.
+#[test]
+fn the_order_stack_needs_the_default_policy_and_one_statement_of_the_user_s() {
+    let app = app_stacks("default");
+    let deploying = [stacks::orders::STACK_NAME.to_owned()];
+    let error = synth(&BootstrapConfig::new("default"), &app, &deploying).unwrap_err().to_string();
+    for part in [
+        "durable-orders/OrderQueueSource",
+        "lambda:CreateEventSourceMapping",
+        r#""Resource":"*""#,
+        r#""ArnLike":{"lambda:FunctionArn":["#,
+        "function:durable-orders-*",
+        "--execution-policy default --execution-policy",
+    ] {
+        assert!(error.contains(part), "{part}: {error}");
+    }
+
+    let arn = "arn:aws:iam::123456789012:policy/create-mappings".to_owned();
+    let config =
+        BootstrapConfig { execution_policies: vec!["default".into(), arn.clone()], ..BootstrapConfig::new("default") };
+    let boot = synth(&config, &app, &deploying).unwrap().template;
+    assert_eq!(
+        boot["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"],
+        json!([{"Ref": "DefaultExecutionPolicy"}, arn])
+    );
+    assert_eq!(boot["Outputs"][super::EXECUTION_POLICIES_OUTPUT]["Value"], format!("default,{arn}"));
+    let mut found = Vec::new();
+    statements(&boot["Resources"]["DefaultExecutionPolicy"], &mut found);
+    let by_sid = |sid: &str| *found.iter().find(|s| s["Sid"] == sid).unwrap_or_else(|| panic!("{sid}"));
+    let resources = |s: &Value| -> Vec<String> {
+        match &s["Resource"] {
+            Value::Array(list) => list.iter().map(iam_text).collect(),
+            one => vec![iam_text(one)],
+        }
+    };
+    let tables = by_sid("AppTables");
+    assert!(tables["Action"].as_array().unwrap().contains(&json!("dynamodb:CreateTable")));
+    assert!(
+        resources(tables).contains(
+            &"arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/durable-orders-*".to_owned()
+        ),
+        "{tables}"
+    );
+    let mappings = by_sid("EventSourceMappings");
+    assert_eq!(
+        resources(mappings),
+        ["arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:*"]
+    );
+    for statement in &found {
+        let actions = statement["Action"].to_string();
+        assert!(!actions.contains("CreateEventSourceMapping") && !actions.contains("kms:"), "{statement}");
+        assert!(!resources(statement).iter().any(|r| r == "*"), "{statement}");
+    }
+}
+
 /// The default execution policy's table against CloudFormation's own schemas (the handler permissions, as the
 /// pinned cfn-lint ships them): each action it allows is one the schema lists for that type, and each one the
 /// schema lists is either allowed or left out with a reason. A new cfn-lint whose schemas list more fails here.
@@ -358,7 +428,7 @@ print(json.dumps(out))
                 ours.insert(*action);
             }
         }
-        for (action, reason) in needs.excluded {
+        for (action, reason) in needs.excluded.iter().chain(needs.own_policy) {
             assert!(listed.contains(action), "{}: excluded {action} is not in the schema", needs.resource_type);
             assert!(!reason.is_empty() && ours.insert(*action), "{}: {action}", needs.resource_type);
         }

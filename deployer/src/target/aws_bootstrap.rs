@@ -24,7 +24,8 @@ pub(crate) struct Bootstrap {
     pub execution_role: Option<String>,
     /// The template's version.
     pub version: Option<u32>,
-    /// The execution role's policies as chosen: empty for the default policy.
+    /// The execution role's policies as chosen: empty for the default policy alone, `default` first when it stays
+    /// beside ARNs.
     pub execution_policies: Vec<String>,
     /// The app stacks its default execution policy covers.
     pub app_stacks: Vec<String>,
@@ -62,8 +63,14 @@ impl Bootstrap {
         // Policies given at bootstrap are literal ARNs; the default policy is a reference to the stack's own.
         let arns = template["Resources"][EXECUTION_ROLE_ID]["Properties"]["ManagedPolicyArns"].as_array();
         let execution_policies = arns
-            .filter(|list| list.iter().all(Value::is_string))
-            .map(|list| list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .filter(|list| list.iter().any(Value::is_string))
+            .map(|list| {
+                list.iter()
+                    .map(|p| p.as_str().unwrap_or(DEFAULT_EXECUTION_POLICY))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .map(|list| normalized(&list))
             .unwrap_or_default();
         let app_stacks = template["Outputs"][APP_STACKS_OUTPUT]["Value"]
             .as_str()
@@ -97,13 +104,32 @@ impl Bootstrap {
     }
 }
 
-/// The execution role's policies an `up` bootstraps with: those given (`default` alone: the default policy), else
-/// those chosen at the last bootstrap, else the default (empty).
+/// The execution role's policies an `up` bootstraps with: those given, else those chosen at the last bootstrap,
+/// else the default (empty). `default` alone is the default policy; beside ARNs, the default policy stays with them.
 pub(crate) fn chosen_policies(given: &[String], deployed: Option<&Bootstrap>) -> Vec<String> {
     if given.is_empty() {
         return deployed.map(|b| b.execution_policies.clone()).unwrap_or_default();
     }
-    given.iter().filter(|p| p.as_str() != DEFAULT_EXECUTION_POLICY).cloned().collect()
+    normalized(given)
+}
+
+/// One spelling of a choice of policies: empty for the default policy alone, else `default` (when kept) first,
+/// then each ARN once, in the order given.
+fn normalized(policies: &[String]) -> Vec<String> {
+    let arns: Vec<&String> = policies.iter().filter(|p| p.as_str() != DEFAULT_EXECUTION_POLICY).collect();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    let mut chosen = Vec::new();
+    if arns.len() < policies.len() {
+        chosen.push(DEFAULT_EXECUTION_POLICY.to_owned());
+    }
+    for arn in arns {
+        if !chosen.contains(arn) {
+            chosen.push(arn.clone());
+        }
+    }
+    chosen
 }
 
 #[cfg(test)]
@@ -136,5 +162,23 @@ mod tests {
         assert_eq!(chosen_policies(std::slice::from_ref(&other), Some(&custom)), [other]);
         assert!(chosen_policies(&[], Some(&deployed(None))).is_empty());
         assert!(chosen_policies(&[], None).is_empty());
+    }
+
+    /// `--execution-policy default --execution-policy <ARN>` keeps the default policy beside the user's, and a later
+    /// `up` reads that choice back from the deployed template (the default is a reference, the user's an ARN).
+    #[test]
+    fn the_default_policy_can_stay_beside_the_user_s() {
+        let arn = "arn:aws:iam::123456789012:policy/create-mappings".to_owned();
+        let given = [arn.clone(), "default".into(), arn.clone()];
+        let chosen = chosen_policies(&given, None);
+        assert_eq!(chosen, ["default".to_owned(), arn.clone()]);
+        let template = serde_json::json!({
+            "Resources": {"ExecutionRole": {"Properties": {"ManagedPolicyArns": [
+                {"Ref": "DefaultExecutionPolicy"}, arn,
+            ]}}},
+        });
+        let read = Bootstrap::from_template("DurableDeployerToolkit".into(), &template, None, None);
+        assert_eq!(read.execution_policies, chosen);
+        assert_eq!(chosen_policies(&[], Some(&read)), chosen, "kept by an `up` that does not choose again");
     }
 }
