@@ -69,7 +69,8 @@ pub(crate) struct BootstrapOptions {
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct ExecutionPolicyArgs {
     /// Managed policy for the CloudFormation execution role the bootstrap creates (repeat for several); `default`:
-    /// the policy derived from the app (what its resource types need, on its resources). Kept by later runs.
+    /// the policy derived from the app (what its resource types need, on its resources), alone or beside the ARNs
+    /// given (it covers what it can, they the rest). Kept by later runs.
     #[arg(long = "execution-policy", value_name = "POLICY ARN|default", value_parser = parse_execution_policy)]
     pub execution_policies: Vec<String>,
 }

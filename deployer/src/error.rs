@@ -32,7 +32,10 @@ pub enum DeployerError {
 
     /// The stack definition is invalid.
     #[error("the stack definition is invalid: {0}")]
-    #[diagnostic(code(deployer::synth), help("fix the construct named above in the app's stacks"))]
+    #[diagnostic(
+        code(deployer::synth),
+        help("fix the construct named above in the app's stacks, or deploy as the message says")
+    )]
     Synth(#[from] constructs::SynthError),
 
     /// `deployer.toml` or `--app` does not name a usable app.

@@ -448,12 +448,13 @@ fn own_policy_needed(needs: &TypeNeeds, stacks: &[String]) -> String {
         .collect();
     let kind = needs.resource_type;
     let actions: Vec<&str> = needs.own_policy.iter().map(|(action, _)| *action).collect();
-    let (action, statement) = (actions.join(", "), Value::from(statements));
+    let action = actions.join(", ");
+    let document = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
     format!(
         "CloudFormation creates an {kind} with {action}, which IAM authorizes on `Resource: \"*\"` only, and the \
-         default execution policy never allows an action on `*`. Create a managed policy with this statement \
-         (narrowed to the app's functions by its condition) and bootstrap with `up --execution-policy default \
-         --execution-policy <its ARN>`: {statement}"
+         default execution policy never allows an action on `*`. Create a managed policy of this document \
+         (narrowed to the app's functions by its condition; fill in the region and account) and bootstrap with \
+         `up --execution-policy default --execution-policy <its ARN>`: {document}"
     )
 }
 

@@ -352,6 +352,7 @@ fn the_order_stack_needs_the_default_policy_and_one_statement_of_the_user_s() {
     for part in [
         "durable-orders/OrderQueueSource",
         "lambda:CreateEventSourceMapping",
+        r#""Version":"2012-10-17""#,
         r#""Resource":"*""#,
         r#""ArnLike":{"lambda:FunctionArn":["#,
         "function:durable-orders-*",

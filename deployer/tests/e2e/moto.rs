@@ -1,8 +1,9 @@
 //! `up` and `down` against moto server, a real third-party AWS emulator started on a free loopback port.
 //!
-//! moto's known gaps shape the assertions: stacks created through change sets report no Outputs, Alias and
-//! `DurableConfig` are not modelled, and only stack-level events exist. What it does model (stacks, change sets,
-//! S3 objects) is asserted exactly.
+//! moto's known gaps shape the assertions: stacks created through change sets report no Outputs, `DurableConfig` is
+//! not modelled, and only stack-level events exist. Its CloudFormation gets Lambda aliases and version references
+//! from `moto_server.py`, through moto's own Lambda backend. What it does model (stacks, change sets, S3 objects,
+//! the Lambda resources) is asserted exactly.
 
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -29,7 +30,9 @@ fn start_moto() -> Moto {
     let port = free_port();
     // Its log (each request, and the traceback of a 500) goes to a file a failing test can be read with.
     let log = std::fs::File::create(std::env::temp_dir().join(format!("moto-{port}.log"))).unwrap();
-    let child = Command::new(tool("moto_server"))
+    // moto with the Lambda alias and version support its CloudFormation lacks (moto_server.py says what and why).
+    let child = Command::new(tool("python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/moto_server.py"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(std::process::Stdio::null())
         .stderr(log)
@@ -392,10 +395,9 @@ async fn up_no_op_change_and_down_against_moto() {
     let now = c.s3.get_object().bucket(bucket).key(&key).send().await.unwrap().body.collect().await.unwrap();
     assert_eq!(now.into_bytes(), whole, "the asset is whole again");
 
-    // `up --hotswap`: a code-only change goes through the Lambda API, not CloudFormation. moto's CloudFormation
-    // skips `AWS::Lambda::Alias` (it warns that it does not support it), so the alias the stack declares is made
-    // here through moto's Lambda API for the hotswap to move. (moto answers ListVersionsByFunction on these
-    // functions with a 500: the versions are read from what the hotswap says it published.)
+    // `up --hotswap`: a code-only change goes through the Lambda API, not CloudFormation. (moto answers
+    // ListVersionsByFunction on these functions with a 500: the versions are read from what the hotswap says it
+    // published.)
     let lambda = lambda_client(&moto);
     let function_of = |id: &str| {
         let c = &c;
@@ -408,22 +410,12 @@ async fn up_no_op_change_and_down_against_moto() {
         }
     };
     let (processor, orchestrator) = (function_of("Processor").await, function_of("Orchestrator").await);
-    lambda.create_alias().function_name(&orchestrator).name("live").function_version("$LATEST").send().await.unwrap();
-    // moto's CloudFormation resolves the orchestrator's `Ref` to the processor's version as an object, which its
-    // Lambda API then cannot serialize (GetFunctionConfiguration answers 500): the variable is set here to a
-    // version ARN, the string CloudFormation puts there.
-    let as_cloudformation_would = || {
-        let (lambda, processor, orchestrator) = (&lambda, &processor, &orchestrator);
-        async move {
-            let arn = lambda.get_function_configuration().function_name(processor).send().await.unwrap();
-            let arn = arn.function_arn().unwrap().trim_end_matches(":$LATEST").to_owned();
-            let variables =
-                aws_sdk_lambda::types::Environment::builder().variables("PROCESSOR_FUNCTION_NAME", format!("{arn}:1"));
-            let update = lambda.update_function_configuration().function_name(orchestrator);
-            update.environment(variables.build()).send().await.unwrap();
-        }
-    };
-    as_cloudformation_would().await;
+    let alias = lambda.get_alias().function_name(&orchestrator).name("live").send().await.unwrap();
+    let named = alias.function_version().unwrap_or_default();
+    assert!(
+        named.parse::<u32>().is_ok_and(|v| v >= 2),
+        "the stack's alias names the version of the last edit: {named}"
+    );
     let configuration = |name: String, qualifier: Option<String>| {
         let lambda = &lambda;
         async move {
@@ -519,8 +511,6 @@ async fn up_no_op_change_and_down_against_moto() {
         }
     };
     until("watching");
-    // The first `up` deployed through CloudFormation, which moto resolves as before.
-    as_cloudformation_would().await;
     replace_in_processor(work.path(), "No values at all", "No values, none");
     until("deployed to AWS in");
     assert!(said.contains("hotswapped durable-invoke-lambda in"), "{said}");
@@ -971,24 +961,15 @@ async fn status_and_logs_read_the_deployed_stack_on_aws() {
     let (orchestrator, processor) = (find("Orchestrator"), find("Processor"));
     assert_eq!(orchestrator["durable"], true);
     assert!(processor["name"].as_str().unwrap().contains("Processor"), "{after:#}");
-    // moto gives versions no physical id (on AWS it is the version's ARN): the version reads as unknown.
-    assert!(processor.get("version").is_some(), "{after:#}");
+    // Each function's published version, and the alias naming the orchestrator's.
+    assert_eq!(processor["version"], "1", "{after:#}");
     assert_eq!(orchestrator["alias"]["name"], "live");
-    assert_eq!(orchestrator["alias"]["version"], serde_json::Value::Null, "moto creates no alias: {after:#}");
+    assert_eq!(orchestrator["alias"]["version"], "1", "{after:#}");
 
     // `invoke` on the AWS path: the stack's example event to the durable function's `live` alias, and the answer
-    // printed. moto makes no alias from the template (made here, as CloudFormation would) and, without Docker,
-    // answers an invoke with its own payload: the answer shows what was sent, and to which function.
+    // printed. Without Docker, moto answers an invoke with its own payload: the answer shows what was sent, and to
+    // which function.
     let orchestrator_name = orchestrator["name"].as_str().unwrap().to_owned();
-    let lambda = lambda_client(&moto);
-    lambda
-        .create_alias()
-        .function_name(&orchestrator_name)
-        .name("live")
-        .function_version("$LATEST")
-        .send()
-        .await
-        .unwrap();
     let invoked = json(&["invoke"]);
     let result = invoked.iter().find(|e| e["event"] == "invoke_result").unwrap_or_else(|| panic!("{invoked:?}"));
     assert_eq!(result["function"], format!("{orchestrator_name}:live"), "{result:#}");
@@ -1183,4 +1164,110 @@ async fn two_environments_deploy_side_by_side_against_moto() {
             .collect();
         assert_eq!(retention, [&serde_json::json!(days), &serde_json::json!(days)], "{stack}");
     }
+}
+
+/// The example app's order stack, deployed against moto the way a user would: the first `up` stops before anything
+/// is built, naming the one policy document the default execution policy cannot hold (creating an event source
+/// mapping, which IAM authorizes on `*` only); with a managed policy of that document beside the default, `up`
+/// deploys the queues, the table, both functions, their versions, the alias and the mapping that hands the queue to
+/// the alias; the next `up` changes nothing, and `down` deletes the stack and its mapping.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_order_app_deploys_against_moto() {
+    let moto = start_moto();
+    let c = clients(&moto);
+    let work = tempfile::tempdir().unwrap();
+    copy_workspace(work.path());
+    let env = envs(&moto, &crate::support::target_dir());
+    let stack = "durable-orders";
+
+    let refused = deployer(work.path(), &["up", "Orders", "--require-approval", "never"], &env);
+    assert!(!refused.ok, "{}", refused.all());
+    let (_, document) = refused
+        .stderr
+        .lines()
+        .find_map(|l| l.split_once("--execution-policy <its ARN>`: "))
+        .unwrap_or_else(|| panic!("no policy document in:\n{}", refused.all()));
+    let document = document.replace("<region>", "us-east-1").replace("<account>", "123456789012");
+    let parsed: serde_json::Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(parsed["Statement"][0]["Action"], "lambda:CreateEventSourceMapping", "{parsed}");
+    let (stacks, _) = state(&c).await;
+    assert!(stacks.is_empty(), "nothing is deployed before the policy exists: {stacks:?}");
+    let created = c.iam.create_policy().policy_name("create-event-source-mappings").policy_document(document);
+    let arn = created.send().await.unwrap().policy().unwrap().arn().unwrap().to_owned();
+
+    let policies = ["--execution-policy", "default", "--execution-policy", &arn];
+    let first =
+        deployer(work.path(), &[&["up", "Orders", "--require-approval", "never"][..], &policies].concat(), &env);
+    assert!(first.ok, "{}", first.all());
+    let (stacks, _) = state(&c).await;
+    let names: Vec<&str> = stacks.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["DurableDeployerToolkit", stack]);
+    assert!(stacks.iter().all(|(_, status, _)| status.ends_with("_COMPLETE")), "{stacks:?}");
+    // The execution role holds both: the default policy (a reference to the bootstrap's own) and the user's.
+    let bootstrap: serde_json::Value =
+        serde_json::from_str(&deployed_template(&c, "DurableDeployerToolkit").await).unwrap();
+    assert_eq!(
+        bootstrap["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"],
+        serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, arn])
+    );
+
+    let listed = c.cfn.list_stack_resources().stack_name(stack).send().await.unwrap();
+    let physical = |id: &str| {
+        let found = listed.stack_resource_summaries().iter().find(|r| r.logical_resource_id() == Some(id));
+        found.and_then(|r| r.physical_resource_id()).unwrap_or_else(|| panic!("no {id}")).to_owned()
+    };
+    let mut types: Vec<&str> =
+        listed.stack_resource_summaries().iter().filter_map(|r| r.resource_type()).collect::<Vec<_>>();
+    types.sort_unstable();
+    types.dedup();
+    assert_eq!(
+        types,
+        [
+            "AWS::DynamoDB::Table",
+            "AWS::IAM::Policy",
+            "AWS::IAM::Role",
+            "AWS::Lambda::Alias",
+            "AWS::Lambda::EventSourceMapping",
+            "AWS::Lambda::Function",
+            "AWS::Lambda::Version",
+            "AWS::Logs::LogGroup",
+            "AWS::SQS::Queue",
+        ]
+    );
+    let workflow = physical("Workflow");
+    let lambda = lambda_client(&moto);
+    let alias = lambda.get_alias().function_name(&workflow).name("live").send().await.unwrap();
+    assert_eq!(alias.function_version(), Some("1"));
+    let mapping = lambda.get_event_source_mapping().uuid(physical("OrderQueueSource")).send().await.unwrap();
+    let queue_url = physical("OrderQueue");
+    let queue_name = queue_url.rsplit('/').next().unwrap();
+    assert_eq!(mapping.event_source_arn(), Some(format!("arn:aws:sqs:us-east-1:123456789012:{queue_name}").as_str()));
+    // (moto reports the version the alias names, where Lambda reports the alias.)
+    assert!(mapping.function_arn().unwrap_or_default().contains(&format!(":function:{workflow}:")), "{mapping:?}");
+    assert_eq!(mapping.batch_size(), Some(1));
+    // The workflow names the fulfilment function's version and the table, as the stack's references resolve.
+    let configuration = lambda.get_function_configuration().function_name(&workflow).send().await.unwrap();
+    let variables = configuration.environment().and_then(|e| e.variables()).cloned().unwrap_or_default();
+    assert_eq!(variables.get("ORDERS_TABLE"), Some(&physical("OrderTable")));
+    // (A version's logical id carries its zip's digest.)
+    let fulfil_version = listed.stack_resource_summaries().iter().find(|r| {
+        r.resource_type() == Some("AWS::Lambda::Version")
+            && r.logical_resource_id().is_some_and(|id| id.starts_with("FulfilVersion"))
+    });
+    let fulfil_version = fulfil_version.and_then(|r| r.physical_resource_id()).unwrap();
+    assert!(fulfil_version.contains(&format!(":function:{}:1", physical("Fulfil"))), "{fulfil_version}");
+    assert_eq!(variables.get("FULFIL_FUNCTION_NAME").map(String::as_str), Some(fulfil_version));
+
+    let again = deployer(work.path(), &["up", "Orders", "--require-approval", "never"], &env);
+    assert!(again.ok, "{}", again.all());
+    for name in ["DurableDeployerToolkit", stack] {
+        assert!(again.stderr.contains(&format!("{name}: no changes")), "{}", again.all());
+    }
+
+    let down = deployer(work.path(), &["down", "Orders"], &env);
+    assert!(down.ok, "{}", down.all());
+    let (stacks, _) = state(&c).await;
+    assert_eq!(stacks.iter().map(|(n, _, _)| n.as_str()).collect::<Vec<_>>(), ["DurableDeployerToolkit"]);
+    let mappings = lambda.list_event_source_mappings().send().await.unwrap();
+    assert!(mappings.event_source_mappings().is_empty(), "{mappings:?}");
 }
