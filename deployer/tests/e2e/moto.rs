@@ -411,10 +411,10 @@ async fn up_no_op_change_and_down_against_moto() {
     };
     let (processor, orchestrator) = (function_of("Processor").await, function_of("Orchestrator").await);
     let alias = lambda.get_alias().function_name(&orchestrator).name("live").send().await.unwrap();
-    let named = alias.function_version().unwrap_or_default();
+    let live_version = alias.function_version().unwrap_or_default();
     assert!(
-        named.parse::<u32>().is_ok_and(|v| v >= 2),
-        "the stack's alias names the version of the last edit: {named}"
+        live_version.parse::<u32>().is_ok_and(|v| v >= 2),
+        "the stack's alias names the version of the last edit: {live_version}"
     );
     let configuration = |name: String, qualifier: Option<String>| {
         let lambda = &lambda;
@@ -1124,10 +1124,10 @@ async fn up_local_gives_functions_the_physical_ids_of_the_stack_deployed_on_aws(
     assert_eq!(seen.get("ORDERS_TABLE"), Some(&physical));
 }
 
-/// One app, two environments side by side in one account: each `--env` deploys the app's stacks under its own
-/// prefix with its own values, beside the other, sharing the bootstrap. (The example app's `Orders` cannot run on
-/// moto, whose CloudFormation does not support Lambda aliases that an event source mapping names: the pattern
-/// stands in.)
+/// One app, two environments side by side in one account: each `--env` deploys the app's stacks (the pattern and
+/// the order workflow) under its own prefix with its own values, beside the other, sharing the bootstrap. The
+/// second environment's refusal asks for a policy document covering both environments' functions (the bootstrap's
+/// default policy keeps covering the stacks deployed before), which then serves both.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_environments_deploy_side_by_side_against_moto() {
     let moto = start_moto();
@@ -1139,21 +1139,54 @@ async fn two_environments_deploy_side_by_side_against_moto() {
     toml.push_str("\n[environments.dev]\nvalues = { log-retention-days = 3 }\n");
     std::fs::write(&config, toml).unwrap();
     let env = envs(&moto, &crate::support::target_dir());
-    for name in ["staging", "dev"] {
-        let up = deployer(work.path(), &["up", "--env", name, "--require-approval", "never"], &env);
-        assert!(up.ok, "up --env {name} failed:\n{}", up.all());
+    let up_env = |name: &str, policies: &[&str]| {
+        let args = [&["up", "--env", name, "Pattern", "Orders", "--require-approval", "never"][..], policies].concat();
+        deployer(work.path(), &args, &env)
+    };
+    let staging = policy_document_asked_for(&up_env("staging", &[]));
+    let staging = create_policy(&c, "staging-event-source-mappings", &staging).await;
+    let up = up_env("staging", &["--execution-policy", "default", "--execution-policy", &staging]);
+    assert!(up.ok, "up --env staging failed:\n{}", up.all());
+    let both = policy_document_asked_for(&up_env("dev", &["--execution-policy", "default"]));
+    let functions = both["Statement"][0]["Condition"]["ArnLike"]["lambda:FunctionArn"].to_string();
+    for stack in ["staging-durable-orders", "dev-durable-orders"] {
+        assert!(functions.contains(&format!("function:{stack}-*")), "{both}");
     }
+    let both = create_policy(&c, "app-event-source-mappings", &both).await;
+    let up = up_env("dev", &["--execution-policy", "default", "--execution-policy", &both]);
+    assert!(up.ok, "up --env dev failed:\n{}", up.all());
     let (stacks, _) = state(&c).await;
     let names: Vec<&str> = stacks.iter().map(|(n, _, _)| n.as_str()).collect();
-    assert_eq!(names, ["DurableDeployerToolkit", "dev-durable-invoke-lambda", "staging-durable-invoke-lambda"]);
+    assert_eq!(
+        names,
+        [
+            "DurableDeployerToolkit",
+            "dev-durable-invoke-lambda",
+            "dev-durable-orders",
+            "staging-durable-invoke-lambda",
+            "staging-durable-orders"
+        ]
+    );
     assert!(stacks.iter().all(|(_, status, _)| status.ends_with("_COMPLETE")), "{stacks:?}");
-    // The bootstrap covers both: deploying staging again after dev changes neither its stack nor the bootstrap.
-    let again = deployer(work.path(), &["up", "--env", "staging", "--require-approval", "never"], &env);
+    // The bootstrap covers both: deploying staging again after dev changes neither its stacks nor the bootstrap,
+    // whose execution policies stay as chosen last.
+    let again = up_env("staging", &[]);
     assert!(again.ok, "{}", again.all());
-    for stack in ["DurableDeployerToolkit", "staging-durable-invoke-lambda"] {
+    for stack in ["DurableDeployerToolkit", "staging-durable-invoke-lambda", "staging-durable-orders"] {
         assert!(again.stderr.contains(&format!("{stack}: no changes")), "{}", again.all());
     }
-    for (stack, days) in [("staging-durable-invoke-lambda", 7), ("dev-durable-invoke-lambda", 3)] {
+    let bootstrap: serde_json::Value =
+        serde_json::from_str(&deployed_template(&c, "DurableDeployerToolkit").await).unwrap();
+    assert_eq!(
+        bootstrap["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"],
+        serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, both])
+    );
+    for (stack, days) in [
+        ("staging-durable-invoke-lambda", 7),
+        ("dev-durable-invoke-lambda", 3),
+        ("staging-durable-orders", 7),
+        ("dev-durable-orders", 3),
+    ] {
         let template: serde_json::Value = serde_json::from_str(&deployed_template(&c, stack).await).unwrap();
         let retention: Vec<&serde_json::Value> = template["Resources"]
             .as_object()
@@ -1181,19 +1214,13 @@ async fn the_order_app_deploys_against_moto() {
     let stack = "durable-orders";
 
     let refused = deployer(work.path(), &["up", "Orders", "--require-approval", "never"], &env);
-    assert!(!refused.ok, "{}", refused.all());
-    let (_, document) = refused
-        .stderr
-        .lines()
-        .find_map(|l| l.split_once("--execution-policy <its ARN>`: "))
-        .unwrap_or_else(|| panic!("no policy document in:\n{}", refused.all()));
-    let document = document.replace("<region>", "us-east-1").replace("<account>", "123456789012");
-    let parsed: serde_json::Value = serde_json::from_str(&document).unwrap();
-    assert_eq!(parsed["Statement"][0]["Action"], "lambda:CreateEventSourceMapping", "{parsed}");
+    let document = policy_document_asked_for(&refused);
+    assert_eq!(document["Statement"][0]["Action"], "lambda:CreateEventSourceMapping", "{document}");
+    let functions = &document["Statement"][0]["Condition"]["ArnLike"]["lambda:FunctionArn"];
+    assert!(functions.to_string().contains("function:durable-orders-*"), "{document}");
     let (stacks, _) = state(&c).await;
     assert!(stacks.is_empty(), "nothing is deployed before the policy exists: {stacks:?}");
-    let created = c.iam.create_policy().policy_name("create-event-source-mappings").policy_document(document);
-    let arn = created.send().await.unwrap().policy().unwrap().arn().unwrap().to_owned();
+    let arn = create_policy(&c, "create-event-source-mappings", &document).await;
 
     let policies = ["--execution-policy", "default", "--execution-policy", &arn];
     let first =
@@ -1270,4 +1297,23 @@ async fn the_order_app_deploys_against_moto() {
     assert_eq!(stacks.iter().map(|(n, _, _)| n.as_str()).collect::<Vec<_>>(), ["DurableDeployerToolkit"]);
     let mappings = lambda.list_event_source_mappings().send().await.unwrap();
     assert!(mappings.event_source_mappings().is_empty(), "{mappings:?}");
+}
+
+/// The policy document a refused `up` asks for, filled in for moto's region and account: what a user pastes into
+/// `aws iam create-policy`.
+fn policy_document_asked_for(refused: &Run) -> serde_json::Value {
+    assert!(!refused.ok, "{}", refused.all());
+    let (_, document) = refused
+        .stderr
+        .lines()
+        .find_map(|l| l.split_once("--execution-policy <its ARN>`: "))
+        .unwrap_or_else(|| panic!("no policy document in:\n{}", refused.all()));
+    let document = document.replace("<region>", "us-east-1").replace("<account>", "123456789012");
+    serde_json::from_str(&document).unwrap_or_else(|e| panic!("{e}: {document}"))
+}
+
+/// A managed policy of `document` in moto's IAM, by ARN.
+async fn create_policy(c: &Clients, name: &str, document: &serde_json::Value) -> String {
+    let created = c.iam.create_policy().policy_name(name).policy_document(document.to_string()).send().await.unwrap();
+    created.policy().unwrap().arn().unwrap().to_owned()
 }
