@@ -161,6 +161,7 @@ impl Embedded {
             logs_dir: self.state.logs_dir(),
             pid_file: self.state.pid_file(),
             credentials: None,
+            aws_endpoint_url: None,
             max_instances: MAX_INSTANCES,
         };
         let deployment = self.deployment.clone();

@@ -182,6 +182,8 @@ impl LocalTarget {
             skip_time: args.skip_time,
             credentials: credentials.cloned(),
             clock: args.clock,
+            // The endpoint the user's tools name (an emulator standing in for AWS): their functions' calls follow.
+            aws_endpoint_url: std::env::var("AWS_ENDPOINT_URL").ok().filter(|url| !url.trim().is_empty()),
         };
         let outcome = self.target.deploy(request).await?;
         for notice in &outcome.notices {

@@ -1084,7 +1084,9 @@ async fn put_lines(client: &aws_sdk_cloudwatchlogs::Client, group: &str, lines: 
 }
 
 /// `up --local` of a stack that is also deployed on AWS: its functions run here, and a variable naming a resource
-/// the local target does not create gets that resource's physical id on AWS instead of a placeholder.
+/// the local target does not create gets that resource's physical id on AWS instead of a placeholder; their calls to
+/// it reach the endpoint the user's tools name (moto here). The order workflow runs to its end, approved with
+/// `deployer callback`, and its steps' writes are in the real table.
 #[tokio::test(flavor = "multi_thread")]
 async fn up_local_gives_functions_the_physical_ids_of_the_stack_deployed_on_aws() {
     let moto = start_moto();
@@ -1117,11 +1119,40 @@ async fn up_local_gives_functions_the_physical_ids_of_the_stack_deployed_on_aws(
         "{}",
         up.all()
     );
-    let invoke = ["invoke", "--local", "--stack", "Orders", "--function", "Workflow", "--async", "--payload"];
-    let started = deployer(dir, &[&invoke[..], &[r#"{"orderId": "o-1", "quantities": [1]}"#]].concat(), &env);
+    let scope = ["--stack", "Orders", "--function", "Workflow"];
+    let invoke = ["invoke", "--local", "--async", "--name", "order-1", "--payload"];
+    let order = r#"{"orderId": "o-1", "quantities": [2, 3]}"#;
+    let started = deployer(dir, &[&invoke[..], &[order], &scope[..]].concat(), &env);
     assert!(started.ok, "{}", started.all());
     let seen = crate::local::function_environment(dir, "durable-orders-Workflow");
     assert_eq!(seen.get("ORDERS_TABLE"), Some(&physical));
+    assert_eq!(seen.get("AWS_ENDPOINT_URL"), Some(&moto.url));
+
+    // Reserved (the first step's write), then approved by a person through `deployer callback`, fulfilled and closed.
+    let id = crate::support::open_callback_id(dir, &scope, "order-1");
+    assert_eq!(order_item(&moto, &physical, "o-1")["status"]["S"], "reserved");
+    crate::support::run_ok(dir, &["callback", "succeed", &id, "--result", r#"{"approved": true}"#, "--local"]);
+    let history = crate::support::ended_history(dir, &scope, "order-1");
+    assert_eq!(history["execution"]["status"], "SUCCEEDED", "{history:#}");
+    let item = order_item(&moto, &physical, "o-1");
+    assert_eq!(item["status"]["S"], "closed", "{item:#}");
+    assert_eq!(item["total"]["N"], "5", "{item:#}");
+    assert_eq!(item["quantities"]["L"], serde_json::json!([{"N": "2"}, {"N": "3"}]), "{item:#}");
+}
+
+/// Order `id`'s item in moto's `table`, read with the AWS CLI.
+fn order_item(moto: &Moto, table: &str, id: &str) -> serde_json::Value {
+    let key = serde_json::json!({"orderId": {"S": id}}).to_string();
+    let out = Command::new(tool("aws"))
+        .args(["dynamodb", "get-item", "--table-name", table, "--key", &key, "--output", "json"])
+        .args(["--endpoint-url", &moto.url, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    got["Item"].clone()
 }
 
 /// One app, two environments side by side in one account: each `--env` deploys the app's stacks (the pattern and

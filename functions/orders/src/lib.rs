@@ -1,24 +1,32 @@
 //! The example app's order workflow, a durable function:
 //!
-//! 1. `reserve`: a step that reserves the order's stock. The inventory service is busy now and then, so the step
-//!    retries with backoff (2 s, 4 s, 8 s; four attempts in all). An order's `reserveFailures` makes the first
-//!    attempts fail, which is how the example shows a retry without a real inventory service.
+//! 1. `reserve`: a step that reserves the order's stock and records the order in the orders table (`ORDERS_TABLE`,
+//!    status `reserved`). The inventory service is busy now and then, so the step retries with backoff (2 s, 4 s,
+//!    8 s; four attempts in all); a write the table refuses is retried the same way. An order's `reserveFailures`
+//!    makes the first attempts fail, which is how the example shows a retry without a real inventory service.
 //! 2. `approval`: a callback a person answers (`{"approved": true}`), with a heartbeat timeout: whoever holds the
 //!    callback id reports every [`APPROVAL_HEARTBEAT`] (or `APPROVAL_HEARTBEAT_SECONDS`) that someone is still
 //!    deciding, or the order fails.
 //! 3. `fulfil`: a chained invoke of the fulfilment function with the order's quantities.
 //! 4. `return-window`: a wait of `holdDays` days before the order is closed (none when 0).
-//! 5. `close`: a step that closes the order and returns the outcome.
+//! 5. `close`: a step that marks the order `closed` in the table and returns the outcome.
+//!
+//! The steps' checkpoints make each write happen once per order, whatever replays the workflow goes through. A stack
+//! without a table (no `ORDERS_TABLE`) runs the same workflow without recording it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_durable_execution_sdk::builders::{JitterStrategy, RetryStrategyConfig};
 use aws_durable_execution_sdk::{BoxError, DurableContext, TypedError};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Environment variable naming the function the workflow invokes to fulfil an order.
 pub const FULFIL_FUNCTION_ENV: &str = "FULFIL_FUNCTION_NAME";
+/// Environment variable naming the table the workflow records orders in (none: orders are not recorded).
+pub const TABLE_ENV: &str = "ORDERS_TABLE";
 /// Name of the reservation step.
 pub const RESERVE: &str = "reserve";
 /// Name of the approval callback.
@@ -52,6 +60,8 @@ pub struct Settings {
     pub approval_timeout: Duration,
     /// How often an approver must say they are still deciding.
     pub approval_heartbeat: Duration,
+    /// The table orders are recorded in, when the stack gives one.
+    pub table: Option<String>,
 }
 
 impl Settings {
@@ -76,8 +86,57 @@ impl Settings {
             fulfil: fulfil.trim().to_owned(),
             approval_timeout: seconds(APPROVAL_TIMEOUT_ENV, APPROVAL_TIMEOUT)?,
             approval_heartbeat: seconds(APPROVAL_HEARTBEAT_ENV, APPROVAL_HEARTBEAT)?,
+            table: lookup(TABLE_ENV).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
         })
     }
+}
+
+/// The orders table: one item per order (key `orderId`), its status and lines.
+#[derive(Debug, Clone)]
+pub struct OrderTable {
+    client: aws_sdk_dynamodb::Client,
+    name: String,
+}
+
+impl OrderTable {
+    /// The table `name`, written with `client`.
+    pub fn new(client: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
+        Self { client, name: name.into() }
+    }
+
+    /// Writes the order's item with `status` (the whole item: a retried write leaves the same one).
+    async fn record(&self, order: &Order, status: &str) -> Result<(), BoxError> {
+        self.client.put_item().table_name(&self.name).set_item(Some(item(order, status))).send().await.map_err(
+            |e| -> BoxError {
+                let message = format!(
+                    "cannot record order {} in table {}: {}",
+                    order.order_id,
+                    self.name,
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+                );
+                Box::new(TypedError::with_type("OrderTableWrite", StoreError(message)))
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// A write the orders table refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct StoreError(String);
+
+/// The table item of `order` in `status`.
+#[must_use]
+pub fn item(order: &Order, status: &str) -> HashMap<String, AttributeValue> {
+    let quantities = order.quantities.iter().map(|q| AttributeValue::N(q.to_string())).collect();
+    let total: u64 = order.quantities.iter().map(|q| u64::from(*q)).sum();
+    HashMap::from([
+        ("orderId".to_owned(), AttributeValue::S(order.order_id.clone())),
+        ("status".to_owned(), AttributeValue::S(status.to_owned())),
+        ("quantities".to_owned(), AttributeValue::L(quantities)),
+        ("total".to_owned(), AttributeValue::N(total.to_string())),
+    ])
 }
 
 /// An order: the execution's input.
@@ -148,7 +207,12 @@ fn durable_error(error: OrderError) -> BoxError {
 ///
 /// [`OrderError::Empty`] for an order without lines; the reservation's last error once its attempts are spent;
 /// the approval's timeout or failure; the fulfilment's failure.
-pub async fn handle(order: Order, ctx: DurableContext, settings: Settings) -> Result<Outcome, BoxError> {
+pub async fn handle(
+    order: Order,
+    ctx: DurableContext,
+    settings: Settings,
+    table: Option<OrderTable>,
+) -> Result<Outcome, BoxError> {
     if order.quantities.is_empty() {
         return Err(durable_error(OrderError::Empty { order_id: order.order_id }));
     }
@@ -160,13 +224,16 @@ pub async fn handle(order: Order, ctx: DurableContext, settings: Settings) -> Re
         .backoff_rate(2.0)
         .jitter(JitterStrategy::None)
         .build();
+    let (reserving, reserve_table) = (order.clone(), table.clone());
     let _reserved: u32 = ctx
         .step(move |step| async move {
             if step.attempt() <= failures {
-                Err(durable_error(OrderError::InventoryBusy { attempt: step.attempt() }))
-            } else {
-                Ok(total)
+                return Err(durable_error(OrderError::InventoryBusy { attempt: step.attempt() }));
             }
+            if let Some(table) = &reserve_table {
+                table.record(&reserving, "reserved").await?;
+            }
+            Ok(total)
         })
         .name(RESERVE)
         .retry_strategy_config(retries)
@@ -191,9 +258,11 @@ pub async fn handle(order: Order, ctx: DurableContext, settings: Settings) -> Re
     if order.hold_days > 0 {
         ctx.wait(Duration::from_hours(24 * order.hold_days)).name(RETURN_WINDOW).await?;
     }
-    let order_id = order.order_id;
     ctx.step(move |_| async move {
-        Ok::<_, BoxError>(Outcome { order_id, status: "closed".into(), fulfilment: Some(fulfilment) })
+        if let Some(table) = &table {
+            table.record(&order, "closed").await?;
+        }
+        Ok::<_, BoxError>(Outcome { order_id: order.order_id, status: "closed".into(), fulfilment: Some(fulfilment) })
     })
     .name(CLOSE)
     .await
@@ -204,7 +273,9 @@ pub async fn handle(order: Order, ctx: DurableContext, settings: Settings) -> Re
 mod tests {
     use std::time::Duration;
 
-    use super::{APPROVAL_HEARTBEAT, FULFIL_FUNCTION_ENV, Settings};
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    use super::{APPROVAL_HEARTBEAT, FULFIL_FUNCTION_ENV, Order, Settings, TABLE_ENV, item};
 
     #[test]
     fn settings_default_the_approval_times_and_name_a_bad_variable() {
@@ -217,10 +288,27 @@ mod tests {
             (settings.fulfil.as_str(), settings.approval_timeout, settings.approval_heartbeat),
             ("fulfil", Duration::from_mins(8), APPROVAL_HEARTBEAT)
         );
+        assert_eq!(settings.table, None, "no table: orders are not recorded");
+        let with_table = Settings::from_env(env(&[(FULFIL_FUNCTION_ENV, "f"), (TABLE_ENV, " orders-Table-1 ")]));
+        assert_eq!(with_table.ok().and_then(|s| s.table).as_deref(), Some("orders-Table-1"));
         let missing = Settings::from_env(env(&[])).err().unwrap_or_default();
         assert!(missing.contains(FULFIL_FUNCTION_ENV), "{missing}");
         let bad = Settings::from_env(env(&[(FULFIL_FUNCTION_ENV, "f"), ("APPROVAL_HEARTBEAT_SECONDS", "1h")]));
         let bad = bad.err().unwrap_or_default();
         assert!(bad.contains("APPROVAL_HEARTBEAT_SECONDS") && bad.contains("`1h`"), "{bad}");
+    }
+
+    #[test]
+    fn an_order_s_item_holds_its_key_status_lines_and_total() {
+        let order = Order { order_id: "o-1".into(), quantities: vec![2, 3], hold_days: 0, reserve_failures: 0 };
+        let item = item(&order, "reserved");
+        assert_eq!(item["orderId"], AttributeValue::S("o-1".into()));
+        assert_eq!(item["status"], AttributeValue::S("reserved".into()));
+        assert_eq!(
+            item["quantities"],
+            AttributeValue::L(vec![AttributeValue::N("2".into()), AttributeValue::N("3".into())])
+        );
+        assert_eq!(item["total"], AttributeValue::N("5".into()));
+        assert_eq!(item.len(), 4);
     }
 }

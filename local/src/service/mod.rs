@@ -47,6 +47,10 @@ pub struct ServiceOptions {
     pub pid_file: PathBuf,
     /// AWS credentials handed to functions for their calls to other services (else placeholders).
     pub credentials: Option<Credentials>,
+    /// Where functions' calls to AWS services other than Lambda go (`AWS_ENDPOINT_URL`: an emulator such as moto or
+    /// `LocalStack` the user's tools name); `None`: each service's own endpoint.
+    #[serde(default)]
+    pub aws_endpoint_url: Option<String>,
     /// Function processes allowed per function version.
     pub max_instances: usize,
 }

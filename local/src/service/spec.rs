@@ -1,5 +1,5 @@
 //! How a function version runs: its binary, limits and the environment Lambda gives a process (with the local
-//! endpoint for the Lambda and durable APIs, and the user's credentials for every other service).
+//! endpoint for the Lambda and durable APIs, and the user's credentials and endpoint for every other service).
 
 use std::time::Duration;
 
@@ -84,6 +84,10 @@ pub(super) fn run_spec(deployment: &Deployment, target: &ResolvedFunction<'_>, o
     }
     if let Some(token) = token {
         env.insert("AWS_SESSION_TOKEN".to_owned(), token);
+    }
+    // Every service but Lambda, whose own variable above wins: the SDKs prefer a service's endpoint to the global one.
+    if let Some(url) = &options.aws_endpoint_url {
+        env.insert("AWS_ENDPOINT_URL".to_owned(), url.clone());
     }
     for inherited in ["SSL_CERT_FILE", "SSL_CERT_DIR", "RUST_LOG", "RUST_BACKTRACE"] {
         if let Some(value) = std::env::var_os(inherited).and_then(|v| v.into_string().ok()) {

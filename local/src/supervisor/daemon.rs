@@ -40,6 +40,9 @@ pub struct DaemonRequest {
     /// The clock the engine and its timers run on.
     #[serde(default)]
     pub clock: ClockMode,
+    /// Where functions' calls to AWS services other than Lambda go ([`ServiceOptions::aws_endpoint_url`]).
+    #[serde(default)]
+    pub aws_endpoint_url: Option<String>,
 }
 
 fn credentials_from_env() -> Option<Credentials> {
@@ -124,6 +127,7 @@ pub async fn run(state: StateDir) -> Result<(), LocalError> {
         logs_dir: state.logs_dir(),
         pid_file: state.pid_file(),
         credentials: if request.credentials { credentials_from_env() } else { None },
+        aws_endpoint_url: request.aws_endpoint_url.clone(),
         max_instances: MAX_INSTANCES,
     };
     let service = Service::new(engine, deployment, options);

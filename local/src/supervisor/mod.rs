@@ -48,6 +48,9 @@ pub struct DeployRequest {
     pub credentials: Option<Credentials>,
     /// The clock the service runs on (a change restarts it; executions carry on).
     pub clock: ClockMode,
+    /// Where functions' calls to AWS services other than Lambda go (`None`: each service's own endpoint; a change
+    /// restarts the service).
+    pub aws_endpoint_url: Option<String>,
 }
 
 /// What `deploy` did to the service.
@@ -149,12 +152,14 @@ impl Supervisor {
             credentials: request.credentials.is_some(),
             credentials_fingerprint: request.credentials.as_ref().map(Credentials::fingerprint),
             clock: request.clock,
+            aws_endpoint_url: request.aws_endpoint_url.clone(),
         };
         let stored: Option<DaemonRequest> = read_json(&self.state.request_file()).ok().flatten();
         let same_settings = stored.as_ref().is_some_and(|s| {
             s.skip_time == daemon_request.skip_time
                 && s.clock == daemon_request.clock
                 && s.credentials_fingerprint == daemon_request.credentials_fingerprint
+                && s.aws_endpoint_url == daemon_request.aws_endpoint_url
         });
         let (info, action) = match client::running(&self.state).await? {
             Some(info) if same_settings => {
@@ -166,8 +171,8 @@ impl Supervisor {
                 }
             }
             Some(info) => {
-                // Other settings (time control, renewed credentials): restart; the stored executions carry on in
-                // the new process.
+                // Other settings (time control, renewed credentials, another AWS endpoint): restart; the stored
+                // executions carry on in the new process.
                 client::stop(&self.state).await?;
                 let restart = DaemonRequest { port: info.port, ..daemon_request };
                 let started =

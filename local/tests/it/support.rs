@@ -105,6 +105,7 @@ impl Local {
             skip_time: false,
             credentials: None,
             clock: local::ClockMode::Wall,
+            aws_endpoint_url: None,
         };
         let rt = runtime();
         let outcome = rt.block_on(target.deploy(request.clone())).unwrap();

@@ -87,6 +87,7 @@ impl<'rt> DexSide<'rt> {
             },
             skip_time: false,
             clock: local::ClockMode::Wall,
+            aws_endpoint_url: None,
             credentials: None,
         };
         let outcome = rt.block_on(target.deploy(request)).context("cannot deploy the dex side's stack")?;
