@@ -14,7 +14,9 @@
 //! ...) are left out, each with its reason in [`TABLE`]; a template that uses such a feature, or a resource type
 //! [`TABLE`] lacks, is an error naming the fix. Generated names are only known once CloudFormation draws them, so
 //! these statements name resource families (`<stack>-*`): that is why only the bootstrap stack may hold such
-//! patterns.
+//! patterns. An action IAM authorizes on `*` only (creating an event source mapping) is never in the default: a stack
+//! that needs one is refused with the policy document to create, which the user attaches beside the default
+//! (`--execution-policy default --execution-policy <ARN>`), and the default then covers the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
 
