@@ -7,7 +7,9 @@
 //!
 //! **The default execution policy** allows what CloudFormation calls to create, read, update and delete each
 //! resource type the app's stacks use, as the type's CloudFormation schema lists it (`handlers.*.permissions`), on
-//! the app's resources only: functions and log groups whose names CloudFormation generates from the app's stack
+//! the app's resources only. It is two documents: the allows, each action on its resource type in the account and
+//! region (no `Allow` names a family of resources), and a guard that denies those actions on everything but the
+//! app's resources: functions and log groups whose names CloudFormation generates from the app's stack
 //! names, roles under the bootstrap's role path, the asset bucket's objects. Roles may only be created or given
 //! policies when they carry the boundary (`iam:PermissionsBoundary`), and only passed to Lambda. Permissions a
 //! schema lists for features the app does not use (VPCs, KMS keys, EFS, code signing, layers, `CodeDeploy` hooks,
@@ -596,6 +598,18 @@ fn capitalized(service: &str) -> String {
         .collect()
 }
 
+/// The default execution policy, in two documents (each within IAM's size limit for a managed policy).
+#[derive(Debug)]
+pub(crate) struct DefaultPolicies {
+    /// What CloudFormation may do, each action on its resource type in the account and region (a function, a log
+    /// group, a queue, a table, a role, an object), the way an `Allow` names resources: no name patterns.
+    pub(crate) allows: PolicyDocument,
+    /// The guard: those actions denied on every resource but the app's own (its stacks' generated names, the roles
+    /// under the bootstrap's path, the asset bucket's objects). With [`DefaultPolicies::allows`], the role may act
+    /// on the app's resources only; `None` when no action needs narrowing.
+    pub(crate) guard: Option<PolicyDocument>,
+}
+
 /// The default execution policy for the app's resource types, on the app's resources only.
 pub(crate) fn default_execution_policy(
     footprint: &Footprint,
@@ -603,7 +617,7 @@ pub(crate) fn default_execution_policy(
     boundary: &ManagedPolicyRef,
     bucket_arn: &Expr,
     beside: Beside,
-) -> Result<PolicyDocument, SynthError> {
+) -> Result<DefaultPolicies, SynthError> {
     if let (Beside::Nothing, Some(used)) = (beside, footprint.unsupported.first()) {
         return Err(SynthError::invalid(
             used,
@@ -639,7 +653,7 @@ pub(crate) fn default_execution_policy(
             scopes.entry(*scope).or_default().extend(actions.iter().copied());
         }
     }
-    let partition_region_account = |service: &str| {
+    let in_account = |service: &str, resource_type: &str| {
         Sub::new()
             .text("arn:")
             .value(Pseudo::Partition)
@@ -647,8 +661,11 @@ pub(crate) fn default_execution_policy(
             .value(Pseudo::Region)
             .text(":")
             .value(Pseudo::AccountId)
-            .text(":")
+            .text(format!(":{resource_type}"))
+            .build()
     };
+    let iam_in_account =
+        Sub::new().text("arn:").value(Pseudo::Partition).text(":iam::").value(Pseudo::AccountId).text(":*").build();
     let roles = Sub::new()
         .text("arn:")
         .value(Pseudo::Partition)
@@ -664,46 +681,95 @@ pub(crate) fn default_execution_policy(
         .iter()
         .filter(|s| !footprint.stacks.iter().any(|other| other != *s && s.starts_with(&format!("{other}-"))))
         .collect();
-    let mut document = PolicyDocument::new();
-    for (scope, actions) in scopes {
-        let statement = Statement::allow().actions(actions.iter().copied());
-        let statement = match scope {
-            Scope::Functions => stacks.iter().fold(statement.sid("AppFunctions"), |s, stack| {
-                s.resource_pattern(partition_region_account("lambda").text(format!("function:{stack}-*")).build())
-            }),
-            Scope::LogGroups => stacks.iter().fold(statement.sid("AppLogGroups"), |s, stack| {
-                s.resource_pattern(partition_region_account("logs").text(format!("log-group:{stack}-*")).build())
-                    .resource_pattern(
-                        partition_region_account("logs").text(format!("log-group:/aws/lambda/{stack}-*")).build(),
-                    )
-            }),
-            Scope::LogsReads => {
-                statement.sid("LogsReads").resource_pattern(partition_region_account("logs").text("*").build())
+    let families = |service: &str, prefixes: &[&str]| -> Vec<Expr> {
+        let mut out = Vec::new();
+        for stack in &stacks {
+            for prefix in prefixes {
+                out.push(in_account(service, &format!("{prefix}{stack}-*")));
             }
-            Scope::Roles => statement.sid("AppRoles").resource_pattern(roles.clone()),
-            Scope::RolesWithBoundary => statement
-                .sid("AppRolesWithTheBoundaryOnly")
-                .resource_pattern(roles.clone())
-                .condition_expr("StringEquals", "iam:PermissionsBoundary", boundary.ref_()),
-            Scope::PassRoles => statement.sid("PassAppRolesToLambdaOnly").resource_pattern(roles.clone()).condition(
-                "StringEquals",
-                "iam:PassedToService",
-                "lambda.amazonaws.com",
+        }
+        out
+    };
+    let mut allows = PolicyDocument::new();
+    // The guard: the actions of every scope narrowed to the app's resources, and those resources.
+    let mut guarded: BTreeSet<&str> = BTreeSet::new();
+    let mut own: Vec<Expr> = Vec::new();
+    let mut unguarded: BTreeMap<Scope, BTreeSet<&str>> = BTreeMap::new();
+    for (scope, actions) in &scopes {
+        let statement = Statement::allow().actions(actions.iter().copied());
+        let (statement, app_resources) = match scope {
+            Scope::Functions => (
+                statement.sid("Functions").resource_pattern(in_account("lambda", "function:*")),
+                families("lambda", &["function:"]),
+            ),
+            Scope::LogGroups => (
+                statement.sid("LogGroups").resource_pattern(in_account("logs", "log-group:*")),
+                families("logs", &["log-group:", "log-group:/aws/lambda/"]),
+            ),
+            Scope::LogsReads => (statement.sid("LogsReads").resource_pattern(in_account("logs", "*")), Vec::new()),
+            Scope::Roles => (statement.sid("Roles").resource_pattern(iam_in_account.clone()), vec![roles.clone()]),
+            Scope::RolesWithBoundary => (
+                statement.sid("RolesWithTheBoundaryOnly").resource_pattern(iam_in_account.clone()).condition_expr(
+                    "StringEquals",
+                    "iam:PermissionsBoundary",
+                    boundary.ref_(),
+                ),
+                vec![roles.clone()],
+            ),
+            Scope::PassRoles => (
+                statement.sid("PassRolesToLambdaOnly").resource_pattern(iam_in_account.clone()).condition(
+                    "StringEquals",
+                    "iam:PassedToService",
+                    "lambda.amazonaws.com",
+                ),
+                vec![roles.clone()],
             ),
             Scope::AssetObjects => {
-                statement.sid("ReadAssets").resource_pattern(Sub::new().value(bucket_arn.clone()).text("/*").build())
+                let objects = Sub::new().text("arn:").value(Pseudo::Partition).text(":s3:::*").build();
+                (
+                    statement.sid("ReadObjects").resource_pattern(objects),
+                    vec![Sub::new().value(bucket_arn.clone()).text("/*").build()],
+                )
             }
-            Scope::Queues => stacks.iter().fold(statement.sid("AppQueues"), |s, stack| {
-                s.resource_pattern(partition_region_account("sqs").text(format!("{stack}-*")).build())
-            }),
-            Scope::Tables => stacks.iter().fold(statement.sid("AppTables"), |s, stack| {
-                s.resource_pattern(partition_region_account("dynamodb").text(format!("table/{stack}-*")).build())
-            }),
-            Scope::EventSourceMappings => statement
-                .sid("EventSourceMappings")
-                .resource_pattern(partition_region_account("lambda").text("event-source-mapping:*").build()),
+            Scope::Queues => (statement.sid("Queues").resource_pattern(in_account("sqs", "*")), families("sqs", &[""])),
+            Scope::Tables => (
+                statement.sid("Tables").resource_pattern(in_account("dynamodb", "*")),
+                families("dynamodb", &["table/"]),
+            ),
+            Scope::EventSourceMappings => (
+                statement.sid("EventSourceMappings").resource_pattern(in_account("lambda", "event-source-mapping:*")),
+                Vec::new(),
+            ),
         };
-        document = document.statement(statement);
+        allows = allows.statement(statement);
+        if app_resources.is_empty() {
+            unguarded.insert(*scope, actions.clone());
+        } else {
+            guarded.extend(actions.iter().copied());
+            for resource in app_resources {
+                if !own.contains(&resource) {
+                    own.push(resource);
+                }
+            }
+        }
     }
-    Ok(document)
+    // An action also allowed account-wide (a logs read) stays out of the guard; one also allowed on the mappings
+    // (tagging) keeps them: they are named by a UUID, so no family of the app's can name them.
+    for (scope, actions) in &unguarded {
+        match scope {
+            Scope::EventSourceMappings if actions.iter().any(|a| guarded.contains(a)) => {
+                own.push(in_account("lambda", "event-source-mapping:*"));
+            }
+            Scope::EventSourceMappings => {}
+            _ => guarded.retain(|a| !actions.contains(a)),
+        }
+    }
+    let guard = (!guarded.is_empty()).then(|| {
+        let statement = own.into_iter().fold(
+            Statement::deny().sid("OnlyTheAppsResources").actions(guarded.iter().copied()),
+            Statement::not_resource,
+        );
+        PolicyDocument::new().statement(statement)
+    });
+    Ok(DefaultPolicies { allows, guard })
 }

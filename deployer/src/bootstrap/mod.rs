@@ -161,13 +161,20 @@ fn stack(config: &BootstrapConfig, app: &[SynthesizedStack], deploying: &[String
     let arns: Vec<&String> = config.execution_policies.iter().filter(|p| *p != DEFAULT_EXECUTION_POLICY).collect();
     if config.uses_default_policy() {
         let beside = if arns.is_empty() { Beside::Nothing } else { Beside::UserPolicies };
-        let document = execution_policy::default_execution_policy(&footprint, q, &boundary, &bucket.arn(), beside)?;
+        let policies = execution_policy::default_execution_policy(&footprint, q, &boundary, &bucket.arn(), beside)?;
         let policy = stack.add(
             "DefaultExecutionPolicy",
-            ManagedPolicy::new(document)
-                .description("What CloudFormation needs to deploy the app's resource types, on the app's resources"),
+            ManagedPolicy::new(policies.allows)
+                .description("What CloudFormation needs to deploy the app's resource types (the guard narrows it)"),
         )?;
         role = role.managed_policy_arn(policy.ref_());
+        if let Some(guard) = policies.guard {
+            let guard = stack.add(
+                "DefaultExecutionGuard",
+                ManagedPolicy::new(guard).description("Denies those actions on every resource but the app's own"),
+            )?;
+            role = role.managed_policy_arn(guard.ref_());
+        }
     }
     for arn in arns {
         role = role.managed_policy_arn(arn.as_str());

@@ -131,11 +131,13 @@ fn app_resource_families(assembly: &CloudAssembly) -> Vec<String> {
     families
 }
 
-/// Every resource family the execution role's default policy names is one of the app's (its functions, log
-/// groups, queues, tables, roles under the bootstrap's path, the asset bucket's objects), or, for read calls only,
-/// the account's CloudFormation Logs settings, or the account's event source mappings for every call but their
-/// creation. Roles are created, given policies or have their boundary set only when they carry
-/// the boundary; the boundary is never lifted; roles are passed to Lambda only. No action is a wildcard.
+/// The execution role's default policy: its `Allow` statements name each action's resource type in the account and
+/// region (`...:function:*`, `...:log-group:*`, every IAM or S3 resource as `...:*`), never a name pattern and never
+/// a wildcard action; its guard denies every one of those actions on everything but the app's resource families
+/// (its stacks' generated names, the roles under the bootstrap's path, the asset bucket's objects), so what the role
+/// may do is the app's resources only. Left out of the guard: the account's CloudWatch Logs reads and the event
+/// source mappings (named by a UUID), each allowed on its own. Roles are created, given policies or have their
+/// boundary set only when they carry the boundary; the boundary is never lifted; roles are passed to Lambda only.
 #[test]
 fn the_bootstrap_s_deployment_policies_name_only_the_app_s_resources() {
     let assembly = assembly(&BootstrapConfig::new("default"));
@@ -143,25 +145,32 @@ fn the_bootstrap_s_deployment_policies_name_only_the_app_s_resources() {
     let families = app_resource_families(&assembly);
     let policy = &boot["DefaultExecutionPolicy"]["Properties"]["PolicyDocument"]["Statement"];
     let mut actions = Vec::new();
+    let mut guarded = Vec::new();
     for statement in policy.as_array().unwrap() {
         assert_eq!(statement["Effect"], "Allow");
         let allowed: Vec<&str> = statement["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
         assert!(allowed.iter().all(|a| !a.contains('*')), "{statement}");
         actions.extend(allowed.iter().copied());
+        let mut narrowed = true;
         for resource in statement["Resource"].as_array().unwrap().iter().map(iam_text) {
-            let logs_reads = resource == "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"
-                && allowed.iter().all(|a| a.starts_with("logs:Describe"));
-            // A mapping's ARN is a UUID Lambda draws: what CloudFormation reads, updates, tags and deletes there.
-            let mappings = resource
-                == "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:*"
-                && allowed.iter().all(|a| {
-                    a.ends_with("EventSourceMapping") && !a.starts_with("lambda:Create")
-                        || ["lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"].contains(a)
-                });
-            assert!(
-                families.contains(&resource) || logs_reads || mappings,
-                "{resource} is not a family of the app's: {statement}"
-            );
+            // One wildcard, as the last qualifier: every resource of one type (or service) in the account.
+            assert!(resource.matches('*').count() == 1 && resource.ends_with(":*"), "{resource}: {statement}");
+            if resource.ends_with(":logs:${AWS::Region}:${AWS::AccountId}:*") {
+                assert!(allowed.iter().all(|a| a.starts_with("logs:Describe")), "{statement}");
+                narrowed = false;
+            }
+            if resource.ends_with(":event-source-mapping:*") {
+                narrowed = false;
+                // A mapping's ARN is a UUID Lambda draws: what CloudFormation reads, updates, tags and deletes.
+                assert!(
+                    allowed.iter().all(|a| a.ends_with("EventSourceMapping") && !a.starts_with("lambda:Create")
+                        || ["lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"].contains(a)),
+                    "{statement}"
+                );
+            }
+        }
+        if narrowed {
+            guarded.extend(allowed.iter().copied());
         }
         let writes_roles =
             allowed.iter().any(|a| ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"].contains(a));
@@ -191,6 +200,28 @@ fn the_bootstrap_s_deployment_policies_name_only_the_app_s_resources() {
         assert!(actions.contains(&needed), "{needed} missing");
     }
     assert!(!actions.contains(&"iam:DeleteRolePermissionsBoundary"));
+
+    // The guard: every action allowed on a resource type, denied outside exactly the app's families.
+    let guard = boot["DefaultExecutionGuard"]["Properties"]["PolicyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(guard.len(), 1, "{guard:?}");
+    let deny = &guard[0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert!(deny.get("Resource").is_none(), "{deny}");
+    let mut denied: Vec<&str> = deny["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let mut expected = guarded;
+    for list in [&mut denied, &mut expected] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    assert_eq!(denied, expected);
+    let mut kept: Vec<String> = deny["NotResource"].as_array().unwrap().iter().map(iam_text).collect();
+    let mut app = families.clone();
+    // Tagging is allowed on the app's functions and on the mappings: the guard leaves the mappings to it.
+    app.push("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:*".into());
+    kept.sort();
+    app.sort();
+    assert_eq!(kept, app);
+
     // The execution role: CloudFormation's, named for the deploy role's PassRole, with the default policy only.
     let role = &boot["ExecutionRole"]["Properties"];
     assert_eq!(
@@ -198,7 +229,10 @@ fn the_bootstrap_s_deployment_policies_name_only_the_app_s_resources() {
         "cloudformation.amazonaws.com"
     );
     assert_eq!(role["RoleName"], serde_json::json!({"Fn::Sub": "durable-deployer-default-cfn-exec-${AWS::Region}"}));
-    assert_eq!(role["ManagedPolicyArns"], serde_json::json!([{"Ref": "DefaultExecutionPolicy"}]));
+    assert_eq!(
+        role["ManagedPolicyArns"],
+        serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, {"Ref": "DefaultExecutionGuard"}])
+    );
     assert!(role.get("PermissionsBoundary").is_none() && role.get("Policies").is_none(), "{role}");
 }
 
@@ -250,22 +284,28 @@ fn every_app_role_carries_the_boundary_which_allows_exactly_what_the_roles_are_g
     assert_eq!(allowed, granted, "the boundary must allow exactly what the app's roles are granted");
 }
 
-/// IAM refuses a managed policy over 6,144 characters (whitespace aside): the default execution policy, with the
-/// partition, region and account filled in as long as they get, stays under it.
+/// IAM refuses a managed policy over 6,144 characters (whitespace aside): the default execution policy and its
+/// guard, with the partition, region and account filled in as long as they get, each stay under it.
 #[test]
 fn the_default_execution_policy_fits_iam_s_size_limit() {
     let assembly = assembly(&BootstrapConfig::new("default"));
-    let policy = &assembly.stacks[0].template["Resources"]["DefaultExecutionPolicy"]["Properties"]["PolicyDocument"];
-    let text: String = serde_json::to_string(policy)
-        .unwrap()
-        .replace("${AWS::Partition}", "aws-us-gov")
-        .replace("${AWS::Region}", "ap-southeast-5")
-        .replace("${AWS::AccountId}", "123456789012")
-        .replace(&format!("${{{}.Arn}}", super::BUCKET_LOGICAL_ID), &format!("arn:aws-us-gov:s3:::{}", "b".repeat(62)))
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    assert!(text.len() < 6144, "{} characters", text.len());
+    for id in ["DefaultExecutionPolicy", "DefaultExecutionGuard"] {
+        let policy = &assembly.stacks[0].template["Resources"][id]["Properties"]["PolicyDocument"];
+        let text: String = serde_json::to_string(policy)
+            .unwrap()
+            .replace("${AWS::Partition}", "aws-us-gov")
+            .replace("${AWS::Region}", "ap-southeast-5")
+            .replace("${AWS::AccountId}", "123456789012")
+            .replace(
+                &format!("${{{}.Arn}}", super::BUCKET_LOGICAL_ID),
+                &format!("arn:aws-us-gov:s3:::{}", "b".repeat(62)),
+            )
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(text.len() < 6144, "{id}: {} characters", text.len());
+        eprintln!("{id}: {} characters", text.len());
+    }
 }
 
 /// Execution policies chosen at bootstrap replace the default policy, which is then not created; the choice is in
@@ -367,7 +407,7 @@ fn the_order_stack_needs_the_default_policy_and_one_statement_of_the_user_s() {
     let boot = synth(&config, &app, &deploying).unwrap().template;
     assert_eq!(
         boot["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"],
-        json!([{"Ref": "DefaultExecutionPolicy"}, arn])
+        json!([{"Ref": "DefaultExecutionPolicy"}, {"Ref": "DefaultExecutionGuard"}, arn])
     );
     assert_eq!(boot["Outputs"][super::EXECUTION_POLICIES_OUTPUT]["Value"], format!("default,{arn}"));
     let mut found = Vec::new();
@@ -379,14 +419,12 @@ fn the_order_stack_needs_the_default_policy_and_one_statement_of_the_user_s() {
             one => vec![iam_text(one)],
         }
     };
-    let tables = by_sid("AppTables");
+    let tables = by_sid("Tables");
     assert!(tables["Action"].as_array().unwrap().contains(&json!("dynamodb:CreateTable")));
-    assert!(
-        resources(tables).contains(
-            &"arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/durable-orders-*".to_owned()
-        ),
-        "{tables}"
-    );
+    let guard = boot["Resources"]["DefaultExecutionGuard"]["Properties"]["PolicyDocument"]["Statement"][0].clone();
+    assert!(guard["Action"].as_array().unwrap().contains(&json!("dynamodb:CreateTable")), "{guard}");
+    let table_family = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/durable-orders-*";
+    assert!(guard["NotResource"].as_array().unwrap().iter().map(iam_text).any(|r| r == table_family), "{guard}");
     let mappings = by_sid("EventSourceMappings");
     assert_eq!(
         resources(mappings),
@@ -444,8 +482,8 @@ print(json.dumps(out))
 fn stacks_of_earlier_deployments_stay_covered() {
     let config = BootstrapConfig { covered_stacks: vec!["old-name".into()], ..BootstrapConfig::new("default") };
     let boot = &assembly(&config).stacks[0].template;
-    let policy = boot["Resources"]["DefaultExecutionPolicy"].to_string();
-    assert!(policy.contains("function:old-name-*") && policy.contains("function:durable-invoke-lambda-*"), "{policy}");
+    let guard = boot["Resources"]["DefaultExecutionGuard"].to_string();
+    assert!(guard.contains("function:old-name-*") && guard.contains("function:durable-invoke-lambda-*"), "{guard}");
     let covered = boot["Outputs"][super::APP_STACKS_OUTPUT]["Value"].as_str().unwrap();
     assert!(covered.split(',').any(|s| s == "old-name") && covered.split(',').any(|s| s == "durable-invoke-lambda"));
 }

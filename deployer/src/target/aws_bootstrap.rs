@@ -140,7 +140,7 @@ mod tests {
     fn deployed(policies: Option<&str>) -> Bootstrap {
         let arns = match policies {
             Some(arn) => serde_json::json!([arn]),
-            None => serde_json::json!([{"Ref": "DefaultExecutionPolicy"}]),
+            None => serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, {"Ref": "DefaultExecutionGuard"}]),
         };
         let template = serde_json::json!({
             "Resources": {"ExecutionRole": {"Properties": {"ManagedPolicyArns": arns}}},
@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(chosen, ["default".to_owned(), arn.clone()]);
         let template = serde_json::json!({
             "Resources": {"ExecutionRole": {"Properties": {"ManagedPolicyArns": [
-                {"Ref": "DefaultExecutionPolicy"}, arn,
+                {"Ref": "DefaultExecutionPolicy"}, {"Ref": "DefaultExecutionGuard"}, arn,
             ]}}},
         });
         let read = Bootstrap::from_template("DurableDeployerToolkit".into(), &template, None, None);

@@ -1210,7 +1210,7 @@ async fn two_environments_deploy_side_by_side_against_moto() {
         serde_json::from_str(&deployed_template(&c, "DurableDeployerToolkit").await).unwrap();
     assert_eq!(
         bootstrap["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"],
-        serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, both])
+        serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, {"Ref": "DefaultExecutionGuard"}, both])
     );
     for (stack, days) in [
         ("staging-durable-invoke-lambda", 7),
@@ -1261,12 +1261,13 @@ async fn the_order_app_deploys_against_moto() {
     let names: Vec<&str> = stacks.iter().map(|(n, _, _)| n.as_str()).collect();
     assert_eq!(names, ["DurableDeployerToolkit", stack]);
     assert!(stacks.iter().all(|(_, status, _)| status.ends_with("_COMPLETE")), "{stacks:?}");
-    // The execution role holds both: the default policy (a reference to the bootstrap's own) and the user's.
+    // The execution role holds both: the default policy and its guard (references to the bootstrap's own) and the
+    // user's.
     let bootstrap: serde_json::Value =
         serde_json::from_str(&deployed_template(&c, "DurableDeployerToolkit").await).unwrap();
     assert_eq!(
         bootstrap["Resources"]["ExecutionRole"]["Properties"]["ManagedPolicyArns"],
-        serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, arn])
+        serde_json::json!([{"Ref": "DefaultExecutionPolicy"}, {"Ref": "DefaultExecutionGuard"}, arn])
     );
 
     let listed = c.cfn.list_stack_resources().stack_name(stack).send().await.unwrap();
