@@ -1,8 +1,6 @@
 """moto server, with the pieces its CloudFormation (moto 5.2.5) lacks for a stack that publishes versions and
 triggers a function through its alias: the `AWS::Lambda::Alias` resource type, and `AWS::Lambda::Version`'s `Ref`
-(the version's ARN) and `Version` attribute. And one fix to its IAM policy validation: an IAM resource whose path
-is `*` (`arn:aws:iam::123456789012:*`, every IAM resource of the account) is refused, though the message moto copies
-from IAM says a path may be `*`, and AWS managed policies use it (AWSCloudFrontLogger's `arn:aws:iam::*:*`).
+(the version's ARN) and `Version` attribute.
 
 Without them moto skips every alias (with a warning), an event source mapping that names one fails to create, and a
 variable holding a version's `Ref` becomes an object moto's Lambda API cannot serialize, so the example app could
@@ -19,7 +17,6 @@ from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import LambdaVersion
 from moto.awslambda.utils import get_backend
 from moto.core.common_models import CloudFormationModel
-from moto.iam.policy_validation import BaseIAMPolicyValidator
 from moto.server import main
 
 
@@ -119,18 +116,6 @@ def _version_attribute(self, attribute_name):
 LambdaVersion.create_from_cloudformation_json = classmethod(_create_version_keeping_its_arn)
 LambdaVersion.get_cfn_attribute = _version_attribute
 LambdaVersion.physical_resource_id = property(lambda self: self.arn)
-
-_validate_resource_format = BaseIAMPolicyValidator._validate_resource_format
-
-
-def _validate_resource_format_allowing_the_star_path(self, resource):
-    parts = resource.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "iam" and parts[3] == "" and parts[5] == "*":
-        return
-    _validate_resource_format(self, resource)
-
-
-BaseIAMPolicyValidator._validate_resource_format = _validate_resource_format_allowing_the_star_path
 
 if __name__ == "__main__":
     sys.exit(main())
