@@ -921,8 +921,7 @@ fn replace_in_processor(root: &Path, from: &str, to: &str) {
 }
 
 /// `status` and `logs` on AWS, against moto: before `up` the stack is reported as not deployed; after it, its
-/// status and functions (moto keeps no aliases, so the alias reads as missing; the versions and the alias target
-/// are read as AWS answers in `target::aws_status::tests`); `logs` reads the
+/// status and functions (each function's version, and the alias with the version it names); `logs` reads the
 /// function's own log group, filters by execution and by age, and `--follow` prints a line written after it
 /// started.
 #[tokio::test(flavor = "multi_thread")]
@@ -1091,8 +1090,8 @@ async fn put_lines(client: &aws_sdk_cloudwatchlogs::Client, group: &str, lines: 
 async fn up_local_gives_functions_the_physical_ids_of_the_stack_deployed_on_aws() {
     let moto = start_moto();
     let c = clients(&moto);
-    // The order stack "on AWS": its table alone, made through moto's CloudFormation (moto cannot run the whole
-    // stack: its CloudFormation does not support Lambda aliases, which the event source mapping names).
+    // The order stack "on AWS": its table alone, made through moto's CloudFormation (what this test needs of it;
+    // `the_order_app_deploys_against_moto` deploys the whole stack).
     let table = serde_json::json!({"Resources": {"OrderTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
         "AttributeDefinitions": [{"AttributeName": "orderId", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
