@@ -82,6 +82,15 @@ impl Caller {
     pub(crate) fn partition(&self) -> &str {
         self.arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
     }
+
+    /// This caller's partition and account, in `region`.
+    pub(crate) fn place(&self, region: &str) -> crate::bootstrap::execution_policy::Place {
+        crate::bootstrap::execution_policy::Place {
+            partition: self.partition().to_owned(),
+            region: region.to_owned(),
+            account: self.account.clone(),
+        }
+    }
 }
 
 /// The user's credentials from the standard chain (or `profile`), for functions on the local target to call the

@@ -424,6 +424,17 @@ pub(crate) const TABLE: &[TypeNeeds] = &[
     },
 ];
 
+/// The partition, region and account a bootstrap is deployed to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub(crate) partition: String,
+    /// The region.
+    pub(crate) region: String,
+    /// The account id.
+    pub(crate) account: String,
+}
+
 /// What the execution role holds beside the default policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Beside {
@@ -435,9 +446,11 @@ pub(crate) enum Beside {
 }
 
 /// Why the default policy alone cannot deploy a resource of `kind`, and the statement the user's own policy needs.
-fn own_policy_needed(needs: &TypeNeeds, stacks: &[String]) -> String {
+fn own_policy_needed(needs: &TypeNeeds, stacks: &[String], place: Option<&Place>) -> String {
+    let (partition, region, account) = place
+        .map_or(("aws", "<region>", "<account>"), |p| (p.partition.as_str(), p.region.as_str(), p.account.as_str()));
     let functions: Vec<String> =
-        stacks.iter().map(|s| format!("arn:aws:lambda:<region>:<account>:function:{s}-*")).collect();
+        stacks.iter().map(|s| format!("arn:{partition}:lambda:{region}:{account}:function:{s}-*")).collect();
     let statements: Vec<Value> = needs
         .own_policy
         .iter()
@@ -457,7 +470,7 @@ fn own_policy_needed(needs: &TypeNeeds, stacks: &[String]) -> String {
     format!(
         "CloudFormation creates an {kind} with {action}, which IAM authorizes on `Resource: \"*\"` only, and the \
          default execution policy never allows an action on `*`. Create a managed policy of this document \
-         (narrowed to the app's functions by its condition; fill in the region and account) and bootstrap with \
+         (narrowed to the app's functions by its condition) and bootstrap with \
          `up --execution-policy default --execution-policy <its ARN>`: {document}"
     )
 }
@@ -618,6 +631,7 @@ pub(crate) fn default_execution_policy(
     boundary: &ManagedPolicyRef,
     bucket_arn: &Expr,
     beside: Beside,
+    place: Option<&Place>,
 ) -> Result<DefaultPolicies, SynthError> {
     if let (Beside::Nothing, Some(used)) = (beside, footprint.unsupported.first()) {
         return Err(SynthError::invalid(
@@ -632,7 +646,7 @@ pub(crate) fn default_execution_policy(
         .first()
         .and_then(|(at, kind)| TABLE.iter().find(|t| t.resource_type == *kind).map(|needs| (at, needs)));
     if let (Beside::Nothing, Some((at, needs))) = (beside, first_own) {
-        return Err(SynthError::invalid(at, own_policy_needed(needs, &footprint.stacks)));
+        return Err(SynthError::invalid(at, own_policy_needed(needs, &footprint.stacks, place)));
     }
     let mut scopes: BTreeMap<Scope, BTreeSet<&str>> = BTreeMap::new();
     for (kind, at) in &footprint.types {

@@ -68,12 +68,19 @@ pub(crate) struct BootstrapConfig {
     pub(crate) execution_policies: Vec<String>,
     /// App stacks the default policy keeps covering besides the app's own (those of earlier deployments).
     pub(crate) covered_stacks: Vec<String>,
+    /// Where it is deployed, when known (`up`, `doctor`): a policy document the user is asked to create names it.
+    pub(crate) place: Option<execution_policy::Place>,
 }
 
 impl BootstrapConfig {
     /// The default bootstrap of `qualifier`: the default execution policy, covering the app's stacks only.
     pub(crate) fn new(qualifier: &str) -> Self {
-        Self { qualifier: qualifier.to_owned(), execution_policies: Vec::new(), covered_stacks: Vec::new() }
+        Self {
+            qualifier: qualifier.to_owned(),
+            execution_policies: Vec::new(),
+            covered_stacks: Vec::new(),
+            place: None,
+        }
     }
 
     /// Whether the execution role gets the default policy (alone, or beside the ARNs given).
@@ -161,7 +168,14 @@ fn stack(config: &BootstrapConfig, app: &[SynthesizedStack], deploying: &[String
     let arns: Vec<&String> = config.execution_policies.iter().filter(|p| *p != DEFAULT_EXECUTION_POLICY).collect();
     if config.uses_default_policy() {
         let beside = if arns.is_empty() { Beside::Nothing } else { Beside::UserPolicies };
-        let policies = execution_policy::default_execution_policy(&footprint, q, &boundary, &bucket.arn(), beside)?;
+        let policies = execution_policy::default_execution_policy(
+            &footprint,
+            q,
+            &boundary,
+            &bucket.arn(),
+            beside,
+            config.place.as_ref(),
+        )?;
         let policy = stack.add(
             "DefaultExecutionPolicy",
             ManagedPolicy::new(policies.allows)

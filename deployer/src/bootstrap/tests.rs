@@ -373,7 +373,12 @@ fn a_resource_type_the_default_policy_does_not_cover_is_refused() {
         example_events: std::collections::BTreeMap::new(),
         assets: Vec::new(),
     };
-    let config = BootstrapConfig { qualifier: "default".into(), execution_policies: vec![], covered_stacks: vec![] };
+    let config = BootstrapConfig {
+        qualifier: "default".into(),
+        execution_policies: vec![],
+        covered_stacks: vec![],
+        place: None,
+    };
     let error = super::synth(&config, std::slice::from_ref(&app_stack), &["app".to_owned()]).unwrap_err().to_string();
     assert!(
         error.contains("app/Topic") && error.contains("AWS::SNS::Topic") && error.contains("--execution-policy"),
@@ -407,6 +412,19 @@ fn the_order_stack_needs_the_default_policy_and_one_statement_of_the_user_s() {
     ] {
         assert!(error.contains(part), "{part}: {error}");
     }
+
+    // At `up`, where the bootstrap goes is known: the document is ready to create as it is.
+    let placed = BootstrapConfig {
+        place: Some(super::execution_policy::Place {
+            partition: "aws-us-gov".into(),
+            region: "us-gov-west-1".into(),
+            account: "123456789012".into(),
+        }),
+        ..BootstrapConfig::new("default")
+    };
+    let error = synth(&placed, &app, &deploying).unwrap_err().to_string();
+    assert!(error.contains("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:durable-orders-*"), "{error}");
+    assert!(!error.contains("<region>") && !error.contains("<account>"), "{error}");
 
     let arn = "arn:aws:iam::123456789012:policy/create-mappings".to_owned();
     let config =

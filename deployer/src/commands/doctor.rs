@@ -43,7 +43,8 @@ pub(crate) async fn run(ctx: &Context, args: &DoctorArgs) -> Result<()> {
     let bootstrap = Bootstrap::read(&aws.cfn, qualifier, &caller).await?;
     let selection = ctx.selection(&args.selectors.stacks)?;
     let policies = chosen_policies(&[], bootstrap.as_ref());
-    let config = bootstrap_config(&ctx.run, policies, bootstrap.as_ref());
+    let mut config = bootstrap_config(&ctx.run, policies, bootstrap.as_ref());
+    config.place = Some(caller.place(&aws.region));
     let assembly = selection.synth_with_bootstrap(&constructs::AssetManifest::new(), &config)?;
     let changes = bootstrap_changes(&aws, &assembly).await?;
     let bucket = bootstrap.as_ref().and_then(|b| b.bucket(&caller.account));

@@ -77,7 +77,8 @@ impl AwsTarget {
         let deployed_bootstrap = Bootstrap::read(&aws.cfn, &ctx.qualifier, &caller).await?;
         // The execution role's policies: as given now, else as chosen when the bootstrap was last deployed.
         let policies = chosen_policies(&args.execution_policies, deployed_bootstrap.as_ref());
-        let bootstrap_config = bootstrap_config(ctx, policies, deployed_bootstrap.as_ref());
+        let mut bootstrap_config = bootstrap_config(ctx, policies, deployed_bootstrap.as_ref());
+        bootstrap_config.place = Some(caller.place(&aws.region));
         let assembly = selection.synth_with_bootstrap(&manifest, &bootstrap_config)?;
         write_templates(&assembly, &ctx.workspace.synth_dir())?;
         let bucket = deployed_bootstrap.as_ref().and_then(|b| b.bucket(&caller.account));
@@ -466,6 +467,7 @@ pub(crate) fn bootstrap_config(
         qualifier: ctx.qualifier.clone(),
         execution_policies: policies,
         covered_stacks: deployed.map(|b| b.app_stacks.clone()).unwrap_or_default(),
+        place: None,
     }
 }
 
