@@ -6,7 +6,7 @@
 //!    makes the first attempts fail, which is how the example shows a retry without a real inventory service.
 //! 2. `approval`: a callback a person answers (`{"approved": true}`), with a heartbeat timeout: whoever holds the
 //!    callback id reports every [`APPROVAL_HEARTBEAT`] (or `APPROVAL_HEARTBEAT_SECONDS`) that someone is still
-//!    deciding, or the order fails.
+//!    deciding, or the order fails. A rejected order ends in the `reject` step, which marks it `rejected`.
 //! 3. `fulfil`: a chained invoke of the fulfilment function with the order's quantities.
 //! 4. `return-window`: a wait of `holdDays` days before the order is closed (none when 0).
 //! 5. `close`: a step that marks the order `closed` in the table and returns the outcome.
@@ -37,6 +37,8 @@ pub const FULFIL: &str = "fulfil";
 pub const RETURN_WINDOW: &str = "return-window";
 /// Name of the closing step.
 pub const CLOSE: &str = "close";
+/// Name of the step that records a rejected order.
+pub const REJECT: &str = "reject";
 /// Environment variable: how long an approver has, in seconds ([`APPROVAL_TIMEOUT`] when unset).
 pub const APPROVAL_TIMEOUT_ENV: &str = "APPROVAL_TIMEOUT_SECONDS";
 /// Environment variable: how often an approver must say they are still deciding, in seconds
@@ -205,8 +207,9 @@ fn durable_error(error: OrderError) -> BoxError {
 ///
 /// # Errors
 ///
-/// [`OrderError::Empty`] for an order without lines; the reservation's last error once its attempts are spent;
-/// the approval's timeout or failure; the fulfilment's failure.
+/// [`OrderError::Empty`] for an order without lines; the reservation's last error once its attempts are spent
+/// (a busy inventory, or a write the orders table refused: `OrderTableWrite`); the approval's timeout or failure;
+/// the fulfilment's failure; the table's refusal of the closing (or rejecting) write.
 pub async fn handle(
     order: Order,
     ctx: DurableContext,
@@ -250,7 +253,16 @@ pub async fn handle(
         .heartbeat(settings.approval_heartbeat)
         .await?;
     if !approval.approved {
-        return Ok(Outcome { order_id: order.order_id, status: "rejected".into(), fulfilment: None });
+        return ctx
+            .step(move |_| async move {
+                if let Some(table) = &table {
+                    table.record(&order, "rejected").await?;
+                }
+                Ok::<_, BoxError>(Outcome { order_id: order.order_id, status: "rejected".into(), fulfilment: None })
+            })
+            .name(REJECT)
+            .await
+            .map_err(Into::into);
     }
 
     let fulfilment: Value =
