@@ -36,7 +36,7 @@ pub enum DeployerError {
         code(deployer::synth),
         help("fix the construct named above in the app's stacks, or deploy as the message says")
     )]
-    Synth(#[from] constructs::SynthError),
+    Synth(constructs::SynthError),
 
     /// `deployer.toml` or `--app` does not name a usable app.
     #[error("{0}")]
@@ -212,6 +212,13 @@ pub enum DeployerError {
     #[error(transparent)]
     #[diagnostic(code(deployer::local))]
     LocalTarget(#[from] local::LocalError),
+}
+
+/// Not a `#[from]`: the message already holds the synth error's, and a source would print it a second time.
+impl From<constructs::SynthError> for DeployerError {
+    fn from(error: constructs::SynthError) -> Self {
+        Self::Synth(error)
+    }
 }
 
 /// A cause kept as an error's source.
