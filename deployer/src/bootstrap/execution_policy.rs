@@ -467,10 +467,12 @@ fn own_policy_needed(needs: &TypeNeeds, stacks: &[String], place: Option<&Place>
     let actions: Vec<&str> = needs.own_policy.iter().map(|(action, _)| *action).collect();
     let action = actions.join(", ");
     let document = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    // Without credentials (a bare `synth`) the account and region are not known: the user fills them in.
+    let fill_in = if place.is_none() { "; fill in `<region>` and `<account>`" } else { "" };
     format!(
         "CloudFormation creates an {kind} with {action}, which IAM authorizes on `Resource: \"*\"` only, and the \
          default execution policy never allows an action on `*`. Create a managed policy of this document \
-         (narrowed to the app's functions by its condition) and bootstrap with \
+         (narrowed to the app's functions by its condition{fill_in}) and bootstrap with \
          `up --execution-policy default --execution-policy <its ARN>`: {document}"
     )
 }

@@ -409,6 +409,7 @@ fn the_order_stack_needs_the_default_policy_and_one_statement_of_the_user_s() {
         r#""ArnLike":{"lambda:FunctionArn":["#,
         "function:durable-orders-*",
         "--execution-policy default --execution-policy",
+        "fill in `<region>` and `<account>`",
     ] {
         assert!(error.contains(part), "{part}: {error}");
     }
@@ -424,7 +425,7 @@ fn the_order_stack_needs_the_default_policy_and_one_statement_of_the_user_s() {
     };
     let error = synth(&placed, &app, &deploying).unwrap_err().to_string();
     assert!(error.contains("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:durable-orders-*"), "{error}");
-    assert!(!error.contains("<region>") && !error.contains("<account>"), "{error}");
+    assert!(!error.contains("<region>") && !error.contains("<account>") && !error.contains("fill in"), "{error}");
 
     let arn = "arn:aws:iam::123456789012:policy/create-mappings".to_owned();
     let config =
